@@ -1,0 +1,83 @@
+// The status API's documents (schema 1). The LuCI page, the CLI and telemetry read these
+// shapes: change them only by adding fields, or bump `schema`.
+import type {
+  Gateway,
+  HardInterface,
+  MeshSettings,
+  Neighbour,
+  Originator,
+  RoutingAlgo,
+} from '../mesh/driver.ts';
+
+export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled';
+
+export interface ComponentHealth {
+  name: string;
+  state: ComponentState;
+  reason: string;
+}
+
+export interface HealthReport {
+  schema: 1;
+  node: string;
+  overall: 'ok' | 'degraded' | 'down';
+  components: ComponentHealth[];
+}
+
+export type EventKind = 'finding' | 'action' | 'rollback' | 'fault' | 'info';
+
+export interface StatusEvent {
+  ts: string;
+  kind: EventKind;
+  message: string;
+}
+
+export interface LinkStatus {
+  neighbour: string;
+  hardIfname: string;
+  metricKind: 'tq' | 'throughput';
+  /** TQ 0..255 or throughput in kbit/s; null while the link has no current sample. */
+  metric: number | null;
+  /** Last samples, oldest first, one per poll (null where the link was absent). */
+  history: (number | null)[];
+}
+
+export interface NodeStatus {
+  name: string;
+  fleet: string;
+  version: string;
+  uptimeS: number;
+  driver: 'simulator' | 'batman-adv';
+  meshIf: string;
+  algo: RoutingAlgo | null;
+  address: string | null;
+  dryRun: boolean;
+  core: 'wasm' | 'js' | null;
+}
+
+export interface MeshSnapshot {
+  interfaces: HardInterface[];
+  neighbours: Neighbour[];
+  originators: Originator[];
+  gateways: Gateway[];
+  settings: MeshSettings | null;
+}
+
+export interface StatusReport {
+  schema: 1;
+  node: NodeStatus;
+  health: HealthReport;
+  mesh: MeshSnapshot;
+  links: LinkStatus[];
+  events: StatusEvent[];
+  learning: Record<string, unknown> | null;
+  federation: Record<string, unknown> | null;
+  telemetry: Record<string, unknown> | null;
+}
+
+/** What the status server asks the agent for on each request. */
+export interface StatusSource {
+  health(): HealthReport;
+  status(): StatusReport;
+  metrics(): string;
+}

@@ -1,0 +1,113 @@
+// The status server on a real Unix socket and a real loopback port, queried by the CLI's client.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStatusServer, StatusServerError } from '../../src/status/server.ts';
+import { fetchStatus, StatusClientError } from '../../src/status/client.ts';
+import type { HealthReport, StatusReport, StatusSource } from '../../src/status/types.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'x0-status-'));
+const health: HealthReport = { schema: 1, node: 'n1', overall: 'degraded', components: [{ name: 'mesh', state: 'degraded', reason: 'no neighbours' }] };
+let statusCalls = 0;
+const source: StatusSource = {
+  health: () => health,
+  status: () => {
+    statusCalls++;
+    return { schema: 1, health } as unknown as StatusReport;
+  },
+  metrics: () => 'x0tta6bl4_up{node="n1"} 0.5\n',
+};
+
+test('serves /health, /status, /metrics and 404 on the socket and on loopback TCP', async () => {
+  const sock = join(dir, 'a.sock');
+  const srv = await startStatusServer({ socketPath: sock, httpPort: 0, source });
+  try {
+    assert.equal(await fetchStatus(sock, '/health'), health);
+    await fetchStatus(sock, '/status');
+    assert.is(statusCalls, 1);
+    assert.is(await fetchStatus<string>(sock, '/metrics'), 'x0tta6bl4_up{node="n1"} 0.5\n');
+    try {
+      await fetchStatus(sock, '/nope');
+      assert.unreachable();
+    } catch (e) {
+      assert.instance(e, StatusClientError);
+      assert.match((e as Error).message, '404');
+    }
+  } finally {
+    await srv.close();
+  }
+  // httpPort 0 means "off": nothing listens on TCP.
+  assert.is(srv.httpPort, null);
+});
+
+test('optional TCP port binds 127.0.0.1 and answers the same documents', async () => {
+  const sock = join(dir, 'tcp.sock');
+  const port = 20000 + (process.pid % 20000);
+  const srv = await startStatusServer({ socketPath: sock, httpPort: port, source });
+  try {
+    assert.is(srv.httpPort, port);
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(await res.json(), health);
+    const post = await fetch(`http://127.0.0.1:${port}/health`, { method: 'POST' });
+    assert.is(post.status, 405);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('a stale socket file from a crashed agent is replaced; a live one is refused', async () => {
+  const sock = join(dir, 'b.sock');
+  const first = await startStatusServer({ socketPath: sock, source });
+  try {
+    await startStatusServer({ socketPath: sock, source });
+    assert.unreachable('second server started on a live socket');
+  } catch (e) {
+    assert.instance(e, StatusServerError);
+    assert.match((e as Error).message, 'another agent is already serving');
+  }
+  // Simulate a crash: the listener disappears but the file stays.
+  const { createServer } = await import('node:net');
+  await first.close();
+  const orphan = createServer();
+  await new Promise<void>((r) => orphan.listen(sock, r));
+  // Closing a net server unlinks its socket; recreate the leftover file the way a SIGKILL leaves it.
+  await new Promise<void>((r) => orphan.close(() => r()));
+  const { execFileSync } = await import('node:child_process');
+  execFileSync('python3', ['-c', `import socket; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(sock)})`]);
+  const second = await startStatusServer({ socketPath: sock, source });
+  assert.equal(await fetchStatus(sock, '/health'), health);
+  await second.close();
+});
+
+test('a regular file at the socket path is never deleted', async () => {
+  const p = join(dir, 'precious');
+  writeFileSync(p, 'keep me');
+  try {
+    await startStatusServer({ socketPath: p, source });
+    assert.unreachable();
+  } catch (e) {
+    assert.match((e as Error).message, 'is not a socket');
+  }
+});
+
+test('unusable paths give clear errors', async () => {
+  try {
+    await startStatusServer({ socketPath: join(dir, 'precious', 'x.sock'), source });
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, StatusServerError);
+    assert.match((e as Error).message, 'cannot create');
+  }
+  try {
+    await fetchStatus(join(dir, 'missing.sock'), '/status');
+    assert.unreachable();
+  } catch (e) {
+    assert.instance(e, StatusClientError);
+    assert.match((e as Error).message, 'is the agent running?');
+  }
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();
