@@ -1,0 +1,31 @@
+export interface MeshInterfaceProfile {
+  ifname: string;
+  kind: '802.11s' | 'ethernet';
+  radio?: string;
+  band?: '2g' | '5g' | '6g';
+}
+
+export interface BoardConfig {
+  id: string;
+  model: string;
+  boardNames: string[];
+  matchTarget?: boolean;
+  openwrt: { target: string; arch: string };
+  soc: string;
+  nodeArch: 'arm64' | 'arm' | 'x64' | 'ia32' | null;
+  ramMB: number;
+  flashMB: number;
+  flashType: string;
+  runsAgent: boolean;
+  cannotRunReason?: string;
+  meshInterfaces: MeshInterfaceProfile[];
+  node: { maxOldSpaceMB: number; maxSemiSpaceMB: number } | null;
+  defaults: Record<string, Record<string, string>>;
+  notes: string;
+}
+
+export declare const BOARD_CONFIG_DIR: string;
+export declare class BoardConfigError extends Error {}
+export declare function validateBoardConfig(b: unknown, file?: string): BoardConfig;
+export declare function loadBoardConfigs(dir?: string): BoardConfig[];
+export declare function boardProfileTable(boards: BoardConfig[]): string;
