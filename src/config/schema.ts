@@ -1,0 +1,116 @@
+// The schema of /etc/config/x0tta6bl4: one named section per key (`config agent 'agent'`),
+// one line per option. The AgentConfig type is derived from it, so adding an option is one
+// line here: `camelCaseKey: option('uci_name', type, default)`.
+import {
+  absolutePath,
+  bool,
+  ifname,
+  integer,
+  matching,
+  mqttUrl,
+  multiaddr,
+  oneOf,
+  seconds,
+  text,
+  type OptionType,
+} from './option-types.ts';
+
+export interface Field<T> {
+  /** The UCI option name (snake_case). */
+  readonly uci: string;
+  /** `option` holds one value; `list` holds many (`list peer …`; one `option peer …` is read as a list of one). */
+  readonly kind: 'option' | 'list';
+  /** The type of the value (of each item, for a list). */
+  readonly type: OptionType<unknown>;
+  readonly default: T;
+}
+
+function option<T>(uci: string, type: OptionType<T>, def: T): Field<T> {
+  return { uci, kind: 'option', type: type as OptionType<unknown>, default: def };
+}
+
+function list<T>(uci: string, type: OptionType<T>, def: T[]): Field<T[]> {
+  return { uci, kind: 'list', type: type as OptionType<unknown>, default: def };
+}
+
+export const AGGREGATION_RULES = [
+  'mean',
+  'median',
+  'trimmed_mean',
+  'krum',
+  'multi_krum',
+  'bulyan',
+  'geometric_median',
+  'centered_clipping',
+  'norm_clipping',
+] as const;
+
+export const SCHEMA = {
+  agent: {
+    enabled: option('enabled', bool, true),
+    // Goes into MQTT topics and peer metadata: hostname characters only ('' = the hostname).
+    nodeName: option('node_name', matching(/^$|^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a node name: up to 64 letters, digits, '_', '.' or '-' (starting with a letter or digit), or empty for the hostname"), ''),
+    fleet: option('fleet', matching(/^[A-Za-z0-9_-]{1,64}$/, "a fleet name: 1 to 64 letters, digits, '_' or '-'"), 'default'),
+    meshDriver: option('mesh_driver', oneOf(['batman-adv', 'simulator']), 'batman-adv'),
+    meshInterface: option('mesh_interface', ifname, 'bat0'),
+    stateDir: option('state_dir', absolutePath(), '/etc/x0tta6bl4'),
+    logLevel: option('log_level', oneOf(['debug', 'info', 'warn', 'error']), 'info'),
+    dryRun: option('dry_run', bool, false),
+  },
+  status: {
+    // 107 bytes: sun_path holds 108 with the terminating NUL.
+    socket: option('socket', absolutePath({ maxBytes: 107 }), '/var/run/x0tta6bl4.sock'),
+    httpPort: option('http_port', integer(0, 65535), 0),
+  },
+  healing: {
+    enabled: option('enabled', bool, true),
+    intervalS: option('interval', seconds(0.1, 60), 1),
+    bootGraceS: option('boot_grace', seconds(0, 3600), 600),
+    startupJitterS: option('startup_jitter', seconds(0, 600), 30),
+    maxDisruptivePerHour: option('max_disruptive_per_hour', integer(0, 60), 3),
+    allowReboot: option('allow_reboot', bool, false),
+  },
+  telemetry: {
+    enabled: option('enabled', bool, false),
+    broker: option('broker', mqttUrl, ''),
+    intervalS: option('interval', seconds(5, 3600), 60),
+    username: option('username', text(256), ''),
+    password: option('password', text(256, { secret: true }), ''),
+    caFile: option('ca_file', absolutePath({ optional: true }), ''),
+    certFile: option('cert_file', absolutePath({ optional: true }), ''),
+    keyFile: option('key_file', absolutePath({ optional: true }), ''),
+  },
+  federation: {
+    enabled: option('enabled', bool, false),
+    listen: list('listen', multiaddr, ['/ip4/0.0.0.0/tcp/4001']),
+    peers: list('peer', multiaddr, []),
+    maxConnections: option('max_connections', integer(1, 1024), 32),
+  },
+  learning: {
+    enabled: option('enabled', bool, false),
+    rule: option('rule', oneOf(AGGREGATION_RULES), 'centered_clipping'),
+    byzantineF: option('byzantine_f', integer(0, 64), 1),
+    roundIntervalS: option('round_interval', seconds(30, 86400), 300),
+  },
+  simulator: {
+    nodes: option('nodes', integer(2, 200), 6),
+    seed: option('seed', integer(0, 4294967295), 1),
+    topology: option('topology', oneOf(['chain', 'ring', 'grid', 'mesh', 'diamond']), 'mesh'),
+  },
+} as const satisfies Record<string, Record<string, Field<unknown>>>;
+
+type Schema = typeof SCHEMA;
+type FieldValue<F> = F extends Field<infer T> ? T : never;
+
+/** The agent's configuration: sections and options of SCHEMA, in camelCase. */
+export type AgentConfig = {
+  -readonly [S in keyof Schema]: { -readonly [K in keyof Schema[S]]: FieldValue<Schema[S][K]> };
+};
+
+export type SectionName = keyof Schema;
+export const SECTION_NAMES = Object.keys(SCHEMA) as SectionName[];
+
+/** The fields of one section as [camelCase key, field] pairs, in schema order. */
+export function sectionFields(section: SectionName): [string, Field<unknown>][] {
+  return Object.entries(SCHEMA[section]) as [string, Field<unknown>][];
+}
