@@ -29,3 +29,4 @@ export declare class BoardConfigError extends Error {}
 export declare function validateBoardConfig(b: unknown, file?: string): BoardConfig;
 export declare function loadBoardConfigs(dir?: string): BoardConfig[];
 export declare function boardProfileTable(boards: BoardConfig[]): string;
+export declare function boardDefaultsTable(boards: BoardConfig[]): string;

@@ -135,3 +135,29 @@ export function boardProfileTable(boards) {
   }
   return lines.join('\n') + '\n';
 }
+
+/**
+ * /usr/share/x0tta6bl4/board-defaults, read once by the package's uci-defaults script:
+ * "<match> <section>.<option> <value>" per default, match as in boardProfileTable.
+ */
+export function boardDefaultsTable(boards) {
+  const lines = ['# match section.option value (generated from board-configs/)'];
+  for (const b of boards) {
+    const matches = [...b.boardNames, ...(b.matchTarget ? [`target:${b.openwrt.target}`] : [])];
+    for (const [section, opts] of Object.entries(b.defaults))
+      for (const [opt, val] of Object.entries(opts)) for (const m of matches) lines.push(`${m} ${section}.${opt} ${val}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// `node board-configs/load.mjs profiles|defaults` prints a table (the feed Makefile uses it).
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  const which = process.argv[2];
+  const boards = loadBoardConfigs();
+  if (which === 'profiles') process.stdout.write(boardProfileTable(boards));
+  else if (which === 'defaults') process.stdout.write(boardDefaultsTable(boards));
+  else {
+    console.error('usage: node board-configs/load.mjs profiles|defaults');
+    process.exit(2);
+  }
+}

@@ -12,6 +12,7 @@ import {
   validateBoardConfig,
   type BoardConfig,
 } from '../../board-configs/load.mjs';
+import { SCHEMA } from '../../src/config/schema.ts';
 
 const boards = loadBoardConfigs();
 const byId = new Map(boards.map((b) => [b.id, b]));
@@ -111,6 +112,26 @@ test('loadBoardConfigs refuses a board name claimed twice and an id that differs
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('board defaults name real config options with values the agent accepts', () => {
+  const schema = SCHEMA as unknown as Record<string, Record<string, { uci: string; type: { parse(raw: string): { ok: boolean } } }>>;
+  let checked = 0;
+  for (const b of boards) {
+    for (const [section, opts] of Object.entries(b.defaults)) {
+      assert.ok(schema[section], `${b.id}: no section '${section}' in the config schema`);
+      const fields = Object.values(schema[section]!);
+      for (const [opt, value] of Object.entries(opts)) {
+        const field = fields.find((f) => f.uci === opt);
+        assert.ok(field, `${b.id}: no option ${section}.${opt} in the config schema`);
+        assert.ok(field!.type.parse(value).ok, `${b.id}: ${section}.${opt}='${value}' is rejected by the schema`);
+        checked++;
+      }
+    }
+  }
+  assert.ok(checked >= 4, 'the small boards carry defaults');
+  // The 256 MB boards must not keep the full federation fan-out of the schema default (32).
+  for (const id of ['xiaomi-ax3000t', 'gl-b1300']) assert.ok(Number(byId.get(id)!.defaults.federation?.max_connections) < 32, id);
 });
 
 test('the installed lookup table has one line per board name plus the x86 target line', () => {
