@@ -1,0 +1,264 @@
+// Trust in the fleet CA, checked with node:crypto alone: the one place that decides whether a
+// certificate speaks for the fleet. Signed MQTT commands (an operator certificate, or the CA's
+// own) and peer admission (node certificates with a SPIFFE URI SAN) both verify here, so the two
+// cannot drift apart. node:crypto does not expose the keyUsage bits, so a few lines of DER
+// reading below get them from the raw certificate.
+import { X509Certificate } from 'node:crypto';
+
+export type CertificateErrorCode =
+  | 'MALFORMED' // not PEM, not X.509, too big
+  | 'UNTRUSTED' // no path to the fleet CA
+  | 'EXPIRED'
+  | 'NOT_YET_VALID'
+  | 'KEY_USAGE' // the certificate may not be used for this
+  | 'NOT_A_CA' // an issuer in the chain is not a CA
+  | 'IDENTITY'; // no or wrong SPIFFE identity
+
+export class CertificateError extends Error {
+  override readonly name = 'CertificateError';
+  constructor(
+    readonly code: CertificateErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type KeyUsage =
+  | 'digitalSignature'
+  | 'nonRepudiation'
+  | 'keyEncipherment'
+  | 'dataEncipherment'
+  | 'keyAgreement'
+  | 'keyCertSign'
+  | 'cRLSign'
+  | 'encipherOnly'
+  | 'decipherOnly';
+
+// Bit order of the KeyUsage BIT STRING (RFC 5280, 4.2.1.3).
+const KEY_USAGE_BITS: KeyUsage[] = [
+  'digitalSignature',
+  'nonRepudiation',
+  'keyEncipherment',
+  'dataEncipherment',
+  'keyAgreement',
+  'keyCertSign',
+  'cRLSign',
+  'encipherOnly',
+  'decipherOnly',
+];
+
+const MAX_PEM_BYTES = 64 * 1024;
+const MAX_CERTS = 8;
+// Leaf, at most two intermediates, anchor: a fleet needs no deeper hierarchy.
+const MAX_PATH = 4;
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----/g;
+
+/** Every certificate in a PEM text, in order. */
+export function parseCertificates(pem: string | Uint8Array, what: string): X509Certificate[] {
+  const text = typeof pem === 'string' ? pem : Buffer.from(pem).toString('latin1');
+  if (text.length > MAX_PEM_BYTES) throw new CertificateError('MALFORMED', `${what}: more than ${MAX_PEM_BYTES} bytes of PEM`);
+  const certs: X509Certificate[] = [];
+  for (const m of text.matchAll(PEM_BLOCK)) {
+    if (certs.length === MAX_CERTS) throw new CertificateError('MALFORMED', `${what}: more than ${MAX_CERTS} certificates`);
+    try {
+      certs.push(new X509Certificate(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64')));
+    } catch (e) {
+      throw new CertificateError('MALFORMED', `${what}: certificate ${certs.length + 1} is not valid X.509 (${(e as Error).message})`);
+    }
+  }
+  if (certs.length === 0) throw new CertificateError('MALFORMED', `${what}: no PEM certificate found`);
+  return certs;
+}
+
+/** The keyUsage extension's bits, or null when the certificate has none (then any use is allowed). */
+export function keyUsageOf(cert: X509Certificate): Set<KeyUsage> | null {
+  const der = cert.raw;
+  try {
+    const certSeq = tlv(der, 0, 0x30);
+    const tbs = tlv(der, certSeq.start, 0x30);
+    for (let at = tbs.start; at < tbs.end; ) {
+      const field = tlv(der, at);
+      at = field.end;
+      if (field.tag !== 0xa3) continue; // [3] extensions
+      const exts = tlv(der, field.start, 0x30);
+      for (let e = exts.start; e < exts.end; ) {
+        const ext = tlv(der, e, 0x30);
+        e = ext.end;
+        const oid = tlv(der, ext.start, 0x06);
+        // 2.5.29.15 id-ce-keyUsage
+        if (!(oid.end - oid.start === 3 && der[oid.start] === 0x55 && der[oid.start + 1] === 0x1d && der[oid.start + 2] === 0x0f)) continue;
+        let next = tlv(der, oid.end);
+        if (next.tag === 0x01) next = tlv(der, next.end); // critical flag
+        if (next.tag !== 0x04) throw new Error('keyUsage value is not an OCTET STRING');
+        const bits = tlv(der, next.start, 0x03);
+        const out = new Set<KeyUsage>();
+        // bits.start holds the count of unused bits; the flags follow.
+        for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
+          const byte = bits.start + 1 + (i >> 3);
+          if (byte < bits.end && der[byte]! & (0x80 >> (i & 7))) out.add(KEY_USAGE_BITS[i]!);
+        }
+        return out;
+      }
+    }
+  } catch (e) {
+    throw new CertificateError('MALFORMED', `${describeCert(cert)}: cannot read extensions (${(e as Error).message})`);
+  }
+  return null;
+}
+
+interface Tlv {
+  tag: number;
+  start: number;
+  end: number;
+}
+
+function tlv(der: Uint8Array, at: number, expect?: number): Tlv {
+  if (at + 2 > der.length) throw new Error('truncated DER');
+  const tag = der[at]!;
+  if (expect !== undefined && tag !== expect) throw new Error(`DER tag 0x${tag.toString(16)} where 0x${expect.toString(16)} was expected`);
+  let len = der[at + 1]!;
+  let start = at + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 3 || start + n > der.length) throw new Error('bad DER length');
+    len = 0;
+    for (let i = 0; i < n; i++) len = (len << 8) | der[start + i]!;
+    start += n;
+  }
+  if (start + len > der.length) throw new Error('DER length past the end');
+  return { tag, start, end: start + len };
+}
+
+/** "CN=ops-alice (sha256 AB:CD:EF:01)": enough to tell certificates apart in a log line. */
+export function describeCert(cert: X509Certificate): string {
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(cert.subject)?.[1] ?? cert.subject.replace(/\n/g, ', ');
+  return `CN=${cn} (sha256 ${cert.fingerprint256.slice(0, 11)})`;
+}
+
+function checkValidity(cert: X509Certificate, now: number, role: string): void {
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new CertificateError('MALFORMED', `${role} ${describeCert(cert)}: unreadable validity period`);
+  if (now < from) throw new CertificateError('NOT_YET_VALID', `${role} ${describeCert(cert)} is not valid before ${new Date(from).toISOString()} (check the clock)`);
+  if (now > to) throw new CertificateError('EXPIRED', `${role} ${describeCert(cert)} expired ${new Date(to).toISOString()}`);
+}
+
+function requireUsage(cert: X509Certificate, usage: KeyUsage, role: string): void {
+  const ku = keyUsageOf(cert);
+  if (ku && !ku.has(usage))
+    throw new CertificateError('KEY_USAGE', `${role} ${describeCert(cert)} has key usage ${[...ku].join(', ') || 'none'}, not ${usage}`);
+}
+
+function issuedBy(child: X509Certificate, issuer: X509Certificate): boolean {
+  return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+}
+
+export interface VerifiedChain {
+  leaf: X509Certificate;
+  /** Leaf first, trust anchor last (a single element when the anchor itself signed). */
+  path: X509Certificate[];
+}
+
+export interface VerifyOptions {
+  /** Milliseconds since the epoch; default now. */
+  now?: number;
+}
+
+/** The fleet's trust anchors (more than one while a CA is being rolled over). */
+export class FleetCa {
+  private constructor(readonly anchors: readonly X509Certificate[]) {}
+
+  static fromPem(pem: string | Uint8Array, what = 'fleet CA'): FleetCa {
+    const anchors = parseCertificates(pem, what);
+    for (const a of anchors) {
+      if (!a.ca) throw new CertificateError('NOT_A_CA', `${what}: ${describeCert(a)} is not a CA certificate (basicConstraints CA:TRUE missing)`);
+      requireUsage(a, 'keyCertSign', what);
+    }
+    return new FleetCa(anchors);
+  }
+
+  /**
+   * Checks that chain[0] (the leaf) may sign, and leads to an anchor through the other
+   * certificates of the chain (intermediates, any order), every one within its validity period.
+   * The leaf may be an anchor itself: the fleet CA signing with its own key.
+   */
+  verify(chain: readonly X509Certificate[], opts: VerifyOptions = {}): VerifiedChain {
+    const now = opts.now ?? Date.now();
+    const leaf = chain[0];
+    if (!leaf) throw new CertificateError('MALFORMED', 'empty certificate chain');
+    checkValidity(leaf, now, 'certificate');
+    requireUsage(leaf, 'digitalSignature', 'certificate');
+    const path = [leaf];
+    const spare = chain.slice(1);
+    let current = leaf;
+    for (;;) {
+      if (this.anchors.some((a) => a.raw.equals(current.raw))) return { leaf, path };
+      const anchor = this.anchors.find((a) => issuedBy(current, a));
+      if (anchor) {
+        checkValidity(anchor, now, 'fleet CA');
+        path.push(anchor);
+        return { leaf, path };
+      }
+      if (path.length >= MAX_PATH - 1)
+        throw new CertificateError('UNTRUSTED', `${describeCert(leaf)}: no path to the fleet CA within ${MAX_PATH} certificates`);
+      const i = spare.findIndex((c) => issuedBy(current, c));
+      if (i === -1) throw new CertificateError('UNTRUSTED', `${describeCert(current)} is not issued by the fleet CA (issuer ${current.issuer.replace(/\n/g, ', ')})`);
+      const issuer = spare.splice(i, 1)[0]!;
+      if (!issuer.ca) throw new CertificateError('NOT_A_CA', `intermediate ${describeCert(issuer)} is not a CA certificate`);
+      requireUsage(issuer, 'keyCertSign', 'intermediate');
+      checkValidity(issuer, now, 'intermediate');
+      path.push(issuer);
+      current = issuer;
+    }
+  }
+}
+
+/** The URI SANs of a certificate, unquoted. */
+export function uriSans(cert: X509Certificate): string[] {
+  const san = cert.subjectAltName;
+  if (!san) return [];
+  const out: string[] = [];
+  // Node writes "URI:a, DNS:b" and JSON-quotes a value that holds a comma or quote.
+  const re = /(?:^|, )URI:("(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const m of san.matchAll(re)) {
+    const v = m[1]!;
+    try {
+      out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
+    } catch {
+      throw new CertificateError('MALFORMED', `${describeCert(cert)}: unreadable URI SAN ${v}`);
+    }
+  }
+  return out;
+}
+
+const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
+const PEER_ID = /^[A-Za-z0-9]{1,128}$/;
+
+export interface NodeIdentity extends VerifiedChain {
+  peerId: string;
+  spiffeId: string;
+}
+
+/**
+ * A node certificate: chains to the fleet CA, may sign, is not a CA, and names exactly one
+ * SPIFFE ID of the form spiffe://<trustDomain>/node/<peer-id> (the X509-SVID rule: one URI SAN).
+ */
+export function verifyNodeCertificate(
+  ca: FleetCa,
+  chain: readonly X509Certificate[],
+  opts: VerifyOptions & { trustDomain: string },
+): NodeIdentity {
+  if (!TRUST_DOMAIN.test(opts.trustDomain)) throw new CertificateError('IDENTITY', `bad trust domain '${opts.trustDomain}'`);
+  const verified = ca.verify(chain, opts);
+  const leaf = verified.leaf;
+  if (leaf.ca) throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a CA certificate, not a node certificate`);
+  const uris = uriSans(leaf);
+  if (uris.length !== 1) throw new CertificateError('IDENTITY', `${describeCert(leaf)} has ${uris.length} URI SANs; a node certificate has exactly one SPIFFE ID`);
+  const prefix = `spiffe://${opts.trustDomain}/node/`;
+  const uri = uris[0]!;
+  if (!uri.startsWith(prefix)) throw new CertificateError('IDENTITY', `${describeCert(leaf)}: SPIFFE ID ${uri} is not under ${prefix}`);
+  const peerId = uri.slice(prefix.length);
+  if (!PEER_ID.test(peerId)) throw new CertificateError('IDENTITY', `${describeCert(leaf)}: '${peerId}' is not a peer id`);
+  return { ...verified, peerId, spiffeId: uri };
+}
