@@ -172,7 +172,7 @@ export class NetlinkRequester {
       try {
         this.link.send(encodeMessage({ type, flags, seq, pid: 0 }, payload));
       } catch (e) {
-        x.fail(e instanceof NetlinkTransportError ? e : new NetlinkTransportError(`${what}: send failed: ${(e as Error).message}`));
+        x.fail(e instanceof NetlinkTransportError ? e : new NetlinkTransportError(`${what}: send failed: ${(e as Error).message}`, { cause: e }));
       }
     });
   }

@@ -168,15 +168,38 @@ test('errors: no primary (ENOENT in DONE), no module, no mesh, not batadv, permi
   assert.is(await code(plain.settings()), 'NO_MESH');
   await plain.close();
 
-  const noModule = new FakeBatadvKernel();
-  noModule.moduleLoaded = false;
+});
+
+test('no batman-adv module: NO_MODULE per call, and the driver recovers once the module is there', async () => {
+  const kernel = new FakeBatadvKernel();
+  kernel.moduleLoaded = false;
+  const errors: MeshError[] = [];
+  const driver = new BatmanDriver({
+    meshIfname: 'bat0',
+    batadv: () => BatadvClient.open(kernel.genl, { timeoutMs: 500 }),
+    links: new RtnetlinkClient(new NetlinkRequester(kernel.route, { timeoutMs: 500 })),
+    onBackgroundError: (e) => errors.push(e),
+  });
+  const events: MeshSettings[] = [];
+  driver.onSettingsChanged((s) => events.push(s));
   try {
-    await BatadvClient.open(noModule.genl);
+    await driver.originators();
     assert.unreachable();
   } catch (e) {
-    const { toMeshError } = await import('../../src/mesh/batman/mesh-errors.ts');
-    assert.is(toMeshError(e, { what: 'batadv family', enoent: 'NO_MODULE' }).code, 'NO_MODULE');
+    assert.ok(e instanceof MeshError);
+    assert.is(e.code, 'NO_MODULE');
+    assert.match(e.message, /originators of bat0: batman-adv is not loaded/);
   }
+  await new Promise((r) => setImmediate(r));
+  assert.ok(errors.length >= 1 && errors.every((e) => e.code === 'NO_MODULE'));
+  kernel.moduleLoaded = true; // modprobe batman-adv
+  assert.is((await driver.mesh()).algo, 'BATMAN_IV');
+  await new Promise((r) => setImmediate(r));
+  assert.equal(kernel.genl.joined, [CONFIG_GROUP], 'settings subscription made once the family resolved');
+  await driver.setMesh({ hopPenalty: 31 });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(events.map((e) => e.hopPenalty), [31]);
+  await driver.close();
 });
 
 test('a re-created mesh interface (new ifindex) is found again after one failure', async () => {

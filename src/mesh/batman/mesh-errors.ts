@@ -58,7 +58,11 @@ export function toMeshError(err: unknown, ctx: ErrorContext): MeshError {
     return new MeshError(code, `${ctx.what}: ${why} (${err.errnoName}${err.source === 'done' ? ' in NLMSG_DONE' : ''}${ext})`, err.errno);
   }
   if (err instanceof NetlinkTimeoutError) return new MeshError('TIMEOUT', `${ctx.what}: ${err.message}`);
-  if (err instanceof NetlinkTransportError) return new MeshError('TRANSPORT', `${ctx.what}: ${err.message}`);
+  if (err instanceof NetlinkTransportError) {
+    // The bridge transport says itself what went wrong (not running, datagram too large...).
+    const code = err.cause instanceof MeshError ? err.cause.code : 'TRANSPORT';
+    return new MeshError(code, `${ctx.what}: ${err.message}`);
+  }
   if (err instanceof NetlinkEncodeError) return new MeshError('INVALID', `${ctx.what}: ${err.message}`);
   if (err instanceof NetlinkDecodeError || err instanceof NetlinkDumpInterruptedError)
     return new MeshError('PROTOCOL', `${ctx.what}: ${err.message}`);
