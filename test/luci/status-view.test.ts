@@ -1,0 +1,129 @@
+// The LuCI view in headless Chromium, served by scripts/luci-preview.mjs: LuCI API shim +
+// the real view file + rpc routed through the real ACL and rpcd exec plugin to an agent.
+// The main test uses the real agent on the simulated mesh; the hostile-string and
+// agent-gone tests use a stand-in agent (test/luci/stand-in-agent.ts) because the real one
+// cannot be made to say those things on demand.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { startLuciPreview } from '../../scripts/luci-preview.mjs';
+import { launchChromium } from './browser.ts';
+import { getJson, startRealAgent } from './real-agent.ts';
+import { startStandInAgent } from './stand-in-agent.ts';
+
+// Functions passed to page.* run in the browser; tsconfig has no DOM lib, so name its globals here.
+declare const document: { querySelector(s: string): { textContent: string | null } | null; querySelectorAll(s: string): ArrayLike<{ getAttribute(n: string): string | null }> & Iterable<{ getAttribute(n: string): string | null }> };
+declare const window: Record<string, unknown>;
+
+const OUT = new URL('../../test-output/luci/', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'x0-luci-'));
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+
+test.before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  browser = await launchChromium();
+});
+
+async function openView(url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  // poll=1: the view's 5 s poll runs every second, so updates show within a fast test.
+  await page.goto(url + '?poll=1');
+  await page.waitForSelector('body[data-view-ready]', { timeout: 20_000 });
+  return { page, errors };
+}
+
+const rows = (page: Page, id: string) => page.$$eval(`#${id} tr.tr:not(.table-titles):not(.placeholder)`, (trs) => trs.length);
+
+test('real agent: node summary, health, tables, link graph, live updates, screenshot', async () => {
+  const agent = await startRealAgent(join(dir, 'real'));
+  const preview = await startLuciPreview({ socketPath: agent.socket });
+  try {
+    const { page, errors } = await openView(preview.url);
+    const st = await getJson(agent.socket, '/status');
+    assert.is(await page.textContent('#x0-node td[data-field="Node"]'), st.node.name);
+    assert.is(await page.textContent('#x0-node td[data-field="Driver"]'), 'simulator');
+    assert.is(await rows(page, 'x0-health'), st.health.components.length);
+
+    // The simulator's neighbours and originators reach the tables (after the agent's first polls).
+    await page.waitForFunction(() => document.querySelectorAll('#x0-neighbours tr.tr:not(.table-titles):not(.placeholder)').length > 0, null, { timeout: 20_000 });
+    const now = await getJson(agent.socket, '/status');
+    assert.ok((await rows(page, 'x0-originators')) > 0);
+    const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) => tds.map((t) => t.textContent));
+    for (const mac of shownNeighbours) assert.ok(now.mesh.neighbours.some((n: { neighbour: string }) => n.neighbour === mac) || now.mesh.originators.some((o: { originator: string }) => o.originator === mac), `${mac} is one of the agent's neighbours`);
+
+    // The graph: one path per link, drawn from its history, growing as the agent polls.
+    await page.waitForSelector('#x0-graph path.x0-link', { timeout: 20_000 });
+    const points = () => page.$$eval('#x0-graph path.x0-link', (ps) => ps.map((p) => Number(p.getAttribute('data-points'))));
+    const before = await points();
+    assert.ok(before.length > 0 && before.every((n) => n >= 1));
+    assert.match((await page.getAttribute('#x0-graph path.x0-link', 'd'))!, /^M[\d.]+ [\d.]+/);
+    const uptime = await page.textContent('#x0-node td[data-field="Uptime"]');
+    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="Uptime"]')!.textContent !== u, uptime, { timeout: 20_000 });
+    await page.waitForFunction((n) => Math.max(...[...document.querySelectorAll('#x0-graph path.x0-link')].map((p) => Number(p.getAttribute('data-points')))) > n, Math.max(...before), { timeout: 20_000 });
+    assert.ok(preview.stats.rpcCalls >= 3, `polled: ${preview.stats.rpcCalls} rpc calls`);
+
+    const shot = join(OUT, 'status.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    console.log(`screenshot ${shot} (${statSync(shot).size} bytes)`);
+    assert.equal(errors, []);
+    await page.close();
+  } finally {
+    await preview.close();
+    assert.is(await agent.stop(), 0, agent.log());
+  }
+});
+
+test('stand-in agent: agent-supplied strings are shown as text, never as HTML', async () => {
+  const sock = join(dir, 'hostile.sock');
+  const hostile = '<img src=x onerror="window.__pwned=1">';
+  const agent = await startStandInAgent(sock, { hostileMessage: hostile });
+  const preview = await startLuciPreview({ socketPath: sock });
+  try {
+    const { page } = await openView(preview.url);
+    const messages = await page.$$eval('#x0-events td:last-child', (tds) => tds.map((t) => t.textContent));
+    assert.ok(messages.includes(hostile), 'the message appears verbatim');
+    assert.is(await page.$$eval('#x0-events img', (i) => i.length), 0, 'no element was created from it');
+    assert.is(await page.evaluate(() => window.__pwned), undefined);
+    // Other stand-in content: TQ graph with gaps where a link was absent, learning table.
+    assert.is(await page.$$eval('#x0-graph path.x0-link', (p) => p.length), 2);
+    assert.match((await page.getAttribute('#x0-graph path.x0-link', 'd'))!, / M/, 'a gap starts a new segment');
+    assert.is(await rows(page, 'x0-learning'), 3);
+    assert.match((await page.textContent('#x0-federation-section'))!, /Disabled or not reported/);
+    await page.close();
+  } finally {
+    await preview.close();
+    await agent.close();
+  }
+});
+
+test('stand-in agent: the page says the agent is gone, keeps polling, and recovers', async () => {
+  const sock = join(dir, 'flaky.sock');
+  let agent = await startStandInAgent(sock);
+  const preview = await startLuciPreview({ socketPath: sock });
+  try {
+    const { page } = await openView(preview.url);
+    assert.ok((await rows(page, 'x0-neighbours')) > 0);
+    await agent.close();
+    await page.waitForSelector('#x0-error', { timeout: 20_000 });
+    assert.match((await page.textContent('#x0-error'))!, /is the agent running\?/);
+    agent = await startStandInAgent(sock);
+    await page.waitForSelector('#x0-neighbours', { timeout: 20_000 });
+    assert.is(await page.$('#x0-error'), null);
+    await page.close();
+  } finally {
+    await preview.close();
+    await agent.close();
+  }
+});
+
+test.after(async () => {
+  await browser?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+test.run();
