@@ -172,9 +172,10 @@ function renderMesh(mesh, algo) {
 	var v = algo === 'BATMAN_V';
 	return E('div', { 'class': 'cbi-section' }, [
 		E('h3', {}, [ _('Neighbours') ]),
-		table('x0-neighbours', [ _('Neighbour'), _('Interface'), _('Last seen'), _('Throughput') ],
+		// BATMAN_IV has no per-neighbour throughput estimate: no column for it.
+		table('x0-neighbours', [ _('Neighbour'), _('Interface'), _('Last seen') ].concat(v ? [ _('Throughput') ] : []),
 			(mesh.neighbours || []).map(function(n) {
-				return [ n.neighbour, n.hardIfname, msAgo(n.lastSeenMs), throughput(n.throughputKbps) ];
+				return [ n.neighbour, n.hardIfname, msAgo(n.lastSeenMs) ].concat(v ? [ throughput(n.throughputKbps) ] : []);
 			}), _('No neighbours')),
 		E('h3', {}, [ _('Originators') ]),
 		table('x0-originators', [ _('Originator'), _('Next hop'), _('Interface'), _('Last seen'), v ? _('Throughput') : _('TQ'), _('Best') ],
