@@ -1,15 +1,20 @@
 import { gatherColumns } from './coordinate-wise';
 import { pairwiseSqDistances } from './distances';
 import { f64At, i32At, setF64, setI32, slotAt } from './rows';
+import { ranksBefore } from './krum';
 import { LANES, buildNetwork, sortColumns, sortF64 } from './sort';
 
 // Bulyan (El Mhamdi et al. 2018): select θ = m − 2f rows by iterated Krum, then per coordinate
 // average the β = θ − 2f selected values closest to their median.
-// Each Krum round scores the r remaining rows with k = r − f − 2 neighbours, clamped to
-// [1, r − 1] because the last rounds (r down to 2f + 1) have fewer rows than Krum itself needs.
+// Each Krum round scores the r remaining rows with k = min(m − f − 2, r − 1) neighbours: Krum's
+// own neighbour count for the full set, capped by the rows left. Shrinking k with r instead
+// (r − f − 2) would leave the last rounds (r down to 2f + 1) with 0 or 1 neighbours, where two
+// colluding Byzantine rows close to each other score like an honest pair; with the fixed count
+// an honest row keeps winning as long as honest rows are the majority of those left, which
+// m ≥ 4f + 3 guarantees. Ties as in Krum (score, total distance, position).
 // sel receives the selected slots in selection order; alive: m i32 of scratch.
 export function bulyan(
-  xs: usize, d: i32, idx: usize, m: i32, f: i32, D: usize, scores: usize, row: usize, tmp: usize,
+  xs: usize, d: i32, idx: usize, m: i32, f: i32, D: usize, scores: usize, totals: usize, row: usize, tmp: usize,
   alive: usize, sel: usize, out: usize, S: usize, pairs: usize,
 ): void {
   pairwiseSqDistances(xs, d, idx, m, D);
@@ -18,17 +23,24 @@ export function bulyan(
   for (let a = 0; a < m; a++) setI32(alive, a, a);
   let r = m;
   for (let t = 0; t < theta; t++) {
-    const k = max<i32>(1, min<i32>(r - f - 2, r - 1));
+    const k = min<i32>(m - f - 2, r - 1);
     let best = 0;
     for (let ai = 0; ai < r; ai++) {
       const a = i32At(alive, ai);
       let n = 0;
-      for (let bi = 0; bi < r; bi++) if (bi != ai) setF64(row, n++, f64At(D, a * m + i32At(alive, bi)));
+      let total: f64 = 0;
+      for (let bi = 0; bi < r; bi++) {
+        if (bi == ai) continue;
+        const v = f64At(D, a * m + i32At(alive, bi));
+        setF64(row, n++, v);
+        total += v;
+      }
       sortF64(row, n, tmp);
       let s: f64 = 0;
-      for (let q = 0; q < min<i32>(k, n); q++) s += f64At(row, q);
+      for (let q = 0; q < k; q++) s += f64At(row, q);
       setF64(scores, ai, s);
-      if (ai > 0 && s < f64At(scores, best)) best = ai;
+      setF64(totals, ai, total);
+      if (ai > 0 && ranksBefore(a, s, total, i32At(alive, best), f64At(scores, best), f64At(totals, best))) best = ai;
     }
     setI32(sel, t, slotAt(idx, i32At(alive, best)));
     for (let ai = best; ai < r - 1; ai++) setI32(alive, ai, i32At(alive, ai + 1));

@@ -54,7 +54,7 @@ export interface AggregatorOptions {
 
 type Region =
   | 'xs' | 'pre' | 'out' | 'acc' | 'acc16' | 'D' | 'idx' | 'idx2' | 'perm' | 'sel' | 'order' | 'itmp' | 'alive'
-  | 'w' | 'w2' | 'scores' | 'row' | 'tmp' | 'coef' | 'alpha' | 'beta' | 'S' | 'pairs' | 'info' | 'neighbours';
+  | 'w' | 'w2' | 'scores' | 'totals' | 'row' | 'tmp' | 'coef' | 'alpha' | 'beta' | 'S' | 'pairs' | 'info' | 'neighbours';
 
 export class Aggregator {
   readonly n: number;
@@ -88,7 +88,7 @@ export class Aggregator {
       .add('acc', ACC_BLOCK * 8).add('acc16', LANES * 8).add('D', n * n * 8)
       .add('idx', n * 4).add('idx2', n * 4).add('perm', n * 4).add('sel', n * 4).add('order', n * 4)
       .add('itmp', n * 4).add('alive', n * 4)
-      .add('w', n * 8).add('w2', n * 8).add('scores', n * 8).add('row', n * 8).add('tmp', n * 8)
+      .add('w', n * 8).add('w2', n * 8).add('scores', n * 8).add('totals', n * 8).add('row', n * 8).add('tmp', n * 8)
       .add('coef', n * 8).add('alpha', n * 8).add('beta', n * 8)
       .add('S', n * LANES * 4).add('pairs', core.networkCapacity(n) * 8).add('info', 32)
       .add('neighbours', this.hasPre ? n * n * 4 : 0);
@@ -253,19 +253,19 @@ export class Aggregator {
         core.trimmedMean(xs, d, idx, m, plan.b, p.out, p.S, p.pairs, p.acc16);
         break;
       case 'krum': {
-        const best = core.krum(xs, d, idx, m, plan.f, p.D, p.scores, p.row, p.tmp, p.out);
+        const best = core.krum(xs, d, idx, m, plan.f, p.D, p.scores, p.totals, p.row, p.tmp, p.out);
         out.selected = [label(best)];
         out.scores = Array.from(memory.f64(p.scores, m));
         break;
       }
       case 'multi-krum': {
-        core.multiKrum(xs, d, idx, m, plan.f, plan.m, p.D, p.scores, p.row, p.tmp, p.order, p.itmp, p.sel, p.out, p.acc);
+        core.multiKrum(xs, d, idx, m, plan.f, plan.m, p.D, p.scores, p.totals, p.row, p.tmp, p.order, p.itmp, p.sel, p.out, p.acc);
         out.selected = Array.from(memory.i32(p.order, plan.m), label);
         out.scores = Array.from(memory.f64(p.scores, m));
         break;
       }
       case 'bulyan': {
-        core.bulyan(xs, d, idx, m, plan.f, p.D, p.scores, p.row, p.tmp, p.alive, p.sel, p.out, p.S, p.pairs);
+        core.bulyan(xs, d, idx, m, plan.f, p.D, p.scores, p.totals, p.row, p.tmp, p.alive, p.sel, p.out, p.S, p.pairs);
         // sel holds row numbers of xs; without pre those are slots already
         out.selected = Array.from(memory.i32(p.sel, m - 2 * plan.f));
         break;

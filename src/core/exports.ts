@@ -23,13 +23,15 @@ export interface CoreExports {
   weightedMean(xs: Ptr, d: number, idx: Ptr, m: number, w: Ptr, out: Ptr, acc: Ptr): void;
   coordinateMedian(xs: Ptr, d: number, idx: Ptr, m: number, out: Ptr, S: Ptr, pairs: Ptr): void;
   trimmedMean(xs: Ptr, d: number, idx: Ptr, m: number, b: number, out: Ptr, S: Ptr, pairs: Ptr, acc16: Ptr): void;
-  krum(xs: Ptr, d: number, idx: Ptr, m: number, f: number, D: Ptr, scores: Ptr, row: Ptr, tmp: Ptr, out: Ptr): number;
+  krum(
+    xs: Ptr, d: number, idx: Ptr, m: number, f: number, D: Ptr, scores: Ptr, totals: Ptr, row: Ptr, tmp: Ptr, out: Ptr,
+  ): number;
   multiKrum(
-    xs: Ptr, d: number, idx: Ptr, m: number, f: number, mm: number, D: Ptr, scores: Ptr, row: Ptr, tmp: Ptr,
+    xs: Ptr, d: number, idx: Ptr, m: number, f: number, mm: number, D: Ptr, scores: Ptr, totals: Ptr, row: Ptr, tmp: Ptr,
     order: Ptr, itmp: Ptr, sel: Ptr, out: Ptr, acc: Ptr,
   ): void;
   bulyan(
-    xs: Ptr, d: number, idx: Ptr, m: number, f: number, D: Ptr, scores: Ptr, row: Ptr, tmp: Ptr,
+    xs: Ptr, d: number, idx: Ptr, m: number, f: number, D: Ptr, scores: Ptr, totals: Ptr, row: Ptr, tmp: Ptr,
     alive: Ptr, sel: Ptr, out: Ptr, S: Ptr, pairs: Ptr,
   ): void;
   geometricMedian(
