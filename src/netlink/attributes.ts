@@ -89,20 +89,24 @@ export class AttrWriter {
   }
 
   u8(type: number, value: number): this {
-    this.view.setUint8(this.reserve(1, type), checkUint(value, 8, type));
+    const at = this.reserve(1, type); // reserve() may replace the buffer and its view
+    this.view.setUint8(at, checkUint(value, 8, type));
     return this;
   }
   u16(type: number, value: number): this {
-    this.view.setUint16(this.reserve(2, type), checkUint(value, 16, type), LE);
+    const at = this.reserve(2, type);
+    this.view.setUint16(at, checkUint(value, 16, type), LE);
     return this;
   }
   u32(type: number, value: number): this {
-    this.view.setUint32(this.reserve(4, type), checkUint(value, 32, type), LE);
+    const at = this.reserve(4, type);
+    this.view.setUint32(at, checkUint(value, 32, type), LE);
     return this;
   }
   u64(type: number, value: bigint): this {
     if (value < 0n || value > 0xffffffffffffffffn) throw new NetlinkEncodeError(`attribute ${type}: ${value} is not an unsigned 64-bit integer`);
-    this.view.setBigUint64(this.reserve(8, type), value, LE);
+    const at = this.reserve(8, type);
+    this.view.setBigUint64(at, value, LE);
     return this;
   }
   /** IPv4 address in network byte order (DAT cache). */
@@ -123,7 +127,8 @@ export class AttrWriter {
     return this;
   }
   bytes(type: number, value: Uint8Array): this {
-    this.buf.set(value, this.reserve(value.length, type));
+    const at = this.reserve(value.length, type);
+    this.buf.set(value, at);
     return this;
   }
   mac(type: number, mac: string): this {

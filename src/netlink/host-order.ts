@@ -11,5 +11,6 @@ export function viewOf(buf: Uint8Array): DataView {
 
 /** Netlink rounds every header, message and attribute up to 4 bytes. */
 export function align4(n: number): number {
-  return (n + 3) & ~3;
+  // Arithmetic, not `& ~3`: bit operations would turn lengths of 2^31 and above negative.
+  return n + 3 - ((n + 3) % 4);
 }

@@ -29,8 +29,13 @@ export interface RequesterOptions {
   timeoutMs?: number;
   /** How many times an interrupted dump is repeated before giving up. */
   dumpRetries?: number;
-  /** Our socket's port id, when the transport knows it; otherwise learned from the first reply. */
-  portId?: number;
+  /**
+   * Our socket's netlink port id (the bridge reports it in READY; a restarted bridge has a new
+   * one, hence a getter). Replies whose nlmsg_pid differs are not ours. Without it, replies
+   * are matched by sequence number alone, which is safe because the bridge relays only what
+   * the kernel sends to its own socket.
+   */
+  portId?: number | (() => number | undefined);
 }
 
 export interface RequesterStats {
@@ -60,7 +65,7 @@ export class NetlinkRequester {
   readonly stats: RequesterStats = { requests: 0, stale: 0, malformed: 0, dumpRetries: 0, notifications: 0 };
   private readonly timeoutMs: number;
   private readonly dumpRetries: number;
-  private portId: number | undefined;
+  private readonly portId: () => number | undefined;
   private seq = 0;
   private current: Exchange | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -75,14 +80,11 @@ export class NetlinkRequester {
   ) {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.dumpRetries = opts.dumpRetries ?? DEFAULT_DUMP_RETRIES;
-    this.portId = opts.portId;
+    const port = opts.portId;
+    this.portId = typeof port === 'function' ? port : () => port;
     this.unsubscribe = [
       link.onDatagram((d) => this.receive(d)),
-      link.onReset((reason) => {
-        // A restarted bridge has a new socket, hence a new port id.
-        if (opts.portId === undefined) this.portId = undefined;
-        this.current?.fail(new NetlinkTransportError(`netlink transport reset: ${reason.message}`));
-      }),
+      link.onReset((reason) => this.current?.fail(new NetlinkTransportError(`netlink transport reset: ${reason.message}`))),
     ];
   }
 
@@ -219,11 +221,11 @@ export class NetlinkRequester {
       }
       return;
     }
-    if (!x || m.seq !== x.seq || (this.portId !== undefined && m.pid !== this.portId)) {
+    const port = x ? this.portId() : undefined;
+    if (!x || m.seq !== x.seq || (port !== undefined && m.pid !== port)) {
       this.stats.stale++;
       return;
     }
-    if (this.portId === undefined && m.pid !== 0) this.portId = m.pid;
     switch (m.type) {
       case NlmsgType.NOOP:
         return;

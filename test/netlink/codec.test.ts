@@ -131,6 +131,16 @@ test('encode -> decode round-trips, including a false flag (omitted) and u64', (
   assert.equal(back, rest);
 });
 
+test('AttrWriter keeps every value when its buffer grows mid-write (found by the fuzzer)', () => {
+  const w = new AttrWriter();
+  for (let i = 0; i < 200; i++) w.u32(3, i).u8(1, i & 0xff).u16(2, i).u64(4, BigInt(i));
+  const seen: number[] = [];
+  forEachAttr(w.finish(), (type, p) => {
+    if (type === 3) seen.push(Buffer.from(p).readUInt32LE(0));
+  });
+  assert.equal(seen, Array.from({ length: 200 }, (_, i) => i));
+});
+
 test('encoding refuses out-of-range values and unknown names before anything is built', () => {
   assert.throws(() => encodeAttrs(TABLE, { small: 256 }), isEncodeError);
   assert.throws(() => encodeAttrs(TABLE, { large: -1 }), isEncodeError);

@@ -104,14 +104,20 @@ test('replies with a wrong seq or another port id are ignored; the right one com
     nlmsg(FAMILY, 0, r.seq + 100, PID, body(9)), // stale
     Buffer.concat([nlmsg(FAMILY, 0, r.seq, PID, body(1)), ackMsg(r.seq, PID, r)]),
   ]);
-  const req = new NetlinkRequester(link);
+  let port = PID;
+  const req = new NetlinkRequester(link, { portId: () => port });
   assert.is((await req.request(FAMILY, genl(1, 1), 'GET_MESH')).length, 1);
   assert.is(req.stats.stale, 1);
-  // Port id is now learned: a reply with the right seq from another port is not ours.
+  // A reply with the right seq from another port is not ours.
   link.respond = (r) => [nlmsg(FAMILY, 0, r.seq, PID + 1, body(5)), Buffer.concat([nlmsg(FAMILY, 0, r.seq, PID, body(2)), ackMsg(r.seq, PID, r)])];
   const msgs = await req.request(FAMILY, genl(1, 1), 'GET_MESH');
   assert.equal(msgs.map((m) => Buffer.from(m.payload).readUInt32LE(8)), [2]);
   assert.is(req.stats.stale, 2);
+  // After a bridge restart the port id is another one: the getter is asked on every reply.
+  port = PID + 1;
+  link.respond = (r) => [ackMsg(r.seq, PID, r), ackMsg(r.seq, PID + 1, r)];
+  assert.equal(await req.request(FAMILY, genl(1, 1), 'GET_MESH'), []);
+  assert.is(req.stats.stale, 3);
   req.close();
 });
 

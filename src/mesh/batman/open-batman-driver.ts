@@ -3,10 +3,9 @@
 // fail the open: the driver reports NO_MODULE per call until the module appears.
 import { BatadvClient } from '../../netlink/batadv-client.ts';
 import { BATADV_FAMILY } from '../../netlink/batadv-protocol.ts';
-import { openBridge } from '../../netlink/bridge-transport.ts';
+import { openBridge, type BridgeTransport } from '../../netlink/bridge-transport.ts';
 import { NetlinkRequester, type RequesterOptions } from '../../netlink/requester.ts';
 import { RtnetlinkClient } from '../../netlink/rtnetlink.ts';
-import type { NetlinkTransport } from '../../netlink/transport.ts';
 import type { MeshError } from '../driver.ts';
 import { BatmanDriver } from './batman-driver.ts';
 
@@ -23,9 +22,16 @@ export interface OpenBatmanDriverOptions {
 
 export async function openBatmanDriver(opts: OpenBatmanDriverOptions): Promise<BatmanDriver> {
   const common = { ...(opts.netns ? { netns: opts.netns } : {}), ...(opts.bridgePath ? { bridgePath: opts.bridgePath } : {}) };
-  const requesterOpts: RequesterOptions = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {};
+  const timeout: RequesterOptions = opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {};
+  const portOf = (t: BridgeTransport) => () => {
+    try {
+      return t.ready.portId;
+    } catch {
+      return undefined; // not (re)started yet: match by sequence number alone
+    }
+  };
   const genl = await openBridge({ protocol: 'generic', families: [BATADV_FAMILY], ...common });
-  let route: NetlinkTransport;
+  let route: BridgeTransport;
   try {
     route = await openBridge({ protocol: 'route', ...common });
   } catch (e) {
@@ -34,8 +40,8 @@ export async function openBatmanDriver(opts: OpenBatmanDriverOptions): Promise<B
   }
   return new BatmanDriver({
     meshIfname: opts.meshIfname,
-    batadv: () => BatadvClient.open(genl, requesterOpts),
-    links: new RtnetlinkClient(new NetlinkRequester(route, requesterOpts)),
+    batadv: () => BatadvClient.open(genl, { ...timeout, portId: portOf(genl) }),
+    links: new RtnetlinkClient(new NetlinkRequester(route, { ...timeout, portId: portOf(route) })),
     closeTransports: async () => {
       await Promise.allSettled([genl.close(), route.close()]);
     },
