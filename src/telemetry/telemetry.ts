@@ -1,0 +1,524 @@
+// The agent's MQTT side (topic contract in TOPICS.md): a retained online/offline state with a
+// Last Will, periodic telemetry, QoS 1 events through a bounded store-and-forward queue, and
+// signed commands with replies. It never blocks or fails the agent: every problem becomes the
+// `telemetry` health component and a retry with jittered exponential backoff.
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { freemem, loadavg, totalmem } from 'node:os';
+import type { Logger } from '../agent/logger.ts';
+import { FleetCa } from '../federation/fleet-ca.ts';
+import type { ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
+import { VERSION } from '../version.ts';
+import { Backoff } from './backoff.ts';
+import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-connection.ts';
+import type { CommandArgs } from './command-args.ts';
+import { checkCommand, nonceOf } from './command-check.ts';
+import { CommandRejected, type CommandName } from './command-envelope.ts';
+import { describeConnectError, type ConnectProblem } from './connect-errors.ts';
+import { EventQueue } from './event-queue.ts';
+import { NonceCache } from './nonce-cache.ts';
+import type { ReplyPayload, StatePayload } from './payloads.ts';
+import { loadQueueFile, QueueFile } from './queue-file.ts';
+import { buildEvent, buildTelemetry, type SystemLoad } from './snapshot.ts';
+import { nodeTopics, parseTopic, PAYLOAD_VERSION, TopicError, type NodeTopics } from './topics.ts';
+
+export interface CommandContext {
+  /** "CN=ops-alice (sha256 AB:CD:..)": who signed the command, for logs and the journal. */
+  signer: string;
+  nonce: string;
+}
+
+export type CommandHandler<K extends CommandName> = (args: CommandArgs[K], ctx: CommandContext) => unknown;
+/** What the agent can do on command; a missing handler refuses that command with a reason. */
+export type CommandHandlers = { [K in CommandName]?: CommandHandler<K> };
+
+export interface TelemetryOptions {
+  node: string;
+  fleet: string;
+  /** mqtts://host[:port], or mqtt:// on loopback (or with allowPlaintext). */
+  broker: string;
+  intervalS: number;
+  username?: string;
+  password?: string;
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Plaintext MQTT to a non-loopback broker; off by default. */
+  allowPlaintext?: boolean;
+  /** PEM of the fleet CA(s) that certify command signers; without it every command is refused. */
+  commandCaFile?: string;
+  /** QoS 1 events kept while the broker is away (default 1000); the oldest go first. */
+  bufferLimit?: number;
+  /** Also keep the queue in this file (on flash) across agent restarts; '' = RAM only. */
+  bufferFile?: string;
+  /** At most one write of bufferFile per this many seconds (default 60). */
+  bufferWriteIntervalS?: number;
+  keepaliveS?: number;
+  /** Reconnect backoff bounds (defaults 1 s and 60 s). */
+  reconnectMinS?: number;
+  reconnectMaxS?: number;
+  /** How far a command's timestamp may be from this node's clock (default 300 s). */
+  maxClockSkewS?: number;
+  /** How long one command handler may take before the reply says it failed (default 60 s). */
+  commandTimeoutS?: number;
+  source: { status(): StatusReport };
+  /** Called once; returns the unsubscribe function. */
+  subscribeEvents(listener: (e: StatusEvent) => void): () => void;
+  health: { set(name: string, state: ComponentState, reason: string): void };
+  commands?: CommandHandlers;
+  log: Logger;
+}
+
+export type TelemetryStats = {
+  state: 'connecting' | 'connected' | 'retrying' | 'misconfigured' | 'stopped';
+  broker: string;
+  security: string | null;
+  connectedSince: string | null;
+  lastError: string | null;
+  connects: number;
+  connectFailures: number;
+  eventsQueued: number;
+  eventsInFlight: number;
+  eventsSent: number;
+  eventsDropped: number;
+  bufferLimit: number;
+  telemetrySent: number;
+  telemetrySkipped: number;
+  telemetryBytes: number;
+  commandsAccepted: number;
+  commandsRejected: number;
+  bufferFileWrites: number;
+  bufferFileErrors: number;
+};
+
+export interface Telemetry {
+  stats(): TelemetryStats;
+  /** Publishes a telemetry snapshot now (when connected), e.g. after a significant change. */
+  publishNow(): void;
+  /** Sends what it can within a few seconds, says offline, disconnects, saves the queue. */
+  stop(): Promise<void>;
+}
+
+const COMPONENT = 'telemetry';
+const IN_FLIGHT_WINDOW = 16;
+const MAX_PENDING_COMMANDS = 16;
+const MAX_REPLY_BYTES = 256 * 1024;
+// A connection that lasted this long was a good one: the next failure starts backoff afresh.
+const STABLE_MS = 60_000;
+const STOP_DRAIN_MS = 3000;
+
+export function startTelemetry(o: TelemetryOptions): Telemetry {
+  const t = new TelemetryPublisher(o);
+  t.start();
+  return t;
+}
+
+class TelemetryPublisher implements Telemetry {
+  private readonly boot = randomBytes(4).toString('hex');
+  private readonly log: Logger;
+  private topics: NodeTopics | null = null;
+  private readonly queue: EventQueue;
+  private file: QueueFile | null = null;
+  private readonly backoff: Backoff;
+  private readonly nonces = new NonceCache();
+  private readonly startedAt = Date.now();
+  private trust: FleetCa | null = null;
+  private eventSeq = 0;
+  private telemetrySeq = 0;
+  private gen = 0;
+  private client: MqttClient | null = null;
+  private display: string;
+  private security: string | null = null;
+  private connected = false;
+  private connectedAt = 0;
+  private stopping = false;
+  private problem: ConnectProblem | null = null;
+  private loggedReason: string | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private commandChain: Promise<void> = Promise.resolve();
+  private pendingCommands = 0;
+  private rejectTokens = 20;
+  private rejectRefillAt = Date.now();
+  private readonly s = {
+    state: 'connecting' as TelemetryStats['state'],
+    connects: 0,
+    connectFailures: 0,
+    telemetrySent: 0,
+    telemetrySkipped: 0,
+    telemetryBytes: 0,
+    commandsAccepted: 0,
+    commandsRejected: 0,
+    lastError: null as string | null,
+  };
+
+  constructor(private readonly o: TelemetryOptions) {
+    this.log = o.log;
+    this.queue = new EventQueue(o.bufferLimit ?? 1000);
+    this.backoff = new Backoff({ minMs: (o.reconnectMinS ?? 1) * 1000, maxMs: (o.reconnectMaxS ?? 60) * 1000 });
+    this.display = o.broker;
+  }
+
+  start(): void {
+    try {
+      this.topics = nodeTopics(this.o.fleet, this.o.node);
+    } catch (e) {
+      if (!(e instanceof TopicError)) throw e;
+      this.misconfigured(e.message);
+      return;
+    }
+    if (this.o.bufferFile) this.restoreQueue(this.o.bufferFile);
+    this.unsubscribe = this.o.subscribeEvents((e) => this.onEvent(e));
+    this.tickTimer = setInterval(() => this.tick(), Math.max(1, this.o.intervalS) * 1000);
+    this.o.health.set(COMPONENT, 'degraded', `connecting to ${this.o.broker}`);
+    this.connect();
+  }
+
+  private restoreQueue(path: string): void {
+    this.file = new QueueFile({
+      path,
+      minIntervalMs: (this.o.bufferWriteIntervalS ?? 60) * 1000,
+      payloads: () => this.queue.payloads(),
+      onError: (m) => this.log.warn(m),
+    });
+    try {
+      const loaded = loadQueueFile(path, this.queue.limit);
+      for (const p of loaded.payloads) this.queue.push(p);
+      this.queue.dropped += loaded.dropped;
+      this.file.adopt(loaded.payloads);
+      if (loaded.payloads.length || loaded.skipped)
+        this.log.info(`restored ${loaded.payloads.length} buffered events from ${path}${loaded.skipped ? ` (${loaded.skipped} unreadable lines skipped)` : ''}`);
+    } catch (e) {
+      this.log.warn(`${(e as Error).message}; starting with an empty event buffer`);
+    }
+  }
+
+  private misconfigured(reason: string): void {
+    this.s.state = 'misconfigured';
+    this.s.lastError = reason;
+    this.o.health.set(COMPONENT, 'down', `${reason} (not retrying until the configuration changes)`);
+    this.log.error(`telemetry disabled: ${reason}`);
+  }
+
+  private onEvent(e: StatusEvent): void {
+    if (this.stopping || !this.topics) return;
+    this.queue.push(buildEvent(e, { fleet: this.o.fleet, node: this.o.node, boot: this.boot, seq: ++this.eventSeq }));
+    this.file?.markDirty();
+    this.pump();
+  }
+
+  private tick(): void {
+    if (this.connected) this.publishTelemetry();
+    else this.s.telemetrySkipped++; // coalesced: one fresh snapshot goes out on reconnect
+  }
+
+  publishNow(): void {
+    if (this.connected) this.publishTelemetry();
+  }
+
+  private loadTrust(): void {
+    if (!this.o.commandCaFile) return;
+    try {
+      this.trust = FleetCa.fromPem(readFileSync(this.o.commandCaFile), `fleet CA ${this.o.commandCaFile}`);
+    } catch (e) {
+      // Keep the last good CA: a file being replaced must not open or close the door by accident.
+      this.log.warn(`cannot load the fleet CA for commands: ${(e as Error).message}${this.trust ? '; keeping the previous one' : '; commands are refused'}`);
+    }
+  }
+
+  private statePayload(state: 'online' | 'offline', reason: StatePayload['reason'], since: number): string {
+    const p: StatePayload = {
+      v: PAYLOAD_VERSION,
+      fleet: this.o.fleet,
+      node: this.o.node,
+      state,
+      reason,
+      since: new Date(since).toISOString(),
+      boot: this.boot,
+      version: VERSION,
+    };
+    return JSON.stringify(p);
+  }
+
+  private connect(): void {
+    this.reconnectTimer = null;
+    if (this.stopping || !this.topics) return;
+    const topics = this.topics;
+    const gen = ++this.gen;
+    this.loadTrust();
+    let opened;
+    try {
+      opened = openBrokerClient({
+        broker: this.o.broker,
+        clientId: `x0tta6bl4-${this.o.fleet}-${this.o.node}`,
+        username: this.o.username,
+        password: this.o.password,
+        caFile: this.o.caFile,
+        certFile: this.o.certFile,
+        keyFile: this.o.keyFile,
+        allowPlaintext: this.o.allowPlaintext,
+        keepaliveS: this.o.keepaliveS,
+        will: { topic: topics.state, payload: this.statePayload('offline', 'lost', Date.now()), qos: 1, retain: true },
+      });
+    } catch (e) {
+      if (!(e instanceof BrokerConfigError)) throw e;
+      if (e.permanent) return this.misconfigured(e.message);
+      this.problem = { reason: e.message, needsOperator: true };
+      this.scheduleReconnect(false);
+      return;
+    }
+    const { client, target, security } = opened;
+    this.client = client;
+    this.display = target.display;
+    this.security = security;
+    client.on('connect', () => gen === this.gen && this.onConnected(client, topics));
+    client.on('error', (err) => {
+      if (gen === this.gen) this.problem = describeConnectError(err);
+    });
+    client.on('close', () => gen === this.gen && this.onClosed(client));
+    client.on('message', (topic, payload) => gen === this.gen && this.onMessage(topic, payload));
+  }
+
+  private onConnected(client: MqttClient, topics: NodeTopics): void {
+    this.connected = true;
+    this.connectedAt = Date.now();
+    this.problem = null;
+    this.loggedReason = null;
+    this.s.connects++;
+    this.s.state = 'connected';
+    this.o.health.set(COMPONENT, 'ok', `connected to ${this.display} (${this.security})`);
+    this.log.info(`connected to ${this.display} (${this.security}); ${this.queue.size} events to send`);
+    client.publish(topics.state, this.statePayload('online', 'connected', this.connectedAt), { qos: 1, retain: true });
+    client.subscribe(topics.commands, { qos: 1 }, (err, granted) => {
+      if (err || granted?.[0]?.qos === 128)
+        this.log.warn(`broker refused the command subscription ${topics.commands}${err ? `: ${err.message}` : ' (ACL?)'}; commands will not arrive`);
+    });
+    this.queue.rewind();
+    this.pump();
+    this.publishTelemetry();
+  }
+
+  private onClosed(client: MqttClient): void {
+    const wasConnected = this.connected;
+    this.connected = false;
+    this.queue.rewind();
+    this.retire(client);
+    if (this.stopping) return;
+    if (wasConnected && Date.now() - this.connectedAt >= STABLE_MS) this.backoff.reset();
+    if (!this.problem) this.problem = { reason: wasConnected ? 'connection lost' : 'connection closed before CONNACK', needsOperator: false };
+    this.scheduleReconnect(wasConnected);
+  }
+
+  private retire(client: MqttClient): void {
+    if (this.client === client) this.client = null;
+    client.removeAllListeners();
+    client.on('error', () => {}); // late errors of a dead connection are not news
+    client.end(true);
+  }
+
+  private scheduleReconnect(wasConnected: boolean): void {
+    const problem = this.problem!;
+    if (!wasConnected) this.s.connectFailures++;
+    this.s.state = 'retrying';
+    this.s.lastError = problem.reason;
+    const delay = this.backoff.next();
+    this.o.health.set(COMPONENT, problem.needsOperator ? 'down' : 'degraded', `${this.display}: ${problem.reason}; retrying`);
+    // One log line per distinct problem, not one per retry.
+    if (this.loggedReason !== problem.reason) {
+      this.loggedReason = problem.reason;
+      this.log.warn(`${this.display}: ${problem.reason}; retrying with backoff (next in ${(delay / 1000).toFixed(1)} s), ${this.queue.size} events buffered`);
+    }
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  /** Sends unsent events, keeping at most IN_FLIGHT_WINDOW awaiting PUBACK. */
+  private pump(): void {
+    const client = this.client;
+    const topics = this.topics;
+    if (!this.connected || !client || !topics) return;
+    const gen = this.gen;
+    while (this.queue.inFlight < IN_FLIGHT_WINDOW) {
+      const e = this.queue.takeUnsent();
+      if (!e) break;
+      client.publish(topics.events, e.payload, { qos: 1 }, (err) => {
+        if (err || gen !== this.gen) return; // resent from the queue on the next connection
+        this.queue.ack(e);
+        this.file?.markDirty();
+        this.pump();
+      });
+    }
+  }
+
+  private systemLoad(): SystemLoad {
+    const mem = process.memoryUsage();
+    const [a = 0, b = 0, c = 0] = loadavg();
+    return {
+      load: [a, b, c],
+      totalKb: Math.round(totalmem() / 1024),
+      freeKb: Math.round(freemem() / 1024),
+      agentRssKb: Math.round(mem.rss / 1024),
+      agentHeapKb: Math.round(mem.heapUsed / 1024),
+    };
+  }
+
+  private publishTelemetry(): void {
+    const client = this.client;
+    if (!client || !this.topics) return;
+    let json: string;
+    try {
+      json = buildTelemetry(this.o.source.status(), {
+        boot: this.boot,
+        seq: ++this.telemetrySeq,
+        now: Date.now(),
+        system: this.systemLoad(),
+        queue: { queued: this.queue.size, dropped: this.queue.dropped, reconnects: Math.max(0, this.s.connects - 1) },
+      }).json;
+    } catch (e) {
+      this.log.warn(`telemetry snapshot failed: ${(e as Error).message}`);
+      return;
+    }
+    client.publish(this.topics.telemetry, json, { qos: 0, retain: true });
+    this.s.telemetrySent++;
+    this.s.telemetryBytes = Buffer.byteLength(json);
+  }
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const t = parseTopic(topic);
+    if (!t || t.kind !== 'command' || t.fleet !== this.o.fleet || t.node !== this.o.node) return;
+    const name = t.command!;
+    if (this.pendingCommands >= MAX_PENDING_COMMANDS) {
+      this.reject(name, payload, new CommandRejected('busy', `${MAX_PENDING_COMMANDS} commands already waiting; retry later`));
+      return;
+    }
+    this.pendingCommands++;
+    this.commandChain = this.commandChain
+      .then(() => this.runCommand(name, payload))
+      .catch((e) => this.log.error(`command ${name}: ${(e as Error).stack ?? e}`))
+      .finally(() => this.pendingCommands--);
+  }
+
+  private async runCommand(name: string, raw: Buffer): Promise<void> {
+    let accepted;
+    try {
+      accepted = checkCommand(raw, name, {
+        fleet: this.o.fleet,
+        node: this.o.node,
+        trust: this.trust,
+        maxSkewMs: (this.o.maxClockSkewS ?? 300) * 1000,
+        notBeforeMs: this.startedAt,
+        nonces: this.nonces,
+        now: Date.now(),
+      });
+    } catch (e) {
+      if (!(e instanceof CommandRejected)) throw e;
+      this.reject(name, raw, e);
+      return;
+    }
+    const { envelope, signer } = accepted;
+    const handler = this.o.commands?.[accepted.name] as CommandHandler<CommandName> | undefined;
+    if (!handler) {
+      this.reject(name, raw, new CommandRejected('disabled', `this agent has no '${name}' command`));
+      return;
+    }
+    this.s.commandsAccepted++;
+    this.log.info(`command ${name} ${JSON.stringify(envelope.args)} from ${signer}`);
+    const base = { cmd: name, nonce: envelope.nonce, signer };
+    const timeoutMs = (this.o.commandTimeoutS ?? 60) * 1000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const result = await Promise.race([
+        Promise.resolve().then(() => handler(accepted.args as never, { signer, nonce: envelope.nonce })),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CommandRejected('failed', `no result within ${timeoutMs / 1000} s`)), timeoutMs);
+        }),
+      ]);
+      this.reply({ ...base, ok: true, result: result ?? null });
+    } catch (e) {
+      const code = e instanceof CommandRejected ? e.code : 'failed';
+      this.log.warn(`command ${name} from ${signer} failed: ${(e as Error).message}`);
+      this.reply({ ...base, ok: false, code, error: (e as Error).message ?? String(e) });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reject(name: string, raw: Buffer, e: CommandRejected): void {
+    this.s.commandsRejected++;
+    this.log.warn(`command ${name} rejected: ${e.code}: ${e.message}`);
+    // Refusals are cheap to provoke: answer a burst, then at most 2 per second.
+    const now = Date.now();
+    this.rejectTokens = Math.min(20, this.rejectTokens + ((now - this.rejectRefillAt) / 1000) * 2);
+    this.rejectRefillAt = now;
+    if (this.rejectTokens < 1) return;
+    this.rejectTokens--;
+    this.reply({ cmd: name, nonce: nonceOf(raw), ok: false, code: e.code, error: e.message });
+  }
+
+  private reply(r: Omit<ReplyPayload, 'v' | 'fleet' | 'node' | 'ts'>): void {
+    if (!this.client || !this.connected || !this.topics) return;
+    const p: ReplyPayload = { v: PAYLOAD_VERSION, fleet: this.o.fleet, node: this.o.node, ...r, ts: new Date().toISOString() };
+    let json = JSON.stringify(p);
+    if (Buffer.byteLength(json) > MAX_REPLY_BYTES) {
+      const { result: _dropped, ...rest } = p;
+      json = JSON.stringify({ ...rest, ok: false, code: 'failed', error: `result of ${Buffer.byteLength(json)} bytes is too large for a reply` });
+    }
+    this.client.publish(this.topics.reply(r.cmd), json, { qos: 1 });
+  }
+
+  stats(): TelemetryStats {
+    return {
+      state: this.s.state,
+      broker: this.display,
+      security: this.security,
+      connectedSince: this.connected ? new Date(this.connectedAt).toISOString() : null,
+      lastError: this.s.lastError,
+      connects: this.s.connects,
+      connectFailures: this.s.connectFailures,
+      eventsQueued: this.queue.size,
+      eventsInFlight: this.queue.inFlight,
+      eventsSent: this.queue.acked,
+      eventsDropped: this.queue.dropped,
+      bufferLimit: this.queue.limit,
+      telemetrySent: this.s.telemetrySent,
+      telemetrySkipped: this.s.telemetrySkipped,
+      telemetryBytes: this.s.telemetryBytes,
+      commandsAccepted: this.s.commandsAccepted,
+      commandsRejected: this.s.commandsRejected,
+      bufferFileWrites: this.file?.writes ?? 0,
+      bufferFileErrors: this.file?.errors ?? 0,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.unsubscribe?.();
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const client = this.client;
+    if (client && this.connected && this.topics) {
+      const deadline = Date.now() + STOP_DRAIN_MS;
+      while (this.queue.size > 0 && this.connected && Date.now() < deadline) await sleep(25);
+      const offline = this.statePayload('offline', 'stopped', Date.now());
+      await Promise.race([
+        new Promise<void>((resolve) => client.publish(this.topics!.state, offline, { qos: 1, retain: true }, () => resolve())),
+        sleep(Math.max(250, deadline - Date.now())),
+      ]);
+      // A clean DISCONNECT: the broker discards the Last Will, the retained 'stopped' stays.
+      await Promise.race([new Promise<void>((resolve) => client.end(false, {}, () => resolve())), sleep(1000)]);
+    }
+    this.connected = false;
+    if (this.client) this.retire(this.client);
+    this.gen++;
+    this.file?.flushNow();
+    this.file?.close();
+    this.s.state = 'stopped';
+    this.o.health.set(COMPONENT, 'disabled', 'stopped');
+    await Promise.race([this.commandChain, sleep(1000)]);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
