@@ -136,11 +136,9 @@ test('bad names and URLs: a clear "down" status, no crash, no connection attempt
     [{ broker: 'nonsense' }, 'not a URL'],
   ] as const) {
     const health = new HealthBoard('n1');
+    const base = { node: 'n1', fleet: 'lab', broker: broker.url, intervalS: 60 };
     const t = startTelemetry({
-      node: 'n1',
-      fleet: 'lab',
-      broker: broker.url,
-      intervalS: 60,
+      ...base,
       ...over,
       source: { status: () => statusFixture('n1', 'lab', health) },
       subscribeEvents: new EventSource().subscribe,
