@@ -71,9 +71,14 @@ export class CoreMemory {
     const have = this.memory.buffer.byteLength;
     if (end > have) {
       const pages = Math.ceil((end - have) / PAGE);
+      const old = this.memory.buffer;
       if (this.memory.grow(pages) < 0 || this.memory.buffer.byteLength < end) {
         throw new CoreMemoryError(`core memory could not grow by ${pages} pages of 64 KiB`);
       }
+      // WebAssembly.Memory detaches the old buffer on growth; wasm2js's memory just swaps in a
+      // new one. Detach it here too, so that a stale view reads as empty in both builds instead
+      // of silently taking writes that the core never sees.
+      if (this.memory.buffer !== old && old.byteLength > 0) structuredClone(old, { transfer: [old] });
       this.grows++;
     }
     this.top = end;
