@@ -1,6 +1,6 @@
 // Reading /etc/config/x0tta6bl4: file problems (missing, unreadable, not a file, too big) and
 // syntax errors become a ConfigError with one issue; schema problems, all of them at once.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import type { AgentConfig } from './schema.ts';
 import { MAX_UCI_BYTES, parseUci, UciSyntaxError } from './uci-parser.ts';
@@ -21,7 +21,8 @@ function fileIssue(file: string, message: string): ConfigError {
 function readConfigFile(path: string): Uint8Array {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw fileIssue(path, 'file not found');

@@ -94,21 +94,17 @@ function positionOf(text: string, index: number): { line: number; column: number
   return { line, column: index - lineStart + 1 };
 }
 
-function decode(input: string | Uint8Array, file: string): string {
+/** The text, and the index of its first undecodable byte (-1 if none). */
+function decode(input: string | Uint8Array, file: string): { text: string; badUtf8At: number } {
   if (typeof input === 'string') {
     // Cheap upper bound first: a UTF-8 byte count is at most 3 per UTF-16 unit.
     if (input.length * 3 > MAX_UCI_BYTES && Buffer.byteLength(input) > MAX_UCI_BYTES) tooBig(file, Buffer.byteLength(input));
-    return input;
+    return { text: input, badUtf8At: -1 };
   }
   if (input.byteLength > MAX_UCI_BYTES) tooBig(file, input.byteLength);
   const text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
-  if (!isUtf8(input)) {
-    // The first replacement character marks the first undecodable byte.
-    const at = text.indexOf('\uFFFD');
-    const { line, column } = positionOf(text, Math.max(0, at));
-    throw new UciSyntaxError(file, line, column, 'UTF-8 text', 'bytes that are not valid UTF-8 (is this a binary file?)');
-  }
-  return text;
+  // The first replacement character marks the first undecodable byte.
+  return { text, badUtf8At: isUtf8(input) ? -1 : Math.max(0, text.indexOf('\uFFFD')) };
 }
 
 function tooBig(file: string, bytes: number): never {
@@ -119,8 +115,13 @@ function tooBig(file: string, bytes: number): never {
 /** Parses UCI text (string or raw bytes). Throws UciSyntaxError at the first error. */
 export function parseUci(input: string | Uint8Array, options: UciParseOptions = {}): UciDocument {
   const file = options.file ?? '<input>';
-  const text = decode(input, file);
+  const { text, badUtf8At } = decode(input, file);
+  // Whichever comes first in the file: a control byte or a byte that is not UTF-8.
   const bad = CONTROL.exec(text);
+  if (badUtf8At !== -1 && (!bad || badUtf8At < bad.index)) {
+    const { line, column } = positionOf(text, badUtf8At);
+    throw new UciSyntaxError(file, line, column, 'UTF-8 text', 'bytes that are not valid UTF-8 (is this a binary file?)');
+  }
   if (bad) {
     const { line, column } = positionOf(text, bad.index);
     throw new UciSyntaxError(file, line, column, 'text', describeChar(bad[0]));

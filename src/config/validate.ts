@@ -140,7 +140,10 @@ export function validateDocument(doc: UciDocument): Validated {
     section: (s) => used.get(s)?.line ?? null,
     option: (s, o) => lineOf.get(`${s}.${o}`) ?? null,
   };
-  for (const i of crossCheck(config as unknown as AgentConfig, file, lines)) (i.severity === 'error' ? errors : warnings).push(i);
+  // An option that is already wrong on its own gets no second, cross-field complaint.
+  const wrong = new Set(errors.map((i) => `${i.section}.${i.option}`));
+  for (const i of crossCheck(config as unknown as AgentConfig, file, lines))
+    if (!wrong.has(`${i.section}.${i.option}`)) (i.severity === 'error' ? errors : warnings).push(i);
   return { config: config as unknown as AgentConfig, errors, warnings };
 }
 
