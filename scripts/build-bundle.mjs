@@ -1,2 +1,30 @@
-// placeholder until this build step lands
-console.error("build-bundle: nothing to build yet");
+#!/usr/bin/env node
+// Bundles the agent into one ESM file, dist/x0tta6bl4.mjs, that runs with plain `node` and no
+// node_modules: what the .ipk ships. Logs its size so that growth is seen when it happens.
+import { build } from 'esbuild';
+import { chmodSync, readFileSync, statSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+const outfile = `${root}dist/x0tta6bl4.mjs`;
+
+await build({
+  entryPoints: [`${root}src/cli/main.ts`],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  // Keep class and function names: they appear in errors the operator reports.
+  keepNames: true,
+  legalComments: 'none',
+  define: { __X0TTA6BL4_VERSION__: JSON.stringify(version) },
+  // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
+  banner: {
+    js: "import { createRequire as __x0_cr } from 'node:module'; const require = __x0_cr(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+chmodSync(outfile, 0o755);
+console.error(`build:bundle: ${outfile} ${(statSync(outfile).size / 1024).toFixed(1)} KiB`);

@@ -1,7 +1,8 @@
 // Monitor: polls the mesh driver at a fixed interval, keeps Knowledge current, and turns what
 // changed between two polls into events. It never throws out of a poll: a driver failure
 // becomes the mesh component's health and an event, and the next poll tries again.
-import { MeshError, type Gateway, type MeshDriver, type Neighbour } from '../mesh/driver.ts';
+import { MeshError, type Gateway, type MeshDriver, type Neighbour, type Originator } from '../mesh/driver.ts';
+import type { MeshSnapshot } from '../status/types.ts';
 import type { HealthBoard } from '../agent/health.ts';
 import type { Logger } from '../agent/logger.ts';
 import { directLinkMetric, linkKey, type Knowledge } from './knowledge.ts';
@@ -29,6 +30,7 @@ export class Monitor {
   private running: Promise<void> | null = null;
   private readonly name: (mac: string) => string;
   private readonly now: () => number;
+  private lastGateway: GatewayView | null = null;
 
   constructor(
     private readonly driver: MeshDriver,
@@ -71,24 +73,35 @@ export class Monitor {
       ]);
       const k = this.knowledge;
       const before = k.mesh;
+      // batman-adv keeps a silent neighbour listed until its 200 s purge: what tells that it is
+      // gone is its last-seen age, measured against the OGM interval.
+      const staleMs = Math.max(3000, 5 * settings.origIntervalMs);
       k.algo = mesh.algo;
       k.meshAddress = mesh.meshAddress;
       k.mesh = { interfaces, neighbours, originators, gateways, settings };
       k.recordLinks(
         neighbours.map((n) => {
           const m = directLinkMetric(mesh.algo, n, originators);
-          return { neighbour: n.neighbour, hardIfname: n.hardIfname, kind: m.kind, value: m.value };
+          const value = n.lastSeenMs > staleMs ? null : m.value;
+          return { neighbour: n.neighbour, hardIfname: n.hardIfname, kind: m.kind, value };
         }),
       );
-      if (this.stats.polls > 0) this.diff(before.neighbours, neighbours, before.gateways, gateways);
+      const live = neighbours.filter((n) => n.lastSeenMs <= staleMs);
+      const gateway = selectedGateway(gateways, originators, staleMs);
+      if (this.stats.polls > 0) this.diff(before, k.mesh, staleMs, gateway);
+      this.lastGateway = gateway;
       this.stats.consecutiveErrors = 0;
       this.stats.lastError = null;
+      const silent = neighbours.length - live.length;
+      const origCount = new Set(originators.filter((o) => o.lastSeenMs <= staleMs).map((o) => o.originator)).size;
+      const problems: string[] = [];
+      if (live.length === 0) problems.push('no neighbour heard');
+      else if (silent > live.length) problems.push(`${silent} of ${neighbours.length} neighbour links silent`);
+      if (settings.gwMode === 'client' && gateway.state !== 'ok') problems.push(gateway.state === 'none' ? 'no gateway' : `gateway ${this.name(gateway.originator!)} unreachable`);
       this.health.set(
         'mesh',
-        neighbours.length > 0 ? 'ok' : 'degraded',
-        neighbours.length > 0
-          ? `${neighbours.length} neighbours, ${new Set(originators.map((o) => o.originator)).size} originators`
-          : 'no neighbours seen',
+        problems.length ? 'degraded' : 'ok',
+        problems.length ? problems.join('; ') : `${live.length} neighbour links, ${origCount} originators reachable`,
       );
     } catch (e) {
       this.recordError(e);
@@ -113,16 +126,22 @@ export class Monitor {
     }
   }
 
-  private diff(oldN: Neighbour[], newN: Neighbour[], oldG: Gateway[], newG: Gateway[]): void {
+  private diff(before: MeshSnapshot, now: MeshSnapshot, staleMs: number, gateway: GatewayView): void {
     const k = this.knowledge;
     const at = this.now();
-    const key = (n: Neighbour) => linkKey(n.hardIfname, n.neighbour);
-    const oldKeys = new Set(oldN.map(key));
-    const newKeys = new Set(newN.map(key));
-    for (const n of newN)
-      if (!oldKeys.has(key(n))) k.addEvent('info', `neighbour ${this.name(n.neighbour)} appeared on ${n.hardIfname}`, at);
-    for (const n of oldN)
-      if (!newKeys.has(key(n))) k.addEvent('finding', `neighbour ${this.name(n.neighbour)} lost on ${n.hardIfname}`, at);
+    const liveKeys = (ns: Neighbour[]) => new Set(ns.filter((n) => n.lastSeenMs <= staleMs).map((n) => linkKey(n.hardIfname, n.neighbour)));
+    const was = liveKeys(before.neighbours);
+    const is = liveKeys(now.neighbours);
+    for (const n of now.neighbours) {
+      const key = linkKey(n.hardIfname, n.neighbour);
+      if (is.has(key) && !was.has(key)) k.addEvent('info', `neighbour ${this.name(n.neighbour)} heard on ${n.hardIfname}`, at);
+    }
+    for (const key of was) {
+      if (is.has(key)) continue;
+      const n = now.neighbours.find((x) => linkKey(x.hardIfname, x.neighbour) === key);
+      const [ifname, mac] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+      k.addEvent('finding', `link to ${this.name(mac)} on ${ifname} dead: ${n ? `silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` : 'purged'}`, at);
+    }
 
     const threshold = this.opts.degradedTq ?? 100;
     for (const l of k.linkStatus()) {
@@ -133,12 +152,25 @@ export class Monitor {
         k.addEvent('finding', `link to ${this.name(l.neighbour)} on ${l.hardIfname} degrading: TQ ${prev} → ${cur}`, at);
     }
 
-    const oldBest = oldG.find((g) => g.best);
-    const newBest = newG.find((g) => g.best);
-    if (oldBest?.originator !== newBest?.originator) {
-      if (!newBest) k.addEvent('finding', `gateway ${this.name(oldBest!.originator)} lost; no gateway selected`, at);
-      else if (!oldBest) k.addEvent('info', `gateway ${this.name(newBest.originator)} selected`, at);
-      else k.addEvent('finding', `gateway changed ${this.name(oldBest.originator)} → ${this.name(newBest.originator)}`, at);
+    const old = this.lastGateway;
+    if (old && (old.originator !== gateway.originator || old.state !== gateway.state)) {
+      if (gateway.state === 'none') k.addEvent('finding', 'no gateway selected', at);
+      else if (gateway.state === 'stale') k.addEvent('finding', `gateway ${this.name(gateway.originator!)} unreachable`, at);
+      else if (old.state !== 'ok') k.addEvent('info', `gateway ${this.name(gateway.originator!)} reachable`, at);
+      else k.addEvent('finding', `gateway changed ${this.name(old.originator!)} → ${this.name(gateway.originator!)}`, at);
     }
   }
+}
+
+interface GatewayView {
+  state: 'ok' | 'stale' | 'none';
+  originator: string | null;
+}
+
+/** The selected gateway, and whether its originator entry is still being refreshed. */
+function selectedGateway(gateways: Gateway[], originators: Originator[], staleMs: number): GatewayView {
+  const best = gateways.find((g) => g.best);
+  if (!best) return { state: 'none', originator: null };
+  const entry = originators.find((o) => o.originator === best.originator && o.best);
+  return { state: entry && entry.lastSeenMs <= staleMs ? 'ok' : 'stale', originator: best.originator };
 }

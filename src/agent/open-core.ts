@@ -1,0 +1,15 @@
+// The WASM core is an optimisation and the learning engine, not a condition for watching the
+// mesh: if neither build loads, the agent runs on and reports the core as down.
+import { loadCore, type Core } from '../core/index.ts';
+import type { Logger } from './logger.ts';
+
+export async function openCore(log: Logger): Promise<Core | null> {
+  try {
+    const core = await loadCore();
+    if (core.kind !== 'wasm') log.warn(`WASM core unavailable, using portable JS: ${core.fallbackReason ?? 'unknown reason'}`);
+    return core;
+  } catch (e) {
+    log.error(`core failed to load: ${(e as Error).message}`);
+    return null;
+  }
+}

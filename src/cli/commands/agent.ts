@@ -1,0 +1,50 @@
+import { UsageError, type CliCommand } from '../command.ts';
+import { loadConfigForCli } from '../config-path.ts';
+import { Agent } from '../../agent/agent.ts';
+import { createLogger } from '../../agent/logger.ts';
+import { openCore } from '../../agent/open-core.ts';
+import { openDriver } from '../../agent/open-driver.ts';
+
+export const agentCommand: CliCommand = {
+  name: 'agent',
+  summary: 'run the agent daemon (what procd starts)',
+  usage: `usage: x0tta6bl4 agent [--config PATH] [--dry-run] [--log-level LEVEL]
+
+Reads /etc/config/x0tta6bl4 (or --config), refuses to start on an invalid config and says
+why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
+  flags: {
+    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
+    'dry-run': { type: 'boolean', describe: 'plan and report, but change nothing (overrides agent.dry_run)' },
+    'log-level': { type: 'string', value: 'LEVEL', describe: 'debug, info, warn or error (overrides agent.log_level)' },
+  },
+  async run({ flags, positionals, io, stopSignal }) {
+    if (positionals.length) throw new UsageError(`agent takes no arguments (got '${positionals[0]}')`);
+    const level = flags['log-level'];
+    if (level !== undefined && !['debug', 'info', 'warn', 'error'].includes(String(level)))
+      throw new UsageError(`--log-level must be debug, info, warn or error (got '${level}')`);
+    const { config, source, warnings } = loadConfigForCli(flags);
+    if (flags['dry-run'] !== undefined) config.agent.dryRun = Boolean(flags['dry-run']);
+    const log = createLogger((level as 'info' | undefined) ?? config.agent.logLevel, (l) => io.err(l));
+    for (const w of warnings) log.warn(`config: ${w}`);
+    if (!config.agent.enabled) {
+      log.info(`agent.enabled is off in ${source}; not starting`);
+      return 0;
+    }
+    const core = await openCore(log);
+    const { driver, describeMac } = await openDriver(config, log);
+    const agent = new Agent({
+      config,
+      configSource: source,
+      configWarnings: warnings,
+      driver,
+      log,
+      core: core && { kind: core.kind, reason: core.fallbackReason },
+      describeMac,
+    });
+    await agent.start();
+    const sig = await stopSignal;
+    log.info(`${sig}: stopping`);
+    await agent.stop();
+    return 0;
+  },
+};

@@ -1,0 +1,7 @@
+// Every command the CLI knows, in the order `--help` lists them.
+import type { CliCommand } from '../command.ts';
+import { agentCommand } from './agent.ts';
+import { demoCommand } from './demo.ts';
+import { statusCommand } from './status.ts';
+
+export const commands: CliCommand[] = [agentCommand, statusCommand, demoCommand];

@@ -1,0 +1,115 @@
+// The monitor against the simulator (a real MeshDriver implementation), stepped in virtual time.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { IDEAL_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
+import { Monitor } from '../../src/mapek/monitor.ts';
+import { Knowledge } from '../../src/mapek/knowledge.ts';
+import { HealthBoard } from '../../src/agent/health.ts';
+import { silentLogger } from '../../src/agent/logger.ts';
+import { MeshError, type MeshDriver } from '../../src/mesh/driver.ts';
+
+function setup(world: SimulatedMesh, node = 0, driver: MeshDriver = world.driver(node)) {
+  const knowledge = new Knowledge({ historyLength: 10 });
+  const health = new HealthBoard(world.nodeName(node));
+  const monitor = new Monitor(driver, knowledge, health, silentLogger, {
+    intervalMs: 1000,
+    now: () => world.nowMs,
+    describeMac: (m) => world.describeMac(m),
+  });
+  const poll = async (seconds: number) => {
+    for (let i = 0; i < seconds; i++) {
+      world.step(1000);
+      await monitor.pollOnce();
+    }
+  };
+  return { knowledge, health, monitor, poll };
+}
+
+const diamond = () =>
+  new SimulatedMesh({
+    seed: 7,
+    topology: 'diamond',
+    linkModel: IDEAL_LINK_MODEL,
+    nodeNames: ['n1', 'n2', 'n3', 'n4'],
+    settings: (n) => ({ gwMode: n === 3 ? 'server' : 'client' }),
+  });
+
+test('a converged diamond: links sampled with TQ history, mesh ok, gateway selected', async () => {
+  const world = diamond();
+  world.step(90_000);
+  const { knowledge, health, poll } = setup(world);
+  await poll(3);
+  const links = knowledge.linkStatus();
+  // n1 touches n2 and n3, each over every band the simulator gives a node.
+  const peers = new Set(links.map((l) => world.describeMac(l.neighbour).split('/')[0]));
+  assert.equal([...peers].sort(), ['n2', 'n3']);
+  for (const l of links) {
+    assert.is(l.metricKind, 'tq');
+    assert.is(l.history.length, 3);
+    assert.ok(l.metric !== null && l.metric > 0 && l.metric <= 255, `TQ in range: ${l.metric}`);
+  }
+  assert.is(health.get('mesh')?.state, 'ok', health.get('mesh')?.reason);
+});
+
+test('a killed link is reported dead once its neighbour goes silent, and comes back', async () => {
+  const world = diamond();
+  world.step(90_000);
+  const { knowledge, health, poll } = setup(world);
+  await poll(2);
+  world.killLink(0, 1);
+  await poll(8);
+  const dead = knowledge.recentEvents().filter((e) => e.kind === 'finding' && /link to n2\/\S+ on \S+ dead: silent for/.test(e.message));
+  assert.ok(dead.length >= 1, JSON.stringify(knowledge.recentEvents(), null, 1));
+  const toN2 = knowledge.linkStatus().filter((l) => world.describeMac(l.neighbour).startsWith('n2/'));
+  assert.ok(toN2.every((l) => l.metric === null), 'dead links carry no metric');
+  // n1 still reaches the gateway n4 through n3.
+  assert.is(health.get('mesh')?.state, 'ok', health.get('mesh')?.reason);
+  world.restoreLink(0, 1);
+  await poll(5);
+  assert.ok(knowledge.recentEvents().some((e) => /neighbour n2\/\S+ heard on/.test(e.message)));
+});
+
+test('a partition from the gateway degrades the mesh and says why', async () => {
+  const world = diamond();
+  world.step(90_000);
+  const { knowledge, health, poll } = setup(world);
+  await poll(2);
+  assert.is(health.get('mesh')?.state, 'ok');
+  world.partition([0], [1, 2, 3]);
+  await poll(8);
+  const mesh = health.get('mesh')!;
+  assert.is(mesh.state, 'degraded');
+  assert.match(mesh.reason, 'no neighbour heard');
+  assert.match(mesh.reason, /gateway n4\S* unreachable/);
+  assert.ok(knowledge.recentEvents().some((e) => /gateway n4\S* unreachable/.test(e.message)));
+});
+
+test('driver failures: NO_PRIMARY degrades, anything else is down; one event per distinct error', async () => {
+  const world = diamond();
+  world.step(30_000);
+  const real = world.driver(0);
+  let failWith: MeshError | null = null;
+  // Wraps the real driver to fail on demand: the simulator has no way to make batman-adv itself vanish.
+  const flaky = new Proxy(real, {
+    get(target, prop, recv) {
+      const v = Reflect.get(target, prop, recv);
+      if (prop === 'originators' && failWith) return () => Promise.reject(failWith);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  }) as MeshDriver;
+  const { knowledge, health, monitor, poll } = setup(world, 0, flaky);
+  failWith = new MeshError('NO_PRIMARY', 'no active primary interface');
+  await poll(3);
+  assert.is(health.get('mesh')?.state, 'degraded');
+  failWith = new MeshError('NO_MODULE', 'batman-adv is not loaded');
+  await poll(3);
+  assert.is(health.get('mesh')?.state, 'down');
+  assert.is(monitor.stats.pollErrors, 6);
+  assert.is(knowledge.recentEvents().filter((e) => e.message.startsWith('mesh unreadable')).length, 2);
+  failWith = null;
+  await poll(1);
+  assert.is(monitor.stats.consecutiveErrors, 0);
+  assert.is.not(health.get('mesh')?.state, 'down');
+});
+
+test.run();
