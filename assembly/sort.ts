@@ -43,25 +43,28 @@ export function buildNetwork(m: i32, pairs: usize): i32 {
 }
 
 // Sorts every column of the rows×LANES float32 scratch S ascending with the network.
+// Compare-exchange uses the pseudo-min/max (b < a ? b : a, a < b ? b : a): one x86 minps/maxps
+// or ARM fmin/fmax each, where the IEEE f32x4.min/max need a NaN and ±0 fix-up sequence. The
+// values are NaN-free (rejected before any rule runs), so only the sign of equal zeros can differ.
 export function sortColumns(S: usize, pairs: usize, count: i32): void {
   for (let c = 0; c < count; c++) {
     const pa = S + (<usize>i32At(pairs, c << 1) << 6);
     const pb = S + (<usize>i32At(pairs, (c << 1) + 1) << 6);
     if (ASC_FEATURE_SIMD) {
       let a = v128.load(pa), b = v128.load(pb);
-      v128.store(pa, f32x4.min(a, b)); v128.store(pb, f32x4.max(a, b));
+      v128.store(pa, f32x4.pmin(a, b)); v128.store(pb, f32x4.pmax(a, b));
       a = v128.load(pa, 16); b = v128.load(pb, 16);
-      v128.store(pa, f32x4.min(a, b), 16); v128.store(pb, f32x4.max(a, b), 16);
+      v128.store(pa, f32x4.pmin(a, b), 16); v128.store(pb, f32x4.pmax(a, b), 16);
       a = v128.load(pa, 32); b = v128.load(pb, 32);
-      v128.store(pa, f32x4.min(a, b), 32); v128.store(pb, f32x4.max(a, b), 32);
+      v128.store(pa, f32x4.pmin(a, b), 32); v128.store(pb, f32x4.pmax(a, b), 32);
       a = v128.load(pa, 48); b = v128.load(pb, 48);
-      v128.store(pa, f32x4.min(a, b), 48); v128.store(pb, f32x4.max(a, b), 48);
+      v128.store(pa, f32x4.pmin(a, b), 48); v128.store(pb, f32x4.pmax(a, b), 48);
     } else {
       for (let l: usize = 0; l < <usize>(LANES << 2); l += 4) {
         const a = load<f32>(pa + l);
         const b = load<f32>(pb + l);
-        store<f32>(pa + l, min<f32>(a, b));
-        store<f32>(pb + l, max<f32>(a, b));
+        store<f32>(pa + l, select<f32>(b, a, b < a));
+        store<f32>(pb + l, select<f32>(b, a, a < b));
       }
     }
   }

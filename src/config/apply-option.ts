@@ -32,6 +32,10 @@ export function applyOption(config: AgentConfig, path: string, value: string | s
     ok: false,
     issues: [{ severity: 'error', file: source, line: null, section, option, message }],
   });
+  // Callers pass what came off the wire (MQTT JSON, argv): check the shapes before anything else.
+  if (typeof path !== 'string') return fail(null, null, `expected an option path 'section.option', found ${typeof path}`);
+  if (typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string')))
+    return fail(null, null, `expected a string value (or a list of strings), found ${Array.isArray(value) ? 'a list with a non-string item' : typeof value}`);
   const parts = path.split('.');
   if (parts.length === 3 && parts[0] === PACKAGE_NAME) parts.shift();
   if (parts.length !== 2 || parts.some((p) => p === ''))

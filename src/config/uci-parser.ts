@@ -108,8 +108,8 @@ function decode(input: string | Uint8Array, file: string): { text: string; badUt
 }
 
 function tooBig(file: string, bytes: number): never {
-  const mib = (bytes / (1024 * 1024)).toFixed(1);
-  throw new UciSyntaxError(file, 1, 1, `a config file of at most ${MAX_UCI_BYTES / 1024} KiB`, `${bytes} bytes (${mib} MiB)`);
+  const size = bytes < 10 * 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KiB` : `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  throw new UciSyntaxError(file, 1, 1, `a config file of at most ${MAX_UCI_BYTES / 1024} KiB`, `${bytes} bytes (${size})`);
 }
 
 /** Parses UCI text (string or raw bytes). Throws UciSyntaxError at the first error. */
@@ -139,6 +139,9 @@ class Parser {
   private readonly warnings: UciWarning[] = [];
   private pkg: UciPackage | null = null;
   private section: UciSection | null = null;
+  // Lookups by name: a linear search per statement would make 30 000 named sections take seconds.
+  private readonly packagesByName = new Map<string, UciPackage>();
+  private readonly sectionsByName = new Map<UciPackage, Map<string, UciSection>>();
 
   constructor(
     private readonly text: string,
@@ -356,7 +359,7 @@ class Parser {
     if (!UCI_PACKAGE_NAME.test(name.value))
       this.fail("a package name of letters, digits, '_' and '-'", quoteFound(name.value), name.line, name.column);
     if (this.single) return; // like libuci loading one config file: checked, then ignored
-    const earlier = this.packages.find((p) => p.name === name.value);
+    const earlier = this.packagesByName.get(name.value);
     if (earlier)
       this.fail(
         `a package name not used before in this input (package '${name.value}' began ${earlier.line ? `at line ${earlier.line}` : 'at the top'})`,
@@ -364,8 +367,7 @@ class Parser {
         name.line,
         name.column,
       );
-    this.pkg = { name: name.value, line, sections: [] };
-    this.packages.push(this.pkg);
+    this.addPackage({ name: name.value, line, sections: [] });
     this.section = null;
   }
 
@@ -373,9 +375,9 @@ class Parser {
     if (!this.pkg) {
       if (this.defaultPackage === null)
         this.fail("a 'package <name>' statement first (no package name is known for this input)", "'config'", line, column);
-      this.pkg = { name: this.defaultPackage, line: null, sections: [] };
-      this.packages.push(this.pkg);
+      this.addPackage({ name: this.defaultPackage, line: null, sections: [] });
     }
+    const pkg = this.pkg!;
     const type = args[0];
     if (!type || type.value === '') this.fail("a section type after 'config'", 'nothing', line, column);
     if (!UCI_TYPE.test(type.value))
@@ -385,7 +387,7 @@ class Parser {
     if (name !== null && !UCI_NAME.test(name))
       this.fail("a section name of letters, digits and '_'", quoteFound(name), nameArg!.line, nameArg!.column);
     if (name !== null) {
-      const existing = this.pkg.sections.find((s) => s.name === name);
+      const existing = this.sectionsByName.get(pkg)!.get(name);
       if (existing) {
         // libuci in strict mode (its default) refuses a type change; the same type merges.
         if (existing.type !== type.value)
@@ -401,7 +403,15 @@ class Parser {
       }
     }
     this.section = { type: type.value, name, typeIndex: 0, line, lines: [line], options: new Map() };
-    this.pkg.sections.push(this.section);
+    pkg.sections.push(this.section);
+    if (name !== null) this.sectionsByName.get(pkg)!.set(name, this.section);
+  }
+
+  private addPackage(pkg: UciPackage): void {
+    this.pkg = pkg;
+    this.packages.push(pkg);
+    this.packagesByName.set(pkg.name, pkg);
+    this.sectionsByName.set(pkg, new Map());
   }
 
   private optionStatement(keyword: 'option' | 'list', args: Arg[], line: number, column: number): void {

@@ -334,6 +334,10 @@ test('applyOption: an invalid change is refused whole, with a typed issue', () =
   refuse('agent.fleet', ['a', 'b'], /expected a single 'option fleet'/);
   refuse('telemetry.enabled', '1', /required when telemetry is enabled/);
   refuse('telemetry.password', 'x\ny', /a value of 3 characters/);
+  // Shapes that only arrive from untyped input (MQTT JSON): refused, not thrown.
+  refuse(42 as unknown as string, '1', /option path.*found number/);
+  refuse('agent.mesh_interface', 7 as unknown as string, /expected a string value.*found number/);
+  refuse('federation.peer', [1] as unknown as string[], /non-string item/);
   assert.equal(before, snapshot);
 });
 

@@ -2,7 +2,10 @@
 // crash, a hang or a silently wrong document.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readFileSync } from 'node:fs';
+import { plainDocument } from '../../src/config/uci-document.ts';
 import { MAX_UCI_BYTES, parseUci, UciSyntaxError } from '../../src/config/uci-parser.ts';
+import { serializeUci } from '../../src/config/uci-serializer.ts';
 
 function syntaxError(input: string | Uint8Array): UciSyntaxError {
   try {
@@ -142,6 +145,38 @@ test('deeply odd but valid input does not crash: only comments, only blanks, emp
   for (const text of ['', '\n\n\n', '# only a comment', '   \t  ', '#\n#\n']) {
     assert.equal(parseUci(text, { file: 'x', packageName: 'x' }).packages, []);
   }
+});
+
+test('seeded mutations of a real config: parsed, or refused with UciSyntaxError — nothing else', () => {
+  const base = readFileSync(new URL('../../openwrt/x0tta6bl4/files/x0tta6bl4.config', import.meta.url), 'utf8');
+  const pieces = ["'", '"', '\\', '\n', ';', '#', ' ', '\t', 'config ', 'option ', 'list x ', 'package p\n', '\0', 'é', '\r\n', "'\\''"];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed % n;
+  };
+  let parsed = 0;
+  let refused = 0;
+  for (let round = 0; round < 2000; round++) {
+    let text = base;
+    for (let m = 1 + rand(4); m > 0; m--) {
+      const at = rand(text.length + 1);
+      const cut = rand(3) === 0 ? rand(20) : 0;
+      text = text.slice(0, at) + pieces[rand(pieces.length)] + text.slice(at + cut);
+    }
+    try {
+      const doc = parseUci(text, { file: 'fuzz', packageName: 'x0tta6bl4' });
+      // What parses must survive a round trip too.
+      assert.equal(plainDocument(parseUci(serializeUci(doc), { file: 'again' })), plainDocument(doc), `round ${round}`);
+      parsed++;
+    } catch (e) {
+      if (!(e instanceof UciSyntaxError)) throw new Error(`round ${round}: ${String(e)}\n${JSON.stringify(text)}`);
+      assert.ok(e.line >= 1 && e.column >= 1);
+      refused++;
+    }
+  }
+  // Both outcomes must occur, or the mutations were too mild or too wild to test anything.
+  assert.ok(parsed > 100 && refused > 100, `parsed ${parsed}, refused ${refused}`);
 });
 
 test.run();

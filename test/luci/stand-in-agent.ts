@@ -41,6 +41,7 @@ export async function startStandInAgent(socketPath: string, opts: { hostileMessa
         originators: [
           { originator: '02:00:00:00:00:02', nextHop: '02:00:00:00:00:02', hardIfname: 'mesh0', hardIfindex: 3, lastSeenMs: 120, best: true, tq: 240 },
           { originator: '02:00:00:00:00:03', nextHop: '02:00:00:00:00:03', hardIfname: 'mesh0', hardIfindex: 3, lastSeenMs: 900, best: true, tq: 150 - (n % 20) },
+          { originator: '02:00:00:00:00:04', nextHop: '02:00:00:00:00:03', hardIfname: 'mesh0', hardIfindex: 3, lastSeenMs: 310, best: false, tq: 90 },
           { originator: '02:00:00:00:00:04', nextHop: '02:00:00:00:00:02', hardIfname: 'mesh0', hardIfindex: 3, lastSeenMs: 300, best: true, tq: 200 },
         ],
         gateways: [

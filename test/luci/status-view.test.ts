@@ -94,6 +94,11 @@ test('stand-in agent: agent-supplied strings are shown as text, never as HTML', 
     assert.is(await page.$$eval('#x0-graph path.x0-link', (p) => p.length), 2);
     assert.match((await page.getAttribute('#x0-graph path.x0-link', 'd'))!, / M/, 'a gap starts a new segment');
     assert.is(await rows(page, 'x0-learning'), 3);
+    // Originators: one row each, the best route shown, the other next hops counted.
+    const orig = await page.$$eval('#x0-originators tr.tr:not(.table-titles)', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.is(orig.length, 3);
+    const o4 = orig.find((r) => r[0] === '02:00:00:00:00:04')!;
+    assert.equal([o4[1], o4[4], o4[5]], ['02:00:00:00:00:02', '200', '1']);
     assert.match((await page.textContent('#x0-federation-section'))!, /Disabled or not reported/);
     await page.close();
   } finally {

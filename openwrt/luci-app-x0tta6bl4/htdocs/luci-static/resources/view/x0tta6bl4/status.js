@@ -86,13 +86,12 @@ function renderGraph(links) {
 	}
 
 	var kind = links[0].metricKind;
-	var max = 255;
-	if (kind === 'throughput') {
-		max = 1;
-		links.forEach(function(l) {
-			(l.history || []).forEach(function(v) { if (v != null && v > max) max = v; });
-		});
-	}
+	var seen = 1;
+	links.forEach(function(l) {
+		(l.history || []).forEach(function(v) { if (v != null && v > seen) seen = v; });
+	});
+	// TQ tops out at 255; a weak mesh would hug the floor, so zoom to 32/64/128/255 as needed.
+	var max = kind === 'throughput' ? seen : [ 32, 64, 128, 255 ].filter(function(c) { return c >= seen; })[0] || 255;
 
 	var n = 1;
 	links.forEach(function(l) { n = Math.max(n, (l.history || []).length); });
@@ -167,6 +166,19 @@ function renderSummary(st) {
 	]);
 }
 
+// One row per originator: the route batman-adv uses (or the first one seen while none is
+// marked best), and how many other next hops it knows. The full table is `batctl o`.
+function bestRoutes(originators) {
+	var byOrig = {}, order = [];
+	originators.forEach(function(o) {
+		var r = byOrig[o.originator];
+		if (!r) { r = byOrig[o.originator] = { best: o, others: -1 }; order.push(o.originator); }
+		else if (o.best && !r.best.best) r.best = o;
+		r.others++;
+	});
+	return order.sort().map(function(k) { return byOrig[k]; });
+}
+
 function renderMesh(mesh, algo) {
 	mesh = mesh || {};
 	var v = algo === 'BATMAN_V';
@@ -178,12 +190,11 @@ function renderMesh(mesh, algo) {
 				return [ n.neighbour, n.hardIfname, msAgo(n.lastSeenMs) ].concat(v ? [ throughput(n.throughputKbps) ] : []);
 			}), _('No neighbours')),
 		E('h3', {}, [ _('Originators') ]),
-		table('x0-originators', [ _('Originator'), _('Next hop'), _('Interface'), _('Last seen'), v ? _('Throughput') : _('TQ'), _('Best') ],
-			(mesh.originators || []).slice().sort(function(a, b) {
-				return a.originator < b.originator ? -1 : a.originator > b.originator ? 1 : (b.best - a.best);
-			}).map(function(o) {
+		table('x0-originators', [ _('Originator'), _('Next hop'), _('Interface'), _('Last seen'), v ? _('Throughput') : _('TQ'), _('Other next hops') ],
+			bestRoutes(mesh.originators || []).map(function(r) {
+				var o = r.best;
 				return [ o.originator, o.nextHop, o.hardIfname, msAgo(o.lastSeenMs),
-					v ? throughput(o.throughputKbps) : (o.tq == null ? '–' : String(o.tq)), o.best ? '★' : '' ];
+					v ? throughput(o.throughputKbps) : (o.tq == null ? '–' : String(o.tq)), String(r.others) ];
 			}), _('No originators')),
 		E('h3', {}, [ _('Gateways') ]),
 		table('x0-gateways', [ _('Gateway'), _('Router'), _('Interface'), _('Bandwidth down/up'), v ? _('Throughput') : _('TQ'), _('Selected') ],

@@ -1,0 +1,589 @@
+// The measuring stick of `npm run bench:core`: the algorithms of assembly/ written again in
+// plain C — same coordinate blocks, same eight float32 lanes per 256-coordinate chunk, same
+// merge-exchange sorting network, same float64 accumulation and summation order — compiled by
+// the benchmark with gcc -O3 -march=native -ffp-contract=off (no FMA contraction, so it computes
+// the same bits as the WASM build and the benchmark can check that it does). Not shipped.
+//
+// usage: bench-core-c <input.bin> <output.bin> <reps> <spec>...
+//   input.bin: int32 n, int32 d, then n·d float32 (row-major updates)
+//   spec: mean | median | trimmed-mean:b | krum:f | multi-krum:f:m | bulyan:f |
+//         geometric-median:nu:maxIter:tol | centered-clipping:tau:iterations | norm-clipping:maxNorm |
+//         bucketing-median:s:seed | nnm-trimmed-mean:f
+//   prints "<spec> <median ms>" per spec; appends each spec's d float32 result to output.bin.
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CHUNK 256
+#define ACC_BLOCK 1024
+#define LANES 16
+
+static int imin(int a, int b) { return a < b ? a : b; }
+static int imax(int a, int b) { return a > b ? a : b; }
+
+// ---- kernels (assembly/lanes.ts) ---------------------------------------------------------------
+static double sq_distance(const float *a, const float *b, int d) {
+  double total = 0;
+  int j = 0;
+  const int d8 = d & ~7;
+  while (j < d8) {
+    const int end = imin(j + CHUNK, d8);
+    float acc[8] = {0};
+    for (; j < end; j += 8)
+      for (int l = 0; l < 8; l++) {
+        const float t = a[j + l] - b[j + l];
+        acc[l] += t * t;
+      }
+    total += (double)(((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+  }
+  for (; j < d; j++) {
+    const float t = a[j] - b[j];
+    total += (double)(t * t);
+  }
+  return total;
+}
+
+static double sq_norm(const float *a, int d) {
+  double total = 0;
+  int j = 0;
+  const int d8 = d & ~7;
+  while (j < d8) {
+    const int end = imin(j + CHUNK, d8);
+    float acc[8] = {0};
+    for (; j < end; j += 8)
+      for (int l = 0; l < 8; l++) acc[l] += a[j + l] * a[j + l];
+    total += (double)(((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+  }
+  for (; j < d; j++) total += (double)(a[j] * a[j]);
+  return total;
+}
+
+static int first_non_finite(const float *a, int len) {
+  int j = 0;
+  const int len4 = len & ~3;
+  while (j < len4) {
+    const int end = imin(j + CHUNK, len4);
+    const int start = j;
+    float acc[4] = {0};
+    for (; j < end; j += 4)
+      for (int l = 0; l < 4; l++) acc[l] += a[j + l] - a[j + l];
+    if (acc[0] != 0 || acc[1] != 0 || acc[2] != 0 || acc[3] != 0)
+      for (int k = start; k < end; k++)
+        if (a[k] - a[k] != 0) return k;
+  }
+  for (; j < len; j++)
+    if (a[j] - a[j] != 0) return j;
+  return -1;
+}
+
+static void accumulate(double *restrict acc, const float *restrict x, double w, int len) {
+  if (w == 1.0)
+    for (int j = 0; j < len; j++) acc[j] += (double)x[j];
+  else
+    for (int j = 0; j < len; j++) acc[j] += (double)x[j] * w;
+}
+
+static void accumulate_difference(double *restrict acc, const float *restrict x, const float *restrict v, double w, int len) {
+  for (int j = 0; j < len; j++) acc[j] += ((double)x[j] - (double)v[j]) * w;
+}
+
+static void store_quotient(float *out, const double *acc, double divisor, int len) {
+  for (int j = 0; j < len; j++) out[j] = (float)(acc[j] / divisor);
+}
+
+// ---- workspace -----------------------------------------------------------------------------------
+typedef struct {
+  int n, d;
+  float *xs, *pre, *out, *S;
+  double *acc, *acc16, *D, *w2, *scores, *totals, *row, *tmp, *coef, *alpha, *beta;
+  int *idx, *idx2, *perm, *sel, *order, *itmp, *alive, *pairs, *neighbours;
+} Work;
+
+#define ROW(xs, d, slot) ((xs) + (size_t)(slot) * (size_t)(d))
+
+// ---- mean (assembly/mean.ts) ------------------------------------------------------------------
+static double sum_coefficients(const int *idx, int m, const double *coef) {
+  if (!coef) return m;
+  double s = 0;
+  for (int k = 0; k < m; k++) s += coef[idx[k]];
+  return s;
+}
+
+static void combine_rows(const float *xs, int d, const int *idx, int m, const double *coef, double divisor, float *out, double *acc) {
+  for (int c = 0; c < d; c += ACC_BLOCK) {
+    const int len = imin(ACC_BLOCK, d - c);
+    memset(acc, 0, sizeof(double) * len);
+    for (int k = 0; k < m; k++) {
+      const int slot = idx[k];
+      accumulate(acc, ROW(xs, d, slot) + c, coef ? coef[slot] : 1.0, len);
+    }
+    store_quotient(out + c, acc, divisor, len);
+  }
+}
+
+static void weighted_mean(const float *xs, int d, const int *idx, int m, const double *w, float *out, double *acc) {
+  combine_rows(xs, d, idx, m, w, sum_coefficients(idx, m, w), out, acc);
+}
+
+// ---- sorting (assembly/sort.ts) ----------------------------------------------------------------
+static int build_network(int m, int *pairs) {
+  if (m < 2) return 0;
+  const int t = 32 - __builtin_clz((unsigned)(m - 1));
+  int count = 0;
+  for (int p = 1 << (t - 1); p > 0; p >>= 1) {
+    int q = 1 << (t - 1), r = 0, dd = p;
+    for (;;) {
+      for (int i = 0; i < m - dd; i++)
+        if ((i & p) == r) {
+          pairs[2 * count] = i;
+          pairs[2 * count + 1] = i + dd;
+          count++;
+        }
+      if (q == p) break;
+      dd = q - p;
+      q >>= 1;
+      r = p;
+    }
+  }
+  return count;
+}
+
+static void sort_columns(float *S, const int *pairs, int count) {
+  for (int c = 0; c < count; c++) {
+    float *restrict pa = S + pairs[2 * c] * LANES;
+    float *restrict pb = S + pairs[2 * c + 1] * LANES;
+    for (int l = 0; l < LANES; l++) {
+      const float a = pa[l], b = pb[l];
+      pa[l] = b < a ? b : a;
+      pb[l] = a < b ? b : a;
+    }
+  }
+}
+
+static void sort_f64(double *p, int n, double *tmp) {
+  double *src = p, *dst = tmp;
+  for (int width = 1; width < n; width <<= 1) {
+    for (int lo = 0; lo < n; lo += width << 1) {
+      const int mid = imin(lo + width, n), hi = imin(lo + (width << 1), n);
+      int i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = src[i] <= src[j] ? src[i++] : src[j++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    double *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != p) memcpy(p, src, sizeof(double) * n);
+}
+
+static void sort_by_key(int *ids, int n, const double *key, int *tmp) {
+  int *src = ids, *dst = tmp;
+  for (int width = 1; width < n; width <<= 1) {
+    for (int lo = 0; lo < n; lo += width << 1) {
+      const int mid = imin(lo + width, n), hi = imin(lo + (width << 1), n);
+      int i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) dst[k++] = key[src[i]] <= key[src[j]] ? src[i++] : src[j++];
+      while (i < mid) dst[k++] = src[i++];
+      while (j < hi) dst[k++] = src[j++];
+    }
+    int *t = src;
+    src = dst;
+    dst = t;
+  }
+  if (src != ids) memcpy(ids, src, sizeof(int) * n);
+}
+
+static void sort_i32(int *p, int n) {
+  for (int i = 1; i < n; i++) {
+    const int v = p[i];
+    int j = i - 1;
+    while (j >= 0 && p[j] > v) {
+      p[j + 1] = p[j];
+      j--;
+    }
+    p[j + 1] = v;
+  }
+}
+
+// ---- coordinate-wise (assembly/coordinate-wise.ts) ----------------------------------------------
+static void gather_columns(const float *xs, int d, const int *idx, int m, int c, int len, float *S) {
+  for (int k = 0; k < m; k++) {
+    float *dst = S + k * LANES;
+    if (len < LANES) memset(dst, 0, sizeof(float) * LANES);
+    memcpy(dst, ROW(xs, d, idx[k]) + c, sizeof(float) * len);
+  }
+}
+
+static void coordinate_median(const float *xs, int d, const int *idx, int m, float *out, float *S, int *pairs) {
+  const int count = build_network(m, pairs), h = m >> 1;
+  for (int c = 0; c < d; c += LANES) {
+    const int len = imin(LANES, d - c);
+    gather_columns(xs, d, idx, m, c, len, S);
+    sort_columns(S, pairs, count);
+    const float *hi = S + h * LANES;
+    if (m & 1)
+      memcpy(out + c, hi, sizeof(float) * len);
+    else {
+      const float *lo = S + (h - 1) * LANES;
+      for (int l = 0; l < len; l++) out[c + l] = (float)(((double)lo[l] + (double)hi[l]) * 0.5);
+    }
+  }
+}
+
+static void trimmed_mean(const float *xs, int d, const int *idx, int m, int b, float *out, float *S, int *pairs, double *acc16) {
+  const int count = build_network(m, pairs);
+  const double kept = m - 2 * b;
+  for (int c = 0; c < d; c += LANES) {
+    const int len = imin(LANES, d - c);
+    gather_columns(xs, d, idx, m, c, len, S);
+    sort_columns(S, pairs, count);
+    memset(acc16, 0, sizeof(double) * LANES);
+    for (int k = b; k < m - b; k++) accumulate(acc16, S + k * LANES, 1.0, LANES);
+    store_quotient(out + c, acc16, kept, len);
+  }
+}
+
+// ---- distances and the Krum family (assembly/distances.ts, krum.ts, bulyan.ts) ------------------
+static int distance_block(int m) {
+  const int b = (65536 / imax(m, 1)) & ~(CHUNK - 1);
+  return imax(CHUNK, imin(b, 16384));
+}
+
+static void pairwise_sq_distances(const float *xs, int d, const int *idx, int m, double *D) {
+  memset(D, 0, sizeof(double) * m * m);
+  const int block = distance_block(m);
+  for (int c = 0; c < d; c += block) {
+    const int len = imin(block, d - c);
+    for (int a = 0; a < m; a++) {
+      const float *pa = ROW(xs, d, idx[a]) + c;
+      for (int b = a + 1; b < m; b++) D[a * m + b] += sq_distance(pa, ROW(xs, d, idx[b]) + c, len);
+    }
+  }
+  for (int a = 0; a < m; a++)
+    for (int b = a + 1; b < m; b++) D[b * m + a] = D[a * m + b];
+}
+
+static void krum_scores(const double *D, int m, int k, double *scores, double *totals, double *row, double *tmp) {
+  for (int a = 0; a < m; a++) {
+    int n = 0;
+    double total = 0;
+    for (int b = 0; b < m; b++) {
+      if (b == a) continue;
+      row[n++] = D[a * m + b];
+      total += D[a * m + b];
+    }
+    sort_f64(row, n, tmp);
+    double s = 0;
+    for (int t = 0; t < k; t++) s += row[t];
+    scores[a] = s;
+    totals[a] = total;
+  }
+}
+
+static int ranks_before(int a, double sa, double ta, int b, double sb, double tb) {
+  if (sa != sb) return sa < sb;
+  if (ta != tb) return ta < tb;
+  return a < b;
+}
+
+static int krum(Work *W, const float *xs, const int *idx, int m, int f, float *out) {
+  const int d = W->d;
+  pairwise_sq_distances(xs, d, idx, m, W->D);
+  krum_scores(W->D, m, m - f - 2, W->scores, W->totals, W->row, W->tmp);
+  int best = 0;
+  for (int a = 1; a < m; a++)
+    if (ranks_before(a, W->scores[a], W->totals[a], best, W->scores[best], W->totals[best])) best = a;
+  memcpy(out, ROW(xs, d, idx[best]), sizeof(float) * d);
+  return best;
+}
+
+static void multi_krum(Work *W, const float *xs, const int *idx, int m, int f, int mm, float *out) {
+  const int d = W->d;
+  pairwise_sq_distances(xs, d, idx, m, W->D);
+  krum_scores(W->D, m, m - f - 2, W->scores, W->totals, W->row, W->tmp);
+  for (int a = 0; a < m; a++) W->order[a] = a;
+  sort_by_key(W->order, m, W->totals, W->itmp);
+  sort_by_key(W->order, m, W->scores, W->itmp);
+  for (int t = 0; t < mm; t++) W->sel[t] = idx[W->order[t]];
+  sort_i32(W->sel, mm);
+  weighted_mean(xs, d, W->sel, mm, NULL, out, W->acc);
+}
+
+static void bulyan(Work *W, const float *xs, const int *idx, int m, int f, float *out) {
+  const int d = W->d;
+  double *D = W->D;
+  pairwise_sq_distances(xs, d, idx, m, D);
+  const int theta = m - 2 * f, beta = theta - 2 * f;
+  int *alive = W->alive;
+  for (int a = 0; a < m; a++) alive[a] = a;
+  int r = m;
+  for (int t = 0; t < theta; t++) {
+    const int k = imin(m - f - 2, r - 1);
+    int best = 0;
+    for (int ai = 0; ai < r; ai++) {
+      const int a = alive[ai];
+      int n = 0;
+      double total = 0;
+      for (int bi = 0; bi < r; bi++) {
+        if (bi == ai) continue;
+        const double v = D[a * m + alive[bi]];
+        W->row[n++] = v;
+        total += v;
+      }
+      sort_f64(W->row, n, W->tmp);
+      double s = 0;
+      for (int q = 0; q < k; q++) s += W->row[q];
+      W->scores[ai] = s;
+      W->totals[ai] = total;
+      if (ai > 0 && ranks_before(a, s, total, alive[best], W->scores[best], W->totals[best])) best = ai;
+    }
+    W->sel[t] = idx[alive[best]];
+    for (int ai = best; ai < r - 1; ai++) alive[ai] = alive[ai + 1];
+    r--;
+  }
+  const int count = build_network(theta, W->pairs), h = theta >> 1;
+  float *S = W->S;
+  for (int c = 0; c < d; c += LANES) {
+    const int len = imin(LANES, d - c);
+    gather_columns(xs, d, W->sel, theta, c, len, S);
+    sort_columns(S, W->pairs, count);
+    for (int l = 0; l < len; l++) {
+      const float *col = S + l;
+#define AT(q) ((double)col[(q) * LANES])
+      const double med = (theta & 1) ? AT(h) : (AT(h - 1) + AT(h)) * 0.5;
+      int lo = 0;
+      while (lo < theta && AT(lo) < med) lo++;
+      int hi = lo;
+      while (hi - lo < beta) {
+        if (lo == 0) hi++;
+        else if (hi == theta) lo--;
+        else if (med - AT(lo - 1) <= AT(hi) - med) lo--;
+        else hi++;
+      }
+      double s = 0;
+      for (int q = lo; q < hi; q++) s += AT(q);
+      out[c + l] = (float)(s / beta);
+#undef AT
+    }
+  }
+}
+
+// ---- geometric median and clipping (assembly/geometric-median.ts, clipping.ts) -------------------
+static double distance_pass(const float *xs, int d, const int *idx, int m, const float *v, const double *alpha, double nu, double *beta) {
+  double obj = 0;
+  for (int k = 0; k < m; k++) {
+    const int slot = idx[k];
+    const double dist = sqrt(sq_distance(v, ROW(xs, d, slot), d));
+    obj += alpha[slot] * dist;
+    beta[slot] = alpha[slot] / (nu > dist ? nu : dist);
+  }
+  return obj;
+}
+
+static int geometric_median(Work *W, const float *xs, const int *idx, int m, double nu, int max_iter, double tol, float *out) {
+  const int d = W->d;
+  const double total = m;
+  for (int k = 0; k < m; k++) W->alpha[idx[k]] = 1.0 / total;
+  weighted_mean(xs, d, idx, m, NULL, out, W->acc);
+  double obj = distance_pass(xs, d, idx, m, out, W->alpha, nu, W->beta);
+  int it = 0;
+  while (it < max_iter) {
+    combine_rows(xs, d, idx, m, W->beta, sum_coefficients(idx, m, W->beta), out, W->acc);
+    it++;
+    const double prev = obj;
+    obj = distance_pass(xs, d, idx, m, out, W->alpha, nu, W->beta);
+    if (fabs(prev - obj) < tol * obj) break;
+  }
+  return it;
+}
+
+static void centered_clipping(Work *W, const float *xs, const int *idx, int m, double tau, int iterations, float *out) {
+  const int d = W->d;
+  const double total = m;
+  memset(out, 0, sizeof(float) * d);
+  for (int it = 0; it < iterations; it++) {
+    for (int k = 0; k < m; k++) {
+      const int slot = idx[k];
+      const double dist = sqrt(sq_distance(ROW(xs, d, slot), out, d));
+      W->coef[slot] = 1.0 / total * (dist > tau ? tau / dist : 1.0);
+    }
+    for (int c = 0; c < d; c += ACC_BLOCK) {
+      const int len = imin(ACC_BLOCK, d - c);
+      memset(W->acc, 0, sizeof(double) * len);
+      for (int k = 0; k < m; k++) accumulate_difference(W->acc, ROW(xs, d, idx[k]) + c, out + c, W->coef[idx[k]], len);
+      for (int j = 0; j < len; j++) out[c + j] = (float)((double)out[c + j] + W->acc[j]);
+    }
+  }
+}
+
+static void norm_clipping(Work *W, const float *xs, const int *idx, int m, double max_norm, float *out) {
+  const int d = W->d;
+  for (int k = 0; k < m; k++) {
+    const int slot = idx[k];
+    const double norm = sqrt(sq_norm(ROW(xs, d, slot), d));
+    W->coef[slot] = norm > max_norm ? max_norm / norm : 1.0;
+  }
+  combine_rows(xs, d, idx, m, W->coef, m, out, W->acc);
+}
+
+// ---- pre-aggregation (assembly/pre-aggregation.ts, prng.ts) --------------------------------------
+static uint32_t prng_state;
+static double next_unit(void) {
+  prng_state += 0x9E3779B9u;
+  uint32_t z = prng_state;
+  z = (z ^ (z >> 16)) * 0x85EBCA6Bu;
+  z = (z ^ (z >> 13)) * 0xC2B2AE35u;
+  return (double)(z ^ (z >> 16)) / 4294967296.0;
+}
+
+static int bucketize(Work *W, const float *xs, const int *idx, int m, int s, uint32_t seed) {
+  const int d = W->d;
+  for (int k = 0; k < m; k++) W->perm[k] = idx[k];
+  prng_state = seed;
+  for (int i = m - 1; i > 0; i--) {
+    const int j = (int)(next_unit() * (double)(i + 1));
+    const int t = W->perm[i];
+    W->perm[i] = W->perm[j];
+    W->perm[j] = t;
+  }
+  const int buckets = (m + s - 1) / s;
+  for (int b = 0; b < buckets; b++) {
+    const int start = b * s, count = imin(s, m - start);
+    weighted_mean(xs, d, W->perm + start, count, NULL, ROW(W->pre, d, b), W->acc);
+    W->w2[b] = count;
+    W->idx2[b] = b;
+  }
+  return buckets;
+}
+
+static void nearest_neighbour_mixing(Work *W, const float *xs, const int *idx, int m, int f) {
+  const int d = W->d;
+  pairwise_sq_distances(xs, d, idx, m, W->D);
+  const int keep = m - f;
+  for (int a = 0; a < m; a++) {
+    for (int b = 0; b < m; b++) W->order[b] = b;
+    sort_by_key(W->order, m, W->D + a * m, W->itmp);
+    int *nb = W->neighbours + a * keep;
+    for (int t = 0; t < keep; t++) nb[t] = idx[W->order[t]];
+    sort_i32(nb, keep);
+    weighted_mean(xs, d, nb, keep, NULL, ROW(W->pre, d, a), W->acc);
+    W->w2[a] = 1.0;
+    W->idx2[a] = a;
+  }
+}
+
+// ---- harness ---------------------------------------------------------------------------------------
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void *alloc(size_t bytes) {
+  void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!p) {
+    fprintf(stderr, "out of memory\n");
+    exit(2);
+  }
+  memset(p, 0, (bytes + 63) / 64 * 64);
+  return p;
+}
+
+// One aggregation as the agent runs it: the finiteness check of every update, then the rule.
+static void run_spec(Work *W, const char *spec) {
+  const int n = W->n, d = W->d;
+  int m = 0;
+  for (int i = 0; i < n; i++)
+    if (first_non_finite(ROW(W->xs, d, i), d) < 0) W->idx[m++] = i;
+  char name[64];
+  double p1 = 0, p2 = 0, p3 = 0;
+  const int got = sscanf(spec, "%63[^:]:%lf:%lf:%lf", name, &p1, &p2, &p3);
+  (void)got;
+  if (!strcmp(name, "mean")) weighted_mean(W->xs, d, W->idx, m, NULL, W->out, W->acc);
+  else if (!strcmp(name, "median")) coordinate_median(W->xs, d, W->idx, m, W->out, W->S, W->pairs);
+  else if (!strcmp(name, "trimmed-mean")) trimmed_mean(W->xs, d, W->idx, m, (int)p1, W->out, W->S, W->pairs, W->acc16);
+  else if (!strcmp(name, "krum")) krum(W, W->xs, W->idx, m, (int)p1, W->out);
+  else if (!strcmp(name, "multi-krum")) multi_krum(W, W->xs, W->idx, m, (int)p1, (int)p2, W->out);
+  else if (!strcmp(name, "bulyan")) bulyan(W, W->xs, W->idx, m, (int)p1, W->out);
+  else if (!strcmp(name, "geometric-median")) geometric_median(W, W->xs, W->idx, m, p1, (int)p2, p3, W->out);
+  else if (!strcmp(name, "centered-clipping")) centered_clipping(W, W->xs, W->idx, m, p1, (int)p2, W->out);
+  else if (!strcmp(name, "norm-clipping")) norm_clipping(W, W->xs, W->idx, m, p1, W->out);
+  else if (!strcmp(name, "bucketing-median")) {
+    const int k = bucketize(W, W->xs, W->idx, m, (int)p1, (uint32_t)p2);
+    coordinate_median(W->pre, d, W->idx2, k, W->out, W->S, W->pairs);
+  } else if (!strcmp(name, "nnm-trimmed-mean")) {
+    nearest_neighbour_mixing(W, W->xs, W->idx, m, (int)p1);
+    trimmed_mean(W->pre, d, W->idx2, m, (int)p1, W->out, W->S, W->pairs, W->acc16);
+  } else {
+    fprintf(stderr, "unknown spec %s\n", spec);
+    exit(2);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 5) {
+    fprintf(stderr, "usage: %s input.bin output.bin reps spec...\n", argv[0]);
+    return 2;
+  }
+  FILE *in = fopen(argv[1], "rb");
+  if (!in) {
+    perror(argv[1]);
+    return 2;
+  }
+  int32_t hdr[2];
+  if (fread(hdr, sizeof hdr, 1, in) != 1) return 2;
+  Work W = {.n = hdr[0], .d = hdr[1]};
+  const int n = W.n, d = W.d;
+  const size_t nd = (size_t)n * d;
+  W.xs = alloc(nd * 4);
+  if (fread(W.xs, 4, nd, in) != nd) {
+    fprintf(stderr, "short input\n");
+    return 2;
+  }
+  fclose(in);
+  const int t = 32 - __builtin_clz((unsigned)(n > 1 ? n - 1 : 1));
+  W.pre = alloc(nd * 4);
+  W.out = alloc((size_t)d * 4);
+  W.S = alloc((size_t)n * LANES * 4);
+  W.acc = alloc(ACC_BLOCK * 8);
+  W.acc16 = alloc(LANES * 8);
+  W.D = alloc((size_t)n * n * 8);
+  double **f64s[] = {&W.w2, &W.scores, &W.totals, &W.row, &W.tmp, &W.coef, &W.alpha, &W.beta};
+  for (size_t i = 0; i < sizeof f64s / sizeof *f64s; i++) *f64s[i] = alloc((size_t)n * 8);
+  int **i32s[] = {&W.idx, &W.idx2, &W.perm, &W.sel, &W.order, &W.itmp, &W.alive};
+  for (size_t i = 0; i < sizeof i32s / sizeof *i32s; i++) *i32s[i] = alloc((size_t)n * 4);
+  W.pairs = alloc((size_t)n * (t * (t + 1) / 2 + 1) * 8);
+  W.neighbours = alloc((size_t)n * n * 4);
+
+  const int reps = atoi(argv[3]);
+  FILE *out = fopen(argv[2], "wb");
+  if (!out) {
+    perror(argv[2]);
+    return 2;
+  }
+  double *times = alloc(sizeof(double) * (reps > 0 ? reps : 1));
+  for (int s = 4; s < argc; s++) {
+    run_spec(&W, argv[s]); // warm-up: page in, fill caches
+    for (int r = 0; r < reps; r++) {
+      const double t0 = now_ms();
+      run_spec(&W, argv[s]);
+      times[r] = now_ms() - t0;
+    }
+    qsort(times, reps, sizeof(double), cmp_double);
+    const double med = reps % 2 ? times[reps / 2] : (times[reps / 2 - 1] + times[reps / 2]) / 2;
+    printf("%s %.6f\n", argv[s], med);
+    fflush(stdout);
+    fwrite(W.out, 4, d, out);
+  }
+  fclose(out);
+  return 0;
+}
