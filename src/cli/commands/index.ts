@@ -2,6 +2,7 @@
 import type { CliCommand } from '../command.ts';
 import { agentCommand } from './agent.ts';
 import { demoCommand } from './demo.ts';
+import { meshCommand } from './mesh.ts';
 import { statusCommand } from './status.ts';
 
-export const commands: CliCommand[] = [agentCommand, statusCommand, demoCommand];
+export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, demoCommand];
