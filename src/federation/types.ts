@@ -1,0 +1,85 @@
+// The federation as the rest of the agent sees it (learning, agent wiring, status). Everything
+// libp2p stays behind this interface.
+
+/** An application message that passed every check: admitted sender, signature, freshness, no replay. */
+export interface FederationMessage {
+  /** The sender's libp2p peer id (its certificate's SPIFFE ID ends with it). */
+  from: string;
+  /** The application topic as given to publish(), without the fleet prefix. */
+  topic: string;
+  /** Per-sender sequence number, strictly increasing across restarts. */
+  seq: bigint;
+  /** Application round (e.g. the learning round), 0 when the sender gave none. */
+  round: number;
+  /** Sender's clock, ms since the epoch. */
+  timestamp: number;
+  payload: Uint8Array;
+}
+
+export type MessageHandler = (msg: FederationMessage) => void;
+
+export interface PeerSummary {
+  peerId: string;
+  /** The node name from its registry entry, or '' until it is known. */
+  name: string;
+  spiffeId: string;
+  /** Remote addresses of the open connections. */
+  addrs: string[];
+  admittedAt: number;
+  /** Certificate serial (hex), what revocation matches. */
+  serial: string;
+  certExpires: number;
+  quarantined: boolean;
+  rttMs: number | null;
+}
+
+export type FederationState = 'ok' | 'degraded' | 'down' | 'disabled';
+
+export interface FederationHealth {
+  state: FederationState;
+  reason: string;
+}
+
+/** Counters, all monotonic except the gauges noted. */
+export interface FederationMetrics {
+  /** gauge */ connectedPeers: number;
+  /** gauge */ admittedPeers: number;
+  admissionsAccepted: number;
+  admissionsRejected: Record<string, number>; // by reason code
+  messagesPublished: number;
+  messagesAccepted: number;
+  messagesDropped: Record<string, number>; // stale, duplicate, future, malformed, bad_signature, unadmitted, rate_limited, too_big
+  revokedDisconnects: number;
+  /** gauge */ stateEntries: number;
+  stateMerges: number;
+  stateRejected: number;
+  /** gauge */ quarantinedPeers: number;
+}
+
+export interface Federation {
+  readonly peerId: string;
+  /** Signs and floods `payload` on `topic` (an application topic like 'learning/update'). */
+  publish(topic: string, payload: Uint8Array, opts?: { round?: number }): Promise<void>;
+  /** Handler gets only checked messages from admitted, non-quarantined peers. Returns the unsubscribe function. */
+  subscribe(topic: string, handler: MessageHandler): () => void;
+  /** Admitted peers currently connected. */
+  peers(): PeerSummary[];
+  health(): FederationHealth;
+  metrics(): FederationMetrics;
+  /** Replicated fleet state (node registry, revocations, quarantine votes, CA-signed settings). */
+  readonly fleet: FleetStateView;
+  stop(): Promise<void>;
+}
+
+export interface FleetStateView {
+  /** Registry of nodes (who, where, version, capabilities, last seen). */
+  nodes(): { peerId: string; name: string; addrs: string[]; version: string; capabilities: string[]; lastSeen: number }[];
+  /** Peers quarantined fleet-wide (a quorum of distinct admitted voters). */
+  quarantined(): string[];
+  /** Casts (or withdraws, with vote=false) this node's quarantine vote against a peer. */
+  voteQuarantine(target: string, reason: string, vote?: boolean): void;
+  /** A fleet-wide setting signed by the fleet CA, or undefined. */
+  setting(name: string): string | undefined;
+  /** A stable digest of the whole state, equal on nodes that have converged. */
+  digest(): string;
+}
