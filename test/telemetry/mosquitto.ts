@@ -117,8 +117,14 @@ export class Mosquitto {
     if (!p) return;
     this.proc = null;
     if (p.exitCode !== null) return;
+    // SIGTERM first (saves persistence); a broker that does not exit in 5 s is killed, so that
+    // a stuck broker cannot hang the test file.
     await new Promise<void>((resolve) => {
-      p.once('exit', () => resolve());
+      const kill = setTimeout(() => p.kill('SIGKILL'), 5000);
+      p.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
       p.kill('SIGTERM');
     });
   }

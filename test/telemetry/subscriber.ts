@@ -19,11 +19,20 @@ export class Subscriber {
     const client = connect(url, { reconnectPeriod: 200, connectTimeout: 5000, ...opts });
     client.on('error', () => {});
     const s = new Subscriber(client);
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      setTimeout(() => reject(new Error(`subscriber could not connect to ${url}`)), 10_000).unref();
-    });
-    await client.subscribeAsync(topics, { qos: 1 });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`subscriber could not connect to ${url}`)), 10_000);
+        client.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      await withTimeout(client.subscribeAsync(topics, { qos: 1 }), 10_000, `subscribing to ${topics.join(', ')}`);
+    } catch (e) {
+      // A client left reconnecting would keep the test process alive forever.
+      client.end(true);
+      throw e;
+    }
     return s;
   }
 
@@ -45,7 +54,7 @@ export class Subscriber {
   }
 
   async close(): Promise<void> {
-    await this.client.endAsync(true);
+    await withTimeout(this.client.endAsync(true), 5000, 'closing the subscriber').catch(() => {});
   }
 }
 
@@ -55,4 +64,26 @@ export async function until(pred: () => boolean, what: string, limitMs = 20_000)
     if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Rejects when `p` has not settled within `ms`: every wait in these tests ends. */
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Called from test.after: if anything (a client, a broker, a timer) is still holding the event
+ * loop a few seconds after the last test, say so and exit, instead of hanging the test run.
+ */
+export function exitIfStuck(file: string, graceMs = 5000): void {
+  setTimeout(() => {
+    process.stderr.write(`${file}: handles still open ${graceMs} ms after the last test; exiting\n`);
+    process.exit(process.exitCode ?? 1);
+  }, graceMs).unref();
 }
