@@ -1,0 +1,59 @@
+// The node's libp2p identity: an ed25519 key made on first start and kept in a file, so the peer
+// id (and with it the node certificate, which names the peer id) survives restarts and upgrades.
+import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
+import type { PrivateKey } from '@libp2p/interface';
+import { mkdirSync, openSync, closeSync, readFileSync, renameSync, writeSync, fsyncSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export class IdentityError extends Error {
+  override readonly name = 'IdentityError';
+}
+
+const MAX_KEY_FILE = 4096;
+
+export async function loadOrCreateIdentity(file: string): Promise<{ key: PrivateKey; created: boolean }> {
+  let bytes: Buffer | null = null;
+  try {
+    if (statSync(file).size > MAX_KEY_FILE) throw new IdentityError(`${file}: larger than ${MAX_KEY_FILE} bytes, not a libp2p key`);
+    bytes = readFileSync(file);
+  } catch (e) {
+    if (e instanceof IdentityError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new IdentityError(`${file}: cannot read the identity key (${(e as Error).message})`);
+  }
+  if (bytes) {
+    // A damaged key is never replaced silently: a new key would be a new peer id that the node
+    // certificate does not name, and the node would lose its fleet membership without a word.
+    let key: PrivateKey;
+    try {
+      // @libp2p/crypto 5.1.23 types its keys with @libp2p/interface 3.x, libp2p 2.x with 2.x: the
+      // objects are the same, only the declared types differ.
+      key = privateKeyFromProtobuf(bytes) as unknown as PrivateKey;
+    } catch (e) {
+      throw new IdentityError(`${file}: not a libp2p private key (${(e as Error).message}); move it away to make a new identity (the node then needs a new certificate)`);
+    }
+    if (key.type !== 'Ed25519') throw new IdentityError(`${file}: a ${key.type} key; the fleet uses Ed25519 identities`);
+    return { key, created: false };
+  }
+  const made = await generateKeyPair('Ed25519');
+  writeKeyFile(file, privateKeyToProtobuf(made));
+  const key = made as unknown as PrivateKey;
+  return { key, created: true };
+}
+
+/** Atomic and private: a crash never leaves half a key, and no other user can read it. */
+function writeKeyFile(file: string, data: Uint8Array): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.tmp-${process.pid}`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    throw new IdentityError(`${file}: cannot write the new identity key (${(e as Error).message})`);
+  }
+}

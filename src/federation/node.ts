@@ -1,0 +1,94 @@
+// The libp2p node: transports, encryption, muxing, gossipsub tuning and resource bounds, wired in
+// one place. Admission, messages and fleet state sit on top of it (admission.ts, federation.ts).
+import './promise-polyfill.ts';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { gossipsub, type GossipSub } from '@chainsafe/libp2p-gossipsub';
+import { identify, type Identify } from '@libp2p/identify';
+import { ping, type PingService } from '@libp2p/ping';
+import { mdns } from '@libp2p/mdns';
+import type { PeerId, PrivateKey, Message } from '@libp2p/interface';
+import { createHash } from 'node:crypto';
+
+export type FederationNode = Libp2p<{ identify: Identify; ping: PingService; pubsub: GossipSub }>;
+
+export interface NodeOptions {
+  privateKey: PrivateKey;
+  listen: string[];
+  maxConnections: number;
+  maxMessageBytes: number;
+  /** mDNS service tag (one per fleet, so fleets on one LAN do not chase each other), or null for none. */
+  mdnsTag: string | null;
+  /** Refuse a peer at the earliest point (revoked, or failed admission recently). */
+  denyPeer(peerId: PeerId): boolean;
+}
+
+// Gossip overhead around our envelope (protobuf RPC framing, topic name, control messages).
+const RPC_OVERHEAD = 16 * 1024;
+
+export async function createFederationNode(o: NodeOptions): Promise<FederationNode> {
+  return createLibp2p({
+    privateKey: o.privateKey,
+    addresses: { listen: o.listen },
+    transports: [tcp({ maxConnections: o.maxConnections })],
+    connectionEncrypters: [noise()],
+    streamMuxers: [
+      yamux({
+        // A few protocol streams per peer (admission, state sync, gossipsub, identify, ping).
+        maxInboundStreams: 32,
+        maxOutboundStreams: 32,
+        // Bounds yamux's buffering per stream to about one maximal message.
+        maxMessageSize: 64 * 1024,
+      }),
+    ],
+    connectionManager: {
+      maxConnections: o.maxConnections,
+      // A router cannot afford many half-open handshakes; honest fleets connect slowly.
+      maxIncomingPendingConnections: 8,
+      inboundConnectionThreshold: 5,
+      dialTimeout: 10_000,
+    },
+    connectionGater: {
+      denyDialPeer: (p) => o.denyPeer(p),
+      denyInboundEncryptedConnection: (p) => o.denyPeer(p),
+      denyOutboundEncryptedConnection: (p) => o.denyPeer(p),
+    },
+    peerDiscovery: o.mdnsTag ? [mdns({ serviceTag: o.mdnsTag, interval: 20_000 })] : [],
+    services: {
+      identify: identify({ maxMessageSize: 8 * 1024 }),
+      ping: ping(),
+      pubsub: gossipsub({
+        // Fleets are 5–50 routers whose links are radio hops: every extra mesh peer repeats each
+        // message over the air. The defaults (D=6, Dlo=4, Dhi=12) are sized for thousands of
+        // internet peers; 4/2/6 still keeps two disjoint paths per node in a small mesh.
+        D: 4,
+        Dlo: 2,
+        Dhi: 6,
+        Dout: 1, // must stay below Dlo and at most D/2
+        Dscore: 2,
+        Dlazy: 4,
+        // Our own messages go to every subscribed peer, not only the mesh: in a small fleet that
+        // is nearly the same set, and it reaches peers before the mesh has formed after a
+        // (re)connect — which is when revocations and votes matter most.
+        floodPublish: true,
+        // A node alone (fleet of one, or all peers revoked) must not fail to publish.
+        allowPublishToZeroTopicPeers: true,
+        // Gossipsub's own peer exchange would hand out addresses of unadmitted peers; ours goes
+        // through the signed node registry instead.
+        doPX: false,
+        // Our envelope already names and signs the sender (envelope.ts); gossipsub's signature
+        // would double the cost. The message id is then the content hash.
+        globalSignaturePolicy: 'StrictNoSign',
+        msgIdFn: (m: Message) => createHash('sha256').update(m.data).digest().subarray(0, 20),
+        fastMsgIdFn: (m) => createHash('sha1').update(m.data ?? new Uint8Array()).digest('base64'),
+        maxInboundDataLength: o.maxMessageBytes + RPC_OVERHEAD,
+        // Validators are async (admission lookups); forward only after they accept.
+        asyncValidation: false,
+        fallbackToFloodsub: false,
+        emitSelf: false,
+      }),
+    },
+  }) as Promise<FederationNode>;
+}
