@@ -1,15 +1,26 @@
 // The measuring stick of `npm run bench:core`: the algorithms of assembly/ written again in
 // plain C — same coordinate blocks, same eight float32 lanes per 256-coordinate chunk, same
-// merge-exchange sorting network, same float64 accumulation and summation order — compiled by
-// the benchmark with gcc -O3 -march=native -ffp-contract=off (no FMA contraction, so it computes
-// the same bits as the WASM build and the benchmark can check that it does). Not shipped.
+// merge-exchange sorting network, same float64 accumulation and summation order — so that it
+// computes the same bits as the WASM build (the benchmark checks that it does before timing,
+// and test/core/bench-c.test.ts checks it against the plain reference). Compiled by the
+// benchmark with gcc -O3 -march=native -ffp-contract=off: no FMA contraction and no
+// reassociation, but free to use the widest vectors of the machine. Not shipped.
 //
-// usage: bench-core-c <input.bin> <output.bin> <reps> <spec>...
-//   input.bin: int32 n, int32 d, then n·d float32 (row-major updates)
-//   spec: mean | median | trimmed-mean:b | krum:f | multi-krum:f:m | bulyan:f |
-//         geometric-median:nu:maxIter:tol | centered-clipping:tau:iterations | norm-clipping:maxNorm |
-//         bucketing-median:s:seed | nnm-trimmed-mean:f
-//   prints "<spec> <median ms>" per spec; appends each spec's d float32 result to output.bin.
+// usage: bench-core-c <input.bin>, then commands on stdin, one per line, each answered by one
+// JSON line on stdout (so that the benchmark can interleave C runs with its WASM and JS runs):
+//   check <output.bin> <spec>   one run; writes its d float32 result to output.bin and answers
+//                               {"iterations":N,"selected":K} (-1 where the rule has none)
+//   time <reps> <spec>          reps runs; answers {"ms":[t1,...]}
+//   input.bin: int32 n, int32 d, int32 flags, then n·d float32 (row-major updates), then
+//              n float64 weights if flags & 1, then d float32 centre (v₀ of centered clipping)
+//              if flags & 2.
+//   spec: [@][pre/]rule — '@': use the weights; pre: bucketing:s:seed | nnm:f;
+//         rule: mean | median | trimmed-mean:b | krum:f | multi-krum:f:m | bulyan:f |
+//               geometric-median:nu:maxIter:tol | centered-clipping:tau:iterations | norm-clipping:maxNorm
+// A bad command or spec answers {"error":"..."} and the process goes on; a bad input file ends it
+// with exit code 2.
+// clock_gettime with -std=c11
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,8 +108,8 @@ static void store_quotient(float *out, const double *acc, double divisor, int le
 // ---- workspace -----------------------------------------------------------------------------------
 typedef struct {
   int n, d;
-  float *xs, *pre, *out, *S;
-  double *acc, *acc16, *D, *w2, *scores, *totals, *row, *tmp, *coef, *alpha, *beta;
+  float *xs, *pre, *out, *S, *center;
+  double *w, *acc, *acc16, *D, *w2, *scores, *totals, *row, *tmp, *coef, *alpha, *beta;
   int *idx, *idx2, *perm, *sel, *order, *itmp, *alive, *pairs, *neighbours;
 } Work;
 
@@ -151,16 +162,28 @@ static int build_network(int m, int *pairs) {
   return count;
 }
 
-static void sort_columns(float *S, const int *pairs, int count) {
-  for (int c = 0; c < count; c++) {
-    float *restrict pa = S + pairs[2 * c] * LANES;
-    float *restrict pb = S + pairs[2 * c + 1] * LANES;
-    for (int l = 0; l < LANES; l++) {
-      const float a = pa[l], b = pb[l];
-      pa[l] = b < a ? b : a;
-      pb[l] = a < b ? b : a;
-    }
+// One comparator on LANES columns: pseudo-min/max as in the WASM build (lo = b < a ? b : a,
+// hi = a < b ? b : a; exactly what x86 minps/maxps compute). gcc does not vectorise the plain
+// loop (without -ffinite-math-only the ternary is no MIN_EXPR), so it is written with gcc's
+// generic vectors, eight lanes at a time: a compare and a select per output, on any target.
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+static inline void compare_exchange(float *pa, float *pb) {
+  for (int h = 0; h < LANES; h += 8) {
+    v8f a, b;
+    memcpy(&a, pa + h, sizeof a);
+    memcpy(&b, pb + h, sizeof b);
+    const v8i ai = (v8i)a, bi = (v8i)b;
+    const v8i lt = b < a, gt = a < b;
+    const v8f lo = (v8f)((lt & bi) | (~lt & ai));
+    const v8f hi = (v8f)((gt & bi) | (~gt & ai));
+    memcpy(pa + h, &lo, sizeof lo);
+    memcpy(pb + h, &hi, sizeof hi);
   }
+}
+
+static void sort_columns(float *S, const int *pairs, int count) {
+  for (int c = 0; c < count; c++) compare_exchange(S + pairs[2 * c] * LANES, S + pairs[2 * c + 1] * LANES);
 }
 
 static void sort_f64(double *p, int n, double *tmp) {
@@ -377,18 +400,19 @@ static double distance_pass(const float *xs, int d, const int *idx, int m, const
   double obj = 0;
   for (int k = 0; k < m; k++) {
     const int slot = idx[k];
+    const double a = alpha[slot];
     const double dist = sqrt(sq_distance(v, ROW(xs, d, slot), d));
-    obj += alpha[slot] * dist;
-    beta[slot] = alpha[slot] / (nu > dist ? nu : dist);
+    obj += a * dist;
+    beta[slot] = a / (nu > dist ? nu : dist);
   }
   return obj;
 }
 
-static int geometric_median(Work *W, const float *xs, const int *idx, int m, double nu, int max_iter, double tol, float *out) {
+static int geometric_median(Work *W, const float *xs, const int *idx, int m, const double *w, double nu, int max_iter, double tol, float *out) {
   const int d = W->d;
-  const double total = m;
-  for (int k = 0; k < m; k++) W->alpha[idx[k]] = 1.0 / total;
-  weighted_mean(xs, d, idx, m, NULL, out, W->acc);
+  const double total = sum_coefficients(idx, m, w);
+  for (int k = 0; k < m; k++) W->alpha[idx[k]] = (w ? w[idx[k]] : 1.0) / total;
+  weighted_mean(xs, d, idx, m, w, out, W->acc);
   double obj = distance_pass(xs, d, idx, m, out, W->alpha, nu, W->beta);
   int it = 0;
   while (it < max_iter) {
@@ -401,15 +425,16 @@ static int geometric_median(Work *W, const float *xs, const int *idx, int m, dou
   return it;
 }
 
-static void centered_clipping(Work *W, const float *xs, const int *idx, int m, double tau, int iterations, float *out) {
+// out holds v₀ on entry.
+static void centered_clipping(Work *W, const float *xs, const int *idx, int m, const double *w, double tau, int iterations, float *out) {
   const int d = W->d;
-  const double total = m;
-  memset(out, 0, sizeof(float) * d);
+  const double total = sum_coefficients(idx, m, w);
   for (int it = 0; it < iterations; it++) {
     for (int k = 0; k < m; k++) {
       const int slot = idx[k];
       const double dist = sqrt(sq_distance(ROW(xs, d, slot), out, d));
-      W->coef[slot] = 1.0 / total * (dist > tau ? tau / dist : 1.0);
+      const double clip = dist > tau ? tau / dist : 1.0;
+      W->coef[slot] = (w ? w[slot] : 1.0) / total * clip;
     }
     for (int c = 0; c < d; c += ACC_BLOCK) {
       const int len = imin(ACC_BLOCK, d - c);
@@ -420,14 +445,15 @@ static void centered_clipping(Work *W, const float *xs, const int *idx, int m, d
   }
 }
 
-static void norm_clipping(Work *W, const float *xs, const int *idx, int m, double max_norm, float *out) {
+static void norm_clipping(Work *W, const float *xs, const int *idx, int m, const double *w, double max_norm, float *out) {
   const int d = W->d;
   for (int k = 0; k < m; k++) {
     const int slot = idx[k];
     const double norm = sqrt(sq_norm(ROW(xs, d, slot), d));
-    W->coef[slot] = norm > max_norm ? max_norm / norm : 1.0;
+    const double scale = norm > max_norm ? max_norm / norm : 1.0;
+    W->coef[slot] = (w ? w[slot] : 1.0) * scale;
   }
-  combine_rows(xs, d, idx, m, W->coef, m, out, W->acc);
+  combine_rows(xs, d, idx, m, W->coef, sum_coefficients(idx, m, w), out, W->acc);
 }
 
 // ---- pre-aggregation (assembly/pre-aggregation.ts, prng.ts) --------------------------------------
@@ -440,7 +466,7 @@ static double next_unit(void) {
   return (double)(z ^ (z >> 16)) / 4294967296.0;
 }
 
-static int bucketize(Work *W, const float *xs, const int *idx, int m, int s, uint32_t seed) {
+static int bucketize(Work *W, const float *xs, const int *idx, int m, const double *w, int s, uint32_t seed) {
   const int d = W->d;
   for (int k = 0; k < m; k++) W->perm[k] = idx[k];
   prng_state = seed;
@@ -453,25 +479,26 @@ static int bucketize(Work *W, const float *xs, const int *idx, int m, int s, uin
   const int buckets = (m + s - 1) / s;
   for (int b = 0; b < buckets; b++) {
     const int start = b * s, count = imin(s, m - start);
-    weighted_mean(xs, d, W->perm + start, count, NULL, ROW(W->pre, d, b), W->acc);
-    W->w2[b] = count;
+    const int *members = W->perm + start;
+    weighted_mean(xs, d, members, count, w, ROW(W->pre, d, b), W->acc);
+    W->w2[b] = sum_coefficients(members, count, w);
     W->idx2[b] = b;
   }
   return buckets;
 }
 
-static void nearest_neighbour_mixing(Work *W, const float *xs, const int *idx, int m, int f) {
+static void nearest_neighbour_mixing(Work *W, const float *xs, const int *idx, int m, int f, const double *w) {
   const int d = W->d;
   pairwise_sq_distances(xs, d, idx, m, W->D);
   const int keep = m - f;
   for (int a = 0; a < m; a++) {
     for (int b = 0; b < m; b++) W->order[b] = b;
-    sort_by_key(W->order, m, W->D + a * m, W->itmp);
-    int *nb = W->neighbours + a * keep;
+    sort_by_key(W->order, m, W->D + (size_t)a * m, W->itmp);
+    int *nb = W->neighbours + (size_t)a * keep;
     for (int t = 0; t < keep; t++) nb[t] = idx[W->order[t]];
     sort_i32(nb, keep);
     weighted_mean(xs, d, nb, keep, NULL, ROW(W->pre, d, a), W->acc);
-    W->w2[a] = 1.0;
+    W->w2[a] = w ? w[idx[a]] : 1.0;
     W->idx2[a] = a;
   }
 }
@@ -483,74 +510,190 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int cmp_double(const void *a, const void *b) {
-  const double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
+static void die(const char *what, const char *detail) {
+  fprintf(stderr, "bench-core-c: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+  exit(2);
 }
 
 static void *alloc(size_t bytes) {
-  void *p = aligned_alloc(64, (bytes + 63) / 64 * 64);
-  if (!p) {
-    fprintf(stderr, "out of memory\n");
-    exit(2);
-  }
-  memset(p, 0, (bytes + 63) / 64 * 64);
+  const size_t size = (bytes + 63) / 64 * 64;
+  void *p = aligned_alloc(64, size ? size : 64);
+  if (!p) die("out of memory", NULL);
+  memset(p, 0, size);
   return p;
 }
 
-// One aggregation as the agent runs it: the finiteness check of every update, then the rule.
-static void run_spec(Work *W, const char *spec) {
+// A parsed spec: which pre-aggregation and rule, with their parameters.
+typedef struct {
+  int weighted;
+  char pre[16];
+  double q[2];
+  char rule[32];
+  double p[3];
+} Spec;
+
+static int parse_params(const char *s, char *name, size_t cap, double *v, int max) {
+  const char *colon = strchr(s, ':');
+  const size_t len = colon ? (size_t)(colon - s) : strlen(s);
+  if (len == 0 || len >= cap) return -1;
+  memcpy(name, s, len);
+  name[len] = 0;
+  int k = 0;
+  while (colon) {
+    if (k == max) return -1;
+    char *end;
+    v[k++] = strtod(colon + 1, &end);
+    if (end == colon + 1 || (*end && *end != ':')) return -1;
+    colon = *end ? end : NULL;
+  }
+  return k;
+}
+
+// Fills sp; returns NULL, or what is wrong with the spec.
+static const char *parse_spec(const char *text, Spec *sp) {
+  memset(sp, 0, sizeof *sp);
+  const char *s = text;
+  if (*s == '@') {
+    sp->weighted = 1;
+    s++;
+  }
+  const char *slash = strchr(s, '/');
+  char buf[128];
+  if (slash) {
+    const size_t len = (size_t)(slash - s);
+    if (len >= sizeof buf) return "pre-aggregation too long";
+    memcpy(buf, s, len);
+    buf[len] = 0;
+    if (parse_params(buf, sp->pre, sizeof sp->pre, sp->q, 2) < 0) return "bad pre-aggregation";
+    if (strcmp(sp->pre, "bucketing") && strcmp(sp->pre, "nnm")) return "unknown pre-aggregation";
+    s = slash + 1;
+  }
+  if (parse_params(s, sp->rule, sizeof sp->rule, sp->p, 3) < 0) return "bad rule";
+  static const char *const rules[] = {"mean", "median", "trimmed-mean", "krum", "multi-krum", "bulyan",
+                                      "geometric-median", "centered-clipping", "norm-clipping"};
+  for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
+    if (!strcmp(sp->rule, rules[i])) return NULL;
+  return "unknown rule";
+}
+
+typedef struct {
+  int iterations;
+  int selected;
+} Outcome;
+
+// One aggregation as the agent's Aggregator.run() does it: the finiteness check of every update,
+// the optional pre-aggregation, then the rule.
+static Outcome run_spec(Work *W, const Spec *sp) {
   const int n = W->n, d = W->d;
+  Outcome o = {-1, -1};
   int m = 0;
   for (int i = 0; i < n; i++)
     if (first_non_finite(ROW(W->xs, d, i), d) < 0) W->idx[m++] = i;
-  char name[64];
-  double p1 = 0, p2 = 0, p3 = 0;
-  const int got = sscanf(spec, "%63[^:]:%lf:%lf:%lf", name, &p1, &p2, &p3);
-  (void)got;
-  if (!strcmp(name, "mean")) weighted_mean(W->xs, d, W->idx, m, NULL, W->out, W->acc);
-  else if (!strcmp(name, "median")) coordinate_median(W->xs, d, W->idx, m, W->out, W->S, W->pairs);
-  else if (!strcmp(name, "trimmed-mean")) trimmed_mean(W->xs, d, W->idx, m, (int)p1, W->out, W->S, W->pairs, W->acc16);
-  else if (!strcmp(name, "krum")) krum(W, W->xs, W->idx, m, (int)p1, W->out);
-  else if (!strcmp(name, "multi-krum")) multi_krum(W, W->xs, W->idx, m, (int)p1, (int)p2, W->out);
-  else if (!strcmp(name, "bulyan")) bulyan(W, W->xs, W->idx, m, (int)p1, W->out);
-  else if (!strcmp(name, "geometric-median")) geometric_median(W, W->xs, W->idx, m, p1, (int)p2, p3, W->out);
-  else if (!strcmp(name, "centered-clipping")) centered_clipping(W, W->xs, W->idx, m, p1, (int)p2, W->out);
-  else if (!strcmp(name, "norm-clipping")) norm_clipping(W, W->xs, W->idx, m, p1, W->out);
-  else if (!strcmp(name, "bucketing-median")) {
-    const int k = bucketize(W, W->xs, W->idx, m, (int)p1, (uint32_t)p2);
-    coordinate_median(W->pre, d, W->idx2, k, W->out, W->S, W->pairs);
-  } else if (!strcmp(name, "nnm-trimmed-mean")) {
-    nearest_neighbour_mixing(W, W->xs, W->idx, m, (int)p1);
-    trimmed_mean(W->pre, d, W->idx2, m, (int)p1, W->out, W->S, W->pairs, W->acc16);
-  } else {
-    fprintf(stderr, "unknown spec %s\n", spec);
-    exit(2);
+  if (m == 0) die("no finite update", NULL);
+  const float *xs = W->xs;
+  const int *idx = W->idx;
+  const double *w = sp->weighted ? W->w : NULL;
+  if (!strcmp(sp->pre, "bucketing")) {
+    m = bucketize(W, xs, idx, m, w, (int)sp->q[0], (uint32_t)sp->q[1]);
+    xs = W->pre;
+    idx = W->idx2;
+    w = W->w2; // a bucket weighs what its members weigh together
+  } else if (!strcmp(sp->pre, "nnm")) {
+    nearest_neighbour_mixing(W, xs, idx, m, (int)sp->q[0], w);
+    xs = W->pre;
+    idx = W->idx2;
+    w = w ? W->w2 : NULL;
   }
+  const char *r = sp->rule;
+  const double *p = sp->p;
+  float *out = W->out;
+  if (!strcmp(r, "mean")) weighted_mean(xs, d, idx, m, w, out, W->acc);
+  else if (!strcmp(r, "median")) coordinate_median(xs, d, idx, m, out, W->S, W->pairs);
+  else if (!strcmp(r, "trimmed-mean")) trimmed_mean(xs, d, idx, m, (int)p[0], out, W->S, W->pairs, W->acc16);
+  else if (!strcmp(r, "krum")) o.selected = krum(W, xs, idx, m, (int)p[0], out);
+  else if (!strcmp(r, "multi-krum")) multi_krum(W, xs, idx, m, (int)p[0], (int)p[1], out);
+  else if (!strcmp(r, "bulyan")) bulyan(W, xs, idx, m, (int)p[0], out);
+  else if (!strcmp(r, "geometric-median")) o.iterations = geometric_median(W, xs, idx, m, w, p[0], (int)p[1], p[2], out);
+  else if (!strcmp(r, "centered-clipping")) {
+    if (W->center) memcpy(out, W->center, sizeof(float) * d);
+    else memset(out, 0, sizeof(float) * d);
+    centered_clipping(W, xs, idx, m, w, p[0], (int)p[1], out);
+  } else if (!strcmp(r, "norm-clipping")) norm_clipping(W, xs, idx, m, w, p[0], out);
+  else die("unknown rule", r);
+  return o;
+}
+
+static int reply_error(const char *what, const char *detail) {
+  printf("{\"error\":\"%s: %s\"}\n", what, detail);
+  fflush(stdout);
+  return 0;
+}
+
+// Handles one command line; returns 0 after answering.
+static int command(Work *W, char *line, double *times, int max_reps) {
+  char verb[8], arg[512], spec_text[512];
+  line[strcspn(line, "\r\n")] = 0;
+  if (sscanf(line, "%7s %511s %511s", verb, arg, spec_text) != 3) return reply_error("bad command", line);
+  Spec sp;
+  const char *why = parse_spec(spec_text, &sp);
+  if (why) return reply_error(why, spec_text);
+  if (sp.weighted && !W->w) return reply_error("spec wants weights, the input has none", spec_text);
+  if (!strcmp(verb, "check")) {
+    const Outcome o = run_spec(W, &sp);
+    if (o.iterations == -2) return reply_error("unknown rule", spec_text);
+    FILE *out = fopen(arg, "wb");
+    if (!out) return reply_error("cannot open", arg);
+    const size_t wrote = fwrite(W->out, 4, W->d, out);
+    if (fclose(out) != 0 || wrote != (size_t)W->d) return reply_error("cannot write", arg);
+    printf("{\"iterations\":%d,\"selected\":%d}\n", o.iterations, o.selected);
+  } else if (!strcmp(verb, "time")) {
+    char *end;
+    const long reps = strtol(arg, &end, 10);
+    if (*end || reps < 1 || reps > max_reps) return reply_error("reps must be in [1, 100000]", arg);
+    for (int r = 0; r < reps; r++) {
+      const double t0 = now_ms();
+      const Outcome o = run_spec(W, &sp);
+      times[r] = now_ms() - t0;
+      if (o.iterations == -2) return reply_error("unknown rule", spec_text);
+    }
+    printf("{\"ms\":[");
+    for (int r = 0; r < reps; r++) printf("%s%.6f", r ? "," : "", times[r]);
+    printf("]}\n");
+  } else {
+    return reply_error("unknown command", verb);
+  }
+  fflush(stdout);
+  return 0;
 }
 
 int main(int argc, char **argv) {
-  if (argc < 5) {
-    fprintf(stderr, "usage: %s input.bin output.bin reps spec...\n", argv[0]);
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s input.bin  (then commands on stdin: check OUT SPEC | time REPS SPEC)\n", argv[0]);
     return 2;
   }
   FILE *in = fopen(argv[1], "rb");
-  if (!in) {
-    perror(argv[1]);
-    return 2;
-  }
-  int32_t hdr[2];
-  if (fread(hdr, sizeof hdr, 1, in) != 1) return 2;
-  Work W = {.n = hdr[0], .d = hdr[1]};
+  if (!in) die("cannot open input", argv[1]);
+  int32_t hdr[3];
+  if (fread(hdr, sizeof hdr, 1, in) != 1) die("short input header", argv[1]);
+  if (hdr[0] < 1 || hdr[0] > 65536 || hdr[1] < 1 || (int64_t)hdr[0] * hdr[1] > (1 << 28)) die("bad n or d in", argv[1]);
+  Work W;
+  memset(&W, 0, sizeof W);
+  W.n = hdr[0];
+  W.d = hdr[1];
   const int n = W.n, d = W.d;
   const size_t nd = (size_t)n * d;
   W.xs = alloc(nd * 4);
-  if (fread(W.xs, 4, nd, in) != nd) {
-    fprintf(stderr, "short input\n");
-    return 2;
+  if (fread(W.xs, 4, nd, in) != nd) die("short input", argv[1]);
+  if (hdr[2] & 1) {
+    W.w = alloc((size_t)n * 8);
+    if (fread(W.w, 8, n, in) != (size_t)n) die("short weights", argv[1]);
+  }
+  if (hdr[2] & 2) {
+    W.center = alloc((size_t)d * 4);
+    if (fread(W.center, 4, d, in) != (size_t)d) die("short centre", argv[1]);
   }
   fclose(in);
-  const int t = 32 - __builtin_clz((unsigned)(n > 1 ? n - 1 : 1));
+  const int t = n > 1 ? 32 - __builtin_clz((unsigned)(n - 1)) : 1;
   W.pre = alloc(nd * 4);
   W.out = alloc((size_t)d * 4);
   W.S = alloc((size_t)n * LANES * 4);
@@ -564,26 +707,9 @@ int main(int argc, char **argv) {
   W.pairs = alloc((size_t)n * (t * (t + 1) / 2 + 1) * 8);
   W.neighbours = alloc((size_t)n * n * 4);
 
-  const int reps = atoi(argv[3]);
-  FILE *out = fopen(argv[2], "wb");
-  if (!out) {
-    perror(argv[2]);
-    return 2;
-  }
-  double *times = alloc(sizeof(double) * (reps > 0 ? reps : 1));
-  for (int s = 4; s < argc; s++) {
-    run_spec(&W, argv[s]); // warm-up: page in, fill caches
-    for (int r = 0; r < reps; r++) {
-      const double t0 = now_ms();
-      run_spec(&W, argv[s]);
-      times[r] = now_ms() - t0;
-    }
-    qsort(times, reps, sizeof(double), cmp_double);
-    const double med = reps % 2 ? times[reps / 2] : (times[reps / 2 - 1] + times[reps / 2]) / 2;
-    printf("%s %.6f\n", argv[s], med);
-    fflush(stdout);
-    fwrite(W.out, 4, d, out);
-  }
-  fclose(out);
+  const int max_reps = 100000;
+  double *times = alloc(sizeof(double) * max_reps);
+  char line[1200];
+  while (fgets(line, sizeof line, stdin)) command(&W, line, times, max_reps);
   return 0;
 }

@@ -1,0 +1,282 @@
+// npm run bench:core [-- --quick] [-- --rules krum,median] [-- --sizes 16x10000,64x100000] [-- --budget-ms 800]
+// (BENCH_CORE_QUICK=1 is the same as --quick.)
+//
+// Median milliseconds per aggregation for every rule of the core at (n, d) ∈ {(16, 10⁴),
+// (32, 10⁵), (64, 10⁵), (128, 10⁴)}, for three implementations of the same algorithm: the WASM
+// build (SIMD), the portable JS build (wasm2js of the same sources) and native C compiled here
+// with gcc -O3 -march=native (bench/core/c/aggregators.c, the measuring stick). One timed
+// aggregation is one Aggregator.run() — the finiteness check of every update, then the rule —
+// and the same in C. Before anything is timed, every case's results are compared: JS must be
+// bit-identical to WASM, C must match WASM within 1e-5 of the largest coordinate (it is built to
+// be bit-identical; the count of identical results is in the summary). A case whose C result does
+// not match is not timed in C, and the run exits 1.
+//
+// Prints ONE JSON document on stdout; progress goes to stderr. Rows carry the variants wasm, js,
+// c (median ms) and the ratios wasm_over_js = wasm/js and wasm_over_c = wasm/c (time ratios:
+// the goal for the hot rules is wasm_over_js ≤ 0.25, i.e. 4× faster, and wasm_over_c ≤ 1.3).
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { type Aggregator, type Core, loadCore } from '../../src/core/index.ts';
+import { CStick, type StickSession } from './c-stick.ts';
+import { BUCKET, CC, GM, type RuleCase, byzantine, ruleCases } from './cases.ts';
+import { type BenchInput, benchInput } from './inputs.ts';
+
+const FULL_SIZES: [number, number][] = [[16, 10_000], [32, 100_000], [64, 100_000], [128, 10_000]];
+const QUICK_SIZES: [number, number][] = [[16, 1_000], [32, 10_000], [64, 10_000], [128, 1_000]];
+const SEED = 4;
+const C_TOLERANCE = 1e-5;
+
+function usage(message: string): never {
+  process.stderr.write(`bench:core: ${message}\nusage: npm run bench:core -- [--quick] [--rules a,b] [--sizes NxD,...] [--budget-ms MS]\n`);
+  process.exit(2);
+}
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i === -1) return undefined;
+  const v = process.argv[i + 1];
+  if (v === undefined || v.startsWith('--')) usage(`--${name} needs a value`);
+  return v;
+}
+
+const known = new Set(['--quick', '--rules', '--sizes', '--budget-ms']);
+for (const a of process.argv.slice(2)) {
+  if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
+}
+const quick = process.argv.includes('--quick') || process.env.BENCH_CORE_QUICK === '1';
+const sizes: [number, number][] = option('sizes')?.split(',').map((s) => {
+  const m = /^(\d+)x(\d+)$/.exec(s.trim());
+  if (!m) usage(`--sizes: ${JSON.stringify(s)} is not NxD`);
+  const n = Number(m[1]);
+  const d = Number(m[2]);
+  if (n < 16 || d < 1 || n * d > 1 << 26) usage(`--sizes: need n ≥ 16, d ≥ 1, n·d ≤ 2^26, got ${s}`);
+  return [n, d] as [number, number];
+}) ?? (quick ? QUICK_SIZES : FULL_SIZES);
+const budgetMs = Number(option('budget-ms') ?? (quick ? 150 : 700));
+if (!Number.isFinite(budgetMs) || budgetMs < 0) usage('--budget-ms needs a number ≥ 0');
+const ruleFilter = option('rules')?.split(',').map((s) => s.trim());
+const allNames = ruleCases(16, 16).map((c) => c.name);
+for (const r of ruleFilter ?? []) if (!allNames.includes(r)) usage(`--rules: unknown rule ${r}; one of ${allNames.join(', ')}`);
+const reps = { minReps: quick ? 3 : 5, maxReps: 400, budgetMs };
+
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+const now = (): number => performance.now();
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+// Times the three variants of one case in interleaved rounds — a batch of WASM runs, a batch
+// of JS runs, a batch of C runs, again — so that whatever else the machine does at the time
+// (these machines are shared) falls on all three alike. Every run is timed on its own; a batch
+// only saves round trips to the C process on fast cases. Stops once every variant has minReps
+// runs and either maxReps runs or budgetMs of runs.
+async function timeInterleaved(
+  wasmRun: () => void, jsRun: () => void, c: { session: StickSession; spec: string } | undefined,
+): Promise<{ wasm: number[]; js: number[]; c: number[] }> {
+  const once = (run: () => void): number => {
+    const t0 = now();
+    run();
+    return now() - t0;
+  };
+  // one untimed run each gives the batch sizes: about a tenth of the budget per batch
+  const est = { wasm: once(wasmRun), js: once(jsRun), c: c ? Math.max(...(await c.session.time(c.spec, 1))) : 0 };
+  const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 10 / Math.max(ms, 1e-3))));
+  const bw = batch(est.wasm), bj = batch(est.js), bc = batch(est.c);
+  const t = { wasm: [] as number[], js: [] as number[], c: [] as number[] };
+  const spent = { wasm: 0, js: 0, c: 0 };
+  const more = (k: 'wasm' | 'js' | 'c'): boolean =>
+    t[k].length < reps.maxReps && (t[k].length < reps.minReps || spent[k] < reps.budgetMs);
+  while (more('wasm') || more('js') || (c && more('c'))) {
+    if (more('wasm')) for (let i = 0; i < bw; i++) { const ms = once(wasmRun); t.wasm.push(ms); spent.wasm += ms; }
+    if (more('js')) for (let i = 0; i < bj; i++) { const ms = once(jsRun); t.js.push(ms); spent.js += ms; }
+    if (c && more('c')) for (const ms of await c.session.time(c.spec, bc)) { t.c.push(ms); spent.c += ms; }
+  }
+  return t;
+}
+
+interface Outcome {
+  result: Float32Array;
+  iterations?: number;
+  selected?: number[];
+}
+
+function runCase(agg: Aggregator, c: RuleCase, input: BenchInput): Outcome {
+  agg.setWeights(c.weighted ? input.weights : null);
+  const config = c.centered ? { ...c.config, center: input.center } : c.config;
+  const r = agg.run(config);
+  return { result: r.result, iterations: r.iterations, selected: r.selected };
+}
+
+function maxAbs(a: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function identical(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return a.length === b.length;
+}
+
+function filled(core: Core, input: BenchInput): Aggregator {
+  const { n, d, xs } = input;
+  const agg = core.aggregator(n, d);
+  for (let i = 0; i < n; i++) agg.update(i).set(xs.subarray(i * d, (i + 1) * d));
+  return agg;
+}
+
+// Brings both builds to their optimised code before anything is timed: V8 first runs WASM
+// functions in its baseline compiler (Liftoff) and tiers them up after some calls, and the JS
+// build's functions only get optimised once they are hot.
+function warmUp(wasm: Core, js: Core): void {
+  const input = benchInput(16, 2048, byzantine(16), 1);
+  for (const core of [wasm, js]) {
+    const agg = filled(core, input);
+    const until = now() + 400;
+    while (now() < until) for (const c of ruleCases(16, 2048)) runCase(agg, c, input);
+    agg.dispose();
+  }
+}
+
+function gccVersion(): string {
+  try {
+    return execFileSync(process.env.CC ?? 'gcc', ['--version'], { encoding: 'utf8' }).split('\n')[0]!;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
+
+const started = now();
+const wasm = await loadCore();
+if (wasm.kind !== 'wasm' || !wasm.simd) {
+  log(`bench:core: the SIMD WASM build did not load (${wasm.fallbackReason ?? 'no SIMD'}); run npm run build:core`);
+  process.exit(1);
+}
+const js = await loadCore({ prefer: 'js' });
+const stick = CStick.compile();
+log(`bench:core: ${quick ? 'quick' : 'full'} run, sizes ${sizes.map(([n, d]) => `${n}x${d}`).join(' ')}, about ${budgetMs} ms per variant and case`);
+warmUp(wasm, js);
+
+interface Row {
+  case: string;
+  variants: Record<string, number>;
+}
+const rows: Row[] = [];
+const checks: Record<string, { c_max_abs_diff: number; c_identical: boolean; js_identical: boolean; iterations?: number }> = {};
+const failures: string[] = [];
+const repsUsed: Record<string, Record<string, number>> = {};
+
+try {
+  for (const [n, d] of sizes) {
+    const f = byzantine(n);
+    const input = benchInput(n, d, f, SEED + n * 1_000_003 + d);
+    const cases = ruleCases(n, d).filter((c) => !ruleFilter || ruleFilter.includes(c.name));
+    const aw = filled(wasm, input);
+    const aj = filled(js, input);
+    const session = stick.open({ n, d, xs: input.xs, weights: input.weights, center: input.center });
+    try {
+      log(`n=${n} d=${d} f=${f}:`);
+      for (const c of cases) {
+        const key = `${c.name} n=${n} d=${d}`;
+        // 1. Same algorithm? C and JS against WASM, before any timing.
+        const w = runCase(aw, c, input);
+        const wr = w.result.slice();
+        const j = runCase(aj, c, input);
+        const ct = await session.check(c.spec);
+        const diff = maxAbsDiff(wr, ct.result);
+        const jsSame = identical(wr, j.result) && j.iterations === w.iterations;
+        let cOk = diff <= C_TOLERANCE * Math.max(1, maxAbs(wr));
+        if (w.iterations !== undefined && ct.iterations !== w.iterations) cOk = false;
+        if (c.config.rule === 'krum' && !c.config.pre && ct.selected !== w.selected![0]) cOk = false;
+        checks[key] = { c_max_abs_diff: diff, c_identical: identical(wr, ct.result), js_identical: jsSame, iterations: w.iterations };
+        if (!cOk) failures.push(`${key}: C differs from WASM (max |diff| ${diff}, iterations ${ct.iterations} vs ${w.iterations})`);
+        if (!jsSame) failures.push(`${key}: JS is not bit-identical to WASM`);
+
+        // 2. Time; C only where it computes what the WASM computes.
+        const t = await timeInterleaved(
+          () => runCase(aw, c, input), () => runCase(aj, c, input), cOk ? { session, spec: c.spec } : undefined,
+        );
+        const tw = median(t.wasm);
+        const tj = median(t.js);
+        const tc = t.c.length ? median(t.c) : undefined;
+        const variants: Record<string, number> = { wasm: round(tw), js: round(tj) };
+        if (tc !== undefined) variants.c = round(tc);
+        variants.wasm_over_js = round(tw / tj, 3);
+        if (tc !== undefined) variants.wasm_over_c = round(tw / tc, 3);
+        rows.push({ case: key, variants });
+        repsUsed[key] = { wasm: t.wasm.length, js: t.js.length, c: t.c.length };
+        log(`  ${c.name.padEnd(28)} wasm ${tw.toFixed(3).padStart(9)} ms  js ${tj.toFixed(3).padStart(9)} ms  c ${tc?.toFixed(3).padStart(9) ?? '      n/a'} ms` +
+          `  js/wasm ${(tj / tw).toFixed(2).padStart(6)}  wasm/c ${tc ? (tw / tc).toFixed(2) : 'n/a'}`);
+      }
+    } finally {
+      await session.close();
+      aw.dispose();
+      aj.dispose();
+    }
+  }
+} finally {
+  stick.dispose();
+}
+
+// Where the hot-path rules stand against the goal (WASM ≥ 4× JS, within 1.3× of C).
+const hotNames = new Set(ruleCases(16, 16).filter((c) => c.hot).map((c) => c.name));
+const goal = rows
+  .filter((r) => hotNames.has(r.case.split(' ')[0]!))
+  .map((r) => ({
+    case: r.case,
+    js_speedup: round(r.variants.js! / r.variants.wasm!, 3),
+    wasm_over_c: r.variants.wasm_over_c,
+    meets_js: r.variants.js! / r.variants.wasm! >= 4,
+    meets_c: r.variants.wasm_over_c !== undefined && r.variants.wasm_over_c <= 1.3,
+  }));
+const ratios = (k: 'wasm_over_js' | 'wasm_over_c'): number[] => rows.map((r) => r.variants[k]).filter((v): v is number => v !== undefined);
+const geomean = (xs: number[]): number => (xs.length ? round(Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length), 3) : NaN);
+const summary = {
+  mode: quick ? 'quick' : 'full',
+  sizes: sizes.map(([n, d]) => ({ n, d, f: byzantine(n) })),
+  parameters: {
+    f: 'n/8', trimmed_b: 'f', multi_krum_m: 'n - f', geometric_median: GM, centered_clipping: { ...CC, center: 'the honest direction' },
+    norm_clipping_max_norm: 'sqrt(d)', bucketing: BUCKET, weights: 'sample counts 1..100',
+    inputs: 'n - f honest N(c, 1), f Byzantine N(-3c, 1), c ~ N(0, 0.25)',
+  },
+  timing: {
+    what: 'one Aggregator.run(): finiteness check of every update, pre-aggregation, rule; same in C',
+    statistic: 'median ms', interleaved: 'WASM, JS and C runs alternate in batches', min_reps: reps.minReps,
+    max_reps: reps.maxReps, budget_ms_per_variant: reps.budgetMs, reps: repsUsed,
+    ratios: 'wasm_over_js = wasm/js, wasm_over_c = wasm/c (time ratios; below 1 = WASM faster)',
+  },
+  geomean_wasm_over_js: geomean(ratios('wasm_over_js')),
+  geomean_wasm_over_c: geomean(ratios('wasm_over_c')),
+  goal: {
+    rules: [...hotNames], target: 'js/wasm >= 4 and wasm/c <= 1.3',
+    met_js: goal.filter((g) => g.meets_js).length, met_c: goal.filter((g) => g.meets_c).length, of: goal.length, cases: goal,
+  },
+  checks: {
+    c_tolerance: `max |c - wasm| <= ${C_TOLERANCE} * max(1, max |wasm|)`,
+    c_identical: Object.values(checks).filter((c) => c.c_identical).length,
+    js_identical: Object.values(checks).filter((c) => c.js_identical).length,
+    of: Object.keys(checks).length,
+    failures,
+    geometric_median_iterations: Object.fromEntries(Object.entries(checks).filter(([k]) => k.startsWith('geometric-median')).map(([k, v]) => [k, v.iterations])),
+  },
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, node: process.version, gcc: gccVersion(), cflags: '-O3 -march=native -ffp-contract=off' },
+  seconds: round((now() - started) / 1000, 3),
+};
+process.stdout.write(`${JSON.stringify({ bench: 'core', unit: 'ms', rows, summary }, null, 1)}\n`);
+if (failures.length) {
+  log(`bench:core: ${failures.length} check(s) failed:\n  ${failures.join('\n  ')}`);
+  process.exit(1);
+}
