@@ -30,6 +30,8 @@ const RPC_OVERHEAD = 16 * 1024;
 
 export async function createFederationNode(o: NodeOptions): Promise<FederationNode> {
   return createLibp2p({
+    // Started by the caller once the admission and sync handlers are registered.
+    start: false,
     privateKey: o.privateKey,
     addresses: { listen: o.listen },
     transports: [tcp({ maxConnections: o.maxConnections })],

@@ -62,6 +62,10 @@ export interface Federation {
   publish(topic: string, payload: Uint8Array, opts?: { round?: number }): Promise<void>;
   /** Handler gets only checked messages from admitted, non-quarantined peers. Returns the unsubscribe function. */
   subscribe(topic: string, handler: MessageHandler): () => void;
+  /** This node's listen addresses with the /p2p/<peer-id> suffix. */
+  addresses(): string[];
+  /** Adopts a CRL (DER or PEM) signed by the fleet CA if it is newer than the fleet's; it spreads to all peers. */
+  offerCrl(crl: Uint8Array): boolean;
   /** Admitted peers currently connected. */
   peers(): PeerSummary[];
   health(): FederationHealth;

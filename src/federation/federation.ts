@@ -1,0 +1,631 @@
+// The federation: a libp2p node whose peers must prove fleet membership before anything they
+// say counts, signed application messages on top of gossipsub, and the replicated fleet state
+// (registry, revocations, quarantine votes, CA-signed settings). startFederation() is what the
+// agent calls; the Federation interface (types.ts) is all the rest of the agent sees.
+import './promise-polyfill.ts';
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { multiaddr } from '@multiformats/multiaddr';
+import { TopicValidatorResult, type PeerId, type Stream, type Connection } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { AgentConfig } from '../config/schema.ts';
+import type { Logger } from '../agent/logger.ts';
+import { silentLogger } from '../agent/logger.ts';
+import { VERSION } from '../version.ts';
+import { admit, AdmissionError } from './admission.ts';
+import { decodeEnvelope, encodeEnvelope, EnvelopeError, ENVELOPE_OVERHEAD, verifyEnvelope } from './envelope.ts';
+import { peerIdOfKey, signerFor, type Signer } from './ed25519.ts';
+import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate, type NodeIdentity } from './fleet-ca.ts';
+import { FleetState } from './fleet-state.ts';
+import { loadOrCreateIdentity } from './identity.ts';
+import { createFederationNode, type FederationNode } from './node.ts';
+import { PeerRateLimit } from './rate-limit.ts';
+import { ReplayGuard, SequenceCounter } from './replay-guard.ts';
+import { federationSettings, type FederationSettings } from './settings.ts';
+import { decodeBatch, encodeBatch, readFrames, writeFrames } from './stream-frames.ts';
+import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary } from './types.ts';
+
+export const ADMISSION_PROTOCOL = '/x0tta6bl4/admission/1.0.0';
+export const STATE_PROTOCOL = '/x0tta6bl4/state/1.0.0';
+const MAX_CHAIN_BYTES = 64 * 1024;
+const MAX_SYNC_BYTES = 8 * 1024 * 1024;
+// After a failed admission the peer may retry only after this (its certificate may get fixed).
+const REJECT_BACKOFF_MS = 60_000;
+// Peer exchange: dial registry peers until this many are connected.
+const PX_TARGET = 8;
+
+export class FederationError extends Error {
+  override readonly name = 'FederationError';
+}
+
+export interface StartOptions {
+  log?: Logger;
+  /** Overrides of the config-derived settings (tests, benchmarks). */
+  settings?: Partial<FederationSettings>;
+  /** Capabilities announced in the registry entry. */
+  capabilities?: string[];
+}
+
+/** Starts the federation from the agent config (federation section + state_dir). */
+export async function startFederation(config: AgentConfig, opts: StartOptions = {}): Promise<Federation> {
+  const s = { ...federationSettings(config, VERSION, config.agent.nodeName || hostname()), ...opts.settings };
+  return startFederationWith(s, opts);
+}
+
+export async function startFederationWith(s: FederationSettings, opts: StartOptions = {}): Promise<Federation> {
+  const ca = FleetCa.fromPem(readInput(s.caFile, 'fleet CA', 'run `x0tta6bl4 pki init` on the operator machine and copy fleet-ca.pem here'));
+  const { key, created } = await loadOrCreateIdentity(s.keyFile);
+  const signer = signerFor(key);
+  const log = opts.log ?? silentLogger;
+  if (created) log.info(`new federation identity ${signer.peerId} in ${s.keyFile}`);
+  const certPem = readInput(s.certFile, 'node certificate', `have the operator run \`x0tta6bl4 pki issue --peer-id ${signer.peerId}\` and copy the certificate here`);
+  // Refuse to start with a certificate peers would refuse anyway, and say why.
+  try {
+    const own = verifyNodeCertificate(ca, parseCertificates(certPem, s.certFile), { trustDomain: s.trustDomain });
+    if (own.peerId !== signer.peerId) throw new FederationError(`${s.certFile} is for peer ${own.peerId}, but this node is ${signer.peerId} (${s.keyFile})`);
+  } catch (e) {
+    if (e instanceof CertificateError) throw new FederationError(`${s.certFile}: ${e.message}`);
+    throw e;
+  }
+  const f = new FederationService(s, ca, signer, certPem, log, opts.capabilities ?? []);
+  await f.start(key);
+  return f;
+}
+
+function readInput(file: string, what: string, hint: string): string {
+  try {
+    return readFileSync(file, 'latin1');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new FederationError(code === 'ENOENT' ? `${what} ${file} does not exist: ${hint}` : `${what} ${file}: ${(e as Error).message}`);
+  }
+}
+
+interface Admitted {
+  id: NodeIdentity;
+  at: number;
+}
+
+class FederationService implements Federation {
+  readonly peerId: string;
+  private node!: FederationNode;
+  readonly state: FleetState;
+  private readonly admitted = new Map<string, Admitted>();
+  private readonly admissionWaiters = new Map<string, (() => void)[]>();
+  private readonly pendingTimers = new Map<string, NodeJS.Timeout>();
+  /** peer id → until when it is refused (Infinity: revoked). */
+  private readonly denied = new Map<string, number>();
+  private readonly handlers = new Map<string, Set<MessageHandler>>();
+  private readonly replay: ReplayGuard;
+  private readonly rate: PeerRateLimit;
+  private readonly seq = new SequenceCounter();
+  private readonly rtt = new Map<string, number>();
+  private quarantine = new Set<string>();
+  private readonly ownVotes = new Map<string, string>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly stateTopic: string;
+  private readonly m: FederationMetrics = {
+    connectedPeers: 0,
+    admittedPeers: 0,
+    admissionsAccepted: 0,
+    admissionsRejected: {},
+    messagesPublished: 0,
+    messagesAccepted: 0,
+    messagesDropped: {},
+    revokedDisconnects: 0,
+    stateEntries: 0,
+    stateMerges: 0,
+    stateRejected: 0,
+    quarantinedPeers: 0,
+  };
+  readonly fleet: FleetStateView;
+
+  constructor(
+    private readonly s: FederationSettings,
+    private readonly ca: FleetCa,
+    private readonly signer: Signer,
+    private readonly certPem: string,
+    private readonly log: Logger,
+    private readonly capabilities: string[],
+  ) {
+    this.peerId = signer.peerId;
+    this.stateTopic = `x0tta6bl4/${s.fleet}/state`;
+    this.replay = new ReplayGuard(s.maxMessageAgeMs, s.maxClockSkewMs);
+    this.rate = new PeerRateLimit(s.ratePerSecond, s.rateBurst);
+    this.state = new FleetState({
+      fleet: s.fleet,
+      trustDomain: s.trustDomain,
+      ca,
+      signer,
+      certPem,
+      quorum: s.quarantineQuorum,
+      entryTtlMs: s.entryTtlMs,
+      maxSkewMs: s.maxClockSkewMs,
+    });
+    this.state.onChange((kind, key) => this.onStateChange(kind, key));
+    const self = this;
+    this.fleet = {
+      nodes: () => this.state.nodes(),
+      quarantined: () => [...this.quarantine].sort(),
+      voteQuarantine(target, reason, vote = true) {
+        if (vote) self.ownVotes.set(target, reason);
+        else self.ownVotes.delete(target);
+        self.gossipEntries([self.state.vote(target, reason, vote).bytes]);
+      },
+      setting: (name) => this.state.setting(name),
+      digest: () => this.state.digest(),
+    };
+  }
+
+  async start(key: Parameters<typeof createFederationNode>[0]['privateKey']): Promise<void> {
+    this.node = await createFederationNode({
+      privateKey: key,
+      listen: this.s.listen,
+      maxConnections: this.s.maxConnections,
+      maxMessageBytes: this.s.maxMessageBytes,
+      mdnsTag: this.s.mdns ? `x0tta6bl4-${this.s.fleet.toLowerCase()}` : null,
+      denyPeer: (p) => this.isDenied(p.toString()),
+    });
+    const n = this.node;
+    await n.handle(ADMISSION_PROTOCOL, ({ stream, connection }) => void this.onAdmissionStream(stream, connection), { maxInboundStreams: 4 });
+    await n.handle(STATE_PROTOCOL, ({ stream, connection }) => void this.onStateStream(stream, connection), { maxInboundStreams: 4 });
+    n.services.pubsub.topicValidators.set(this.stateTopic, (src, msg) => this.validateState(src.toString(), msg.data));
+    n.addEventListener('peer:connect', (e) => this.onConnect(e.detail));
+    n.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail.toString()));
+    n.addEventListener('peer:discovery', (e) => {
+      const id = e.detail.id.toString();
+      if (id !== this.peerId && !this.isDenied(id) && n.getConnections(e.detail.id).length === 0 && n.getConnections().length < PX_TARGET)
+        n.dial(e.detail.id).catch((err) => this.log.debug(`dial discovered ${id}: ${(err as Error).message}`));
+    });
+    await n.start();
+    n.services.pubsub.subscribe(this.stateTopic);
+    this.loadCrlFile();
+    this.state.announce(this.nodeInfo());
+    for (const addr of this.s.peers) this.dialAddr(addr);
+    this.timer = setInterval(() => this.refresh(), this.s.refreshMs);
+    this.timer.unref();
+    this.log.info(`federation up as ${this.peerId} on ${n.getMultiaddrs().map(String).join(', ')}`);
+  }
+
+  /** Listening addresses with the /p2p suffix (what peers dial). */
+  addresses(): string[] {
+    return this.node.getMultiaddrs().map(String);
+  }
+
+  private nodeInfo() {
+    return { name: this.s.nodeName, addrs: this.node.getMultiaddrs().map(String).slice(0, 16), version: this.s.version, capabilities: this.capabilities };
+  }
+
+  private loadCrlFile(): void {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(this.s.crlFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`CRL ${this.s.crlFile}: ${(e as Error).message}`);
+      return;
+    }
+    try {
+      const e = this.state.offerCrl(bytes);
+      if (e) this.gossipEntries([e.bytes]);
+    } catch (err) {
+      this.log.warn(`CRL ${this.s.crlFile} ignored: ${(err as Error).message}`);
+    }
+  }
+
+  /** Adopts a CRL (e.g. one the operator pushed over MQTT); it spreads to the fleet. */
+  offerCrl(der: Uint8Array): boolean {
+    const e = this.state.offerCrl(der);
+    if (e) this.gossipEntries([e.bytes]);
+    return e !== null;
+  }
+
+  private dialAddr(addr: string): void {
+    let ma;
+    try {
+      ma = multiaddr(addr);
+    } catch (e) {
+      this.log.warn(`peer address ${addr}: ${(e as Error).message}`);
+      return;
+    }
+    this.node.dial(ma).catch((e) => this.log.debug(`dial ${addr}: ${(e as Error).message}`));
+  }
+
+  // ---- admission ----
+
+  private isDenied(peerId: string): boolean {
+    const until = this.denied.get(peerId);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.denied.delete(peerId);
+    return false;
+  }
+
+  private onConnect(peer: PeerId): void {
+    const id = peer.toString();
+    this.m.connectedPeers = this.node.getPeers().length;
+    if (this.isDenied(id)) {
+      void this.node.hangUp(peer).catch(() => {});
+      return;
+    }
+    if (!this.pendingTimers.has(id) && !this.admitted.has(id)) {
+      const t = setTimeout(() => {
+        this.pendingTimers.delete(id);
+        if (!this.admitted.has(id) && this.node.getConnections(peer).length) {
+          this.reject(id, 'TIMEOUT', 'presented no certificate in time');
+        }
+      }, this.s.admissionTimeoutMs);
+      t.unref();
+      this.pendingTimers.set(id, t);
+    }
+    void this.presentCertificate(peer);
+  }
+
+  private onDisconnect(id: string): void {
+    this.m.connectedPeers = this.node.getPeers().length;
+    if (this.node.getConnections(peerIdFromString(id)).length) return;
+    this.admitted.delete(id);
+    this.m.admittedPeers = this.admitted.size;
+    this.rate.forget(id);
+    const t = this.pendingTimers.get(id);
+    if (t) clearTimeout(t);
+    this.pendingTimers.delete(id);
+  }
+
+  /** Our half of admission: send our chain, learn whether the peer took it. */
+  private async presentCertificate(peer: PeerId): Promise<void> {
+    try {
+      const stream = await this.node.dialProtocol(peer, ADMISSION_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
+      await writeFrames(stream, [Buffer.from(this.certPem, 'latin1')]);
+      let reply: Uint8Array | null = null;
+      await readFrames(stream, 1024, 2048, (b) => (reply = b), 1);
+      const r = reply as Uint8Array | null;
+      if (r && r[0] !== 1) this.log.warn(`peer ${peer} refused our certificate: ${Buffer.from(r.subarray(1)).toString('utf8')}`);
+    } catch (e) {
+      if (!this.stopped) this.log.debug(`admission with ${peer}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Their half: a peer presents its chain; admit it or cut it off. */
+  private async onAdmissionStream(stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer.toString();
+    const timer = setTimeout(() => stream.abort(new Error('admission timeout')), this.s.admissionTimeoutMs);
+    try {
+      let chain: Uint8Array | null = null;
+      await readFrames(stream, MAX_CHAIN_BYTES, MAX_CHAIN_BYTES + 4, (b) => (chain = b), 1);
+      if (!chain) throw new AdmissionError('MALFORMED', 'no certificate sent');
+      const id = admit(this.ca, chain, remote, { trustDomain: this.s.trustDomain, revoked: (leaf) => this.state.revoked(leaf) });
+      if (this.quarantine.has(remote)) this.log.info(`admitting ${remote}, which is quarantined: its messages stay ignored`);
+      const first = !this.admitted.has(remote);
+      this.admitted.set(remote, { id, at: Date.now() });
+      this.m.admittedPeers = this.admitted.size;
+      const t = this.pendingTimers.get(remote);
+      if (t) clearTimeout(t);
+      this.pendingTimers.delete(remote);
+      if (first) {
+        this.m.admissionsAccepted++;
+        this.log.info(`admitted ${remote} (${id.spiffeId})`);
+      }
+      for (const w of this.admissionWaiters.get(remote) ?? []) w();
+      this.admissionWaiters.delete(remote);
+      await writeFrames(stream, [Uint8Array.of(1)]);
+      if (first) void this.pushState(connection.remotePeer);
+    } catch (e) {
+      const code = e instanceof AdmissionError ? e.code : 'MALFORMED';
+      const msg = (e as Error).message;
+      try {
+        await writeFrames(stream, [Buffer.concat([Uint8Array.of(0), Buffer.from(`${code}: ${msg}`.slice(0, 500))])]);
+      } catch {
+        /* the peer may be gone already */
+      }
+      this.reject(remote, code, msg);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private reject(id: string, code: string, why: string): void {
+    this.m.admissionsRejected[code] = (this.m.admissionsRejected[code] ?? 0) + 1;
+    this.log.warn(`peer ${id} not admitted: ${why}`);
+    this.denied.set(id, code === 'REVOKED' ? Infinity : Date.now() + REJECT_BACKOFF_MS);
+    this.admitted.delete(id);
+    this.m.admittedPeers = this.admitted.size;
+    void this.node.hangUp(peerIdFromString(id)).catch(() => {});
+  }
+
+  private waitAdmitted(id: string): Promise<boolean> {
+    if (this.admitted.has(id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(this.admitted.has(id)), this.s.admissionTimeoutMs);
+      const list = this.admissionWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      this.admissionWaiters.set(id, list);
+    });
+  }
+
+  // ---- fleet state sync ----
+
+  /** Anti-entropy: send the whole state to one peer (small fleets: tens of KB). */
+  private async pushState(peer: PeerId): Promise<void> {
+    try {
+      const stream = await this.node.dialProtocol(peer, STATE_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
+      await writeFrames(stream, this.state.all().map((e) => e.bytes));
+    } catch (e) {
+      if (!this.stopped) this.log.debug(`state push to ${peer}: ${(e as Error).message}`);
+    }
+  }
+
+  private async onStateStream(stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer.toString();
+    if (!(await this.waitAdmitted(remote))) {
+      stream.abort(new Error('not admitted'));
+      return;
+    }
+    const changed: Uint8Array[] = [];
+    try {
+      await readFrames(stream, this.s.maxMessageBytes, MAX_SYNC_BYTES, (b) => {
+        const r = this.state.merge(b);
+        if (!r.ok) this.m.stateRejected++;
+        else if (r.changed) {
+          this.m.stateMerges++;
+          changed.push(b);
+        }
+      });
+    } catch (e) {
+      this.log.debug(`state sync from ${remote}: ${(e as Error).message}`);
+    }
+    // What we learned from this peer is news to our side of the fleet too (partition healing).
+    if (changed.length) this.gossipEntries(changed);
+  }
+
+  private gossipEntries(entries: Uint8Array[]): void {
+    if (this.stopped) return;
+    let batch: Uint8Array[] = [];
+    let size = 2;
+    const flush = () => {
+      if (!batch.length) return;
+      this.node.services.pubsub.publish(this.stateTopic, encodeBatch(batch)).catch((e) => this.log.debug(`state gossip: ${(e as Error).message}`));
+      batch = [];
+      size = 2;
+    };
+    for (const e of entries) {
+      if (size + 4 + e.length > this.s.maxMessageBytes) flush();
+      batch.push(e);
+      size += 4 + e.length;
+    }
+    flush();
+  }
+
+  private validateState(src: string, data: Uint8Array): TopicValidatorResult {
+    const gate = this.gate(src, data.length);
+    if (gate !== TopicValidatorResult.Accept) return gate;
+    let items: Uint8Array[];
+    try {
+      items = decodeBatch(data);
+    } catch {
+      this.drop('malformed');
+      return TopicValidatorResult.Reject;
+    }
+    let changed = false;
+    let bad = false;
+    for (const it of items) {
+      const r = this.state.merge(it);
+      if (!r.ok) {
+        bad = true;
+        this.m.stateRejected++;
+      } else if (r.changed) {
+        changed = true;
+        this.m.stateMerges++;
+      }
+    }
+    if (bad) return TopicValidatorResult.Reject;
+    // Only news travels on: old entries stop here, which ends the flood.
+    return changed ? TopicValidatorResult.Accept : TopicValidatorResult.Ignore;
+  }
+
+  private onStateChange(kind: string, _key: string): void {
+    this.m.stateEntries = this.state.size;
+    if (kind === 'crl') this.enforceRevocations();
+    if (kind === 'vote' || kind === 'node' || kind === 'crl') {
+      this.quarantine = new Set(this.state.quarantined((id) => this.admitted.has(id)));
+      this.m.quarantinedPeers = this.quarantine.size;
+    }
+    if (kind === 'node' && this.node && !this.stopped) this.peerExchange(_key.slice(5));
+  }
+
+  /** A new CRL: every admitted peer it names is cut off now and refused from then on. */
+  private enforceRevocations(): void {
+    for (const [id, a] of this.admitted) {
+      if (this.state.revoked(a.id.leaf)) {
+        this.m.revokedDisconnects++;
+        this.reject(id, 'REVOKED', `certificate serial ${a.id.leaf.serialNumber} revoked by CRL ${this.state.crl()?.number}`);
+      }
+    }
+    for (const n of this.state.nodes()) {
+      const r = this.state.node(n.peerId);
+      if (r && this.state.revoked(r.leaf)) this.denied.set(n.peerId, Infinity);
+    }
+  }
+
+  /** Registry entries name peers and their addresses: dial the ones we lack, up to PX_TARGET. */
+  private peerExchange(peerId: string): void {
+    if (peerId === this.peerId || !this.node || this.isDenied(peerId) || !this.state.trusted(peerId)) return;
+    const id = peerIdFromString(peerId);
+    if (this.node.getConnections(id).length || this.node.getConnections().length >= PX_TARGET) return;
+    const addrs = (this.state.node(peerId)?.addrs ?? []).flatMap((a) => {
+      try {
+        return [multiaddr(a)];
+      } catch {
+        return [];
+      }
+    });
+    if (addrs.length) this.node.dial(addrs).catch((e) => this.log.debug(`peer exchange dial ${peerId}: ${(e as Error).message}`));
+  }
+
+  // ---- application messages ----
+
+  private drop(reason: string): void {
+    this.m.messagesDropped[reason] = (this.m.messagesDropped[reason] ?? 0) + 1;
+  }
+
+  /** Checks every gossip message shares: admitted source, its rate, size. */
+  private gate(src: string, size: number): TopicValidatorResult {
+    if (!this.admitted.has(src)) {
+      this.drop('unadmitted');
+      // A peer whose admission is still running gets no penalty; a stranger does.
+      return this.pendingTimers.has(src) ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject;
+    }
+    if (size > this.s.maxMessageBytes) {
+      this.drop('too_big');
+      return TopicValidatorResult.Reject;
+    }
+    if (!this.rate.take(src)) {
+      this.drop('rate_limited');
+      return TopicValidatorResult.Ignore;
+    }
+    return TopicValidatorResult.Accept;
+  }
+
+  private validateApp(topic: string, src: string, data: Uint8Array): TopicValidatorResult {
+    const gate = this.gate(src, data.length);
+    if (gate !== TopicValidatorResult.Accept) return gate;
+    let env;
+    try {
+      env = decodeEnvelope(data, this.s.maxMessageBytes);
+    } catch (e) {
+      if (!(e instanceof EnvelopeError)) throw e;
+      this.drop('malformed');
+      return TopicValidatorResult.Reject;
+    }
+    if (env.topic !== topic) {
+      this.drop('malformed');
+      return TopicValidatorResult.Reject;
+    }
+    const sender = peerIdOfKey(env.sender);
+    if (sender === this.peerId) return TopicValidatorResult.Ignore;
+    const verdict = this.replay.check(sender, topic, env.seq, env.timestamp, Date.now());
+    if (verdict !== 'ok') {
+      this.drop(verdict);
+      return TopicValidatorResult.Ignore;
+    }
+    const direct = this.admitted.get(sender);
+    if (!(direct ? !this.state.revoked(direct.id.leaf) : this.state.trusted(sender))) {
+      this.drop('unadmitted');
+      return TopicValidatorResult.Reject;
+    }
+    if (this.quarantine.has(sender)) {
+      this.drop('quarantined');
+      return TopicValidatorResult.Ignore;
+    }
+    if (!verifyEnvelope(this.s.fleet, env)) {
+      this.drop('bad_signature');
+      return TopicValidatorResult.Reject;
+    }
+    this.replay.record(sender, topic, env.seq);
+    this.m.messagesAccepted++;
+    const msg = { from: sender, topic, seq: env.seq, round: env.round, timestamp: env.timestamp, payload: env.payload };
+    for (const h of this.handlers.get(topic) ?? []) {
+      queueMicrotask(() => {
+        try {
+          h(msg);
+        } catch (e) {
+          this.log.error(`handler for ${topic}: ${(e as Error).message}`);
+        }
+      });
+    }
+    return TopicValidatorResult.Accept;
+  }
+
+  private appTopic(topic: string): string {
+    return `x0tta6bl4/${this.s.fleet}/app/${topic}`;
+  }
+
+  async publish(topic: string, payload: Uint8Array, opts: { round?: number } = {}): Promise<void> {
+    if (this.stopped) throw new FederationError('federation is stopped');
+    if (payload.length + ENVELOPE_OVERHEAD > this.s.maxMessageBytes)
+      throw new FederationError(`payload of ${payload.length} bytes does not fit federation.max_message_size (${this.s.maxMessageBytes} bytes with envelope)`);
+    const env = encodeEnvelope(this.s.fleet, this.signer, { seq: this.seq.next(), round: opts.round ?? 0, timestamp: Date.now(), topic, payload });
+    await this.node.services.pubsub.publish(this.appTopic(topic), env);
+    this.m.messagesPublished++;
+  }
+
+  subscribe(topic: string, handler: MessageHandler): () => void {
+    let set = this.handlers.get(topic);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(topic, set);
+      const t = this.appTopic(topic);
+      this.node.services.pubsub.topicValidators.set(t, (src, msg) => this.validateApp(topic, src.toString(), msg.data));
+      this.node.services.pubsub.subscribe(t);
+    }
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+      if (set.size === 0 && this.handlers.get(topic) === set && !this.stopped) {
+        this.handlers.delete(topic);
+        const t = this.appTopic(topic);
+        this.node.services.pubsub.unsubscribe(t);
+        this.node.services.pubsub.topicValidators.delete(t);
+      }
+    };
+  }
+
+  // ---- upkeep, reporting ----
+
+  private refresh(): void {
+    if (this.stopped) return;
+    this.state.sweep();
+    const own = [this.state.announce(this.nodeInfo()).bytes];
+    for (const [target, reason] of this.ownVotes) own.push(this.state.vote(target, reason).bytes);
+    this.gossipEntries(own);
+    this.loadCrlFile();
+    const ids = [...this.admitted.keys()];
+    if (ids.length) void this.pushState(peerIdFromString(ids[Math.floor(Math.random() * ids.length)]!));
+    for (const id of ids) {
+      this.node.services.ping
+        .ping(peerIdFromString(id), { signal: AbortSignal.timeout(5000) })
+        .then((ms) => this.rtt.set(id, ms))
+        .catch(() => this.rtt.delete(id));
+    }
+  }
+
+  peers(): PeerSummary[] {
+    return [...this.admitted].map(([peerId, a]) => ({
+      peerId,
+      name: this.state.node(peerId)?.name ?? '',
+      spiffeId: a.id.spiffeId,
+      addrs: this.node.getConnections(peerIdFromString(peerId)).map((c) => c.remoteAddr.toString()),
+      admittedAt: a.at,
+      serial: a.id.leaf.serialNumber,
+      certExpires: Date.parse(a.id.leaf.validTo),
+      quarantined: this.quarantine.has(peerId),
+      rttMs: this.rtt.get(peerId) ?? null,
+    }));
+  }
+
+  health(): FederationHealth {
+    if (this.stopped) return { state: 'down', reason: 'stopped' };
+    const n = this.admitted.size;
+    if (n === 0) return { state: 'degraded', reason: `no admitted peers (${this.node.getPeers().length} connected)` };
+    return { state: 'ok', reason: `${n} admitted peer(s), ${this.quarantine.size} quarantined` };
+  }
+
+  metrics(): FederationMetrics {
+    return { ...this.m, admissionsRejected: { ...this.m.admissionsRejected }, messagesDropped: { ...this.m.messagesDropped }, stateEntries: this.state.size };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    for (const t of this.pendingTimers.values()) clearTimeout(t);
+    await this.node.stop();
+  }
+}
+
+export type { FederationService };
+export { X509Certificate };
