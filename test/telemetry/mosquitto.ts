@@ -91,6 +91,11 @@ export class Mosquitto {
     return `${this.tls ? 'mqtts' : 'mqtt'}://${this.tls ? 'localhost' : '127.0.0.1'}:${this.port}`;
   }
 
+  /** The broker's process id while it runs (benchmarks read its CPU time from /proc). */
+  get pid(): number | null {
+    return this.proc?.pid ?? null;
+  }
+
   get output(): string {
     return this.log;
   }
