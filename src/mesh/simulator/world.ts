@@ -160,7 +160,7 @@ export class SimulatedMesh {
     for (let i = 0; i < n; i++) {
       const initial = typeof opts.settings === 'function' ? opts.settings(i) : opts.settings;
       try {
-        this.settingsByNode.push(applyMeshChanges({ ...DEFAULT_MESH_SETTINGS }, initial ?? {}, this.algo));
+        this.settingsByNode.push(applyMeshChanges({ ...DEFAULT_MESH_SETTINGS }, initial ?? {}, this.algo, true));
       } catch (e) {
         throw new SimulatorError('INVALID', `initial settings of ${names[i]}: ${(e as Error).message}`);
       }
