@@ -1,4 +1,4 @@
-// The JSON documents of the topic contract (TOPICS.md), version 1. Every payload carries `v`;
+// The JSON documents of the topic contract (README, "Fleet telemetry over MQTT"), version 1. Every payload carries `v`;
 // readers ignore fields they do not know, writers only add fields within a version.
 import type { ComponentState, EventKind, HealthReport } from '../status/types.ts';
 import type { RejectCode } from './command-envelope.ts';

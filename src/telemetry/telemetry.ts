@@ -1,4 +1,4 @@
-// The agent's MQTT side (topic contract in TOPICS.md): a retained online/offline state with a
+// The agent's MQTT side (topic contract: README, "Fleet telemetry over MQTT"): a retained online/offline state with a
 // Last Will, periodic telemetry, QoS 1 events through a bounded store-and-forward queue, and
 // signed commands with replies. It never blocks or fails the agent: every problem becomes the
 // `telemetry` health component and a retry with jittered exponential backoff.

@@ -1,4 +1,4 @@
-// The MQTT topic contract (TOPICS.md): every topic the agent and the fleet tool use is built
+// The MQTT topic contract (README, "Fleet telemetry over MQTT"): every topic the agent and the fleet tool use is built
 // or parsed here and nowhere else, so the contract has one definition.
 
 export const TOPIC_ROOT = 'x0tta6bl4';
