@@ -1,10 +1,15 @@
 // The agent: wires config, mesh driver, WASM core, the monitor and the status API together,
 // in one place, and owns their lifecycle. Each piece stays ignorant of the others.
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
-import { Monitor } from '../mapek/monitor.ts';
+import { Monitor, type CounterReader } from '../mapek/monitor.ts';
+import { Healer, type HealingStatus } from '../mapek/healer.ts';
+import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
+import type { ScoreRoutes } from '../mapek/route-quality.ts';
+import { sysCounters, systemUptimeMs } from '../mapek/system-host.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
@@ -25,12 +30,31 @@ export interface AgentOptions {
   describeMac?: (mac: string) => string;
   /** Status API: false for agents that only live in-process (tests). */
   serveStatus?: boolean;
+  /** The core's route scoring (core.scoreRoutes); without it analysis falls back to plain TQ. */
+  scoreRoutes?: ScoreRoutes;
+  /**
+   * Where host commands (ip, nft, wifi) and interface counters come from. Default: the real
+   * system for the batman-adv driver; for the simulator nothing (a simulated mesh must never
+   * take the host's interfaces down): pass simulatedHost(world, node) from src/mapek/sim-host.ts.
+   */
+  host?: { run: CommandRunner; counters?: CounterReader; sleep?: (ms: number) => Promise<void> };
+  /** The loop's clock, time since boot and randomness (tests run them in virtual time). */
+  now?: () => number;
+  uptimeMs?: () => number;
+  random?: () => number;
+  /** Journal file; default <state_dir>/journal.json for batman-adv, memory only for the simulator. */
+  journalPath?: string | null;
+  /** No timers: the caller drives the loop with tick() (tests, benchmarks). */
+  manualLoop?: boolean;
 }
+
+const refusingRunner: CommandRunner = async (argv) => ({ code: 127, stdout: '', stderr: `${argv[0]}: no host commands for a simulated mesh` });
 
 export class Agent implements StatusSource {
   readonly name: string;
   readonly knowledge = new Knowledge();
   readonly healthBoard: HealthBoard;
+  readonly healer: Healer | null;
   private readonly monitor: Monitor;
   private server: StatusServer | null = null;
   private readonly startedAt = Date.now();
@@ -57,9 +81,43 @@ export class Agent implements StatusSource {
       if (!c[part].enabled) this.healthBoard.set(part, 'disabled', 'disabled in config');
       else this.healthBoard.set(part, 'down', 'enabled in config but not part of this build yet');
     }
+    const now = opts.now ?? Date.now;
+    const simulated = opts.driver.kind === 'simulator';
+    const host = opts.host ?? (simulated ? { run: refusingRunner } : { run: systemRunner, counters: sysCounters });
+    const h = c.healing;
+    const started = now();
+    this.healer = h.enabled
+      ? new Healer({
+          driver: opts.driver,
+          run: host.run,
+          sleep: host.sleep,
+          knowledge: this.knowledge,
+          log: opts.log.child('heal'),
+          now,
+          // Boot grace counts from boot; where /proc/uptime is unreadable, from the agent's start.
+          uptimeMs: opts.uptimeMs ?? (() => systemUptimeMs() ?? now() - started),
+          random: opts.random ?? Math.random,
+          score: opts.scoreRoutes ?? null,
+          journalPath: opts.journalPath !== undefined ? opts.journalPath : simulated ? null : join(c.agent.stateDir, 'journal.json'),
+          plan: {
+            dryRun: c.agent.dryRun,
+            bootGraceMs: h.bootGraceS * 1000,
+            startupJitterMs: h.startupJitterS * 1000,
+            maxDisruptivePerHour: h.maxDisruptivePerHour,
+            allowReboot: h.allowReboot,
+            cooldownMs: {},
+            defaultCooldownMs: h.cooldownS * 1000,
+          },
+          execute: { verifyWindowMs: h.verifyWindowS * 1000, holdMs: h.holdS * 1000, quarantineMs: h.quarantineS * 1000 },
+          describeMac: opts.describeMac,
+        })
+      : null;
     this.monitor = new Monitor(opts.driver, this.knowledge, this.healthBoard, opts.log.child('monitor'), {
       intervalMs: Math.round(c.healing.intervalS * 1000),
       describeMac: opts.describeMac,
+      now,
+      counters: host.counters,
+      afterPoll: this.healer ? () => this.healer!.step() : undefined,
     });
     this.healthBoard.onChange((comp, before) => {
       if (before !== undefined && before !== comp.state)
@@ -73,14 +131,28 @@ export class Agent implements StatusSource {
       this.server = await startStatusServer({ socketPath: c.status.socket, httpPort: c.status.httpPort, source: this });
       this.healthBoard.set('status', 'ok', `serving ${c.status.socket}${this.server.httpPort ? ` and 127.0.0.1:${this.server.httpPort}` : ''}`);
     }
-    if (c.healing.enabled) this.monitor.start();
+    if (this.healer) {
+      try {
+        await this.healer.start();
+      } catch (e) {
+        this.opts.log.error(`healing: could not restore what the previous run left: ${(e as Error).message}`);
+      }
+    }
+    if (c.healing.enabled && !this.opts.manualLoop) this.monitor.start();
     else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
     this.opts.log.info(`started: node ${this.name}, mesh ${c.agent.meshInterface} via ${this.opts.driver.kind}`);
   }
 
+  /** One poll and one turn of the loop (manualLoop). */
+  async tick(): Promise<void> {
+    await this.monitor.pollOnce();
+  }
+
   async stop(): Promise<void> {
     await this.monitor.stop();
+    // Temporary changes (lowered orig_interval, quarantines) do not outlive the agent.
+    await this.healer?.stop().catch((e: Error) => this.opts.log.error(`healing: restore at stop failed: ${e.message}`));
     await this.server?.close();
     this.server = null;
     await this.opts.driver.close();
@@ -94,7 +166,7 @@ export class Agent implements StatusSource {
     return this.healthBoard.report();
   }
 
-  status(): StatusReport {
+  status(): StatusReport & { healing: HealingStatus | null } {
     const c = this.opts.config;
     const k = this.knowledge;
     return {
@@ -118,10 +190,12 @@ export class Agent implements StatusSource {
       learning: null,
       federation: null,
       telemetry: null,
+      healing: this.healer?.status() ?? null,
     };
   }
 
   metrics(): string {
-    return renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
+    const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
+    return this.healer ? base + this.healer.metrics(this.name) : base;
   }
 }

@@ -69,6 +69,14 @@ export const SCHEMA = {
     startupJitterS: option('startup_jitter', seconds(0, 600), 30),
     maxDisruptivePerHour: option('max_disruptive_per_hour', integer(0, 60), 3),
     allowReboot: option('allow_reboot', bool, false),
+    // Commit-confirm: how long after an action connectivity is compared with before it.
+    verifyWindowS: option('verify_window', seconds(1, 600), 10),
+    // Temporary changes (orig_interval, hop penalty, bonding) are undone after this.
+    holdS: option('hold', seconds(10, 86400), 120),
+    // A quarantined neighbour is released after this.
+    quarantineS: option('quarantine', seconds(10, 86400), 300),
+    // An action is not repeated on the same target within this.
+    cooldownS: option('cooldown', seconds(0, 86400), 120),
   },
   telemetry: {
     enabled: option('enabled', bool, false),

@@ -3,6 +3,34 @@
 import type { Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../status/types.ts';
 
+/** /sys/class/net/<if>/statistics, the part the loop reads. */
+export interface IfCounters {
+  rxPackets: number;
+  txPackets: number;
+}
+
+interface LinkLife {
+  live: boolean;
+  /** Times the link went from heard to silent (bounded): flapping is many of these. */
+  outages: number[];
+}
+
+interface RouteLife {
+  nextHop: string;
+  /** Times the best next hop changed (bounded): route churn. */
+  changes: number[];
+}
+
+interface CounterLife {
+  value: IfCounters;
+  /** When the counters last moved (or were first read). */
+  movedAt: number;
+  /** Whether the interface was administratively up at the last reading. */
+  up: boolean;
+}
+
+const TRANSITION_LIMIT = 32;
+
 export interface KnowledgeOptions {
   historyLength?: number;
   eventLimit?: number;
@@ -40,6 +68,9 @@ export class Knowledge {
   private readonly events: StatusEvent[] = [];
   private readonly eventCounts = new Map<EventKind, number>();
   private readonly listeners: ((e: StatusEvent) => void)[] = [];
+  private readonly lives = new Map<string, LinkLife>();
+  private readonly routes = new Map<string, RouteLife>();
+  private readonly counters = new Map<string, CounterLife>();
 
   constructor(opts: KnowledgeOptions = {}) {
     this.historyLength = opts.historyLength ?? 60;
@@ -65,6 +96,68 @@ export class Knowledge {
       push(w.history, null, this.historyLength);
       if (w.history.every((v) => v === null)) this.links.delete(key);
     }
+  }
+
+  /** Which links are heard right now; a heard→silent change is an outage. */
+  recordLiveness(atMs: number, links: { key: string; live: boolean }[]): void {
+    const seen = new Set<string>();
+    for (const { key, live } of links) {
+      seen.add(key);
+      const l = this.lives.get(key);
+      if (!l) {
+        this.lives.set(key, { live, outages: [] });
+        continue;
+      }
+      if (l.live && !live) push(l.outages, atMs, TRANSITION_LIMIT);
+      l.live = live;
+    }
+    // A purged link counts as silent; forget it only once it has no recent outage to tell of.
+    for (const [key, l] of this.lives) {
+      if (seen.has(key)) continue;
+      if (l.live) push(l.outages, atMs, TRANSITION_LIMIT);
+      l.live = false;
+      if (l.outages.every((t) => atMs - t > 600_000)) this.lives.delete(key);
+    }
+  }
+
+  /** Outages of a link since `sinceMs`. */
+  outagesSince(key: string, sinceMs: number): number[] {
+    return (this.lives.get(key)?.outages ?? []).filter((t) => t >= sinceMs);
+  }
+
+  /** The best next hop of each originator this poll; a change is one step of churn. */
+  recordBestHops(atMs: number, best: { originator: string; nextHop: string }[]): void {
+    for (const { originator, nextHop } of best) {
+      const r = this.routes.get(originator);
+      if (!r) this.routes.set(originator, { nextHop, changes: [] });
+      else if (r.nextHop !== nextHop) {
+        push(r.changes, atMs, TRANSITION_LIMIT);
+        r.nextHop = nextHop;
+      }
+    }
+  }
+
+  /** Originators whose best next hop changed at least once since `sinceMs`, with the change times. */
+  routeChanges(sinceMs: number): { originator: string; nextHop: string; changes: number[] }[] {
+    const out = [];
+    for (const [originator, r] of this.routes) {
+      const changes = r.changes.filter((t) => t >= sinceMs);
+      if (changes.length) out.push({ originator, nextHop: r.nextHop, changes });
+    }
+    return out;
+  }
+
+  recordCounters(atMs: number, ifname: string, value: IfCounters, up: boolean): void {
+    const c = this.counters.get(ifname);
+    const moved = !c || !c.up || c.value.rxPackets !== value.rxPackets || c.value.txPackets !== value.txPackets;
+    this.counters.set(ifname, { value, movedAt: moved || !up ? atMs : c.movedAt, up });
+  }
+
+  /** How long an up interface's counters have not moved (0 when they moved at the last reading or it is down). */
+  countersFrozenMs(ifname: string, atMs: number): { frozenMs: number; value: IfCounters } | null {
+    const c = this.counters.get(ifname);
+    if (!c) return null;
+    return { frozenMs: c.up ? atMs - c.movedAt : 0, value: c.value };
   }
 
   linkStatus(): LinkStatus[] {

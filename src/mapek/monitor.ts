@@ -5,7 +5,10 @@ import { MeshError, type Gateway, type MeshDriver, type Neighbour, type Originat
 import type { MeshSnapshot } from '../status/types.ts';
 import type { HealthBoard } from '../agent/health.ts';
 import type { Logger } from '../agent/logger.ts';
-import { directLinkMetric, linkKey, type Knowledge } from './knowledge.ts';
+import { directLinkMetric, linkKey, type IfCounters, type Knowledge } from './knowledge.ts';
+
+/** Reads an interface's packet counters (/sys/class/net/<if>/statistics); null when it has none. */
+export type CounterReader = (ifname: string) => Promise<IfCounters | null>;
 
 export interface MonitorOptions {
   intervalMs: number;
@@ -14,6 +17,12 @@ export interface MonitorOptions {
   /** Names MACs in messages (the demo maps them to node names). */
   describeMac?: (mac: string) => string;
   now?: () => number;
+  /** A neighbour not heard for this long counts as silent for liveness windows (default 2500 ms). */
+  silentAfterMs?: number;
+  /** Interface counters, read every poll for every hard interface (stuck-radio detection). */
+  counters?: CounterReader;
+  /** Runs after every successful poll, inside it: the loop never overlaps itself. */
+  afterPoll?: () => Promise<void>;
 }
 
 export interface MonitorStats {
@@ -62,6 +71,7 @@ export class Monitor {
 
   async pollOnce(): Promise<void> {
     const started = this.now();
+    let ok = false;
     try {
       const [mesh, settings, interfaces, neighbours, originators, gateways] = await Promise.all([
         this.driver.mesh(),
@@ -86,6 +96,16 @@ export class Monitor {
           return { neighbour: n.neighbour, hardIfname: n.hardIfname, kind: m.kind, value };
         }),
       );
+      const at = this.now();
+      const silentAfter = this.opts.silentAfterMs ?? 2500;
+      k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
+      k.recordBestHops(at, originators.filter((o) => o.best).map((o) => ({ originator: o.originator, nextHop: o.nextHop })));
+      if (this.opts.counters) {
+        for (const i of interfaces) {
+          const c = await this.opts.counters(i.ifname).catch(() => null);
+          if (c) k.recordCounters(at, i.ifname, c, i.active);
+        }
+      }
       const live = neighbours.filter((n) => n.lastSeenMs <= staleMs);
       const gateway = selectedGateway(gateways, originators, staleMs);
       if (this.stats.polls > 0) this.diff(before, k.mesh, staleMs, gateway);
@@ -103,11 +123,20 @@ export class Monitor {
         problems.length ? 'degraded' : 'ok',
         problems.length ? problems.join('; ') : `${live.length} neighbour links, ${origCount} originators reachable`,
       );
+      ok = true;
     } catch (e) {
       this.recordError(e);
     } finally {
       this.stats.polls++;
       this.stats.lastPollDurationMs = this.now() - started;
+    }
+    if (ok && this.opts.afterPoll) {
+      try {
+        await this.opts.afterPoll();
+      } catch (e) {
+        // The loop's own failure must not stop the monitor: report it and poll on.
+        this.log.error(`after poll: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      }
     }
   }
 

@@ -1,0 +1,33 @@
+// Rung 4: take a hard interface down and up again. Clears a hung radio, and makes batman-adv drop
+// every neighbour it remembers on that interface at once (instead of waiting for their OGM
+// windows to run dry). It stays down a little over one batman-adv purge period (1 s), which is
+// what drops the neighbours. Nothing to revert: the interface ends up as it was, up.
+import { describeFailure } from '../command-runner.ts';
+import { ActionError, requireIfname, type HealAction } from './action.ts';
+
+export const DOWN_MS = 1500;
+
+export const restartInterface: HealAction = {
+  kind: 'restart-interface',
+  rung: 4,
+  disruptive: true,
+  temporary: false,
+  describe: (t) => `restart interface ${t.ifname}`,
+  async prepare(_ctx, t) {
+    requireIfname(t);
+    return null;
+  },
+  async apply(ctx, t) {
+    const ifname = requireIfname(t);
+    for (const state of ['down', 'up']) {
+      const argv = ['ip', 'link', 'set', 'dev', ifname, state];
+      const r = await ctx.run(argv);
+      if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+      if (state === 'down') await ctx.sleep(DOWN_MS);
+    }
+  },
+  async check(ctx, t) {
+    const i = (await ctx.driver.interfaces()).find((x) => x.ifname === t.ifname);
+    return i?.active ? null : `${t.ifname} is not active again`;
+  },
+};

@@ -1,0 +1,171 @@
+// Analyze: turns the knowledge windows into findings with evidence, and measures connectivity
+// (what verify compares before and after an action). Pure reading: it changes nothing but its
+// own memory of when each finding was first made.
+import { linkKey, type Knowledge } from './knowledge.ts';
+import { findingKey, type Connectivity, type Evidence, type Finding, type FindingKind, type FindingSubject } from './findings.ts';
+import { scoreRouteTable, type RouteView, type ScoreRoutes } from './route-quality.ts';
+
+export interface AnalyzeOptions {
+  /** A neighbour not heard for this long is silent (default 2500 ms: two and a half OGM intervals). */
+  silentAfterMs?: number;
+  /** Flapping: this many outages of one link within flapWindowMs (defaults 3 in 60 s). */
+  flapOutages?: number;
+  flapWindowMs?: number;
+  /** Route churn: this many best-next-hop changes of one originator within churnWindowMs (4 in 60 s). */
+  churnChanges?: number;
+  churnWindowMs?: number;
+  /** An up interface whose packet counters have not moved this long is stuck (default 5000 ms). */
+  stuckAfterMs?: number;
+  /** Direct-link TQ below this, after having been 50 above it within the window, is degrading (100). */
+  degradedTq?: number;
+  /** Partition: reachable originators below this share of the recent maximum (0.5). */
+  partitionShare?: number;
+}
+
+export interface Analysis {
+  findings: Finding[];
+  connectivity: Connectivity;
+  routes: Map<string, RouteView>;
+}
+
+const PARTITION_MEMORY_MS = 600_000;
+
+export class Analyzer {
+  private readonly firstSeen = new Map<string, number>();
+  private maxReachable: { value: number; atMs: number }[] = [];
+  private readonly o: Required<AnalyzeOptions>;
+
+  constructor(
+    private readonly knowledge: Knowledge,
+    private readonly score: ScoreRoutes | null,
+    opts: AnalyzeOptions = {},
+    private readonly describe: (mac: string) => string = (m) => m,
+  ) {
+    this.o = {
+      silentAfterMs: opts.silentAfterMs ?? 2500,
+      flapOutages: opts.flapOutages ?? 3,
+      flapWindowMs: opts.flapWindowMs ?? 60_000,
+      churnChanges: opts.churnChanges ?? 4,
+      churnWindowMs: opts.churnWindowMs ?? 60_000,
+      stuckAfterMs: opts.stuckAfterMs ?? 5000,
+      degradedTq: opts.degradedTq ?? 100,
+      partitionShare: opts.partitionShare ?? 0.5,
+    };
+  }
+
+  /** Link stability for route scoring: each recent outage costs a third. */
+  stability(ifname: string, neighbour: string, nowMs: number): number {
+    return Math.max(0, 1 - this.knowledge.outagesSince(linkKey(ifname, neighbour), nowMs - this.o.flapWindowMs).length / 3);
+  }
+
+  run(nowMs: number): Analysis {
+    const k = this.knowledge;
+    const o = this.o;
+    const { neighbours, originators, interfaces, gateways, settings } = k.mesh;
+    const name = this.describe;
+    const routes = scoreRouteTable({ originators, interfaces, stability: (i, n) => this.stability(i, n, nowMs) }, this.score);
+    const found: Omit<Finding, 'sinceMs' | 'key'>[] = [];
+    const add = (kind: FindingKind, subject: FindingSubject, message: string, evidence: Evidence) =>
+      found.push({ kind, subject, message, evidence });
+    const activeIf = new Set(interfaces.filter((i) => i.active).map((i) => i.ifname));
+    const live = neighbours.filter((n) => n.lastSeenMs < o.silentAfterMs && activeIf.has(n.hardIfname));
+
+    // Flapping first: a flapping link's down phases are not separate "dead" findings.
+    const flapping = new Set<string>();
+    for (const n of neighbours) {
+      const key = linkKey(n.hardIfname, n.neighbour);
+      const outages = k.outagesSince(key, nowMs - o.flapWindowMs);
+      if (outages.length < o.flapOutages) continue;
+      flapping.add(key);
+      add('neighbour-flapping', { ifname: n.hardIfname, neighbour: n.neighbour },
+        `neighbour ${name(n.neighbour)} on ${n.hardIfname} flapping: ${outages.length} outages in ${o.flapWindowMs / 1000} s`,
+        { outages: outages.length, windowS: o.flapWindowMs / 1000, heardNow: n.lastSeenMs < o.silentAfterMs, lastSeenMs: n.lastSeenMs });
+    }
+
+    const history = new Map(k.linkStatus().map((l) => [linkKey(l.hardIfname, l.neighbour), l]));
+    for (const n of neighbours) {
+      const key = linkKey(n.hardIfname, n.neighbour);
+      if (!activeIf.has(n.hardIfname) || flapping.has(key)) continue;
+      const h = history.get(key)?.history ?? [];
+      const samples = h.filter((v): v is number => v !== null);
+      if (n.lastSeenMs >= o.silentAfterMs) {
+        // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
+        if (samples.length === 0 && k.outagesSince(key, 0).length === 0) continue;
+        const othersLive = live.filter((x) => x.hardIfname === n.hardIfname).length;
+        add('link-dead', { ifname: n.hardIfname, neighbour: n.neighbour },
+          `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s`,
+          { lastSeenMs: n.lastSeenMs, lastMetric: samples.at(-1) ?? null, liveOnInterface: othersLive });
+        continue;
+      }
+      const recent = h.slice(-3).filter((v): v is number => v !== null);
+      if (history.get(key)?.metricKind !== 'tq' || recent.length < 3) continue;
+      const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+      const max = Math.max(...samples);
+      if (mean < o.degradedTq && max >= o.degradedTq + 50) {
+        const via = [...routes.values()].filter((r) => r.used?.nextHop === n.neighbour && r.used.ifname === n.hardIfname);
+        add('link-degrading', { ifname: n.hardIfname, neighbour: n.neighbour },
+          `link to ${name(n.neighbour)} on ${n.hardIfname} degrading: TQ ${max} → ${Math.round(mean)}`,
+          { tqNow: Math.round(mean), tqMax: max, routesVia: via.length,
+            worstRouteScore: via.length ? round3(Math.min(...via.map((r) => r.used!.score))) : null });
+      }
+    }
+
+    for (const i of interfaces) {
+      if (!i.active) continue;
+      const c = k.countersFrozenMs(i.ifname, nowMs);
+      if (!c || c.frozenMs < o.stuckAfterMs) continue;
+      add('interface-stuck', { ifname: i.ifname },
+        `interface ${i.ifname} stuck: up, counters frozen for ${(c.frozenMs / 1000).toFixed(0)} s`,
+        { frozenS: Math.round(c.frozenMs / 1000), txPackets: c.value.txPackets, rxPackets: c.value.rxPackets,
+          liveNeighbours: live.filter((n) => n.hardIfname === i.ifname).length });
+    }
+
+    for (const r of k.routeChanges(nowMs - o.churnWindowMs)) {
+      if (r.changes.length < o.churnChanges) continue;
+      const view = routes.get(r.originator);
+      add('route-churn', { originator: r.originator },
+        `route to ${name(r.originator)} churning: best next hop changed ${r.changes.length} times in ${o.churnWindowMs / 1000} s`,
+        { changes: r.changes.length, windowS: o.churnWindowMs / 1000, nextHop: r.nextHop, goodPaths: view?.paths.length ?? 0 });
+    }
+
+    // Reachability and gateway, measured the same way for findings and for verify.
+    const fresh = new Set(originators.filter((x) => x.best && x.lastSeenMs < 2 * o.silentAfterMs).map((x) => x.originator));
+    let gateway: Connectivity['gateway'] = 'n/a';
+    if (settings?.gwMode === 'client') {
+      const best = gateways.find((g) => g.best);
+      gateway = best && fresh.has(best.originator) ? 'ok' : 'lost';
+      if (gateway === 'lost') {
+        add('gateway-lost', { originator: best?.originator },
+          best ? `gateway ${name(best.originator)} unreachable` : 'no gateway selected',
+          { selected: best ? best.originator : null, gatewaysKnown: gateways.length });
+      }
+    }
+    const quality = fresh.size
+      ? [...fresh].reduce((a, x) => a + (routes.get(x)?.used?.score ?? 0), 0) / fresh.size
+      : 0;
+    const connectivity: Connectivity = { reachable: fresh.size, liveNeighbours: live.length, gateway, quality: round3(quality) };
+
+    this.maxReachable = this.maxReachable.filter((m) => nowMs - m.atMs < PARTITION_MEMORY_MS);
+    this.maxReachable.push({ value: fresh.size, atMs: nowMs });
+    const recentMax = Math.max(...this.maxReachable.map((m) => m.value));
+    if (activeIf.size > 0 && recentMax >= 1 && (live.length === 0 || fresh.size < recentMax * o.partitionShare)) {
+      add('partition', {},
+        live.length === 0 ? 'partitioned: no neighbour heard' : `partitioned: ${fresh.size} of ${recentMax} originators reachable`,
+        { reachable: fresh.size, recentMax, liveNeighbours: live.length });
+    }
+
+    const findings: Finding[] = [];
+    const keys = new Set<string>();
+    for (const f of found) {
+      const key = findingKey(f.kind, f.subject);
+      if (keys.has(key)) continue;
+      keys.add(key);
+      if (!this.firstSeen.has(key)) this.firstSeen.set(key, nowMs);
+      findings.push({ ...f, key, sinceMs: this.firstSeen.get(key)! });
+    }
+    for (const key of [...this.firstSeen.keys()]) if (!keys.has(key)) this.firstSeen.delete(key);
+    return { findings, connectivity, routes };
+  }
+}
+
+const round3 = (v: number) => Math.round(v * 1000) / 1000;

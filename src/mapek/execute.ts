@@ -1,0 +1,151 @@
+// Execute: applies a planned step with commit-confirm. Journal first (with what revert needs),
+// then apply, then check the effect is in place; after the verify window, compare connectivity
+// with before: worse → roll back; helped → keep (temporary changes for their hold time);
+// no effect → undo what can be undone and let the plan escalate.
+import { ACTIONS, type ActionContext, type ActionKind, type ActionTarget } from './actions/index.ts';
+import type { Connectivity } from './findings.ts';
+import type { Journal, JournalEntry } from './journal.ts';
+import type { PlannedStep } from './plan.ts';
+
+export interface ExecuteOptions {
+  verifyWindowMs: number;
+  holdMs: number;
+  quarantineMs: number;
+}
+
+export type Verdict = 'helped' | 'worse' | 'no-effect' | 'failed';
+
+export interface Review {
+  entry: JournalEntry;
+  verdict: Verdict;
+}
+
+type Report = (kind: 'action' | 'rollback' | 'finding', message: string) => void;
+
+export function judge(before: Connectivity, after: Connectivity, cleared: boolean): Exclude<Verdict, 'failed'> {
+  if (after.reachable < before.reachable || (before.gateway === 'ok' && after.gateway === 'lost') || after.quality < before.quality - 0.1) return 'worse';
+  if (cleared || after.reachable > before.reachable || (before.gateway === 'lost' && after.gateway === 'ok') || after.quality > before.quality + 0.05) return 'helped';
+  return 'no-effect';
+}
+
+export class Executor {
+  constructor(
+    private readonly journal: Journal,
+    private readonly ctx: () => ActionContext,
+    private readonly o: ExecuteOptions,
+    private readonly report: Report,
+    private readonly now: () => number,
+  ) {}
+
+  /** Applies one step; the entry ends 'verifying', or 'failed' with the reason. */
+  async start(step: PlannedStep, before: Connectivity): Promise<JournalEntry> {
+    const kind = step.action!;
+    const action = ACTIONS[kind];
+    const base = {
+      atMs: this.now(), action: kind, target: step.target, finding: step.finding?.kind ?? 'route-churn',
+      findingKey: step.findingKey, reason: step.reason, evidence: step.finding?.evidence ?? {}, rung: action.rung,
+      disruptive: step.disruptive, before, after: null, holdUntilMs: null,
+    } as const;
+    const ctx = this.ctx();
+    let revert = null;
+    try {
+      revert = await action.prepare(ctx, step.target);
+    } catch (e) {
+      return this.journal.add({ ...base, state: 'failed', revert: null, outcome: `not applicable: ${msg(e)}` }, this.now(), false);
+    }
+    // Journaled before anything changes: a crash from here on is seen, and undone, at the next start.
+    const entry = this.journal.add({ ...base, state: 'applying', revert, outcome: null }, this.now(), true);
+    this.report('action', `${action.describe(step.target)} (#${entry.id}, rung ${action.rung}${step.disruptive ? ', disruptive' : ''}): ${step.reason}`);
+    try {
+      await action.apply(ctx, step.target);
+      const why = await action.check(ctx, step.target, revert);
+      if (why) throw new Error(`effect not in place: ${why}`);
+    } catch (e) {
+      await this.undo(entry).catch(() => {});
+      this.journal.update(entry, { state: 'failed', outcome: msg(e) }, this.now(), false);
+      this.report('finding', `${kind} #${entry.id} failed: ${msg(e)}`);
+      return entry;
+    }
+    this.journal.update(entry, { state: 'verifying' }, this.now(), false);
+    return entry;
+  }
+
+  /** Decides every entry whose verify window has passed, and ends holds that are due. */
+  async review(after: Connectivity, activeKeys: ReadonlySet<string>): Promise<Review[]> {
+    const now = this.now();
+    const out: Review[] = [];
+    for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.o.verifyWindowMs)) {
+      const action = ACTIONS[entry.action];
+      let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey));
+      // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
+      if (verdict === 'no-effect' && entry.findingKey === 'instability') verdict = 'helped';
+      const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;
+      if (verdict === 'helped') {
+        const temporary = action.temporary && entry.revert !== null;
+        const hold = entry.action === 'quarantine' ? this.o.quarantineMs : this.o.holdMs;
+        this.journal.update(entry, { state: temporary ? 'holding' : 'kept', after, outcome: `helped: ${summary}`, holdUntilMs: temporary ? now + hold : null }, now, temporary);
+      } else {
+        try {
+          await this.undo(entry);
+        } catch (e) {
+          verdict = 'failed';
+          this.journal.update(entry, { state: 'failed', after, outcome: `${verdict}: undo failed: ${msg(e)}` }, now, true);
+          this.report('finding', `undo of ${entry.action} #${entry.id} failed: ${msg(e)}`);
+          out.push({ entry, verdict });
+          continue;
+        }
+        const undone = entry.revert !== null && action.revert !== undefined;
+        if (verdict === 'worse') {
+          this.journal.update(entry, { state: 'rolled-back', after, outcome: `worse: ${summary}` }, now, false);
+          this.report('rollback', `${entry.action} #${entry.id} made things worse (${summary})${undone ? ': rolled back' : ''}`);
+        } else {
+          this.journal.update(entry, { state: 'no-effect', after, outcome: `no effect${undone ? ', undone' : ''}: ${summary}` }, now, false);
+          this.report('action', `${entry.action} #${entry.id} did not help${undone ? ', undone' : ''} (${summary})`);
+        }
+      }
+      out.push({ entry, verdict });
+    }
+    for (const entry of this.journal.all().filter((e) => e.state === 'holding' && e.holdUntilMs !== null && now >= e.holdUntilMs)) {
+      await this.close(entry, 'hold ended');
+    }
+    this.journal.maybeFlush(now);
+    return out;
+  }
+
+  /** Undoes every open entry: at shutdown, and at start for what a previous run left open. */
+  async restoreAll(why: string): Promise<void> {
+    for (const entry of this.journal.open()) {
+      if (entry.state === 'applying' && entry.revert === null) {
+        // Interrupted mid-apply with nothing to undo (an interface restart): it counts as done, never repeated blindly.
+        this.journal.update(entry, { state: 'interrupted', outcome: why }, this.now(), false);
+        continue;
+      }
+      await this.close(entry, why);
+    }
+    this.journal.flush(this.now());
+  }
+
+  /** Ends a temporary change now (operator request, or a hold that ended). */
+  private async close(entry: JournalEntry, why: string): Promise<void> {
+    try {
+      await this.undo(entry);
+      this.journal.update(entry, { state: 'restored', outcome: `${entry.outcome ? `${entry.outcome}; ` : ''}restored: ${why}` }, this.now(), false);
+      this.report('action', `${entry.action} #${entry.id} undone: ${why}`);
+    } catch (e) {
+      this.journal.update(entry, { state: 'failed', outcome: `restore failed (${why}): ${msg(e)}` }, this.now(), true);
+      this.report('finding', `restoring ${entry.action} #${entry.id} failed: ${msg(e)}`);
+    }
+  }
+
+  private async undo(entry: JournalEntry): Promise<void> {
+    const action = ACTIONS[entry.action];
+    if (entry.revert !== null && action.revert) await action.revert(this.ctx(), entry.target, entry.revert);
+  }
+
+  /** Open entries of an action on a target: analysis ignores what we silenced ourselves. */
+  active(kind: ActionKind): { target: ActionTarget; entry: JournalEntry }[] {
+    return this.journal.all().filter((e) => e.action === kind && (e.state === 'verifying' || e.state === 'holding' || e.state === 'applying')).map((entry) => ({ target: entry.target, entry }));
+  }
+}
+
+const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -1,0 +1,180 @@
+// The self-healing loop after each monitor poll: analyze → review what is being verified →
+// plan → execute. Owns the journal and the executor; shows its state to /status and /metrics.
+import type { MeshDriver, MeshSettings } from '../mesh/driver.ts';
+import type { Logger } from '../agent/logger.ts';
+import { MetricsText } from '../status/metrics.ts';
+import type { ActionKind, ActionTarget } from './actions/index.ts';
+import { ACTIONS } from './actions/index.ts';
+import { Analyzer, type AnalyzeOptions } from './analyze.ts';
+import type { CommandRunner } from './command-runner.ts';
+import { Executor, type ExecuteOptions } from './execute.ts';
+import type { Connectivity, Finding } from './findings.ts';
+import { Journal, type JournalEntry } from './journal.ts';
+import type { Knowledge } from './knowledge.ts';
+import { Planner, type PlanOptions, type PlannedStep } from './plan.ts';
+import type { ScoreRoutes } from './route-quality.ts';
+
+export interface HealerOptions {
+  driver: MeshDriver;
+  run: CommandRunner;
+  sleep?: (ms: number) => Promise<void>;
+  knowledge: Knowledge;
+  log: Logger;
+  now: () => number;
+  /** Milliseconds since the system booted (boot grace). */
+  uptimeMs: () => number;
+  /** 0..1, for the start-up delay. */
+  random: () => number;
+  score: ScoreRoutes | null;
+  journalPath: string | null;
+  journalMinWriteIntervalMs?: number;
+  plan: Omit<PlanOptions, 'startupDelayMs'> & { startupJitterMs: number };
+  execute: ExecuteOptions;
+  analyze?: AnalyzeOptions;
+  describeMac?: (mac: string) => string;
+}
+
+/** The loop's part of /status (schema-1 addition: `healing`). */
+export interface HealingStatus {
+  dryRun: boolean;
+  findings: Finding[];
+  plan: PlannedStep[];
+  connectivity: Connectivity | null;
+  journal: JournalEntry[];
+  startupDelayS: number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export class Healer {
+  readonly journal: Journal;
+  findings: Finding[] = [];
+  planned: PlannedStep[] = [];
+  connectivity: Connectivity | null = null;
+  private readonly analyzer: Analyzer;
+  private readonly planner: Planner;
+  private readonly executor: Executor;
+  private baseline: MeshSettings | null = null;
+  private readonly startedMs: number;
+  private readonly startupDelayMs: number;
+  private readonly counts = { rollbacks: 0, noEffect: 0, failed: 0, helped: 0 };
+
+  constructor(private readonly o: HealerOptions) {
+    this.journal = new Journal({ path: o.journalPath, minWriteIntervalMs: o.journalMinWriteIntervalMs });
+    if (this.journal.loadWarning) o.log.warn(this.journal.loadWarning);
+    this.analyzer = new Analyzer(o.knowledge, o.score, o.analyze, o.describeMac);
+    this.startedMs = o.now();
+    this.startupDelayMs = Math.floor(o.random() * o.plan.startupJitterMs);
+    this.planner = new Planner({ ...o.plan, startupDelayMs: this.startupDelayMs });
+    const report = (kind: 'action' | 'rollback' | 'finding', message: string) => {
+      o.knowledge.addEvent(kind, message, o.now());
+      (kind === 'action' ? o.log.info : o.log.warn)(message);
+    };
+    this.executor = new Executor(this.journal, () => ({ driver: o.driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep }), o.execute, report, o.now);
+  }
+
+  /** Undoes what a previous run left in place (it may have been killed mid-action), then notes the settings to return to. */
+  async start(): Promise<void> {
+    const open = this.journal.open();
+    if (open.length) {
+      this.o.log.warn(`journal: ${open.length} action(s) left open by the previous run; undoing temporary changes`);
+      this.baseline = await this.o.driver.settings().catch(() => null);
+      if (this.baseline) await this.executor.restoreAll('agent restarted');
+    }
+    this.baseline = await this.o.driver.settings().catch(() => null);
+  }
+
+  async stop(): Promise<void> {
+    if (this.baseline) await this.executor.restoreAll('agent stopped');
+    this.journal.flush(this.o.now());
+  }
+
+  /** One turn of the loop, after a successful poll. */
+  async step(): Promise<void> {
+    const now = this.o.now();
+    this.baseline ??= await this.o.driver.settings();
+    const analysis = this.analyzer.run(now);
+    // What we silenced ourselves (a quarantined neighbour) is not a new problem.
+    const quarantined = this.executor.active('quarantine').map((q) => q.target);
+    this.findings = analysis.findings.filter(
+      (f) => !(f.subject.neighbour && quarantined.some((t) => t.ifname === f.subject.ifname && t.neighbour === f.subject.neighbour)),
+    );
+    this.connectivity = analysis.connectivity;
+    const keys = new Set(this.findings.map((f) => f.key));
+    if (this.findings.some((f) => f.kind !== 'interface-stuck' && f.kind !== 'partition')) keys.add('instability');
+    for (const r of await this.executor.review(analysis.connectivity, keys)) {
+      this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
+      if (r.verdict !== 'helped' && r.entry.findingKey !== 'instability') this.planner.escalate(r.entry.findingKey);
+    }
+    const liveIfnames = new Set(this.o.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < 2500).map((n) => n.hardIfname));
+    this.planned = this.planner.plan(this.findings, {
+      nowMs: now, uptimeMs: this.o.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
+    });
+    for (const p of this.planned) {
+      if (p.status !== 'go') continue;
+      if (this.o.plan.dryRun) {
+        this.recordDryRun(p);
+        continue;
+      }
+      const e = await this.executor.start(p, analysis.connectivity);
+      if (e.state === 'failed') {
+        this.counts.failed++;
+        this.planner.escalate(p.findingKey);
+      }
+    }
+  }
+
+  /** Runs one action now through the same commit-confirm path (operator command, tests). */
+  async force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
+    const before = this.connectivity ?? { reachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
+    this.baseline ??= await this.o.driver.settings();
+    return this.executor.start(
+      { findingKey: `forced|${action}`, finding: null, reason, action, target, rung: ACTIONS[action].rung, disruptive: ACTIONS[action].disruptive, status: 'go', note: 'forced' },
+      before,
+    );
+  }
+
+  private recordDryRun(p: PlannedStep): void {
+    this.journal.add({
+      atMs: this.o.now(), action: p.action!, target: p.target, finding: p.finding?.kind ?? 'route-churn', findingKey: p.findingKey,
+      reason: p.reason, evidence: p.finding?.evidence ?? {}, rung: p.rung, disruptive: p.disruptive, state: 'dry-run',
+      revert: null, holdUntilMs: null, before: this.connectivity, after: null, outcome: 'dry run: not applied',
+    }, this.o.now(), false);
+    this.o.knowledge.addEvent('action', `dry run: would ${ACTIONS[p.action!].describe(p.target)}: ${p.reason}`, this.o.now());
+  }
+
+  status(): HealingStatus {
+    return {
+      dryRun: this.o.plan.dryRun,
+      findings: this.findings,
+      plan: this.planned,
+      connectivity: this.connectivity,
+      journal: this.journal.all().slice(-50),
+      startupDelayS: Math.round(this.startupDelayMs / 1000),
+    };
+  }
+
+  /** Prometheus lines of the loop, appended to the agent's /metrics. */
+  metrics(node: string): string {
+    const m = new MetricsText();
+    const l = { node };
+    const kinds = ['link-degrading', 'link-dead', 'neighbour-flapping', 'gateway-lost', 'route-churn', 'interface-stuck', 'partition'];
+    for (const kind of kinds)
+      m.add('x0tta6bl4_findings', 'gauge', 'Current findings, by kind.', this.findings.filter((f) => f.kind === kind).length, { ...l, kind });
+    const entries = this.journal.all();
+    for (const state of ['verifying', 'holding', 'kept', 'restored', 'rolled-back', 'no-effect', 'failed', 'interrupted', 'dry-run'])
+      m.add('x0tta6bl4_journal_entries', 'gauge', 'Actions in the journal (bounded), by state.', entries.filter((e) => e.state === state).length, { ...l, state });
+    m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.helped, { ...l, verdict: 'helped' });
+    m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.rollbacks, { ...l, verdict: 'worse' });
+    m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.noEffect, { ...l, verdict: 'no-effect' });
+    m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.failed, { ...l, verdict: 'failed' });
+    m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'blocked').length, { ...l, status: 'blocked' });
+    m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'in-flight').length, { ...l, status: 'in-flight' });
+    m.add('x0tta6bl4_journal_writes_total', 'counter', 'Journal writes to storage.', this.journal.stats.writes, l);
+    if (this.connectivity) {
+      m.add('x0tta6bl4_reachable_originators', 'gauge', 'Originators with a fresh best route.', this.connectivity.reachable, l);
+      m.add('x0tta6bl4_route_quality', 'gauge', 'Mean route score (0-1) of the best routes, WASM scoring.', this.connectivity.quality, l);
+    }
+    return m.toString();
+  }
+}

@@ -1,0 +1,59 @@
+// Policies: which actions answer which finding, lowest rung first. The plan walks a finding's
+// ladder one step at a time, and only moves up when the step before did not help.
+// Instability of any kind also gets one mesh-wide answer (lower orig_interval for a while),
+// which runs beside the per-finding ladders: it is cheap and it speeds up every reroute.
+import type { ActionKind, ActionTarget } from './actions/index.ts';
+import type { Finding, FindingKind } from './findings.ts';
+
+export interface Step {
+  action: ActionKind;
+  target: ActionTarget;
+  /** A restart of an interface that carries no live neighbour interrupts nothing. */
+  disruptive: boolean;
+}
+
+/** The mesh-wide answer to instability, keyed as its own finding. */
+export const INSTABILITY_KEY = 'instability';
+export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'neighbour-flapping', 'link-degrading', 'route-churn', 'gateway-lost']);
+
+/** How long a finding must persist before it is acted upon: long for what one reboot elsewhere also causes (AREDN issue 2007). */
+export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
+  'link-dead': 0,
+  'neighbour-flapping': 0,
+  'link-degrading': 3000,
+  'route-churn': 0,
+  'interface-stuck': 0,
+  'gateway-lost': 10_000,
+  partition: 30_000,
+};
+
+export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>): Step[] {
+  const s = f.subject;
+  switch (f.kind) {
+    case 'link-dead':
+      // batman-adv keeps routing over a dead neighbour until five of each originator's OGMs have
+      // missed it; restarting an interface on which nobody else is heard drops it at once and
+      // interrupts nothing. With others live on it, rerouting is batman-adv's own job.
+      return f.evidence.liveOnInterface === 0 ? [{ action: 'restart-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+    case 'neighbour-flapping':
+      return [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }];
+    case 'link-degrading':
+      // Steering off an interface only helps when another one carries neighbours.
+      return [...liveIfnames].some((i) => i !== s.ifname) ? [{ action: 'steer-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+    case 'route-churn':
+      return Number(f.evidence.goodPaths) >= 2 ? [{ action: 'bonding', target: {}, disruptive: false }] : [];
+    case 'gateway-lost':
+      return [{ action: 'gateway-reselect', target: {}, disruptive: false }];
+    case 'interface-stuck':
+      return [
+        { action: 'restart-interface', target: { ifname: s.ifname }, disruptive: true },
+        { action: 'restart-service', target: {}, disruptive: true },
+        { action: 'reboot', target: {}, disruptive: true },
+      ];
+    case 'partition':
+      return [
+        { action: 'restart-service', target: {}, disruptive: true },
+        { action: 'reboot', target: {}, disruptive: true },
+      ];
+  }
+}
