@@ -138,6 +138,9 @@ export class SimulatedMesh {
 
   constructor(opts: SimulatedMeshOptions = {}) {
     this.seed = opts.seed ?? 1;
+    if (!(typeof this.seed === 'string' || (typeof this.seed === 'number' && Number.isFinite(this.seed)))) {
+      throw new SimulatorError('INVALID', `seed must be a finite number or a string, got ${String(this.seed)}`);
+    }
     const seedWord = seedToU32(this.seed);
     this.rng = new Prng(this.seed);
     this.algo = opts.algo ?? 'BATMAN_IV';
