@@ -187,6 +187,29 @@ test('flapLink: down half a period, up half a period, count times; routes follow
   ]);
 });
 
+test('restoreLink in the middle of a flap ends the flap; a new flap replaces a pending one', async () => {
+  const world = diamond();
+  const kinds: string[] = [];
+  world.on('event', (e) => kinds.push(e.kind));
+  world.flapLink(0, 1, { periodMs: 10_000, count: 5 });
+  world.step(2_000);
+  assert.ok(world.links().some((l) => l.a === 0 && l.b === 1 && l.flapping), 'down during the first half period');
+  world.restoreLink(0, 1);
+  for (let s = 0; s < 60; s++) {
+    world.step(1_000);
+    assert.ok(world.links().filter((l) => l.a === 0 && l.b === 1).every((l) => !l.flapping && l.pdrAB > 0), `still flapping ${s + 1} s after restore`);
+  }
+  assert.equal(kinds, ['link-flap', 'link-flap-down', 'link-restored']);
+  kinds.length = 0;
+  world.flapLink(0, 1, { periodMs: 10_000, count: 5 });
+  world.step(12_000);
+  world.flapLink(0, 1, { periodMs: 4_000, count: 1 });
+  world.step(60_000);
+  // The first flap got through one cycle and into its second down; the second flap then ran its one cycle.
+  assert.equal(kinds, ['link-flap', 'link-flap-down', 'link-flap-up', 'link-flap-down', 'link-flap', 'link-flap-down', 'link-flap-up']);
+  assert.ok(world.links().every((l) => !l.flapping));
+});
+
 test('stuckInterface: still up and active, passes nothing, counters frozen; a restart clears it', async () => {
   const world = diamond();
   const countersBefore = world.interfaceCounters(0, 'mesh0');

@@ -130,6 +130,8 @@ export class SimulatedMesh {
   private readonly log: WorldEvent[] = [];
   private readonly eventLogLimit: number;
   private readonly timers = new Map<number, () => void>();
+  /** Pending flap timers per node pair ("a-b", a < b), so that a restore or a new flap can cancel them. */
+  private readonly flapTimers = new Map<string, number[]>();
   private nextTimer = 0;
   private readonly partitions: number[][] = [];
   private readonly transitions: LinkTransition[] = [];
@@ -238,10 +240,18 @@ export class SimulatedMesh {
   }
 
   /** Runs `fn` at virtual time now + delayMs (inside a later step). */
-  private at(delayMs: number, fn: () => void): void {
+  private at(delayMs: number, fn: () => void): number {
     const id = this.nextTimer++;
     this.timers.set(id, fn);
     this.queue.push(this.time + delayMs, EV_TIMER, id);
+    return id;
+  }
+
+  /** Drops the pending steps of a flap between a and b (their queue entries then do nothing). */
+  private cancelFlap(a: number, b: number): void {
+    const key = a < b ? `${a}-${b}` : `${b}-${a}`;
+    for (const id of this.flapTimers.get(key) ?? []) this.timers.delete(id);
+    this.flapTimers.delete(key);
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -400,6 +410,7 @@ export class SimulatedMesh {
   /** Clears kill, degradation and flapping between a and b (natural failures run their course). */
   restoreLink(a: number, b: number): WorldEvent {
     for (const l of this.fabric.linksBetween(a, b)) this.linkModel.restore(l, this.time);
+    this.cancelFlap(a, b);
     return this.record('link-restored', `${this.pairName(a, b)} restored`, [a, b]);
   }
 
@@ -449,11 +460,15 @@ export class SimulatedMesh {
       this.linkModel.recompute(this.time);
       this.record(down ? 'link-flap-down' : 'link-flap-up', `${this.pairName(a, b)} ${down ? 'down' : 'up'}`, [a, b]);
     };
+    // A new flap on the same pair replaces the one still running.
+    this.cancelFlap(a, b);
     const ev = this.record('link-flap', `${this.pairName(a, b)} flapping ${count} times every ${period} ms`, [a, b]);
+    const ids: number[] = [];
     for (let i = 0; i < count; i++) {
-      this.at(i * period, () => set(1));
-      this.at(i * period + period / 2, () => set(0));
+      ids.push(this.at(i * period, () => set(1)));
+      ids.push(this.at(i * period + period / 2, () => set(0)));
     }
+    this.flapTimers.set(a < b ? `${a}-${b}` : `${b}-${a}`, ids);
     return ev;
   }
 
