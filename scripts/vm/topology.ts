@@ -1,0 +1,118 @@
+// Mesh topologies for the VM: nodes are network namespaces n1..nN, each with its own bat0;
+// every link is a veth pair whose ends are enslaved to the two nodes' bat0. MACs are fixed
+// (02:00:00:00:<a>:<b> on a's end of the link to b) so tests and logs name nodes stably;
+// a node's originator address is the MAC of its first link's end (its primary interface).
+
+export type RoutingAlgo = 'BATMAN_IV' | 'BATMAN_V';
+
+export interface TopologySpec {
+  /** For logs and result files: "chain3", "diamond". */
+  name: string;
+  nodes: number;
+  /** Undirected links between 1-based node numbers. */
+  links: ReadonlyArray<readonly [number, number]>;
+}
+
+export interface MeshOptions {
+  algo?: RoutingAlgo;
+  /** OGM interval, ms (batman-adv default 1000). */
+  origIntervalMs?: number;
+  /** Bridge loop avoidance; off by default: a test mesh has no bridge, and BLA's start-up wait drops ARP for ~30 s. */
+  bla?: boolean;
+  /** Nodes announced as gateway servers (1-based); all others become gateway clients. */
+  gatewayServers?: readonly number[];
+}
+
+export interface MeshNodeInfo {
+  name: string;
+  netns: string;
+  meshIfname: 'bat0';
+  /** The node's originator address (its primary interface's MAC). */
+  origAddress: string;
+  ifaces: Array<{ ifname: string; mac: string; peer: string; peerIfname: string; peerMac: string }>;
+  gateway: 'server' | 'client' | 'off';
+}
+
+/** What a guest script finds in $X0VM_MESH. */
+export interface MeshInfoFile {
+  topology: TopologySpec;
+  algo: RoutingAlgo;
+  origIntervalMs: number;
+  bla: boolean;
+  nodes: MeshNodeInfo[];
+}
+
+export const chain = (n: number): TopologySpec => ({
+  name: `chain${n}`,
+  nodes: n,
+  links: Array.from({ length: n - 1 }, (_, i) => [i + 1, i + 2] as const),
+});
+export const triangle = (): TopologySpec => ({ name: 'triangle', nodes: 3, links: [[1, 2], [2, 3], [1, 3]] });
+/** Two paths from n1 to n4: through n2 and through n3. */
+export const diamond = (): TopologySpec => ({ name: 'diamond', nodes: 4, links: [[1, 2], [1, 3], [2, 4], [3, 4]] });
+
+const hex = (n: number) => n.toString(16).padStart(2, '0');
+export const linkMac = (a: number, b: number) => `02:00:00:00:${hex(a)}:${hex(b)}`;
+export const linkIfname = (a: number, b: number) => `v${a}-${b}`;
+export const nodeName = (n: number) => `n${n}`;
+
+export function validateTopology(t: TopologySpec): void {
+  if (!Number.isInteger(t.nodes) || t.nodes < 1 || t.nodes > 250) throw new Error(`topology ${t.name}: nodes must be 1..250`);
+  const seen = new Set<string>();
+  for (const [a, b] of t.links) {
+    if (![a, b].every((x) => Number.isInteger(x) && x >= 1 && x <= t.nodes) || a === b) throw new Error(`topology ${t.name}: bad link ${a}-${b}`);
+    const k = `${Math.min(a, b)}-${Math.max(a, b)}`;
+    if (seen.has(k)) throw new Error(`topology ${t.name}: duplicate link ${k}`);
+    seen.add(k);
+  }
+}
+
+/** Describes the mesh that meshCommands builds (what the guest scripts get). */
+export function describeMesh(t: TopologySpec, o: MeshOptions = {}): MeshInfoFile {
+  validateTopology(t);
+  const nodes: MeshNodeInfo[] = [];
+  for (let n = 1; n <= t.nodes; n++) {
+    const ifaces = t.links
+      .filter(([a, b]) => a === n || b === n)
+      .map(([a, b]) => {
+        const peer = a === n ? b : a;
+        return { ifname: linkIfname(n, peer), mac: linkMac(n, peer), peer: nodeName(peer), peerIfname: linkIfname(peer, n), peerMac: linkMac(peer, n) };
+      });
+    const servers = o.gatewayServers ?? [];
+    nodes.push({
+      name: nodeName(n),
+      netns: nodeName(n),
+      meshIfname: 'bat0',
+      origAddress: ifaces[0]?.mac ?? '',
+      ifaces,
+      gateway: servers.length === 0 ? 'off' : servers.includes(n) ? 'server' : 'client',
+    });
+  }
+  return { topology: t, algo: o.algo ?? 'BATMAN_IV', origIntervalMs: o.origIntervalMs ?? 1000, bla: o.bla ?? false, nodes };
+}
+
+/** The commands (argv lists, run in order as root) that build the mesh. */
+export function meshCommands(mesh: MeshInfoFile): string[][] {
+  const cmds: string[][] = [['batctl', 'routing_algo', mesh.algo]];
+  for (const node of mesh.nodes) {
+    cmds.push(['ip', 'netns', 'add', node.netns]);
+    cmds.push(['ip', '-n', node.netns, 'link', 'set', 'lo', 'up']);
+  }
+  for (const [a, b] of mesh.topology.links) {
+    const na = nodeName(a);
+    const nb = nodeName(b);
+    cmds.push(['ip', '-n', na, 'link', 'add', linkIfname(a, b), 'address', linkMac(a, b), 'type', 'veth', 'peer', 'name', linkIfname(b, a), 'address', linkMac(b, a), 'netns', nb]);
+  }
+  for (const node of mesh.nodes) {
+    const ns = ['ip', '-n', node.netns];
+    cmds.push([...ns, 'link', 'add', 'bat0', 'type', 'batadv']);
+    // Enslaved in link order: the first becomes the primary interface (the originator address).
+    for (const i of node.ifaces) cmds.push([...ns, 'link', 'set', i.ifname, 'master', 'bat0'], [...ns, 'link', 'set', i.ifname, 'up']);
+    const batctl = ['ip', 'netns', 'exec', node.netns, 'batctl', 'meshif', 'bat0'];
+    cmds.push([...batctl, 'bridge_loop_avoidance', mesh.bla ? '1' : '0']);
+    if (mesh.origIntervalMs !== 1000) cmds.push([...batctl, 'orig_interval', String(mesh.origIntervalMs)]);
+    if (node.gateway !== 'off') cmds.push([...batctl, 'gw_mode', node.gateway]);
+    cmds.push([...ns, 'link', 'set', 'bat0', 'up']);
+  }
+  return cmds;
+}
