@@ -180,6 +180,14 @@ export class FederatedLearner {
     return this.lastAuc;
   }
 
+  dataCounts(): ReturnType<LocalDataset['counts']> {
+    return this.opts.data.counts();
+  }
+
+  peersAdmitted(): number {
+    return this.opts.transport.peers().length;
+  }
+
   /**
    * Opens round r (default: the next one): trains locally, publishes the update, and resolves
    * when the round closes (quorum, timeout, or closeRound()). An open earlier round closes first.

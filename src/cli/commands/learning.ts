@@ -1,0 +1,39 @@
+import { UsageError, UserError, type CliCommand } from '../command.ts';
+import { fetchStatus, StatusClientError } from '../../status/client.ts';
+import type { StatusReport } from '../../status/types.ts';
+import { resolveSocketPath } from '../config-path.ts';
+import { renderLearningStatus } from '../../learning/render-status.ts';
+import type { LearningStatus } from '../../learning/status.ts';
+
+export const learningCommand: CliCommand = {
+  name: 'learning',
+  summary: 'show the federated link-failure model: round, peers, rule, rejections, quality',
+  usage: `usage: x0tta6bl4 learning [--json] [--socket PATH] [--config PATH]
+
+Asks the running agent over its status socket for the learning block of /status.
+Exit code: 0 learning runs, 1 agent unreachable, 4 learning is off.`,
+  flags: {
+    json: { type: 'boolean', describe: 'print the learning block as JSON' },
+    socket: { type: 'string', value: 'PATH', describe: 'status socket (default: from the config)' },
+    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
+  },
+  async run({ flags, positionals, io }) {
+    if (positionals.length) throw new UsageError(`learning takes no arguments (got '${positionals[0]}')`);
+    const socket = resolveSocketPath(flags);
+    let s: StatusReport;
+    try {
+      s = await fetchStatus<StatusReport>(socket, '/status');
+    } catch (e) {
+      if (e instanceof StatusClientError) throw new UserError(e.message);
+      throw e;
+    }
+    const l = s.learning as LearningStatus | null;
+    if (!l) {
+      io.out(flags.json ? 'null' : "learning is off (set option enabled '1' in config learning)");
+      return 4;
+    }
+    if (typeof l !== 'object' || l.schema !== 1) throw new UserError('the agent sent a learning block this CLI does not understand (schema mismatch)');
+    io.out(flags.json ? JSON.stringify(l, null, 2) : renderLearningStatus(l));
+    return 0;
+  },
+};
