@@ -14,7 +14,7 @@ export interface AnalyzeOptions {
   /** Route churn: this many best-next-hop changes of one originator within churnWindowMs (4 in 60 s). */
   churnChanges?: number;
   churnWindowMs?: number;
-  /** An up interface whose packet counters have not moved this long is stuck (default 5000 ms). */
+  /** An up interface whose packet counters have not moved this long is stuck (default 4000 ms). */
   stuckAfterMs?: number;
   /** Direct-link TQ below this, after having been 50 above it within the window, is degrading (100). */
   degradedTq?: number;
@@ -29,6 +29,8 @@ export interface Analysis {
 }
 
 const PARTITION_MEMORY_MS = 600_000;
+/** Counters still for this long make silent neighbours on that interface the interface's problem. */
+const FROZEN_SUSPECT_MS = 2000;
 
 export class Analyzer {
   private readonly firstSeen = new Map<string, number>();
@@ -47,7 +49,7 @@ export class Analyzer {
       flapWindowMs: opts.flapWindowMs ?? 60_000,
       churnChanges: opts.churnChanges ?? 4,
       churnWindowMs: opts.churnWindowMs ?? 60_000,
-      stuckAfterMs: opts.stuckAfterMs ?? 5000,
+      stuckAfterMs: opts.stuckAfterMs ?? 4000,
       degradedTq: opts.degradedTq ?? 100,
       partitionShare: opts.partitionShare ?? 0.5,
     };
@@ -88,9 +90,14 @@ export class Analyzer {
       if (!activeIf.has(n.hardIfname) || flapping.has(key)) continue;
       const h = history.get(key)?.history ?? [];
       const samples = h.filter((v): v is number => v !== null);
-      if (n.lastSeenMs >= o.silentAfterMs) {
+      // A lossy link misses OGMs in a row by chance: the worse its TQ, the longer the silence it takes.
+      const lastTq = history.get(key)?.metricKind === 'tq' ? samples.at(-1) : undefined;
+      const deadAfter = o.silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
+      if (n.lastSeenMs >= deadAfter) {
         // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
         if (samples.length === 0 && k.outagesSince(key, 0).length === 0) continue;
+        // On a hung radio every neighbour goes silent: that is the interface's finding, not theirs.
+        if ((k.countersFrozenMs(n.hardIfname, nowMs)?.frozenMs ?? 0) >= FROZEN_SUSPECT_MS) continue;
         const othersLive = live.filter((x) => x.hardIfname === n.hardIfname).length;
         add('link-dead', { ifname: n.hardIfname, neighbour: n.neighbour },
           `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s`,

@@ -85,7 +85,9 @@ export class Monitor {
       const before = k.mesh;
       // batman-adv keeps a silent neighbour listed until its 200 s purge: what tells that it is
       // gone is its last-seen age, measured against the OGM interval.
-      const staleMs = Math.max(3000, 5 * settings.origIntervalMs);
+      // Neighbours send at their own interval, not ours: a lowered local orig_interval (a healing
+      // action) must not shorten this.
+      const staleMs = Math.max(5000, 5 * settings.origIntervalMs);
       k.algo = mesh.algo;
       k.meshAddress = mesh.meshAddress;
       k.mesh = { interfaces, neighbours, originators, gateways, settings };

@@ -71,7 +71,7 @@ export class Planner {
     const out: PlannedStep[] = [];
     const wanted: { key: string; finding: Finding | null; reason: string; step: Step | null; rung: number }[] = [];
     if (unstable.length) {
-      wanted.push({ key: INSTABILITY_KEY, finding: null, reason: `instability: ${unstable.map((f) => f.message).join('; ')}`,
+      wanted.push({ key: INSTABILITY_KEY, finding: unstable[0]!, reason: `instability: ${unstable.map((f) => f.message).join('; ')}`,
         step: (this.position.get(INSTABILITY_KEY) ?? 0) === 0 ? { action: 'orig-interval', target: {}, disruptive: false } : null, rung: 0 });
     }
     for (const f of findings) {
