@@ -3,7 +3,9 @@
 //   steady:  200 simulated agents (one process, one connection each) publishing telemetry and
 //            QoS 1 events for a minute: throughput, the agents' CPU and memory, the broker's CPU;
 //   outages: agents emitting QoS 1 events while the broker is stopped and started again and
-//            again: every event is accounted for as received, dropped (counted) or lost.
+//            again: every event is accounted for as received, dropped (counted) or lost;
+//   saturate: more events offered than the connections carry: the store-and-forward queue's
+//            throughput (events/s acknowledged end to end), still nothing lost.
 // A persistent-session subscriber (clean: false, QoS 1) on a persistent broker plays the backend
 // and checks each (node, boot, seq). One JSON document on stdout; progress on stderr.
 // Environment: X0_BENCH_S (steady duration, default 60), X0_BENCH_AGENTS (default 200),
@@ -218,14 +220,52 @@ async function outages(): Promise<{ row: object; summary: Record<string, number>
   }
 }
 
+/** Offered load above what one broker connection per agent can take: the queue's throughput. */
+async function saturate(): Promise<{ row: object; summary: Record<string, number> }> {
+  const broker = await Mosquitto.start({ persistence: true });
+  const fleet = 'saturate';
+  const n = 20;
+  let sub: Subscriber | null = null;
+  let agents: Agents | null = null;
+  try {
+    sub = await Subscriber.connect(broker.url, [`x0tta6bl4/${fleet}/+/events`], { clean: false, clientId: 'bench-backend-saturate' });
+    agents = await Agents.start({ broker: broker.url, fleet, agents: n, eventsPerSecPerAgent: 1000, intervalS: 5, bufferLimit: 100_000 });
+    log(`saturate: ${n} agents offering 1000 events/s each for 10 s`);
+    await sleep(10_000);
+    const r = await agents.finish();
+    const want = r.nodes.reduce((a, x) => a + x.emitted - x.dropped, 0);
+    const drainS = await waitReceived(sub, want, 120_000);
+    const acc = account(sub, fleet, r);
+    const v = {
+      agents: n,
+      offered_per_s: round(acc.emitted / r.emitS),
+      events_per_s: round(acc.received / (r.emitS + drainS)),
+      emitted: acc.emitted,
+      lost_qos1_events: acc.lost,
+      dropped_counted: acc.dropped,
+      duplicates: acc.duplicates,
+      out_of_order: acc.outOfOrder,
+      agents_cpu_percent: round(((r.cpuUserMs + r.cpuSystemMs) / (r.emitS * 1000)) * 100),
+      agents_rss_mb: round(r.peakRssBytes / 2 ** 20),
+    };
+    log(`saturate: ${JSON.stringify(v)}`);
+    return { row: { case: `saturate/${n}-agents`, variants: v }, summary: v };
+  } finally {
+    agents?.kill();
+    await sub?.close();
+    await broker.stop();
+  }
+}
+
 const a = await steady();
 const b = await outages();
+const c = await saturate();
 const doc = {
   bench: 'telemetry',
   unit: 'mixed: each variant name carries its unit (per_s, percent, mb, bytes, or a count)',
-  rows: [a.row, b.row],
+  rows: [a.row, b.row, c.row],
   summary: {
-    lost_qos1_events: (a.summary.lost_qos1_events ?? 0) + (b.summary.lost_qos1_events ?? 0),
+    lost_qos1_events: (a.summary.lost_qos1_events ?? 0) + (b.summary.lost_qos1_events ?? 0) + (c.summary.lost_qos1_events ?? 0),
     steady_agents: AGENTS,
     steady_events_per_s: a.summary.events_per_s,
     steady_messages_per_s: a.summary.messages_per_s,
@@ -238,6 +278,8 @@ const doc = {
     outage_events_dropped_counted: b.summary.dropped_counted,
     outage_duplicates: b.summary.duplicates,
     outage_out_of_order: b.summary.out_of_order,
+    burst_events_per_s: c.summary.events_per_s,
+    burst_offered_per_s: c.summary.offered_per_s,
   },
 };
 process.stdout.write(`${JSON.stringify(doc)}\n`);
