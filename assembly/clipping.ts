@@ -1,5 +1,5 @@
 import { ACC_BLOCK, combineRows, sumCoefficients } from './mean';
-import { accumulateDifference, sqDistance, sqNorm, storeShifted, zeroF64 } from './lanes';
+import { accumulateDifference, accumulateDifference2, sqDistance, sqNorm, storeShifted, zeroF64 } from './lanes';
 import { f64At, rowPtr, setF64, slotAt } from './rows';
 
 // Centered clipping (Karimireddy et al. 2021): starting from v = out (the caller's v₀),
@@ -21,7 +21,13 @@ export function centeredClipping(
       const len = min<i32>(ACC_BLOCK, d - c);
       const off = <usize>c << 2;
       zeroF64(acc, len);
-      for (let k = 0; k < m; k++) {
+      let k = 0;
+      for (; k + 1 < m; k += 2) {
+        const s1 = slotAt(idx, k);
+        const s2 = slotAt(idx, k + 1);
+        accumulateDifference2(acc, rowPtr(xs, d, s1) + off, f64At(coef, s1), rowPtr(xs, d, s2) + off, f64At(coef, s2), out + off, len);
+      }
+      if (k < m) {
         const slot = slotAt(idx, k);
         accumulateDifference(acc, rowPtr(xs, d, slot) + off, out + off, f64At(coef, slot), len);
       }

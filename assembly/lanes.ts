@@ -185,16 +185,101 @@ export function accumulateDifference(acc: usize, x: usize, v: usize, w: f64, len
   }
 }
 
+// acc[j] = (acc[j] + w1·x1[j]) + w2·x2[j]: two rows per pass over the accumulator, which halves
+// its loads and stores; the additions happen in the same order as two accumulate() calls, so
+// the result is bit-identical to them (and w·x is exact for w = 1, so no special case is needed).
+export function accumulate2(acc: usize, x1: usize, w1: f64, x2: usize, w2: f64, len: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const len4 = len & ~3;
+    const ws1 = f64x2.splat(w1);
+    const ws2 = f64x2.splat(w2);
+    for (; j < len4; j += 4) {
+      const o = <usize>j << 2;
+      const a = v128.load(x1 + o);
+      const b = v128.load(x2 + o);
+      const pa = acc + (<usize>j << 3);
+      let lo = f64x2.add(v128.load(pa), f64x2.mul(f64x2.promote_low_f32x4(a), ws1));
+      let hi = f64x2.add(v128.load(pa, 16), f64x2.mul(f64x2.promote_low_f32x4(f32x4.shuffle(a, a, 2, 3, 0, 1)), ws1));
+      lo = f64x2.add(lo, f64x2.mul(f64x2.promote_low_f32x4(b), ws2));
+      hi = f64x2.add(hi, f64x2.mul(f64x2.promote_low_f32x4(f32x4.shuffle(b, b, 2, 3, 0, 1)), ws2));
+      v128.store(pa, lo);
+      v128.store(pa, hi, 16);
+    }
+  }
+  for (; j < len; j++) {
+    const o = <usize>j << 2;
+    const pa = acc + (<usize>j << 3);
+    store<f64>(pa, (load<f64>(pa) + <f64>load<f32>(x1 + o) * w1) + <f64>load<f32>(x2 + o) * w2);
+  }
+}
+
+// acc[j] = (acc[j] + w1·(x1[j] − v[j])) + w2·(x2[j] − v[j]): accumulateDifference for two rows
+// per pass (bit-identical to two calls), v promoted once for both.
+export function accumulateDifference2(acc: usize, x1: usize, w1: f64, x2: usize, w2: f64, v: usize, len: i32): void {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const len4 = len & ~3;
+    const ws1 = f64x2.splat(w1);
+    const ws2 = f64x2.splat(w2);
+    for (; j < len4; j += 4) {
+      const o = <usize>j << 2;
+      const vv = v128.load(v + o);
+      const vlo = f64x2.promote_low_f32x4(vv);
+      const vhi = f64x2.promote_low_f32x4(f32x4.shuffle(vv, vv, 2, 3, 0, 1));
+      const a = v128.load(x1 + o);
+      const b = v128.load(x2 + o);
+      const pa = acc + (<usize>j << 3);
+      let lo = f64x2.add(v128.load(pa), f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(a), vlo), ws1));
+      let hi = f64x2.add(v128.load(pa, 16),
+        f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(a, a, 2, 3, 0, 1)), vhi), ws1));
+      lo = f64x2.add(lo, f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(b), vlo), ws2));
+      hi = f64x2.add(hi, f64x2.mul(f64x2.sub(f64x2.promote_low_f32x4(f32x4.shuffle(b, b, 2, 3, 0, 1)), vhi), ws2));
+      v128.store(pa, lo);
+      v128.store(pa, hi, 16);
+    }
+  }
+  for (; j < len; j++) {
+    const o = <usize>j << 2;
+    const pa = acc + (<usize>j << 3);
+    const vj = <f64>load<f32>(v + o);
+    store<f64>(pa, (load<f64>(pa) + (<f64>load<f32>(x1 + o) - vj) * w1) + (<f64>load<f32>(x2 + o) - vj) * w2);
+  }
+}
+
 // out[j] = f32(acc[j] / divisor).
 export function storeQuotient(out: usize, acc: usize, divisor: f64, len: i32): void {
-  for (let j = 0; j < len; j++) {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const len4 = len & ~3;
+    const dv = f64x2.splat(divisor);
+    for (; j < len4; j += 4) {
+      const pa = acc + (<usize>j << 3);
+      const lo = f32x4.demote_f64x2_zero(f64x2.div(v128.load(pa), dv));
+      const hi = f32x4.demote_f64x2_zero(f64x2.div(v128.load(pa, 16), dv));
+      v128.store(out + (<usize>j << 2), f32x4.shuffle(lo, hi, 0, 1, 4, 5));
+    }
+  }
+  for (; j < len; j++) {
     store<f32>(out + (<usize>j << 2), <f32>(load<f64>(acc + (<usize>j << 3)) / divisor));
   }
 }
 
 // out[j] = f32(v[j] + acc[j]).
 export function storeShifted(out: usize, acc: usize, len: i32): void {
-  for (let j = 0; j < len; j++) {
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const len4 = len & ~3;
+    for (; j < len4; j += 4) {
+      const p = out + (<usize>j << 2);
+      const pa = acc + (<usize>j << 3);
+      const v = v128.load(p);
+      const lo = f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(v), v128.load(pa)));
+      const hi = f32x4.demote_f64x2_zero(f64x2.add(f64x2.promote_low_f32x4(f32x4.shuffle(v, v, 2, 3, 0, 1)), v128.load(pa, 16)));
+      v128.store(p, f32x4.shuffle(lo, hi, 0, 1, 4, 5));
+    }
+  }
+  for (; j < len; j++) {
     const p = out + (<usize>j << 2);
     store<f32>(p, <f32>(<f64>load<f32>(p) + load<f64>(acc + (<usize>j << 3))));
   }

@@ -81,9 +81,10 @@ async function timeInterleaved(
     run();
     return now() - t0;
   };
-  // one untimed run each gives the batch sizes: about a tenth of the budget per batch
+  // one untimed run each gives the batch sizes: about a fortieth of the budget per batch, so that
+  // the variants alternate often enough to see the same load
   const est = { wasm: once(wasmRun), js: once(jsRun), c: c ? Math.max(...(await c.session.time(c.spec, 1))) : 0 };
-  const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 10 / Math.max(ms, 1e-3))));
+  const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 40 / Math.max(ms, 1e-3))));
   const bw = batch(est.wasm), bj = batch(est.js), bc = batch(est.c);
   const t = { wasm: [] as number[], js: [] as number[], c: [] as number[] };
   const spent = { wasm: 0, js: 0, c: 0 };

@@ -101,6 +101,19 @@ static void accumulate_difference(double *restrict acc, const float *restrict x,
   for (int j = 0; j < len; j++) acc[j] += ((double)x[j] - (double)v[j]) * w;
 }
 
+// Two rows per pass over the accumulator, as assembly/lanes.ts does (same order of additions).
+static void accumulate2(double *restrict acc, const float *restrict x1, double w1, const float *restrict x2, double w2, int len) {
+  for (int j = 0; j < len; j++) acc[j] = (acc[j] + (double)x1[j] * w1) + (double)x2[j] * w2;
+}
+
+static void accumulate_difference2(double *restrict acc, const float *restrict x1, double w1, const float *restrict x2, double w2,
+                                   const float *restrict v, int len) {
+  for (int j = 0; j < len; j++) {
+    const double vj = (double)v[j];
+    acc[j] = (acc[j] + ((double)x1[j] - vj) * w1) + ((double)x2[j] - vj) * w2;
+  }
+}
+
 static void store_quotient(float *out, const double *acc, double divisor, int len) {
   for (int j = 0; j < len; j++) out[j] = (float)(acc[j] / divisor);
 }
@@ -127,10 +140,12 @@ static void combine_rows(const float *xs, int d, const int *idx, int m, const do
   for (int c = 0; c < d; c += ACC_BLOCK) {
     const int len = imin(ACC_BLOCK, d - c);
     memset(acc, 0, sizeof(double) * len);
-    for (int k = 0; k < m; k++) {
-      const int slot = idx[k];
-      accumulate(acc, ROW(xs, d, slot) + c, coef ? coef[slot] : 1.0, len);
+    int k = 0;
+    for (; k + 1 < m; k += 2) {
+      const int s1 = idx[k], s2 = idx[k + 1];
+      accumulate2(acc, ROW(xs, d, s1) + c, coef ? coef[s1] : 1.0, ROW(xs, d, s2) + c, coef ? coef[s2] : 1.0, len);
     }
+    if (k < m) accumulate(acc, ROW(xs, d, idx[k]) + c, coef ? coef[idx[k]] : 1.0, len);
     store_quotient(out + c, acc, divisor, len);
   }
 }
@@ -439,7 +454,12 @@ static void centered_clipping(Work *W, const float *xs, const int *idx, int m, c
     for (int c = 0; c < d; c += ACC_BLOCK) {
       const int len = imin(ACC_BLOCK, d - c);
       memset(W->acc, 0, sizeof(double) * len);
-      for (int k = 0; k < m; k++) accumulate_difference(W->acc, ROW(xs, d, idx[k]) + c, out + c, W->coef[idx[k]], len);
+      int k = 0;
+      for (; k + 1 < m; k += 2) {
+        const int s1 = idx[k], s2 = idx[k + 1];
+        accumulate_difference2(W->acc, ROW(xs, d, s1) + c, W->coef[s1], ROW(xs, d, s2) + c, W->coef[s2], out + c, len);
+      }
+      if (k < m) accumulate_difference(W->acc, ROW(xs, d, idx[k]) + c, out + c, W->coef[idx[k]], len);
       for (int j = 0; j < len; j++) out[c + j] = (float)((double)out[c + j] + W->acc[j]);
     }
   }
