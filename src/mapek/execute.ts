@@ -115,9 +115,18 @@ export class Executor {
   /** Undoes every open entry: at shutdown, and at start for what a previous run left open. */
   async restoreAll(why: string): Promise<void> {
     for (const entry of this.journal.open()) {
-      if (entry.state === 'applying' && entry.revert === null) {
-        // Interrupted mid-apply with nothing to undo (an interface restart): it counts as done, never repeated blindly.
-        this.journal.update(entry, { state: 'interrupted', outcome: why }, this.now(), false);
+      if (entry.state === 'applying') {
+        // Interrupted mid-apply: undone where possible, and it stays in the journal as an attempt,
+        // so cool-downs and the hourly limit keep it from being repeated blindly.
+        let outcome = why;
+        try {
+          await this.undo(entry);
+          if (entry.revert !== null) outcome += '; undone';
+        } catch (e) {
+          outcome += `; undo failed: ${msg(e)}`;
+        }
+        this.journal.update(entry, { state: 'interrupted', outcome }, this.now(), false);
+        this.report('action', `${entry.action} #${entry.id} was interrupted (${outcome})`);
         continue;
       }
       await this.close(entry, why);

@@ -15,6 +15,11 @@ export interface PlanOptions {
   startupDelayMs: number;
   maxDisruptivePerHour: number;
   allowReboot: boolean;
+  /** At most this many actions (not counting dry-run) within budgetWindowMs: the brake on storms. */
+  actionBudget?: number;
+  budgetWindowMs?: number;
+  /** A cleared finding keeps its ladder position this long, so a finding that flickers does not restart at the bottom. */
+  ladderMemoryMs?: number;
   /** Per-action cool-down after an attempt on the same target. */
   cooldownMs: Partial<Record<ActionKind, number>>;
   defaultCooldownMs: number;
@@ -50,8 +55,9 @@ const sameTarget = (a: ActionTarget, b: ActionTarget) => (a.ifname ?? '') === (b
 const LIVE: ReadonlySet<string> = new Set(['applying', 'verifying']);
 
 export class Planner {
-  /** Ladder position per finding key; forgotten when the finding clears. */
+  /** Ladder position per finding key; forgotten when the finding has been clear for ladderMemoryMs. */
   private readonly position = new Map<string, number>();
+  private readonly lastSeen = new Map<string, number>();
 
   constructor(private readonly o: PlanOptions) {}
 
@@ -64,7 +70,12 @@ export class Planner {
     const keys = new Set(findings.map((f) => f.key));
     const unstable = findings.filter((f) => INSTABILITY_KINDS.has(f.kind));
     if (unstable.length) keys.add(INSTABILITY_KEY);
-    for (const k of [...this.position.keys()]) if (!keys.has(k)) this.position.delete(k);
+    for (const k of keys) this.lastSeen.set(k, ctx.nowMs);
+    for (const [k, at] of [...this.lastSeen]) {
+      if (ctx.nowMs - at < (this.o.ladderMemoryMs ?? 600_000)) continue;
+      this.lastSeen.delete(k);
+      this.position.delete(k);
+    }
 
     const entries = ctx.journal.all();
     const inFlight = entries.filter((e) => LIVE.has(e.state));
@@ -82,6 +93,10 @@ export class Planner {
     }
 
     let disruptiveBusy = inFlight.some((e) => e.disruptive);
+    const kindsBusy = new Set(inFlight.map((e) => e.action));
+    const budget = this.o.actionBudget ?? 10;
+    const budgetWindow = this.o.budgetWindowMs ?? 600_000;
+    let recent = entries.filter((e) => e.state !== 'dry-run' && ctx.nowMs - e.atMs < budgetWindow).length;
     for (const w of wanted) {
       const base = { findingKey: w.key, finding: w.finding, reason: w.reason };
       if (!w.step) {
@@ -111,7 +126,14 @@ export class Planner {
       else if (p.disruptive && disruptiveThisHour >= this.o.maxDisruptivePerHour)
         block(`${disruptiveThisHour} disruptive actions in the last hour (limit ${this.o.maxDisruptivePerHour})`);
       else if (p.disruptive && disruptiveBusy) block('another disruptive action is in progress');
-      if (p.status === 'go' && p.disruptive) disruptiveBusy = true;
+      // One of a kind at a time: two quarantines at once can cut a node off before either is judged.
+      else if (kindsBusy.has(w.step.action)) block(`another ${w.step.action} is being verified`);
+      else if (!this.o.dryRun && recent >= budget) block(`${recent} actions in the last ${budgetWindow / 60_000} min (budget ${budget})`);
+      if (p.status === 'go') {
+        if (p.disruptive) disruptiveBusy = true;
+        kindsBusy.add(w.step.action);
+        recent++;
+      }
       if (p.status === 'go' && this.o.dryRun) p.note = 'dry run: planned, not applied';
       out.push(p);
     }

@@ -61,7 +61,7 @@ test('flapping neighbour: quarantined with nftables (ethertype 0x4305), kept whi
 
 test('quarantining the only path makes things worse: rolled back within the verify window', async () => {
   // A chain n1-n2-n3: n2 is n1's only neighbour, so its quarantine cuts n1 off.
-  const s = await simAgent({ score, world: { topology: 'chain', nodes: 3, nodeNames: ['n1', 'n2', 'n3'], settings: () => ({}) } });
+  const s = await simAgent({ score, world: { topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 1, b: 2, bands: [0] }] }, nodeNames: ['n1', 'n2', 'n3'], settings: () => ({}) } });
   await s.run(3000);
   s.world.flapLink(0, 1, { periodMs: 8000, count: 4 });
   await s.run(40_000);

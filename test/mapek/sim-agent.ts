@@ -69,7 +69,8 @@ export async function attach(world: SimulatedMesh, o: SimAgentOptions = {}) {
     log: o.log ?? silentLogger,
     serveStatus: false,
     manualLoop: true,
-    host,
+    // Late-bound, so that a test can swap host.run (e.g. to make a command hang).
+    host: { counters: host.counters, sleep: host.sleep, run: (argv, opts) => host.run(argv, opts) },
     now: () => world.nowMs,
     uptimeMs: o.uptimeMs ?? (() => 3_600_000 + world.nowMs),
     random: () => 0.5,

@@ -1,7 +1,8 @@
 // Rung 4: take a hard interface down and up again. Clears a hung radio, and makes batman-adv drop
 // every neighbour it remembers on that interface at once (instead of waiting for their OGM
 // windows to run dry). It stays down a little over one batman-adv purge period (1 s), which is
-// what drops the neighbours. Nothing to revert: the interface ends up as it was, up.
+// what drops the neighbours. Its revert brings the interface up: what an agent killed while the
+// interface was down finds in the journal at its next start.
 import { describeFailure } from '../command-runner.ts';
 import { ActionError, requireIfname, type HealAction } from './action.ts';
 
@@ -13,9 +14,12 @@ export const restartInterface: HealAction = {
   disruptive: true,
   temporary: false,
   describe: (t) => `restart interface ${t.ifname}`,
-  async prepare(_ctx, t) {
-    requireIfname(t);
-    return null;
+  async prepare(ctx, t) {
+    const ifname = requireIfname(t);
+    const i = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);
+    if (!i) throw new ActionError(`no hard interface ${ifname}`);
+    if (!i.active) throw new ActionError(`${ifname} is down: not restarting what someone took down`);
+    return { up: true };
   },
   async apply(ctx, t) {
     const ifname = requireIfname(t);
@@ -29,5 +33,10 @@ export const restartInterface: HealAction = {
   async check(ctx, t) {
     const i = (await ctx.driver.interfaces()).find((x) => x.ifname === t.ifname);
     return i?.active ? null : `${t.ifname} is not active again`;
+  },
+  async revert(ctx, t) {
+    const argv = ['ip', 'link', 'set', 'dev', requireIfname(t), 'up'];
+    const r = await ctx.run(argv);
+    if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
   },
 };
