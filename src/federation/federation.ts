@@ -104,6 +104,7 @@ class FederationService implements Federation {
   private quarantine = new Set<string>();
   private readonly ownVotes = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
+  private redialTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly stateTopic: string;
   private readonly m: FederationMetrics = {
@@ -166,6 +167,7 @@ class FederationService implements Federation {
       maxConnections: this.s.maxConnections,
       maxMessageBytes: this.s.maxMessageBytes,
       mdnsTag: this.s.mdns ? `x0tta6bl4-${this.s.fleet.toLowerCase()}` : null,
+      inboundPerHostPerSecond: this.s.inboundPerHostPerSecond,
       denyPeer: (p) => this.isDenied(p.toString()),
     });
     const n = this.node;
@@ -186,6 +188,8 @@ class FederationService implements Federation {
     for (const addr of this.s.peers) this.dialAddr(addr);
     this.timer = setInterval(() => this.refresh(), this.s.refreshMs);
     this.timer.unref();
+    this.redialTimer = setInterval(() => this.redialStatic(), this.s.redialMs);
+    this.redialTimer.unref();
     this.log.info(`federation up as ${this.peerId} on ${n.getMultiaddrs().map(String).join(', ')}`);
   }
 
@@ -219,6 +223,16 @@ class FederationService implements Federation {
     const e = this.state.offerCrl(der);
     if (e) this.gossipEntries([e.bytes]);
     return e !== null;
+  }
+
+  /** Static peers (UCI `list peer`) are kept connected: a router that rebooted is dialled again. */
+  private redialStatic(): void {
+    if (this.stopped) return;
+    const connected = new Set(this.node.getConnections().map((c) => c.remotePeer.toString()));
+    for (const addr of this.s.peers) {
+      const id = /\/p2p\/([A-Za-z0-9]+)$/.exec(addr)?.[1];
+      if (id ? !connected.has(id) && !this.isDenied(id) : connected.size === 0) this.dialAddr(addr);
+    }
   }
 
   private dialAddr(addr: string): void {
@@ -622,6 +636,7 @@ class FederationService implements Federation {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.redialTimer) clearInterval(this.redialTimer);
     for (const t of this.pendingTimers.values()) clearTimeout(t);
     await this.node.stop();
   }

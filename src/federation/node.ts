@@ -21,6 +21,8 @@ export interface NodeOptions {
   maxMessageBytes: number;
   /** mDNS service tag (one per fleet, so fleets on one LAN do not chase each other), or null for none. */
   mdnsTag: string | null;
+  /** New inbound connections accepted per second from one IP address. */
+  inboundPerHostPerSecond: number;
   /** Refuse a peer at the earliest point (revoked, or failed admission recently). */
   denyPeer(peerId: PeerId): boolean;
 }
@@ -49,7 +51,7 @@ export async function createFederationNode(o: NodeOptions): Promise<FederationNo
       maxConnections: o.maxConnections,
       // A router cannot afford many half-open handshakes; honest fleets connect slowly.
       maxIncomingPendingConnections: 8,
-      inboundConnectionThreshold: 5,
+      inboundConnectionThreshold: o.inboundPerHostPerSecond,
       dialTimeout: 10_000,
     },
     connectionGater: {

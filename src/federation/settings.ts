@@ -34,6 +34,10 @@ export interface FederationSettings {
   entryTtlMs: number;
   /** Author refresh / anti-entropy period. */
   refreshMs: number;
+  /** New inbound connections per second from one IP (each router has its own; tests on loopback share one). */
+  inboundPerHostPerSecond: number;
+  /** Static peers that are not connected are dialled again this often. */
+  redialMs: number;
   /** A connected peer that has not been admitted after this long is cut off. */
   admissionTimeoutMs: number;
 }
@@ -62,6 +66,8 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     entryTtlMs: 600_000,
     refreshMs: 60_000,
     admissionTimeoutMs: 10_000,
+    inboundPerHostPerSecond: 5,
+    redialMs: 5_000,
   };
 }
 

@@ -42,6 +42,8 @@ export class TestFleet {
       trustDomain: TRUST_DOMAIN,
       mdns: false,
       admissionTimeoutMs: 5000,
+      // every test node shares 127.0.0.1
+      inboundPerHostPerSecond: 1000,
     };
     const { key } = await loadOrCreateIdentity(settings.keyFile);
     const peerId = signerFor(key).peerId;
