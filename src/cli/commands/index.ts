@@ -2,7 +2,10 @@
 import type { CliCommand } from '../command.ts';
 import { agentCommand } from './agent.ts';
 import { demoCommand } from './demo.ts';
+import { fleetCommand } from './fleet.ts';
+import { learningCommand } from './learning.ts';
+import { pkiCommand } from './pki.ts';
 import { meshCommand } from './mesh.ts';
 import { statusCommand } from './status.ts';
 
-export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, demoCommand];
+export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, learningCommand, fleetCommand, pkiCommand, demoCommand];
