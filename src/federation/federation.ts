@@ -225,6 +225,23 @@ class FederationService implements Federation {
     return e !== null;
   }
 
+  offerEntry(entry: Uint8Array): boolean {
+    const r = this.state.merge(entry);
+    if (!r.ok) throw new FederationError(`fleet state entry refused: ${r.reason}`);
+    if (r.changed) this.gossipEntries([entry]);
+    return r.changed;
+  }
+
+  async connect(addr: string): Promise<void> {
+    let ma;
+    try {
+      ma = multiaddr(addr);
+    } catch (e) {
+      throw new FederationError(`peer address ${addr}: ${(e as Error).message}`);
+    }
+    await this.node.dial(ma);
+  }
+
   /** Static peers (UCI `list peer`) are kept connected: a router that rebooted is dialled again. */
   private redialStatic(): void {
     if (this.stopped) return;

@@ -21,6 +21,8 @@ import {
   KIND_NODE,
   KIND_SETTING,
   nodeSigner,
+  stateDomain,
+  concat,
   verifyNodeEntry,
   type StateEntry,
 } from './state-entry.ts';
@@ -152,7 +154,7 @@ export class FleetState {
       if (!/^setting\/[A-Za-z0-9_.-]{1,64}$/.test(e.key)) return 'bad setting key';
       const ok = this.o.ca.anchors.some((a) => {
         try {
-          return cryptoVerify(a.publicKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', e.signed, a.publicKey, e.signature);
+          return cryptoVerify(a.publicKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', concat(stateDomain(this.o.fleet), e.signed), a.publicKey, e.signature);
         } catch {
           return false;
         }

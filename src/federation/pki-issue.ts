@@ -5,6 +5,7 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { bits, bool, der, octets, oid, seq, time, uint, utf8String } from './der.ts';
 import { subjectDer } from './crl.ts';
+import { concat, encodeEntry, KIND_SETTING, stateDomain } from './state-entry.ts';
 
 const ED25519 = '1.3.101.112';
 const algId = () => seq(oid(ED25519));
@@ -122,6 +123,15 @@ export function createCrl(s: { ca: X509Certificate; caKey: KeyObject; number: bi
     der(0xa0, seq(ext('2.5.29.20', false, uint(s.number)), ext('2.5.29.35', false, seq(der(0x80, keyId(rawEd25519(s.ca.publicKey))))))),
   );
   return pem('X509 CRL', seq(tbs, algId(), bits(sign(null, tbs, s.caKey))));
+}
+
+/** A fleet-wide setting entry signed by the fleet CA key (any node relays it; none can forge it). */
+export function signSetting(s: { caKey: KeyObject; fleet: string; name: string; value: string; now?: number }): Uint8Array {
+  const alg = s.caKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
+  return encodeEntry(
+    { kind: KIND_SETTING, key: `setting/${s.name}`, stamp: { wall: s.now ?? Date.now(), counter: 0 }, ttlMs: 0, tombstone: false, value: Buffer.from(s.value, 'utf8') },
+    (body) => sign(alg, concat(stateDomain(s.fleet), body), s.caKey),
+  ).bytes;
 }
 
 export function rawEd25519(key: KeyObject): Uint8Array {

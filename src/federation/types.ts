@@ -64,8 +64,12 @@ export interface Federation {
   subscribe(topic: string, handler: MessageHandler): () => void;
   /** This node's listen addresses with the /p2p/<peer-id> suffix. */
   addresses(): string[];
+  /** Dials a peer (multiaddr with /p2p/<id>); admission follows as for any connection. */
+  connect(addr: string): Promise<void>;
   /** Adopts a CRL (DER or PEM) signed by the fleet CA if it is newer than the fleet's; it spreads to all peers. */
   offerCrl(crl: Uint8Array): boolean;
+  /** Adopts an encoded fleet-state entry made off-line (e.g. a CA-signed setting); it spreads if new. */
+  offerEntry(entry: Uint8Array): boolean;
   /** Admitted peers currently connected. */
   peers(): PeerSummary[];
   health(): FederationHealth;

@@ -50,7 +50,10 @@ test('defaults are the documented ones', () => {
     dryRun: false,
   });
   assert.equal(c.status, { socket: '/var/run/x0tta6bl4.sock', httpPort: 0 });
-  assert.equal(c.healing, { enabled: true, intervalS: 1, bootGraceS: 600, startupJitterS: 30, maxDisruptivePerHour: 3, allowReboot: false });
+  assert.equal(c.healing, {
+    enabled: true, intervalS: 1, bootGraceS: 600, startupJitterS: 30, maxDisruptivePerHour: 3, allowReboot: false,
+    verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120,
+  });
   assert.is(c.telemetry.enabled, false);
   assert.is(c.telemetry.intervalS, 60);
   assert.equal(c.federation, { enabled: false, listen: ['/ip4/0.0.0.0/tcp/4001'], peers: [], maxConnections: 32 });

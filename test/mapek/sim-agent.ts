@@ -26,6 +26,8 @@ export interface SimAgentOptions {
   journalPath?: string | null;
   log?: Logger;
   uptimeMs?: () => number;
+  /** Serve the status API on this Unix socket. */
+  socket?: string;
   /** Bring up a converged mesh first (virtual ms). */
   warmupMs?: number;
 }
@@ -62,12 +64,13 @@ export async function attach(world: SimulatedMesh, o: SimAgentOptions = {}) {
   const host: SimulatedHost = simulatedHost(world, node);
   const config = healingConfig(o.configure);
   config.agent.nodeName = world.nodeName(node);
+  if (o.socket) config.status.socket = o.socket;
   const agent = new Agent({
     config,
     configSource: 'test',
     driver: world.driver(node),
     log: o.log ?? silentLogger,
-    serveStatus: false,
+    serveStatus: o.socket !== undefined,
     manualLoop: true,
     // Late-bound, so that a test can swap host.run (e.g. to make a command hang).
     host: { counters: host.counters, sleep: host.sleep, run: (argv, opts) => host.run(argv, opts) },
