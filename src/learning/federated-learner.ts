@@ -21,7 +21,8 @@ import { DEFAULT_RULE, RoundAggregator, type RuleConfig } from './round-aggregat
 import { trainLocal, evaluateAuc, type LocalTrainingOptions } from './local-training.ts';
 import type { LocalDataset } from './local-dataset.ts';
 import { FEATURE_COUNT } from './features.ts';
-import { checkDp, privatize, type DpOptions } from './privacy.ts';
+import { checkDp, l2, privatize, type DpOptions } from './privacy.ts';
+import { SecureRound } from './secure-aggregation.ts';
 
 export type RejectReason =
   | 'malformed'
@@ -76,9 +77,16 @@ export interface LearnerOptions {
   quorum?: number;
   /** Rounds ahead of the current one whose early updates are buffered (default 2). */
   maxAhead?: number;
-  /** Messages per peer and round beyond which the rest are dropped as flooding (default 8). */
+  /** Messages per peer and round beyond which the rest are dropped as flooding (default 16). */
   maxMessagesPerRound?: number;
   dp?: DpOptions | null;
+  /**
+   * Secure aggregation (secure-aggregation.ts): peers' individual updates are never seen, only
+   * their sum. Needs a rule that can work on the sum alone ('centered-clipping': the step is
+   * clipped to clipNorm around the last aggregate; 'norm-clipping': the mean is clipped to
+   * clipNorm). clipNorm bounds every sender's update (default: the DP clip norm).
+   */
+  secure?: { clipNorm?: number; phaseTimeoutMs?: number } | null;
   /** Accept messages only from peers for which this returns true (default: transport.peers()). */
   admitted?: (peer: string) => boolean;
   /** Evaluate the held-out AUC after every k-th round (default 1; 0: only when evaluate() is called). */
@@ -134,6 +142,10 @@ export class FederatedLearner {
   private readonly unsubscribe: () => void;
   private readonly timers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
   private lastAuc = NaN;
+  private secureRound: SecureRound | null = null;
+  /** Secure-mode messages that came before their round opened: round → "peer/type" → message. */
+  private readonly earlySecure = new Map<number, Map<string, { m: LearningMessage; from: string }>>();
+  readonly secureClipNorm: number | null;
 
   constructor(opts: LearnerOptions) {
     this.opts = opts;
@@ -146,6 +158,14 @@ export class FederatedLearner {
     this.workerMomentum = opts.workerMomentum ?? 0.9;
     if (!(this.workerMomentum >= 0 && this.workerMomentum < 1)) throw new RangeError(`learner: worker momentum must be in [0, 1), got ${this.workerMomentum}`);
     this.dp = opts.dp ? checkDp(opts.dp) : null;
+    if (opts.secure) {
+      if (this.rule.rule !== 'centered-clipping' && this.rule.rule !== 'norm-clipping') {
+        throw new RangeError(`learner: secure aggregation shows only the sum of the updates; ${this.rule.rule} needs each update (use centered-clipping or norm-clipping)`);
+      }
+      const c = opts.secure.clipNorm ?? this.dp?.clipNorm;
+      if (c === undefined || !(c > 0)) throw new RangeError('learner: secure aggregation needs a clip norm (secure.clipNorm or dp.clipNorm)');
+      this.secureClipNorm = c;
+    } else this.secureClipNorm = null;
     this.aggregator = new RoundAggregator(opts.core, 32, this.model.size);
     this.rng = new Prng(opts.seed ?? hashString(this.self));
     this.momentum = new Float32Array(this.model.size);
@@ -196,6 +216,7 @@ export class FederatedLearner {
     if (!Number.isInteger(r) || r < this.round) throw new RangeError(`learner: round ${r} is already past (current ${this.round})`);
     if (this.open) this.close('timeout');
     this.round = r;
+    if (this.secureClipNorm !== null) return this.secureRoundRun(r);
     const update = this.localUpdate();
     const base = this.parameters();
     const quorum = this.opts.quorum ?? this.opts.transport.peers().length + 1;
@@ -217,6 +238,70 @@ export class FederatedLearner {
       else open.timer = this.timers.setTimeout(() => this.open === open && this.close('timeout'), this.opts.roundTimeoutMs ?? 10_000);
     }
     return promise;
+  }
+
+  /** A round in secure mode: the sum of the survivors' masked updates, then the step bound. */
+  private async secureRoundRun(r: number): Promise<RoundOutcome> {
+    const update = this.localUpdate();
+    const base = this.parameters();
+    const clip = this.secureClipNorm!;
+    const round = new SecureRound({
+      transport: this.opts.transport, round: r, d: this.d, clipNorm: clip,
+      phaseTimeoutMs: this.opts.secure?.phaseTimeoutMs ?? this.opts.roundTimeoutMs ?? 10_000,
+      ...(this.opts.admitted ? { admitted: this.opts.admitted } : {}), timers: this.timers,
+    });
+    this.secureRound = round;
+    this.perPeer.clear();
+    for (const { m, from } of this.earlySecure.get(r)?.values() ?? []) round.handle(m, from);
+    for (const k of [...this.earlySecure.keys()]) if (k <= r) this.earlySecure.delete(k);
+    const out = await round.run(update.sent);
+    this.secureRound = null;
+    let applied = false;
+    let ruleUsed: string | undefined;
+    if (out.ok) {
+      const mean = Float32Array.from(out.sum, (v) => v / out.count);
+      // the sum hides who sent what, so a Byzantine input can only be bounded, not removed:
+      // the step is clipped to the senders' clip norm (around the last aggregate for CC)
+      const c = this.rule.rule === 'centered-clipping' && this.center ? this.center : new Float32Array(this.d);
+      const diff = Float32Array.from(mean, (v, j) => v - c[j]!);
+      const n = l2(diff);
+      const k = n > clip ? clip / n : 1;
+      const step = Float32Array.from(diff, (v, j) => c[j]! + k * v);
+      const next = Float32Array.from(base, (v, j) => v + step[j]!);
+      if (next.every(Number.isFinite)) {
+        this.model.setParams(next);
+        this.center = step;
+        this.modelVersion++;
+        applied = true;
+        ruleUsed = `secure-sum+${this.rule.rule}`;
+      }
+    }
+    this.round = r + 1;
+    const outcome: RoundOutcome = {
+      round: r,
+      heard: out.ok ? out.count : 1,
+      peersHeard: out.ok ? out.survivors.filter((p) => p !== this.self) : [],
+      applied,
+      ...(applied ? { ruleUsed } : { skipped: out.ok ? 'non-finite aggregate' : out.reason }),
+      closedBy: 'quorum',
+      auc: this.shouldEvaluate(r) ? this.evaluate() : this.lastAuc,
+      modelVersion: this.modelVersion,
+      localLoss: update.loss,
+    };
+    this.lastOutcome = outcome;
+    return outcome;
+  }
+
+  private receiveSecure(m: LearningMessage, from: string): void {
+    if (this.secureClipNorm === null) return this.reject(m.round, from, 'wrong-type', `${m.type} messages are for the secure mode, which this node does not run`);
+    if (this.secureRound && this.secureRound.round === m.round) return this.secureRound.handle(m, from);
+    if (m.round < this.round) return this.reject(m.round, from, 'stale', `round ${m.round} is closed (current ${this.round})`);
+    if (m.round > this.round + (this.opts.maxAhead ?? 2)) return this.reject(m.round, from, 'too-far-ahead', `round ${m.round} is more than ${this.opts.maxAhead ?? 2} ahead of ${this.round}`);
+    let buf = this.earlySecure.get(m.round);
+    if (!buf) this.earlySecure.set(m.round, (buf = new Map()));
+    const key = `${from}/${m.type}`;
+    if (buf.has(key)) return this.reject(m.round, from, 'duplicate', `second ${m.type} message for round ${m.round}`);
+    buf.set(key, { m, from });
   }
 
   /** Closes the open round now with what has arrived. */
@@ -274,7 +359,7 @@ export class FederatedLearner {
   private receive(bytes: Uint8Array, from: string): void {
     const count = (this.perPeer.get(from) ?? 0) + 1;
     this.perPeer.set(from, count);
-    const limit = this.opts.maxMessagesPerRound ?? 8;
+    const limit = this.opts.maxMessagesPerRound ?? 16;
     if (count > limit) {
       // record only the first overflow per window: the log must not become the flood's target
       if (count === limit + 1) this.reject(this.round, from, 'flooding', `more than ${limit} messages in round ${this.round}`);
@@ -293,13 +378,14 @@ export class FederatedLearner {
     if (!admitted) return this.reject(m.round, from, 'not-admitted', 'peer is not admitted to the federation');
     switch (m.type) {
       case 'update':
+        if (this.secureClipNorm !== null) return this.reject(m.round, from, 'wrong-type', 'plain updates are refused in secure mode');
         return this.receiveUpdate(m, from);
       case 'model-request':
         return this.answerModelRequest();
       case 'model':
         return this.receiveModel(m, from);
       default:
-        return this.reject(m.round, from, 'wrong-type', `${m.type} messages are for the secure mode, which this node does not run`);
+        return this.receiveSecure(m, from);
     }
   }
 

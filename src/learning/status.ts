@@ -65,7 +65,7 @@ export function learningStatus(l: FederatedLearner, opts: LearningStatusOptions 
     data: { trainPositive: c.trainPositive, trainNegative: c.trainNegative, seenPositive: c.seenPositive, seenNegative: c.seenNegative },
     privacy: {
       dp: l.dp ? { ...l.dp, sigmaPerSender: (l.dp.noiseMultiplier * l.dp.clipNorm) / Math.sqrt(l.dp.cohort) } : null,
-      secureAggregation: opts.secureAggregation ? 'on' : 'off',
+      secureAggregation: l.secureClipNorm !== null || opts.secureAggregation ? 'on' : 'off',
     },
     catchUps: l.catchUps,
   };
