@@ -15,7 +15,7 @@
 // c (median ms) and the ratios wasm_over_js = wasm/js and wasm_over_c = wasm/c (time ratios:
 // the goal for the hot rules is wasm_over_js ≤ 0.25, i.e. 4× faster, and wasm_over_c ≤ 1.3).
 import { execFileSync } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { type Aggregator, type Core, loadCore } from '../../src/core/index.ts';
 import { CStick, type StickSession } from './c-stick.ts';
 import { BUCKET, CC, GM, type RuleCase, byzantine, ruleCases } from './cases.ts';
@@ -71,8 +71,13 @@ function median(xs: number[]): number {
 // Times the three variants of one case in interleaved rounds — a batch of WASM runs, a batch
 // of JS runs, a batch of C runs, again — so that whatever else the machine does at the time
 // (these machines are shared) falls on all three alike. Every run is timed on its own; a batch
-// only saves round trips to the C process on fast cases. Stops once every variant has minReps
-// runs and either maxReps runs or budgetMs of runs.
+// only saves round trips to the C process on fast cases. Each batch starts with one untimed run
+// that brings the variant's data back into the caches the other variants just used (skipped for
+// runs of 50 ms and more, which are dominated by their own memory traffic), and WASM and C get
+// the same batch size, so that neither median holds more cold runs than the other. Stops once
+// every variant has minReps runs and either maxReps runs or budgetMs of runs.
+const REWARM_BELOW_MS = 50;
+
 async function timeInterleaved(
   wasmRun: () => void, jsRun: () => void, c: { session: StickSession; spec: string } | undefined,
 ): Promise<{ wasm: number[]; js: number[]; c: number[] }> {
@@ -83,17 +88,33 @@ async function timeInterleaved(
   };
   // one untimed run each gives the batch sizes: about a fortieth of the budget per batch, so that
   // the variants alternate often enough to see the same load
-  const est = { wasm: once(wasmRun), js: once(jsRun), c: c ? Math.max(...(await c.session.time(c.spec, 1))) : 0 };
+  const est = { wasm: once(wasmRun), js: once(jsRun), c: c ? Math.min(...(await c.session.time(c.spec, 2))) : 0 };
   const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 40 / Math.max(ms, 1e-3))));
-  const bw = batch(est.wasm), bj = batch(est.js), bc = batch(est.c);
+  const native = batch(Math.max(est.wasm, est.c));
+  const bj = batch(est.js);
+  const warm = { wasm: est.wasm < REWARM_BELOW_MS, js: est.js < REWARM_BELOW_MS, c: est.c < REWARM_BELOW_MS };
   const t = { wasm: [] as number[], js: [] as number[], c: [] as number[] };
   const spent = { wasm: 0, js: 0, c: 0 };
   const more = (k: 'wasm' | 'js' | 'c'): boolean =>
     t[k].length < reps.maxReps && (t[k].length < reps.minReps || spent[k] < reps.budgetMs);
+  const local = (k: 'wasm' | 'js', run: () => void, size: number): void => {
+    if (warm[k]) run();
+    for (let i = 0; i < size; i++) {
+      const ms = once(run);
+      t[k].push(ms);
+      spent[k] += ms;
+    }
+  };
   while (more('wasm') || more('js') || (c && more('c'))) {
-    if (more('wasm')) for (let i = 0; i < bw; i++) { const ms = once(wasmRun); t.wasm.push(ms); spent.wasm += ms; }
-    if (more('js')) for (let i = 0; i < bj; i++) { const ms = once(jsRun); t.js.push(ms); spent.js += ms; }
-    if (c && more('c')) for (const ms of await c.session.time(c.spec, bc)) { t.c.push(ms); spent.c += ms; }
+    if (more('wasm')) local('wasm', wasmRun, native);
+    if (more('js')) local('js', jsRun, bj);
+    if (c && more('c')) {
+      const times = await c.session.time(c.spec, native + (warm.c ? 1 : 0));
+      for (const ms of warm.c ? times.slice(1) : times) {
+        t.c.push(ms);
+        spent.c += ms;
+      }
+    }
   }
   return t;
 }
@@ -161,6 +182,7 @@ function gccVersion(): string {
 const round = (v: number, digits = 4): number => Number(v.toPrecision(digits));
 
 const started = now();
+const loadAtStart = loadavg().map((v) => round(v, 3));
 const wasm = await loadCore();
 if (wasm.kind !== 'wasm' || !wasm.simd) {
   log(`bench:core: the SIMD WASM build did not load (${wasm.fallbackReason ?? 'no SIMD'}); run npm run build:core`);
@@ -179,6 +201,8 @@ const rows: Row[] = [];
 const checks: Record<string, { c_max_abs_diff: number; c_identical: boolean; js_identical: boolean; iterations?: number }> = {};
 const failures: string[] = [];
 const repsUsed: Record<string, Record<string, number>> = {};
+// Minimum per variant: on a loaded machine the median moves with the load, the minimum much less.
+const minima: Record<string, Record<string, number>> = {};
 
 try {
   for (const [n, d] of sizes) {
@@ -219,6 +243,7 @@ try {
         if (tc !== undefined) variants.wasm_over_c = round(tw / tc, 3);
         rows.push({ case: key, variants });
         repsUsed[key] = { wasm: t.wasm.length, js: t.js.length, c: t.c.length };
+        minima[key] = { wasm: round(Math.min(...t.wasm)), js: round(Math.min(...t.js)), ...(t.c.length ? { c: round(Math.min(...t.c)) } : {}) };
         log(`  ${c.name.padEnd(28)} wasm ${tw.toFixed(3).padStart(9)} ms  js ${tj.toFixed(3).padStart(9)} ms  c ${tc?.toFixed(3).padStart(9) ?? '      n/a'} ms` +
           `  js/wasm ${(tj / tw).toFixed(2).padStart(6)}  wasm/c ${tc ? (tw / tc).toFixed(2) : 'n/a'}`);
       }
@@ -242,6 +267,7 @@ const goal = rows
     wasm_over_c: r.variants.wasm_over_c,
     meets_js: r.variants.js! / r.variants.wasm! >= 4,
     meets_c: r.variants.wasm_over_c !== undefined && r.variants.wasm_over_c <= 1.3,
+    wasm_over_c_min: minima[r.case]?.c ? round(minima[r.case]!.wasm! / minima[r.case]!.c!, 3) : undefined,
   }));
 const ratios = (k: 'wasm_over_js' | 'wasm_over_c'): number[] => rows.map((r) => r.variants[k]).filter((v): v is number => v !== undefined);
 const geomean = (xs: number[]): number => (xs.length ? round(Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length), 3) : NaN);
@@ -255,8 +281,9 @@ const summary = {
   },
   timing: {
     what: 'one Aggregator.run(): finiteness check of every update, pre-aggregation, rule; same in C',
-    statistic: 'median ms', interleaved: 'WASM, JS and C runs alternate in batches', min_reps: reps.minReps,
-    max_reps: reps.maxReps, budget_ms_per_variant: reps.budgetMs, reps: repsUsed,
+    statistic: 'median ms', interleaved: 'WASM, JS and C runs alternate in batches; each batch starts with an untimed run (runs < 50 ms); WASM and C batches are the same size', min_reps: reps.minReps,
+    max_reps: reps.maxReps, budget_ms_per_variant: reps.budgetMs, reps: repsUsed, min_ms: minima,
+    load_average: { at_start: loadAtStart, at_end: loadavg().map((v) => round(v, 3)), cpus: cpus().length },
     ratios: 'wasm_over_js = wasm/js, wasm_over_c = wasm/c (time ratios; below 1 = WASM faster)',
   },
   geomean_wasm_over_js: geomean(ratios('wasm_over_js')),
