@@ -38,7 +38,7 @@ const actions: string[] = [];
 
 test.before(async () => {
   broker = await Mosquitto.start();
-  sub = await Subscriber.connect(broker.url, ['x0tta6bl4/lab/n1/cmd/+/reply', 'x0tta6bl4/lab/n1/state']);
+  sub = await Subscriber.connect(broker.url, ['x0tta6bl4/lab/n1/cmd/+/reply', 'x0tta6bl4/lab/n1/state', 'x0tta6bl4/lab/n1/events']);
   const config = defaultConfig();
   config.agent.fleet = 'lab';
   config.agent.stateDir = dir;
@@ -189,6 +189,14 @@ test('/health and /metrics show telemetry and the command counts', () => {
   assert.is(rejected, 10, m);
   assert.match(m, '# TYPE x0tta6bl4_telemetry_events_dropped_total counter');
   assert.is(tel.report()?.state, 'connected');
+});
+
+test("the agent's events (Knowledge.onEvent) go out on the events topic", async () => {
+  events.emit('rollback', 'hop_penalty 60 → 30: no route to the gateway');
+  await sub.until(() => sub.on('x0tta6bl4/lab/n1/events').some((m) => m.text.includes('no route to the gateway')), 'the event');
+  const e = sub.json<{ kind: string; node: string; seq: number }>('x0tta6bl4/lab/n1/events').at(-1)!;
+  assert.is(e.kind, 'rollback');
+  assert.is(e.node, 'n1');
 });
 
 test('disabled in config, or enabled without a broker: a clear component state, nothing started', async () => {
