@@ -1,0 +1,134 @@
+// The learning part of a running agent, in one object the agent wires once: after every monitor
+// poll it turns the knowledge windows into feature vectors, labels them when their horizon has
+// passed and keeps them in the bounded dataset; on the round clock it runs a federated round;
+// and it answers "how likely is this link to die within H" for analysis and route scoring.
+//
+// Rounds are numbered by the clock (r = ⌊now / interval⌋), so every node of the fleet agrees on
+// the round number without anyone announcing it, and a node that was away simply joins the
+// current round (after asking its peers for the model when it is behind).
+import type { Core, ModelSpec } from '../core/index.ts';
+import type { Knowledge } from '../mapek/knowledge.ts';
+import { FeatureTracker, FEATURE_COUNT, type ErrorCounters } from './features.ts';
+import { HorizonLabeler } from './horizon-labeler.ts';
+import { LocalDataset } from './local-dataset.ts';
+import { FederatedLearner, type LearnerOptions, type RoundOutcome } from './federated-learner.ts';
+import { InProcessHub, type RoundTransport } from './round-transport.ts';
+import { predictAll } from './local-training.ts';
+import { learningStatus, type LearningStatus } from './status.ts';
+
+export interface LearningServiceOptions {
+  core: Core;
+  /** The federation's transport; null trains on local data only. */
+  transport: RoundTransport | null;
+  roundIntervalMs: number;
+  /** Label horizon H (default 30 s). */
+  horizonMs?: number;
+  model?: ModelSpec;
+  learner?: Omit<LearnerOptions, 'core' | 'transport' | 'data' | 'model'>;
+  dataset?: { capacityPerClass?: number; holdoutPerClass?: number; seed?: number };
+  now?: () => number;
+  onRound?: (o: RoundOutcome) => void;
+}
+
+export class LearningService {
+  readonly learner: FederatedLearner;
+  readonly data: LocalDataset;
+  private readonly tracker = new FeatureTracker();
+  private readonly labeler: HorizonLabeler;
+  private readonly opts: LearningServiceOptions;
+  private readonly now: () => number;
+  private latest = new Map<string, Float32Array>();
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<RoundOutcome | null> | null = null;
+
+  constructor(opts: LearningServiceOptions) {
+    if (!(opts.roundIntervalMs > 0)) throw new RangeError(`learning: round interval must be > 0 ms, got ${opts.roundIntervalMs}`);
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+    this.labeler = new HorizonLabeler(opts.horizonMs ?? 30_000);
+    this.data = new LocalDataset({ features: FEATURE_COUNT, ...(opts.dataset ?? {}) });
+    const alone = opts.transport === null;
+    this.learner = new FederatedLearner({
+      ...(opts.learner ?? {}),
+      core: opts.core,
+      // alone: a hub with only this node, and the plain mean of the one update
+      transport: opts.transport ?? new InProcessHub().connect('self'),
+      data: this.data,
+      ...(opts.model ? { model: opts.model } : {}),
+      ...(alone ? { aggregation: { rule: 'mean', f: 0, bucketing: 0 }, quorum: 1 } : {}),
+    });
+  }
+
+  /** After each monitor poll: features for every link, labels for the samples whose horizon passed. */
+  observe(k: Knowledge, counters?: ReadonlyMap<string, ErrorCounters>): void {
+    const links = k.linkStatus();
+    const feats = this.tracker.observe({ links, originators: k.mesh.originators, neighbours: k.mesh.neighbours, ...(counters ? { counters } : {}) });
+    const alive = new Map(links.map((l) => [`${l.hardIfname}/${l.neighbour}`, l.metric !== null]));
+    this.latest = new Map(feats.map((f) => [f.key, f.x]));
+    for (const s of this.labeler.poll(this.now(), alive, feats)) this.data.add(s.x, s.label);
+  }
+
+  /**
+   * Failure probability within the horizon for every link of the last poll ("ifname/neighbour"
+   * → p), from the current model; empty before the model has been trained on anything.
+   */
+  failureProbabilities(): Map<string, number> {
+    const out = new Map<string, number>();
+    if (this.learner.modelVersion === 0 || this.latest.size === 0) return out;
+    const keys = [...this.latest.keys()];
+    const x = new Float32Array(keys.length * FEATURE_COUNT);
+    keys.forEach((k, i) => x.set(this.latest.get(k)!, i * FEATURE_COUNT));
+    const p = predictAll(this.learner.model, x, keys.length);
+    keys.forEach((k, i) => out.set(k, p[i]!));
+    return out;
+  }
+
+  /** The round the clock says it is. */
+  currentRound(): number {
+    return Math.floor(this.now() / this.opts.roundIntervalMs);
+  }
+
+  /** Runs the clock's current round now (catching up first when this node is behind). */
+  async runRound(): Promise<RoundOutcome | null> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      const r = this.currentRound();
+      if (r < this.learner.round) return null; // this round already ran
+      if (this.opts.transport && this.learner.round > 0 && r > this.learner.round + 1) await this.learner.requestCatchUp();
+      const o = await this.learner.beginRound(Math.max(r, this.learner.round));
+      this.opts.onRound?.(o);
+      return o;
+    })().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  /** Runs a round at every boundary of the round clock until stop(). */
+  start(): void {
+    if (this.timer) return;
+    const schedule = () => {
+      const wait = this.opts.roundIntervalMs - (this.now() % this.opts.roundIntervalMs);
+      this.timer = setTimeout(() => {
+        void this.runRound().catch(() => null);
+        schedule();
+      }, wait);
+      this.timer.unref?.();
+    };
+    schedule();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.learner.closeRound();
+    await this.running;
+  }
+
+  status(): LearningStatus {
+    return learningStatus(this.learner);
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.learner.dispose();
+  }
+}
