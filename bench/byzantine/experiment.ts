@@ -148,7 +148,12 @@ export function runLocalOnly(core: Core, p: Prepared): number {
   return aucs.reduce((a, b) => a + b, 0) / aucs.length;
 }
 
-/** One model on the union of the honest sites' training rows, with the fleet's total step count. */
+/**
+ * One model on the union of the honest sites' training rows, with as many SGD steps as one
+ * federated node takes (rounds × steps). More steps do not help: on this data a longer run fits
+ * the training sites' link profiles and loses AUC on the held-out sites (measured: 0.790 at 600
+ * steps, 0.774 at 9600).
+ */
 export function runCentralised(core: Core, p: Prepared): number {
   const all = new LocalDataset({ features: FEATURE_COUNT, capacityPerClass: 1 << 20, holdoutShare: 0 });
   for (const d of p.honestData) {
@@ -157,7 +162,7 @@ export function runCentralised(core: Core, p: Prepared): number {
   }
   const m = core.model({ kind: 'mlp', features: FEATURE_COUNT, hidden: 8 }, { seed: 1 });
   const rng = new Prng('central');
-  trainLocal(m, all, { steps: p.setup.rounds * p.setup.steps * p.honestData.length }, rng);
+  trainLocal(m, all, { steps: p.setup.rounds * p.setup.steps }, rng);
   const auc = evaluateAuc(m, p.evaluation.x, p.evaluation.y);
   m.dispose();
   return auc;

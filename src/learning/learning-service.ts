@@ -71,6 +71,8 @@ export class LearningService {
   /**
    * Failure probability within the horizon for every link of the last poll ("ifname/neighbour"
    * → p), from the current model; empty before the model has been trained on anything.
+   * The model learns from class-balanced batches (a 50 % prior); its odds are scaled back to the
+   * failure rate this node has seen, so that p is a probability, not only a ranking.
    */
   failureProbabilities(): Map<string, number> {
     const out = new Map<string, number>();
@@ -79,7 +81,14 @@ export class LearningService {
     const x = new Float32Array(keys.length * FEATURE_COUNT);
     keys.forEach((k, i) => x.set(this.latest.get(k)!, i * FEATURE_COUNT));
     const p = predictAll(this.learner.model, x, keys.length);
-    keys.forEach((k, i) => out.set(k, p[i]!));
+    const c = this.data.counts();
+    const rate = (c.seenPositive + 1) / (c.seenPositive + c.seenNegative + 2);
+    const priorOdds = rate / (1 - rate);
+    keys.forEach((k, i) => {
+      const q = Math.min(Math.max(p[i]!, 1e-7), 1 - 1e-7);
+      const odds = (q / (1 - q)) * priorOdds;
+      out.set(k, odds / (1 + odds));
+    });
     return out;
   }
 
