@@ -143,6 +143,7 @@ export class FederatedLearner {
   private readonly timers: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
   private lastAuc = NaN;
   private secureRound: SecureRound | null = null;
+  private answeredRound = -1;
   /** Secure-mode messages that came before their round opened: round → "peer/type" → message. */
   private readonly earlySecure = new Map<number, Map<string, { m: LearningMessage; from: string }>>();
   readonly secureClipNorm: number | null;
@@ -416,6 +417,10 @@ export class FederatedLearner {
   }
 
   private answerModelRequest(): void {
+    // one answer per round window: requests are broadcast, so answering each would let one peer
+    // make every node re-send its whole model as often as it likes
+    if (this.answeredRound === this.round) return;
+    this.answeredRound = this.round;
     void this.opts.transport
       .publish(encodeMessage({ type: 'model', round: this.round, modelVersion: this.modelVersion, sender: this.self, values: this.parameters() }))
       .catch(() => undefined);

@@ -158,6 +158,18 @@ test('garbage, strangers and far-future rounds', async () => {
   }
 });
 
+test('model requests: answered once per round, however often a peer asks', async () => {
+  const hub = new InProcessHub();
+  const l = new FederatedLearner({ core, transport: hub.connect('n0'), data: site(1), evaluateEvery: 0 });
+  const asker = hub.connect('asker');
+  let answers = 0;
+  asker.subscribe((b) => { if (b[4] === 3) answers++; });
+  for (let i = 0; i < 10; i++) await asker.publish(encodeMessage({ type: 'model-request', round: 0, modelVersion: 0, sender: 'asker', values: new Float32Array(0) }));
+  await hub.settle();
+  assert.is(answers, 1);
+  l.dispose();
+});
+
 test('reduced Byzantine run: the default rule beats the mean under attack, federated beats local-only', async () => {
   const p = prepare({ honest: 8, byzantine: 2, rounds: 8, steps: 20, durationS: 900, evalSeeds: [1001, 1002] });
   const mean: Variant = { name: 'mean', rule: 'mean', bucketing: 0, momentum: 0 };
