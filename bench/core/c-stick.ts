@@ -14,6 +14,9 @@ export const C_SOURCE = fileURLToPath(new URL('./c/aggregators.c', import.meta.u
 // results can be compared bit for bit. No -ffast-math: no reassociation either.
 export const GCC_FLAGS = ['-O3', '-march=native', '-ffp-contract=off', '-std=c11', '-Wall', '-Wextra', '-Werror'];
 
+/** The same, limited to 128-bit vectors (SSE4.2 on x86): as wide as WASM SIMD, for the diagnosis. */
+export const GCC_FLAGS_128 = [...GCC_FLAGS, '-mno-avx'];
+
 export interface StickInput {
   n: number;
   d: number;
@@ -46,10 +49,10 @@ export class CStick {
   }
 
   /** Compiles the C with gcc; throws with gcc's message when gcc is missing or the build fails. */
-  static compile(gcc = process.env.CC ?? 'gcc'): CStick {
+  static compile(flags: readonly string[] = GCC_FLAGS, gcc = process.env.CC ?? 'gcc'): CStick {
     const dir = mkdtempSync(join(tmpdir(), 'bench-core-c-'));
     const binary = join(dir, 'bench-core-c');
-    const r = spawnSync(gcc, [...GCC_FLAGS, '-o', binary, C_SOURCE, '-lm'], { encoding: 'utf8' });
+    const r = spawnSync(gcc, [...flags, '-o', binary, C_SOURCE, '-lm'], { encoding: 'utf8' });
     if (r.error || r.status !== 0) {
       rmSync(dir, { recursive: true, force: true });
       const why = r.error ? r.error.message : r.stderr.trim();

@@ -1,5 +1,6 @@
-// npm run bench:core [-- --quick] [-- --rules krum,median] [-- --sizes 16x10000,64x100000] [-- --budget-ms 800]
-// (BENCH_CORE_QUICK=1 is the same as --quick.)
+// npm run bench:core [-- --quick] [-- --rules krum,median] [-- --sizes 16x10000,64x100000] [-- --budget-ms 800] [-- --c-sse]
+// (BENCH_CORE_QUICK=1 is the same as --quick. --c-sse adds the variant c_sse: the same C limited
+// to 128-bit vectors, as wide as WASM SIMD — it shows how much of the gap to c is vector width.)
 //
 // Median milliseconds per aggregation for every rule of the core at (n, d) ∈ {(16, 10⁴),
 // (32, 10⁵), (64, 10⁵), (128, 10⁴)}, for three implementations of the same algorithm: the WASM
@@ -17,7 +18,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { type Aggregator, type Core, loadCore } from '../../src/core/index.ts';
-import { CStick, type StickSession } from './c-stick.ts';
+import { CStick, GCC_FLAGS_128, type StickSession } from './c-stick.ts';
 import { BUCKET, CC, GM, type RuleCase, byzantine, ruleCases } from './cases.ts';
 import { type BenchInput, benchInput } from './inputs.ts';
 
@@ -39,11 +40,12 @@ function option(name: string): string | undefined {
   return v;
 }
 
-const known = new Set(['--quick', '--rules', '--sizes', '--budget-ms']);
+const known = new Set(['--quick', '--rules', '--sizes', '--budget-ms', '--c-sse']);
 for (const a of process.argv.slice(2)) {
   if (a.startsWith('--') && !known.has(a)) usage(`unknown option ${a}`);
 }
 const quick = process.argv.includes('--quick') || process.env.BENCH_CORE_QUICK === '1';
+const withSse = process.argv.includes('--c-sse');
 const sizes: [number, number][] = option('sizes')?.split(',').map((s) => {
   const m = /^(\d+)x(\d+)$/.exec(s.trim());
   if (!m) usage(`--sizes: ${JSON.stringify(s)} is not NxD`);
@@ -78,9 +80,11 @@ function median(xs: number[]): number {
 // every variant has minReps runs and either maxReps runs or budgetMs of runs.
 const REWARM_BELOW_MS = 50;
 
+type Stick = { session: StickSession; spec: string };
+
 async function timeInterleaved(
-  wasmRun: () => void, jsRun: () => void, c: { session: StickSession; spec: string } | undefined,
-): Promise<{ wasm: number[]; js: number[]; c: number[] }> {
+  wasmRun: () => void, jsRun: () => void, c: Stick | undefined, cSse: Stick | undefined,
+): Promise<{ wasm: number[]; js: number[]; c: number[]; c_sse: number[] }> {
   const once = (run: () => void): number => {
     const t0 = now();
     run();
@@ -88,33 +92,36 @@ async function timeInterleaved(
   };
   // one untimed run each gives the batch sizes: about a fortieth of the budget per batch, so that
   // the variants alternate often enough to see the same load
-  const est = { wasm: once(wasmRun), js: once(jsRun), c: c ? Math.min(...(await c.session.time(c.spec, 2))) : 0 };
-  const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 40 / Math.max(ms, 1e-3))));
-  const native = batch(Math.max(est.wasm, est.c));
-  const bj = batch(est.js);
-  const warm = { wasm: est.wasm < REWARM_BELOW_MS, js: est.js < REWARM_BELOW_MS, c: est.c < REWARM_BELOW_MS };
-  const t = { wasm: [] as number[], js: [] as number[], c: [] as number[] };
-  const spent = { wasm: 0, js: 0, c: 0 };
-  const more = (k: 'wasm' | 'js' | 'c'): boolean =>
-    t[k].length < reps.maxReps && (t[k].length < reps.minReps || spent[k] < reps.budgetMs);
-  const local = (k: 'wasm' | 'js', run: () => void, size: number): void => {
-    if (warm[k]) run();
-    for (let i = 0; i < size; i++) {
-      const ms = once(run);
-      t[k].push(ms);
-      spent[k] += ms;
-    }
+  const est = {
+    wasm: once(wasmRun), js: once(jsRun),
+    c: c ? Math.min(...(await c.session.time(c.spec, 2))) : 0,
+    c_sse: cSse ? Math.min(...(await cSse.session.time(cSse.spec, 2))) : 0,
   };
-  while (more('wasm') || more('js') || (c && more('c'))) {
+  const batch = (ms: number): number => Math.max(1, Math.min(reps.maxReps, Math.floor(reps.budgetMs / 40 / Math.max(ms, 1e-3))));
+  const native = batch(Math.max(est.wasm, est.c, est.c_sse));
+  const bj = batch(est.js);
+  type Key = 'wasm' | 'js' | 'c' | 'c_sse';
+  const warm = (k: Key): boolean => est[k] < REWARM_BELOW_MS;
+  const t: Record<Key, number[]> = { wasm: [], js: [], c: [], c_sse: [] };
+  const spent: Record<Key, number> = { wasm: 0, js: 0, c: 0, c_sse: 0 };
+  const more = (k: Key): boolean => t[k].length < reps.maxReps && (t[k].length < reps.minReps || spent[k] < reps.budgetMs);
+  const record = (k: Key, ms: number): void => {
+    t[k].push(ms);
+    spent[k] += ms;
+  };
+  const local = (k: 'wasm' | 'js', run: () => void, size: number): void => {
+    if (warm(k)) run();
+    for (let i = 0; i < size; i++) record(k, once(run));
+  };
+  const native_ = async (k: 'c' | 'c_sse', stick: Stick): Promise<void> => {
+    const times = await stick.session.time(stick.spec, native + (warm(k) ? 1 : 0));
+    for (const ms of warm(k) ? times.slice(1) : times) record(k, ms);
+  };
+  while (more('wasm') || more('js') || (c && more('c')) || (cSse && more('c_sse'))) {
     if (more('wasm')) local('wasm', wasmRun, native);
     if (more('js')) local('js', jsRun, bj);
-    if (c && more('c')) {
-      const times = await c.session.time(c.spec, native + (warm.c ? 1 : 0));
-      for (const ms of warm.c ? times.slice(1) : times) {
-        t.c.push(ms);
-        spent.c += ms;
-      }
-    }
+    if (c && more('c')) await native_('c', c);
+    if (cSse && more('c_sse')) await native_('c_sse', cSse);
   }
   return t;
 }
@@ -190,6 +197,7 @@ if (wasm.kind !== 'wasm' || !wasm.simd) {
 }
 const js = await loadCore({ prefer: 'js' });
 const stick = CStick.compile();
+const stickSse = withSse ? CStick.compile(GCC_FLAGS_128) : undefined;
 log(`bench:core: ${quick ? 'quick' : 'full'} run, sizes ${sizes.map(([n, d]) => `${n}x${d}`).join(' ')}, about ${budgetMs} ms per variant and case`);
 warmUp(wasm, js);
 
@@ -211,7 +219,9 @@ try {
     const cases = ruleCases(n, d).filter((c) => !ruleFilter || ruleFilter.includes(c.name));
     const aw = filled(wasm, input);
     const aj = filled(js, input);
-    const session = stick.open({ n, d, xs: input.xs, weights: input.weights, center: input.center });
+    const stickInput = { n, d, xs: input.xs, weights: input.weights, center: input.center };
+    const session = stick.open(stickInput);
+    const sessionSse = stickSse?.open(stickInput);
     try {
       log(`n=${n} d=${d} f=${f}:`);
       for (const c of cases) {
@@ -231,8 +241,15 @@ try {
         if (!jsSame) failures.push(`${key}: JS is not bit-identical to WASM`);
 
         // 2. Time; C only where it computes what the WASM computes.
+        let sseOk = false;
+        if (sessionSse) {
+          const cs = await sessionSse.check(c.spec);
+          sseOk = identical(wr, cs.result) || maxAbsDiff(wr, cs.result) <= C_TOLERANCE * Math.max(1, maxAbs(wr));
+          if (!sseOk) failures.push(`${key}: C (128-bit) differs from WASM`);
+        }
         const t = await timeInterleaved(
           () => runCase(aw, c, input), () => runCase(aj, c, input), cOk ? { session, spec: c.spec } : undefined,
+          sessionSse && sseOk ? { session: sessionSse, spec: c.spec } : undefined,
         );
         const tw = median(t.wasm);
         const tj = median(t.js);
@@ -241,20 +258,30 @@ try {
         if (tc !== undefined) variants.c = round(tc);
         variants.wasm_over_js = round(tw / tj, 3);
         if (tc !== undefined) variants.wasm_over_c = round(tw / tc, 3);
+        if (t.c_sse.length) {
+          variants.c_sse = round(median(t.c_sse));
+          variants.wasm_over_c_sse = round(tw / median(t.c_sse), 3);
+        }
         rows.push({ case: key, variants });
-        repsUsed[key] = { wasm: t.wasm.length, js: t.js.length, c: t.c.length };
-        minima[key] = { wasm: round(Math.min(...t.wasm)), js: round(Math.min(...t.js)), ...(t.c.length ? { c: round(Math.min(...t.c)) } : {}) };
+        repsUsed[key] = { wasm: t.wasm.length, js: t.js.length, c: t.c.length, ...(t.c_sse.length ? { c_sse: t.c_sse.length } : {}) };
+        minima[key] = {
+          wasm: round(Math.min(...t.wasm)), js: round(Math.min(...t.js)),
+          ...(t.c.length ? { c: round(Math.min(...t.c)) } : {}), ...(t.c_sse.length ? { c_sse: round(Math.min(...t.c_sse)) } : {}),
+        };
         log(`  ${c.name.padEnd(28)} wasm ${tw.toFixed(3).padStart(9)} ms  js ${tj.toFixed(3).padStart(9)} ms  c ${tc?.toFixed(3).padStart(9) ?? '      n/a'} ms` +
-          `  js/wasm ${(tj / tw).toFixed(2).padStart(6)}  wasm/c ${tc ? (tw / tc).toFixed(2) : 'n/a'}`);
+          `  js/wasm ${(tj / tw).toFixed(2).padStart(6)}  wasm/c ${tc ? (tw / tc).toFixed(2) : 'n/a'}` +
+          (variants.c_sse !== undefined ? `  wasm/c_sse ${variants.wasm_over_c_sse!.toFixed(2)}` : ''));
       }
     } finally {
       await session.close();
+      await sessionSse?.close();
       aw.dispose();
       aj.dispose();
     }
   }
 } finally {
   stick.dispose();
+  stickSse?.dispose();
 }
 
 // Where the hot-path rules stand against the goal (WASM ≥ 4× JS, within 1.3× of C).
@@ -269,7 +296,7 @@ const goal = rows
     meets_c: r.variants.wasm_over_c !== undefined && r.variants.wasm_over_c <= 1.3,
     wasm_over_c_min: minima[r.case]?.c ? round(minima[r.case]!.wasm! / minima[r.case]!.c!, 3) : undefined,
   }));
-const ratios = (k: 'wasm_over_js' | 'wasm_over_c'): number[] => rows.map((r) => r.variants[k]).filter((v): v is number => v !== undefined);
+const ratios = (k: 'wasm_over_js' | 'wasm_over_c' | 'wasm_over_c_sse'): number[] => rows.map((r) => r.variants[k]).filter((v): v is number => v !== undefined);
 const geomean = (xs: number[]): number => (xs.length ? round(Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length), 3) : NaN);
 const summary = {
   mode: quick ? 'quick' : 'full',
@@ -288,6 +315,7 @@ const summary = {
   },
   geomean_wasm_over_js: geomean(ratios('wasm_over_js')),
   geomean_wasm_over_c: geomean(ratios('wasm_over_c')),
+  ...(withSse ? { geomean_wasm_over_c_sse: geomean(ratios('wasm_over_c_sse')) } : {}),
   goal: {
     rules: [...hotNames], target: 'js/wasm >= 4 and wasm/c <= 1.3',
     met_js: goal.filter((g) => g.meets_js).length, met_c: goal.filter((g) => g.meets_c).length, of: goal.length, cases: goal,
@@ -300,7 +328,7 @@ const summary = {
     failures,
     geometric_median_iterations: Object.fromEntries(Object.entries(checks).filter(([k]) => k.startsWith('geometric-median')).map(([k, v]) => [k, v.iterations])),
   },
-  machine: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, node: process.version, gcc: gccVersion(), cflags: '-O3 -march=native -ffp-contract=off' },
+  machine: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, node: process.version, gcc: gccVersion(), cflags: '-O3 -march=native -ffp-contract=off', ...(withSse ? { cflags_sse: '-O3 -march=native -ffp-contract=off -mno-avx' } : {}) },
   seconds: round((now() - started) / 1000, 3),
 };
 process.stdout.write(`${JSON.stringify({ bench: 'core', unit: 'ms', rows, summary }, null, 1)}\n`);

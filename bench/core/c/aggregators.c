@@ -180,18 +180,24 @@ static int build_network(int m, int *pairs) {
 // One comparator on LANES columns: pseudo-min/max as in the WASM build (lo = b < a ? b : a,
 // hi = a < b ? b : a; exactly what x86 minps/maxps compute). gcc does not vectorise the plain
 // loop (without -ffinite-math-only the ternary is no MIN_EXPR), so it is written with gcc's
-// generic vectors, eight lanes at a time: a compare and a select per output, on any target.
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
+// generic vectors, as wide as the target's (8 floats with AVX, else 4): a compare and a select
+// per output, on any target.
+#if defined(__AVX__)
+#define VW 8
+#else
+#define VW 4
+#endif
+typedef float vf __attribute__((vector_size(VW * 4)));
+typedef int32_t vi __attribute__((vector_size(VW * 4)));
 static inline void compare_exchange(float *pa, float *pb) {
-  for (int h = 0; h < LANES; h += 8) {
-    v8f a, b;
+  for (int h = 0; h < LANES; h += VW) {
+    vf a, b;
     memcpy(&a, pa + h, sizeof a);
     memcpy(&b, pb + h, sizeof b);
-    const v8i ai = (v8i)a, bi = (v8i)b;
-    const v8i lt = b < a, gt = a < b;
-    const v8f lo = (v8f)((lt & bi) | (~lt & ai));
-    const v8f hi = (v8f)((gt & bi) | (~gt & ai));
+    const vi ai = (vi)a, bi = (vi)b;
+    const vi lt = b < a, gt = a < b;
+    const vf lo = (vf)((lt & bi) | (~lt & ai));
+    const vf hi = (vf)((gt & bi) | (~gt & ai));
     memcpy(pa + h, &lo, sizeof lo);
     memcpy(pb + h, &hi, sizeof hi);
   }
