@@ -204,6 +204,10 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   agent.file('etc/config/x0tta6bl4', 0o600, { from: defaultConfig });
   agent.file('etc/uci-defaults/90-x0tta6bl4-board', 0o755, { from: join(files, 'x0tta6bl4.uci-defaults') });
   agent.file('lib/upgrade/keep.d/x0tta6bl4', 0o644, { from: join(files, 'x0tta6bl4.keep') });
+  // Privilege drop: ujail's capability sets for the agent, and the ubus calls its user may make
+  // (ubusd loads /usr/share/acl.d/*.json only when owned by root and not group/world-writable).
+  agent.file('etc/capabilities/x0tta6bl4.json', 0o644, { from: join(files, 'x0tta6bl4.capabilities.json') });
+  agent.file('usr/share/acl.d/x0tta6bl4.json', 0o644, { from: join(files, 'x0tta6bl4.ubus-acl.json') });
   agent.file('usr/share/x0tta6bl4/board-profiles', 0o644, { text: boardProfileTable(boards) });
   agent.file('usr/share/x0tta6bl4/board-defaults', 0o644, { text: boardDefaultsTable(boards) });
   agent.fixDirs();

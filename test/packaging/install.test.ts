@@ -29,13 +29,26 @@ function script(root: string, pkg: string, name: string, arg: string, upgrade = 
 
 const read = (root: string, p: string) => readFileSync(join(root, p), 'utf8');
 
-/** Expected procd calls for one start, for a profile's heap numbers. */
-function startCalls(heap: number, semi: number, board: string, runAs = true): string[][] {
+const CAPS = '/etc/capabilities/x0tta6bl4.json';
+const NO_USER = 'user x0tta6bl4 does not exist (the package\'s postinst creates it)';
+
+/** Expected procd calls for one start, for a profile's heap numbers; rootReason: the agent stays root. */
+function startCalls(heap: number, semi: number, board: string, rootReason: string | null = null): string[][] {
   return [
     ['procd_open_service', 'x0tta6bl4', '/etc/init.d/x0tta6bl4'],
     ['procd_open_instance', 'agent'],
     ['procd_set_param', 'command', '/usr/bin/node', `--max-old-space-size=${heap}`, `--max-semi-space-size=${semi}`, '--v8-pool-size=1', '/usr/lib/x0tta6bl4/x0tta6bl4.mjs', 'agent', '--config', '/etc/config/x0tta6bl4'],
-    ['procd_set_param', 'env', `X0TTA6BL4_BOARD=${board}`, ...(runAs ? ['X0TTA6BL4_RUN_AS=x0tta6bl4'] : [])],
+    ...(rootReason === null
+      ? [
+          ['procd_set_param', 'env', `X0TTA6BL4_BOARD=${board}`],
+          // ujail, no namespaces: user x0tta6bl4 with the capability sets of CAPS.
+          ['procd_add_jail', 'x0tta6bl4'],
+          ['procd_set_param', 'user', 'x0tta6bl4'],
+          ['procd_set_param', 'group', 'x0tta6bl4'],
+          ['procd_set_param', 'capabilities', CAPS],
+          ['procd_set_param', 'no_new_privs', '1'],
+        ]
+      : [['procd_set_param', 'env', `X0TTA6BL4_BOARD=${board}`, `X0TTA6BL4_ROOT_REASON=${rootReason}`]]),
     ['procd_set_param', 'respawn', '3600', '10', '5'],
     ['procd_set_param', 'stdout', '1'],
     ['procd_set_param', 'stderr', '1'],
@@ -81,6 +94,47 @@ test('postinst on a router: user, board defaults once, enabled, started under pr
   const st = statSync(join(root, 'etc/x0tta6bl4'));
   assert.is(st.uid, uid);
   assert.is(st.mode & 0o777, 0o700);
+  // The config: root's, readable by the agent's group only (it can hold the MQTT password).
+  const gid = Number(/^x0tta6bl4:x:(\d+):/m.exec(read(root, 'etc/group'))![1]);
+  const conf = statSync(join(root, 'etc/config/x0tta6bl4'));
+  assert.equal([conf.uid, conf.gid, conf.mode & 0o777], [0, gid, 0o640]);
+  // The status socket's directory, from the shipped config, belongs to the agent.
+  assert.match(read(root, 'etc/config/x0tta6bl4'), /option socket '\/var\/run\/x0tta6bl4\/status.sock'/);
+  const run = statSync(join(root, 'var/run/x0tta6bl4'));
+  assert.equal([run.uid, run.mode & 0o777], [uid, 0o755]);
+});
+
+test('capability file and ubus ACL: CAP_NET_ADMIN in all five sets; only reboot and network reload', () => {
+  const root = installed();
+  // ujail reads OCI-style sets; a set left out means "all" (procd jail/capabilities.c), so all five are there.
+  const caps = JSON.parse(read(root, 'etc/capabilities/x0tta6bl4.json'));
+  assert.equal(Object.keys(caps).sort(), ['ambient', 'bounding', 'effective', 'inheritable', 'permitted']);
+  for (const set of Object.values(caps)) assert.equal(set, ['CAP_NET_ADMIN']);
+  const acl = JSON.parse(read(root, 'usr/share/acl.d/x0tta6bl4.json'));
+  assert.equal(acl, { user: 'x0tta6bl4', access: { system: { methods: ['reboot'] }, network: { methods: ['reload'] } } });
+  // ubusd ignores ACL files not owned by root or writable by group/others.
+  const st = statSync(join(root, 'usr/share/acl.d/x0tta6bl4.json'));
+  assert.equal([st.uid, st.gid, st.mode & 0o022], [0, 0, 0]);
+});
+
+test('no procd-ujail, or a socket straight in /var/run: the agent stays root and says why', () => {
+  let root = installed({ boardName: 'xiaomi,mi-router-ax3000t', ujail: false });
+  let r = script(root, 'x0tta6bl4', 'postinst', 'configure');
+  assert.is(r.status, 0, r.stderr);
+  const why = '/sbin/ujail is missing (opkg install procd-ujail): procd grants capabilities only through it';
+  assert.match(r.stderr, new RegExp(`the agent runs as root: ${why.replace(/[()/]/g, '\\$&')}`));
+  assert.equal(procdCalls(root), startCalls(48, 1, 'xiaomi-ax3000t', why));
+  assert.is(statSync(join(root, 'etc/config/x0tta6bl4')).mode & 0o777, 0o600, 'config left root-only');
+
+  root = installed();
+  const conf = join(root, 'etc/config/x0tta6bl4');
+  writeFileSync(conf, read(root, 'etc/config/x0tta6bl4').replace('/var/run/x0tta6bl4/status.sock', '/var/run/x0tta6bl4.sock'));
+  r = script(root, 'x0tta6bl4', 'postinst', 'configure');
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(
+    procdCalls(root),
+    startCalls(48, 1, 'xiaomi-ax3000t', 'status.socket /var/run/x0tta6bl4.sock is in a directory only root may write; use /var/run/x0tta6bl4/status.sock'),
+  );
 });
 
 test('upgrade: files come back, board defaults are not applied again, the service is restarted', () => {
@@ -120,12 +174,12 @@ test('board profiles: MIPS refuses with the reason, x86 matches by target, unkno
 
   root = installed({ boardName: 'qemu-standard-pc-i440fx-piix-1996', target: 'x86/64' });
   assert.is(inRoot(root, ['/etc/init.d/x0tta6bl4', 'start']).status, 0);
-  assert.equal(procdCalls(root), startCalls(256, 8, 'x86-64', false));
+  assert.equal(procdCalls(root), startCalls(256, 8, 'x86-64', NO_USER));
 
   // 1000000 kB = 976 MB: a fifth is 195 MB of heap; from 384 MB the semi-space is 4 MB.
   root = installed({ boardName: 'acme,unknown-router', target: 'acme/generic', memTotalKb: 1_000_000 });
   assert.is(inRoot(root, ['/etc/init.d/x0tta6bl4', 'start']).status, 0);
-  assert.equal(procdCalls(root), startCalls(195, 4, 'generic', false));
+  assert.equal(procdCalls(root), startCalls(195, 4, 'generic', NO_USER));
 
   // 128 MB: the floor of 32 MB applies.
   root = installed({ boardName: 'acme,tiny', target: 'acme/generic', memTotalKb: 131072 });

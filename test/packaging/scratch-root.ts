@@ -45,6 +45,8 @@ export interface ScratchRootOptions {
   boardName?: string;
   target?: string;
   memTotalKb?: number;
+  /** Put a stand-in /sbin/ujail there (procd-ujail installed): the init script then drops root. */
+  ujail?: boolean;
 }
 
 export function makeScratchRoot(opts: ScratchRootOptions = {}): string {
@@ -81,6 +83,8 @@ export function makeScratchRoot(opts: ScratchRootOptions = {}): string {
   put(root, 'lib/functions.sh', 0o644, readFileSync(join(SHIM, 'functions.sh')));
   put(root, 'sbin/uci', 0o755, readFileSync(join(SHIM, 'uci')));
   put(root, 'etc/init.d/rpcd', 0o755, readFileSync(join(SHIM, 'rpcd.init')));
+  // Never run here (no procd): it only has to exist and be executable, as the init script checks.
+  if (opts.ujail !== false) put(root, 'sbin/ujail', 0o755, '#!/bin/sh\necho "ujail stand-in: not for running" >&2\nexit 1\n');
   put(root, 'etc/passwd', 0o644, 'root:x:0:0:root:/root:/bin/ash\n');
   put(root, 'etc/group', 0o644, 'root:x:0:\n');
   put(root, 'usr/lib/opkg/status', 0o644, '');
