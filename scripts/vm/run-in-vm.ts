@@ -7,7 +7,7 @@
 //
 // Throws VmUnavailableError when qemu/kernel/busybox are missing, VmRunError when the VM did
 // not boot or the guest runner left no results.
-import { readFileSync, existsSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,8 @@ export const REPO = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/
 export async function runInVm(steps: VmStep[], opts: RunInVmOptions = {}): Promise<VmRun> {
   const repo = opts.repo ?? REPO;
   const resultsDir = opts.resultsDir ?? mkdtempSync(join(tmpdir(), 'x0vm-'));
+  // Guest scripts may drop privileges (permission tests): the bundles must stay readable.
+  chmodSync(resultsDir, 0o755);
   const job: VmJob = { repo, steps: steps.map((s) => ({ ...s, scripts: s.scripts.map((x) => ({ ...x })) })) };
   let runner = '--import tsx scripts/vm/guest-runner.ts';
   if (opts.bundle !== false) {

@@ -7,14 +7,22 @@ import * as assert from 'uvu/assert';
 import { scriptPassed, type VmStep } from '../../scripts/vm/job.ts';
 import { VmUnavailableError, findVmHost } from '../../scripts/vm/kernel.ts';
 import { runInVm, type VmRun } from '../../scripts/vm/run-in-vm.ts';
-import { chain } from '../../scripts/vm/topology.ts';
+import { chain, diamond } from '../../scripts/vm/topology.ts';
 
 const STEPS: VmStep[] = [
+  // First, while batman-adv is not loaded (and cannot be autoloaded).
+  { name: 'no-module', modprobe: false, scripts: [{ path: 'test/guest/no-module.guest.ts' }] },
   {
     name: 'iv-chain3',
     topology: chain(3),
     mesh: { algo: 'BATMAN_IV', gatewayServers: [3] },
-    scripts: [{ path: 'test/guest/tables.guest.ts' }],
+    scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/errors.guest.ts' }, { path: 'test/guest/settings.guest.ts' }],
+  },
+  {
+    name: 'v-diamond',
+    topology: diamond(),
+    mesh: { algo: 'BATMAN_V', gatewayServers: [4] },
+    scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/settings.guest.ts' }],
   },
 ];
 

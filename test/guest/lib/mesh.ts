@@ -19,22 +19,41 @@ export function loadMesh(): MeshInfoFile {
 export const GUEST_TIMEOUT_MS = 20_000;
 
 export function batctl(netns: string | undefined, ...args: string[]): string {
-  const argv = ['batctl', 'meshif', 'bat0', ...args];
+  return batctlOn(netns, 'bat0', ...args);
+}
+
+export function batctlOn(netns: string | undefined, meshif: string, ...args: string[]): string {
+  const argv = ['batctl', 'meshif', meshif, ...args];
   return execFileSync(netns ? 'ip' : argv[0]!, netns ? ['netns', 'exec', netns, ...argv] : argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** batctl's exit status and both streams, for the error cases. */
-export function batctlStatus(netns: string | undefined, ...args: string[]): { status: number; out: string } {
+export function batctlStatus(netns: string | undefined, meshif: string, ...args: string[]): { status: number; out: string } {
   try {
-    return { status: 0, out: batctl(netns, ...args) };
+    return { status: 0, out: batctlOn(netns, meshif, ...args) };
   } catch (e) {
     const err = e as { status?: number; stdout?: string; stderr?: string };
     return { status: err.status ?? -1, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
 }
 
-export function openNode(node: MeshNodeInfo): Promise<BatmanDriver> {
-  return openBatmanDriver({ meshIfname: node.meshIfname, netns: node.netns, timeoutMs: GUEST_TIMEOUT_MS });
+export function openNode(node: MeshNodeInfo, meshIfname: string = node.meshIfname): Promise<BatmanDriver> {
+  return openBatmanDriver({ meshIfname, netns: node.netns, timeoutMs: GUEST_TIMEOUT_MS });
+}
+
+export function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Awaits `p`, expecting it to fail; returns the error. */
+export async function rejection(p: Promise<unknown>, what: string): Promise<Error> {
+  try {
+    const v = await p;
+    throw new Error(`${what}: expected an error, got ${JSON.stringify(v)}`);
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith(`${what}: expected an error`)) throw e;
+    return e as Error;
+  }
 }
 
 /** Opens a driver per node; closes them all after `fn`. */
