@@ -40,6 +40,10 @@ export interface Variant {
   rule: RuleConfig['rule'];
   bucketing: number;
   momentum: number;
+  /** DP-FedAvg on every honest sender (cohort = n). */
+  dp?: { clipNorm: number; noiseMultiplier: number };
+  /** Secure aggregation with this clip norm (only the sum is seen). */
+  secureClipNorm?: number;
 }
 
 function dataset(seed: number, durationS: number, flip = false): LocalDataset {
@@ -78,7 +82,14 @@ export async function runFederated(core: Core, p: Prepared, v: Variant, attack: 
   const hub = new InProcessHub();
   const byzIds = new Set(Array.from({ length: f }, (_, i) => `b${i}`));
   const rule: Partial<RuleConfig> = { rule: v.rule, f: setup.byzantine, bucketing: v.bucketing };
-  const common = { core, aggregation: rule, workerMomentum: v.momentum, training: { steps: setup.steps }, evaluateEvery: 0, quorum: n, roundTimeoutMs: 600_000, evaluation: p.evaluation };
+  const common = {
+    core, aggregation: rule, workerMomentum: v.momentum, training: { steps: setup.steps }, evaluateEvery: 0, quorum: n, roundTimeoutMs: 600_000, evaluation: p.evaluation,
+    dp: v.dp ? { ...v.dp, cohort: n } : null,
+    secure: v.secureClipNorm ? { clipNorm: v.secureClipNorm, phaseTimeoutMs: 600_000 } : null,
+  };
+  if (v.secureClipNorm && attack !== 'clean' && attack !== 'label-flip') {
+    throw new Error(`${attack}: the update attacks need the attacker to see honest updates, which secure aggregation hides`);
+  }
   const honest = p.honestData.map((data, i) => new FederatedLearner({ ...common, transport: hub.connect(`h${String(i).padStart(2, '0')}`), data }));
   const flippers = attack === 'label-flip'
     ? p.flippedData.map((data, i) => new FederatedLearner({ ...common, transport: hub.connect(`b${i}`), data }))
