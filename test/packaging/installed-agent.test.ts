@@ -4,7 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { getJson, simulatorConfig, waitFor } from '../luci/real-agent.ts';
 import { buildIpks, DIST } from './build-ipks.ts';
@@ -27,14 +29,31 @@ test('installed agent runs from the scratch root and answers through the plugin 
 
   // The one change from the shipped config: a simulated mesh instead of the kernel module.
   const conf = join(root, 'etc/config/x0tta6bl4');
-  writeFileSync(conf, simulatorConfig(readFileSync(conf, 'utf8'), '/var/run/x0tta6bl4.sock', '/etc/x0tta6bl4'));
+  writeFileSync(conf, simulatorConfig(readFileSync(conf, 'utf8'), '/var/run/x0tta6bl4/status.sock', '/etc/x0tta6bl4'));
 
-  const agent = spawn('chroot', [root, ...command], { env: { PATH: CHROOT_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // What ujail does with the recorded user and capabilities param (no procd here): util-linux
+  // setpriv, copied into the root with its libraries, switches to the user and sets the sets
+  // named in the installed capability file before it execs node.
+  const param = (k: string) => calls.find((c) => c[0] === 'procd_set_param' && c[1] === k)?.[2];
+  assert.is(param('user'), 'x0tta6bl4');
+  const capsFile = JSON.parse(readFileSync(join(root, param('capabilities')!), 'utf8')) as Record<string, string[]>;
+  const capList = (set: string) => ['-all', ...capsFile[set]!.map((c) => '+' + c.replace(/^CAP_/, '').toLowerCase())].join(',');
+  const [uid, gid] = /^x0tta6bl4:x:(\d+):(\d+):/m.exec(readFileSync(join(root, 'etc/passwd'), 'utf8'))!.slice(1);
+  const setpriv = realpathSync(spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim());
+  for (const f of [setpriv, ...spawnSync('ldd', [setpriv], { encoding: 'utf8' }).stdout.matchAll(/(\/[^\s)]+)/g)].map((m) => (typeof m === 'string' ? m : m[1]!))) {
+    const dest = join(root, f === setpriv ? 'usr/bin/setpriv' : f);
+    mkdirSync(dirname(dest), { recursive: true });
+    if (!existsSync(dest)) copyFileSync(realpathSync(f), dest);
+  }
+  const asAgent = ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', `--inh-caps=${capList('inheritable')}`,
+    `--ambient-caps=${capList('ambient')}`, `--bounding-set=${capList('bounding')}`, ...(param('no_new_privs') === '1' ? ['--no-new-privs'] : []), '--'];
+
+  const agent = spawn('chroot', [root, ...asAgent, ...command], { env: { PATH: CHROOT_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   agent.stdout.on('data', (d) => (log += d));
   agent.stderr.on('data', (d) => (log += d));
   const exited = new Promise<number | null>((r) => agent.once('exit', (c) => r(c)));
-  const sock = join(root, 'var/run/x0tta6bl4.sock');
+  const sock = join(root, 'var/run/x0tta6bl4/status.sock');
   try {
     await waitFor('the installed agent\'s socket', async () => {
       if (agent.exitCode !== null) throw new Error(`agent exited ${agent.exitCode}:\n${log}`);
@@ -61,9 +80,12 @@ test('installed agent runs from the scratch root and answers through the plugin 
     assert.is(cli.status, 0, cli.stderr);
     assert.is(JSON.parse(cli.stdout).node.name, st.node.name);
 
-    // Privilege separation: report who the agent runs as (X0TTA6BL4_RUN_AS is the agent's to honour).
-    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${agent.pid}/status`, 'utf8'))?.[1];
-    console.log(`installed agent: uid ${uid} (X0TTA6BL4_RUN_AS=${env.X0TTA6BL4_RUN_AS}), heap flags ${command.filter((a) => a.startsWith('--max')).join(' ')}`);
+    // Privilege separation: the running agent is the user, with CAP_NET_ADMIN and nothing else.
+    const status = readFileSync(`/proc/${agent.pid}/status`, 'utf8');
+    assert.is(/^Uid:\s+(\d+)/m.exec(status)?.[1], uid);
+    assert.is(/^CapEff:\s+(\w+)/m.exec(status)?.[1], (1n << 12n).toString(16).padStart(16, '0'));
+    assert.is(/^CapAmb:\s+(\w+)/m.exec(status)?.[1], (1n << 12n).toString(16).padStart(16, '0'));
+    console.log(`installed agent: uid ${uid}, CapEff CAP_NET_ADMIN, heap flags ${command.filter((a) => a.startsWith('--max')).join(' ')}`);
   } finally {
     if (agent.exitCode === null) agent.kill('SIGTERM');
   }

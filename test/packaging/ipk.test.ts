@@ -125,12 +125,14 @@ test('agent ipk: control, conffiles, scripts and every file with its mode', () =
 
   const files = Object.fromEntries(data.filter((e) => e.type === 'file').map((e) => [e.name, e]));
   const expected: Record<string, number> = {
+    './etc/capabilities/x0tta6bl4.json': 0o644,
     './etc/config/x0tta6bl4': 0o600,
     './etc/init.d/x0tta6bl4': 0o755,
     './etc/uci-defaults/90-x0tta6bl4-board': 0o755,
     './lib/upgrade/keep.d/x0tta6bl4': 0o644,
     './usr/bin/x0tta6bl4': 0o755,
     './usr/lib/x0tta6bl4/x0tta6bl4.mjs': 0o644,
+    './usr/share/acl.d/x0tta6bl4.json': 0o644,
     './usr/share/x0tta6bl4/board-defaults': 0o644,
     './usr/share/x0tta6bl4/board-profiles': 0o644,
   };
@@ -165,6 +167,8 @@ test('agent ipk: control, conffiles, scripts and every file with its mode', () =
   same('./etc/init.d/x0tta6bl4', join(FILES, 'x0tta6bl4.init'));
   same('./usr/bin/x0tta6bl4', join(FILES, 'x0tta6bl4.wrapper'));
   same('./etc/config/x0tta6bl4', join(FILES, 'x0tta6bl4.config'));
+  same('./etc/capabilities/x0tta6bl4.json', join(FILES, 'x0tta6bl4.capabilities.json'));
+  same('./usr/share/acl.d/x0tta6bl4.json', join(FILES, 'x0tta6bl4.ubus-acl.json'));
   assert.equal(files['./lib/upgrade/keep.d/x0tta6bl4']!.data.toString().trim().split('\n'), ['/etc/config/x0tta6bl4', '/etc/x0tta6bl4/']);
   const boards = loadBoardConfigs();
   assert.is(files['./usr/share/x0tta6bl4/board-profiles']!.data.toString(), boardProfileTable(boards));

@@ -51,6 +51,8 @@ export interface ScratchRootOptions {
 
 export function makeScratchRoot(opts: ScratchRootOptions = {}): string {
   const root = mkdtempSync(join(tmpdir(), 'x0-root-'));
+  // A root file system's "/" is 0755; mkdtemp's 0700 would lock out the unprivileged agent.
+  chmodSync(root, 0o755);
   for (const d of ['bin', 'sbin', 'usr/bin', 'usr/sbin', 'lib', 'etc/init.d', 'etc/config', 'tmp/sysinfo', 'var/run', 'dev', 'proc', 'usr/lib/opkg/info'])
     mkdirSync(join(root, d), { recursive: true });
   chmodSync(join(root, 'tmp'), 0o1777);
