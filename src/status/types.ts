@@ -8,6 +8,7 @@ import type {
   Originator,
   RoutingAlgo,
 } from '../mesh/driver.ts';
+import type { HealingStatus } from '../mapek/healer.ts';
 
 export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled';
 
@@ -73,6 +74,8 @@ export interface StatusReport {
   learning: Record<string, unknown> | null;
   federation: Record<string, unknown> | null;
   telemetry: Record<string, unknown> | null;
+  /** The self-healing loop (absent from agents older than it, null when healing is off). */
+  healing?: HealingStatus | null;
 }
 
 /** What the status server asks the agent for on each request. */

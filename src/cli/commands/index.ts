@@ -1,5 +1,6 @@
 // Every command the CLI knows, in the order `--help` lists them.
 import type { CliCommand } from '../command.ts';
+import { actionsCommand } from './actions.ts';
 import { agentCommand } from './agent.ts';
 import { demoCommand } from './demo.ts';
 import { fleetCommand } from './fleet.ts';
@@ -8,4 +9,4 @@ import { pkiCommand } from './pki.ts';
 import { meshCommand } from './mesh.ts';
 import { statusCommand } from './status.ts';
 
-export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, learningCommand, fleetCommand, pkiCommand, demoCommand];
+export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, actionsCommand, learningCommand, fleetCommand, pkiCommand, demoCommand];
