@@ -40,7 +40,8 @@ function startCalls(heap: number, semi: number, board: string, rootReason: strin
     ['procd_set_param', 'command', '/usr/bin/node', `--max-old-space-size=${heap}`, `--max-semi-space-size=${semi}`, '--v8-pool-size=1', '/usr/lib/x0tta6bl4/x0tta6bl4.mjs', 'agent', '--config', '/etc/config/x0tta6bl4'],
     ...(rootReason === null
       ? [
-          ['procd_set_param', 'env', `X0TTA6BL4_BOARD=${board}`],
+          // ujail passes on only the variables named here, so PATH too (ip, nft, ubus live in /sbin, /usr/sbin).
+          ['procd_set_param', 'env', `X0TTA6BL4_BOARD=${board}`, 'PATH=/usr/sbin:/usr/bin:/sbin:/bin'],
           // ujail, no namespaces: user x0tta6bl4 with the capability sets of CAPS.
           ['procd_add_jail', 'x0tta6bl4'],
           ['procd_set_param', 'user', 'x0tta6bl4'],

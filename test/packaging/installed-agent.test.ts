@@ -48,7 +48,8 @@ test('installed agent runs from the scratch root and answers through the plugin 
   const asAgent = ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', `--inh-caps=${capList('inheritable')}`,
     `--ambient-caps=${capList('ambient')}`, `--bounding-set=${capList('bounding')}`, ...(param('no_new_privs') === '1' ? ['--no-new-privs'] : []), '--'];
 
-  const agent = spawn('chroot', [root, ...asAgent, ...command], { env: { PATH: CHROOT_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // ujail's environment: container=ujail and only the variables procd named (-e), PATH among them.
+  const agent = spawn('chroot', [root, ...asAgent, ...command], { env: param('capabilities') ? { container: 'ujail', ...env } : { PATH: CHROOT_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   agent.stdout.on('data', (d) => (log += d));
   agent.stderr.on('data', (d) => (log += d));
