@@ -136,7 +136,12 @@ export class Analyzer {
     }
 
     // Reachability and gateway, measured the same way for findings and for verify.
-    const fresh = new Set(originators.filter((x) => x.best && x.lastSeenMs < 2 * o.silentAfterMs).map((x) => x.originator));
+    // A route whose next hop has gone silent is not connectivity, however fresh batman-adv still
+    // thinks the originator is: verify must not credit the dead path to the time before an action.
+    const liveHops = new Set(live.map((x) => linkKey(x.hardIfname, x.neighbour)));
+    const fresh = new Set(
+      originators.filter((x) => x.best && x.lastSeenMs < 2 * o.silentAfterMs && liveHops.has(linkKey(x.hardIfname, x.nextHop))).map((x) => x.originator),
+    );
     let gateway: Connectivity['gateway'] = 'n/a';
     if (settings?.gwMode === 'client') {
       const best = gateways.find((g) => g.best);
@@ -150,10 +155,10 @@ export class Analyzer {
     const quality = fresh.size
       ? [...fresh].reduce((a, x) => a + (routes.get(x)?.used?.score ?? 0), 0) / fresh.size
       : 0;
-    const connectivity: Connectivity = { reachable: fresh.size, liveNeighbours: live.length, gateway, quality: round3(quality) };
-
     this.maxReachable = this.maxReachable.filter((m) => nowMs - m.atMs < PARTITION_MEMORY_MS);
     this.maxReachable.push({ value: fresh.size, atMs: nowMs });
+    const recentReachable = Math.max(...this.maxReachable.filter((m) => nowMs - m.atMs <= 30_000).map((m) => m.value));
+    const connectivity: Connectivity = { reachable: fresh.size, recentReachable, liveNeighbours: live.length, gateway, quality: round3(quality) };
     const recentMax = Math.max(...this.maxReachable.map((m) => m.value));
     if (activeIf.size > 0 && recentMax >= 1 && (live.length === 0 || fresh.size < recentMax * o.partitionShare)) {
       add('partition', {},

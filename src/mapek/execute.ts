@@ -22,10 +22,13 @@ export interface Review {
 
 type Report = (kind: 'action' | 'rollback' | 'finding', message: string) => void;
 
-export function judge(before: Connectivity, after: Connectivity, cleared: boolean): Exclude<Verdict, 'failed'> {
+export function judge(before: Connectivity, after: Connectivity, cleared: boolean, intermittent = false): Exclude<Verdict, 'failed'> {
+  // An intermittent subject (a flapping link) is judged against what it gave while it was up,
+  // not against the instant the action happened to start in.
+  const was = intermittent ? Math.max(before.reachable, before.recentReachable) : before.reachable;
   // A fifth of the originators may go without harm: a secondary interface's originator is only
   // announced two hops far, so steering or a quarantine can hide it while every node stays reachable.
-  if (after.reachable < Math.floor(before.reachable * 0.8) || (after.reachable === 0 && before.reachable > 0) || (before.gateway === 'ok' && after.gateway === 'lost') || after.quality < before.quality - 0.1) return 'worse';
+  if (after.reachable < Math.floor(was * 0.8) || (after.reachable === 0 && was > 0) || (before.gateway === 'ok' && after.gateway === 'lost') || after.quality < before.quality - 0.1) return 'worse';
   if (cleared || after.reachable > before.reachable || (before.gateway === 'lost' && after.gateway === 'ok') || after.quality > before.quality + 0.05) return 'helped';
   return 'no-effect';
 }
@@ -78,7 +81,7 @@ export class Executor {
     const out: Review[] = [];
     for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.o.verifyWindowMs)) {
       const action = ACTIONS[entry.action];
-      let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey));
+      let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
       // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
       if (verdict === 'no-effect' && entry.findingKey === 'instability') verdict = 'helped';
       const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;

@@ -33,8 +33,10 @@ export const findingKey = (kind: FindingKind, s: FindingSubject) =>
 
 /** How the mesh looks from this node, one number per concern: what verify compares before and after. */
 export interface Connectivity {
-  /** Originators whose best route is fresh. */
+  /** Originators whose best route is fresh and goes through a live next hop. */
   reachable: number;
+  /** The most reachable within the last 30 s: what an intermittent link gave when it was up. */
+  recentReachable: number;
   liveNeighbours: number;
   /** 'n/a' unless this node is a gateway client. */
   gateway: 'ok' | 'lost' | 'n/a';

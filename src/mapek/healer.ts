@@ -126,7 +126,7 @@ export class Healer {
 
   /** Runs one action now through the same commit-confirm path (operator command, tests). */
   async force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
-    const before = this.connectivity ?? { reachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
+    const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
     this.baseline ??= await this.o.driver.settings();
     return this.executor.start(
       { findingKey: `forced|${action}`, finding: null, reason, action, target, rung: ACTIONS[action].rung, disruptive: ACTIONS[action].disruptive, status: 'go', note: 'forced' },

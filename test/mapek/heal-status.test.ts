@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fetchStatus } from '../../src/status/client.ts';
 import type { HealingStatus } from '../../src/mapek/healer.ts';
+import { renderActions } from '../../src/mapek/render-actions.ts';
 import { simAgent } from './sim-agent.ts';
 
 test('/status carries findings with evidence, the plan and the journal; /metrics counts them', async () => {
@@ -39,6 +40,18 @@ test('/status carries findings with evidence, the plan and the journal; /metrics
   } finally {
     await s.agent.stop();
   }
+});
+
+test('the actions listing (for `x0tta6bl4 actions`) names what, why and how it ended', async () => {
+  const s = await simAgent();
+  assert.is(renderActions(null), 'self-healing is off (healing.enabled)\n');
+  await s.run(2000);
+  assert.match(renderActions(s.agent.status().healing), 'no actions yet');
+  s.world.killLink(0, 1);
+  await s.run(15_000);
+  const text = renderActions(s.agent.status().healing);
+  assert.match(text, /^#\d+ \S+ restart-interface mesh0 \[kept\]\n    why: link to n2\/mesh0 on mesh0 dead: silent for [\d.]+ s\n    outcome: helped: /m);
+  await s.agent.stop();
 });
 
 test('without the WASM core the loop still runs, on plain TQ', async () => {

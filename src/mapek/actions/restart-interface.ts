@@ -31,8 +31,13 @@ export const restartInterface: HealAction = {
     }
   },
   async check(ctx, t) {
-    const i = (await ctx.driver.interfaces()).find((x) => x.ifname === t.ifname);
-    return i?.active ? null : `${t.ifname} is not active again`;
+    // batman-adv re-activates the hard interface from its netdev notifier: give it a moment.
+    for (let i = 0; i < 10; i++) {
+      const hardif = (await ctx.driver.interfaces()).find((x) => x.ifname === t.ifname);
+      if (hardif?.active) return null;
+      await ctx.sleep(300);
+    }
+    return `${t.ifname} is not active again`;
   },
   async revert(ctx, t) {
     const argv = ['ip', 'link', 'set', 'dev', requireIfname(t), 'up'];

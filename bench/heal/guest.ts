@@ -1,0 +1,135 @@
+// Runs inside the VM (bench/heal/kernel.ts starts it): the diamond n1–n2–n4, n1–n3–n4 on the real
+// batman-adv, a continuous ping n1 → n4 over bat0, then 100 % loss (netem) on the link the route
+// uses, once with batman-adv alone and once with an agent on every node. Heal = the longest run
+// of unanswered pings after the fault. Writes {runs: [...]} to $X0VM_OUT.
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent } from '../../src/agent/agent.ts';
+import { createLogger } from '../../src/agent/logger.ts';
+import { defaultConfig } from '../../src/config/index.ts';
+import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
+import { systemRunner, type CommandRunner } from '../../src/mapek/command-runner.ts';
+import type { MeshInfoFile } from '../../scripts/vm/topology.ts';
+
+const PING_INTERVAL_S = 0.1;
+const WINDOW_MS = 40_000;
+const REPEATS = Number(process.env.X0_HEAL_REPEATS ?? 2);
+const log = (m: string) => process.stderr.write(`heal-guest: ${m}\n`);
+const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const inNs = (ns: string, ...argv: string[]) => sh(['ip', 'netns', 'exec', ns, ...argv]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const mesh = JSON.parse(readFileSync(process.env.X0VM_MESH!, 'utf8')) as MeshInfoFile;
+const node = (n: number) => mesh.nodes[n - 1]!;
+const iface = (a: number, b: number) => node(a).ifaces.find((i) => i.peer === node(b).name)!.ifname;
+
+for (let i = 1; i <= 4; i++) {
+  inNs(node(i).netns, 'ip', 'addr', 'replace', `10.99.0.${i}/24`, 'dev', 'bat0');
+  inNs(node(i).netns, 'ip', 'link', 'set', 'bat0', 'up');
+}
+
+// Unequal paths, as in the field (two exactly equal paths switch within an OGM by batman-adv's tie
+// rule): the n2 path pays a hop penalty, so traffic takes n1–n3–n4, and the fault hits n3–n4,
+// a link that is neither end's primary interface (restarting a primary would change the node's
+// originator address).
+for (const [a, b] of [[1, 2], [4, 2]] as const) inNs(node(a).netns, 'batctl', 'hardif', iface(a, b), 'hop_penalty', '60');
+
+function netem(on: boolean): void {
+  for (const [a, b] of [[3, 4], [4, 3]] as const) {
+    const dev = iface(a, b);
+    if (on) inNs(node(a).netns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'loss', '100%');
+    else {
+      try {
+        inNs(node(a).netns, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
+      } catch {
+        // not there
+      }
+    }
+  }
+}
+
+function nextHop(from: number, to: number): string {
+  const table = inNs(node(from).netns, 'batctl', 'meshif', 'bat0', 'o', '-H');
+  // " * <originator> <last-seen>s (<tq>) <next hop> [<iface>]"
+  for (const l of table.split('\n')) {
+    const m = /\*\s+(\S+)\s+\S+\s+\(\s*\d+\)\s+(\S+)/.exec(l);
+    if (m && m[1] === node(to).origAddress) return m[2]!;
+  }
+  return '?';
+}
+
+/** Pings n1 → n4 for durationMs; returns per-seq answered flags and the index of the fault. */
+function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise<{ lostRunS: number; lostS: number; answered: number; sent: number }> {
+  return new Promise((resolve) => {
+    const count = Math.round(durationMs / 1000 / PING_INTERVAL_S);
+    const p = spawn('ip', ['netns', 'exec', node(1).netns, 'ping', '-n', '-i', String(PING_INTERVAL_S), '-c', String(count), '-W', '1', '10.99.0.4']);
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(fault, faultAtMs);
+    p.on('close', () => {
+      clearTimeout(timer);
+      const ok = new Set<number>();
+      for (const m of out.matchAll(/icmp_seq=(\d+)/g)) ok.add(Number(m[1]));
+      const faultSeq = Math.floor(faultAtMs / 1000 / PING_INTERVAL_S);
+      let run = 0;
+      let worst = 0;
+      let lost = 0;
+      for (let s = faultSeq; s <= count; s++) {
+        if (ok.has(s)) run = 0;
+        else {
+          run++;
+          lost++;
+          worst = Math.max(worst, run);
+        }
+      }
+      resolve({ lostRunS: Math.round(worst * PING_INTERVAL_S * 10) / 10, lostS: Math.round(lost * PING_INTERVAL_S * 10) / 10, answered: ok.size, sent: count });
+    });
+  });
+}
+
+async function startAgents(): Promise<Agent[]> {
+  const agents: Agent[] = [];
+  for (let i = 1; i <= 4; i++) {
+    const ns = node(i).netns;
+    const run: CommandRunner = (argv, o) => systemRunner(['ip', 'netns', 'exec', ns, ...argv], o);
+    const config = defaultConfig();
+    config.agent.nodeName = node(i).name;
+    config.healing.bootGraceS = 0;
+    config.healing.startupJitterS = 0;
+    const driver = await openBatmanDriver({ meshIfname: 'bat0', netns: ns, timeoutMs: 20_000 });
+    const agent = new Agent({
+      config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
+      host: { run }, journalPath: null,
+    });
+    await agent.start();
+    agents.push(agent);
+  }
+  return agents;
+}
+
+async function settle(): Promise<void> {
+  // Long enough for every ring of the previous run to refill and the penalised path to lose again.
+  for (let t = 0; t < 60; t++) {
+    if (nextHop(1, 4) === node(3).ifaces.find((x) => x.peer === 'n1')!.mac && nextHop(4, 1) === node(3).ifaces.find((x) => x.peer === 'n4')!.mac) return;
+    await sleep(1000);
+  }
+  log(`not settled on the n3 path: n1→n4 via ${nextHop(1, 4)}, n4→n1 via ${nextHop(4, 1)}`);
+}
+
+const runs: { variant: 'agent' | 'batman'; healS: number; lostS: number; answered: number; sent: number; actions: string[] }[] = [];
+for (let r = 0; r < REPEATS; r++) {
+  for (const variant of ['batman', 'agent'] as const) {
+    netem(false);
+    await settle();
+    const agents = variant === 'agent' ? await startAgents() : [];
+    if (agents.length) await sleep(5000);
+    log(`run ${r} ${variant}: n1→n4 via ${nextHop(1, 4)}; fault on n3–n4`);
+    const res = await ping(WINDOW_MS, 5000, () => netem(true));
+    const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
+    for (const a of agents) await a.stop();
+    runs.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions });
+    log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered; ${actions.join(', ')}`);
+  }
+}
+netem(false);
+writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, kernel: sh(['uname', '-r']).trim() }));
