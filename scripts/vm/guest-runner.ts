@@ -14,16 +14,14 @@ const uptime = () => Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 const log = (s: string) => process.stderr.write(`x0vm-runner: [${uptime().toFixed(1)}s] ${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function run(argv: string[]): string {
+function run(argv: string[], stdin?: string): string {
   try {
-    return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: stdin ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: string; stdout?: string; status?: number };
     throw new Error(`${argv.join(' ')} failed (exit ${err.status}): ${(err.stderr || err.stdout || '').trim()}`);
   }
 }
-
-const shellQuote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
 function clearNamespaces(): void {
   if (existsSync('/run/netns')) run(['ip', '-all', 'netns', 'delete']);
@@ -32,7 +30,7 @@ function clearNamespaces(): void {
 /** Every node has a best route (a '*' row) to every other node's originator address. */
 function converged(mesh: MeshInfoFile): boolean {
   for (const node of mesh.nodes) {
-    const out = run(['ip', 'netns', 'exec', node.netns, 'batctl', 'meshif', 'bat0', 'originators', '-H']);
+    const out = run(['nsenter', `--net=/run/netns/${node.netns}`, 'batctl', 'meshif', 'bat0', 'originators', '-H']);
     const best = new Set(out.split('\n').filter((l) => l.trimStart().startsWith('*')).map((l) => l.trim().split(/\s+/)[1]));
     for (const other of mesh.nodes) if (other !== node && !best.has(other.origAddress)) return false;
   }
@@ -99,8 +97,7 @@ async function runStep(job: VmJob, step: VmStep): Promise<StepResult> {
       const mesh = describeMesh(step.topology, step.mesh);
       result.topology = step.topology.name;
       result.algo = mesh.algo;
-      // One shell for all commands: under TCG each spawn from Node costs ~0.3 s.
-      run(['sh', '-ec', meshCommands(mesh).map((a) => a.map(shellQuote).join(' ')).join('\n')]);
+      for (const c of meshCommands(mesh)) run(c.argv, c.stdin);
       meshFile = join(SHARE, `${step.name}.mesh.json`);
       writeFileSync(meshFile, JSON.stringify(mesh, null, 2));
       result.setupSeconds = (Date.now() - started) / 1000;

@@ -6,8 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { BatmanDriver } from '../../src/mesh/batman/batman-driver.ts';
 import { DEFAULT_MESH_SETTINGS, MeshError, type MeshSettings } from '../../src/mesh/driver.ts';
-import { execFileSync } from 'node:child_process';
-import { batctl, loadMesh, openNode } from './lib/mesh.ts';
+import { batctl, inNetns, loadMesh, openNode } from './lib/mesh.ts';
 
 const mesh = loadMesh();
 const node = mesh.nodes[0]!;
@@ -18,7 +17,7 @@ let initial: MeshSettings;
 
 const mj = () => JSON.parse(batctl(node.netns, 'mj')) as Record<string, unknown>;
 const cmd = (...a: string[]) => batctl(node.netns, ...a).trim();
-const hardCmd = (...a: string[]) => execFileSync('ip', ['netns', 'exec', node.netns, 'batctl', 'hardif', hardif, ...a], { encoding: 'utf8' }).trim();
+const hardCmd = (...a: string[]) => inNetns(node.netns, 'batctl', 'hardif', hardif, ...a).trim();
 const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
 
 test.before(async () => {

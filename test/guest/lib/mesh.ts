@@ -23,8 +23,16 @@ export function batctl(netns: string | undefined, ...args: string[]): string {
 }
 
 export function batctlOn(netns: string | undefined, meshif: string, ...args: string[]): string {
-  const argv = ['batctl', 'meshif', meshif, ...args];
-  return execFileSync(netns ? 'ip' : argv[0]!, netns ? ['netns', 'exec', netns, ...argv] : argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return inNetns(netns, 'batctl', 'meshif', meshif, ...args);
+}
+
+/**
+ * Runs a command in a node's namespace. nsenter rather than `ip netns exec`: it only joins the
+ * network namespace, and under TCG each `ip netns exec` costs ~0.4 s more (mount namespace, sysfs).
+ */
+export function inNetns(netns: string | undefined, ...argv: string[]): string {
+  const full = netns ? ['nsenter', `--net=/run/netns/${netns}`, ...argv] : argv;
+  return execFileSync(full[0]!, full.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** batctl's exit status and both streams, for the error cases. */
