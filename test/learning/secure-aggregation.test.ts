@@ -156,4 +156,34 @@ test('learners in secure mode: only masked inputs on the wire, rounds apply, a d
   nodes.forEach((l) => l.dispose());
 });
 
+test('a Byzantine member of a secure cohort moves the model by at most the clip norm per round', async () => {
+  const core = await loadCore();
+  const hub = new InProcessHub();
+  const evil = hub.connect('evil');
+  const nodes = [1, 2, 3, 4].map((seed, i) => {
+    const d = simulateLinkData({ seed, durationS: 600 });
+    const ds = new LocalDataset({ features: FEATURE_COUNT, seed });
+    ds.addAll(d.x, d.y);
+    return new FederatedLearner({
+      core, transport: hub.connect(`n${i}`), data: ds, evaluateEvery: 0, training: { steps: 5 },
+      aggregation: { rule: 'norm-clipping', f: 1 }, secure: { clipNorm: 0.5, phaseTimeoutMs: 100 },
+    });
+  });
+  const d = nodes[0]!.d;
+  // the attacker speaks the protocol but encodes a huge update (its own clip norm is not ours)
+  const bad = new SecureRound({ transport: evil, round: 0, d, clipNorm: 31, phaseTimeoutMs: 100 });
+  evil.subscribe((bytes, from) => bad.handle(decodeMessage(bytes), from));
+  const before = nodes.map((l) => l.parameters());
+  const [outs] = await Promise.all([Promise.all(nodes.map((l) => l.beginRound(0))), bad.run(new Float32Array(d).fill(31 / Math.sqrt(d)))]);
+  for (const [i, o] of outs.entries()) {
+    assert.ok(o.applied, o.skipped);
+    assert.is(o.heard, 5, 'the attacker is in the sum');
+    const after = nodes[i]!.parameters();
+    const moved = Math.hypot(...after.map((v, j) => v - before[i]![j]!));
+    assert.ok(moved <= 0.5 + 1e-4, `model moved by ${moved} > clip norm 0.5`);
+    assert.ok(moved > 0.49, `the huge input did push the step to the bound (${moved})`);
+  }
+  nodes.forEach((l) => l.dispose());
+});
+
 test.run();
