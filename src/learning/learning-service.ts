@@ -40,6 +40,8 @@ export class LearningService {
   private latest = new Map<string, Float32Array>();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private running: Promise<RoundOutcome | null> | null = null;
+  /** Rows dropped because a feature was not a finite number. */
+  droppedRows = 0;
 
   constructor(opts: LearningServiceOptions) {
     if (!(opts.roundIntervalMs > 0)) throw new RangeError(`learning: round interval must be > 0 ms, got ${opts.roundIntervalMs}`);
@@ -65,7 +67,11 @@ export class LearningService {
     const feats = this.tracker.observe({ links, originators: k.mesh.originators, neighbours: k.mesh.neighbours, ...(counters ? { counters } : {}) });
     const alive = new Map(links.map((l) => [`${l.hardIfname}/${l.neighbour}`, l.metric !== null]));
     this.latest = new Map(feats.map((f) => [f.key, f.x]));
-    for (const s of this.labeler.poll(this.now(), alive, feats)) this.data.add(s.x, s.label);
+    for (const s of this.labeler.poll(this.now(), alive, feats)) {
+      // a driver that reported a non-numeric metric must not take learning (or the agent) down
+      if (s.x.every(Number.isFinite)) this.data.add(s.x, s.label);
+      else this.droppedRows++;
+    }
   }
 
   /**
