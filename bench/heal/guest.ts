@@ -131,5 +131,32 @@ for (let r = 0; r < REPEATS; r++) {
     log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered; ${actions.join(', ')}`);
   }
 }
+// A flapping link: n3–n4 down 4 s, up 4 s, for the whole window. Lost ping seconds in total.
+const FLAP_WINDOW_MS = 64_000;
+const flaps: typeof runs = [];
+for (const variant of ['batman', 'agent'] as const) {
+  netem(false);
+  await settle();
+  const agents = variant === 'agent' ? await startAgents() : [];
+  if (agents.length) await sleep(5000);
+  let down = false;
+  let timer: NodeJS.Timeout | undefined;
+  const res = await ping(FLAP_WINDOW_MS, 4000, () => {
+    const toggle = () => {
+      down = !down;
+      netem(down);
+    };
+    toggle();
+    timer = setInterval(toggle, 4000);
+  });
+  clearInterval(timer);
+  netem(false);
+  const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
+  // Stopping the agents releases their quarantines (nft chains deleted): checked below.
+  for (const a of agents) await a.stop();
+  const leftover = [3, 4].map((i) => inNs(node(i).netns, 'nft', 'list', 'ruleset')).join('').includes('q-v');
+  flaps.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions: leftover ? [...actions, 'LEFTOVER nft chain'] : actions });
+  log(`flapping ${variant}: lost ${res.lostS} s (longest gap ${res.lostRunS} s), ${res.answered}/${res.sent}; ${actions.join(', ')}${leftover ? ' LEFTOVER' : ''}`);
+}
 netem(false);
-writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, kernel: sh(['uname', '-r']).trim() }));
+writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, flaps, kernel: sh(['uname', '-r']).trim() }));
