@@ -5,7 +5,7 @@
 // against a running agent's status socket. Used by the LuCI test (headless Chromium) and by
 // the demo (`npm start`).
 //
-//   node scripts/luci-preview.mjs [--socket /var/run/x0tta6bl4.sock] [--port 8080]
+//   node scripts/luci-preview.mjs [--socket /var/run/x0tta6bl4/status.sock] [--port 8080]
 import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -328,7 +328,7 @@ export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1
 }
 
 function parseCli(argv) {
-  const opts = { socketPath: '/var/run/x0tta6bl4.sock', port: 8080 };
+  const opts = { socketPath: '/var/run/x0tta6bl4/status.sock', port: 8080 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--socket') opts.socketPath = argv[++i];

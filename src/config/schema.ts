@@ -59,7 +59,7 @@ export const SCHEMA = {
   },
   status: {
     // 107 bytes: sun_path holds 108 with the terminating NUL.
-    socket: option('socket', absolutePath({ maxBytes: 107 }), '/var/run/x0tta6bl4.sock'),
+    socket: option('socket', absolutePath({ maxBytes: 107 }), '/var/run/x0tta6bl4/status.sock'),
     httpPort: option('http_port', integer(0, 65535), 0),
   },
   healing: {

@@ -49,7 +49,7 @@ test('defaults are the documented ones', () => {
     logLevel: 'info',
     dryRun: false,
   });
-  assert.equal(c.status, { socket: '/var/run/x0tta6bl4.sock', httpPort: 0 });
+  assert.equal(c.status, { socket: '/var/run/x0tta6bl4/status.sock', httpPort: 0 });
   assert.equal(c.healing, {
     enabled: true, intervalS: 1, bootGraceS: 600, startupJitterS: 30, maxDisruptivePerHour: 3, allowReboot: false,
     verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120,
