@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
+import type { Core } from '../core/index.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
@@ -14,7 +15,9 @@ import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
 import { VERSION } from '../version.ts';
+import { FleetServices } from './fleet-services.ts';
 import { HealthBoard } from './health.ts';
+import { privilegedRunner, privilegesHealth, readPrivileges, type ProcessPrivileges } from './privileges.ts';
 import type { Logger } from './logger.ts';
 
 export interface AgentOptions {
@@ -26,6 +29,8 @@ export interface AgentOptions {
   log: Logger;
   /** The WASM core's kind, or null when it could not load (the agent still runs without it). */
   core?: { kind: 'wasm' | 'js'; reason?: string } | null;
+  /** The loaded core itself: route scoring and federated learning run in it. */
+  coreEngine?: Core | null;
   /** Names MACs in events (the demo knows node names; a router does not). */
   describeMac?: (mac: string) => string;
   /** Status API: false for agents that only live in-process (tests). */
@@ -56,6 +61,7 @@ export class Agent implements StatusSource {
   readonly healthBoard: HealthBoard;
   readonly healer: Healer | null;
   private readonly monitor: Monitor;
+  private readonly fleet: FleetServices;
   private server: StatusServer | null = null;
   private readonly startedAt = Date.now();
 
@@ -77,13 +83,21 @@ export class Agent implements StatusSource {
       core == null ? 'down' : core.kind === 'wasm' ? 'ok' : 'degraded',
       core == null ? 'WASM core unavailable' : core.kind === 'wasm' ? 'WebAssembly' : `portable JS fallback: ${core.reason ?? ''}`,
     );
-    for (const part of ['telemetry', 'federation', 'learning'] as const) {
-      if (!c[part].enabled) this.healthBoard.set(part, 'disabled', 'disabled in config');
-      else this.healthBoard.set(part, 'down', 'enabled in config but not part of this build yet');
-    }
+    for (const part of ['telemetry', 'federation', 'learning'] as const)
+      this.healthBoard.set(part, c[part].enabled ? 'degraded' : 'disabled', c[part].enabled ? 'starting' : 'disabled in config');
     const now = opts.now ?? Date.now;
     const simulated = opts.driver.kind === 'simulator';
-    const host = opts.host ?? (simulated ? { run: refusingRunner } : { run: systemRunner, counters: sysCounters });
+    let privileges: ProcessPrivileges | null = null;
+    try {
+      privileges = readPrivileges();
+      const ph = privilegesHealth(privileges, { needsNetAdmin: !simulated });
+      this.healthBoard.set('privileges', ph.state, ph.reason);
+    } catch (e) {
+      this.healthBoard.set('privileges', 'degraded', (e as Error).message);
+    }
+    // As the unprivileged user, reboot and wifi reload go through ubus and root-only commands are refused.
+    const realRun = privileges ? privilegedRunner(systemRunner, privileges) : systemRunner;
+    const host = opts.host ?? (simulated ? { run: refusingRunner } : { run: realRun, counters: sysCounters });
     const h = c.healing;
     const started = now();
     this.healer = h.enabled
@@ -97,7 +111,7 @@ export class Agent implements StatusSource {
           // Boot grace counts from boot; where /proc/uptime is unreadable, from the agent's start.
           uptimeMs: opts.uptimeMs ?? (() => systemUptimeMs() ?? now() - started),
           random: opts.random ?? Math.random,
-          score: opts.scoreRoutes ?? null,
+          score: opts.scoreRoutes ?? opts.coreEngine?.scoreRoutes ?? null,
           journalPath: opts.journalPath !== undefined ? opts.journalPath : simulated ? null : join(c.agent.stateDir, 'journal.json'),
           plan: {
             dryRun: c.agent.dryRun,
@@ -117,7 +131,19 @@ export class Agent implements StatusSource {
       describeMac: opts.describeMac,
       now,
       counters: host.counters,
-      afterPoll: this.healer ? () => this.healer!.step() : undefined,
+      afterPoll: async () => {
+        this.fleet.afterPoll();
+        await this.healer?.step();
+      },
+    });
+    this.fleet = new FleetServices({
+      config: c,
+      node: this.name,
+      core: opts.coreEngine ?? null,
+      knowledge: this.knowledge,
+      health: this.healthBoard,
+      log: opts.log,
+      status: () => this.status(),
     });
     this.healthBoard.onChange((comp, before) => {
       if (before !== undefined && before !== comp.state)
@@ -138,6 +164,7 @@ export class Agent implements StatusSource {
         this.opts.log.error(`healing: could not restore what the previous run left: ${(e as Error).message}`);
       }
     }
+    await this.fleet.start();
     if (c.healing.enabled && !this.opts.manualLoop) this.monitor.start();
     else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
@@ -151,6 +178,7 @@ export class Agent implements StatusSource {
 
   async stop(): Promise<void> {
     await this.monitor.stop();
+    await this.fleet.stop().catch((e: Error) => this.opts.log.error(`fleet services: stop failed: ${e.message}`));
     // Temporary changes (lowered orig_interval, quarantines) do not outlive the agent.
     await this.healer?.stop().catch((e: Error) => this.opts.log.error(`healing: restore at stop failed: ${e.message}`));
     await this.server?.close();
@@ -187,15 +215,13 @@ export class Agent implements StatusSource {
       mesh: k.mesh,
       links: k.linkStatus(),
       events: k.recentEvents(),
-      learning: null,
-      federation: null,
-      telemetry: null,
+      ...this.fleet.report(),
       healing: this.healer?.status() ?? null,
     };
   }
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    return this.healer ? base + this.healer.metrics(this.name) : base;
+    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics();
   }
 }

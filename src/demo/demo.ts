@@ -9,6 +9,7 @@ import { SimulatedMesh, runRealtime, type TopologyKind } from '../mesh/simulator
 import { Agent } from '../agent/agent.ts';
 import type { Logger } from '../agent/logger.ts';
 import type { Core } from '../core/index.ts';
+import { simulatedHost } from '../mapek/sim-host.ts';
 import { FaultSchedule } from './fault-schedule.ts';
 import { renderSummary } from './summary.ts';
 
@@ -61,6 +62,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
         driver: world.driver(i),
         log: o.log.child(world.nodeName(i)),
         core: o.core && { kind: o.core.kind, reason: o.core.fallbackReason },
+        coreEngine: o.core,
+        // Healing actions act on the simulated world, never on this machine's interfaces.
+        host: simulatedHost(world, i),
         describeMac,
       });
       agents.push(agent);

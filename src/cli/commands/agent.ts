@@ -39,6 +39,7 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
       driver,
       log,
       core: core && { kind: core.kind, reason: core.fallbackReason },
+      coreEngine: core,
       describeMac,
     });
     await agent.start();

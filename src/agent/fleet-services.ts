@@ -1,0 +1,132 @@
+// The parts of the agent that talk to the rest of the fleet: MQTT telemetry, the libp2p
+// federation and federated learning on top of it. Each is optional (UCI `enabled`) and none
+// may stop the agent from watching and healing its mesh: a part that fails to start is
+// reported down in /health with the reason, and the rest runs on.
+import type { AgentConfig } from '../config/schema.ts';
+import type { AggregationRule, Core } from '../core/index.ts';
+import { startFederation } from '../federation/federation.ts';
+import type { Federation } from '../federation/types.ts';
+import { federationTransport } from '../learning/federation-transport.ts';
+import { LearningService } from '../learning/learning-service.ts';
+import { renderLearningMetrics } from '../learning/status.ts';
+import type { Knowledge } from '../mapek/knowledge.ts';
+import type { StatusReport } from '../status/types.ts';
+import { startAgentTelemetry, type AgentTelemetry, type AgentTelemetrySources } from '../telemetry/agent-telemetry.ts';
+import type { HealthBoard } from './health.ts';
+import type { Logger } from './logger.ts';
+
+export interface FleetServicesDeps {
+  config: AgentConfig;
+  node: string;
+  core: Core | null;
+  knowledge: Knowledge;
+  health: HealthBoard;
+  log: Logger;
+  status(): StatusReport;
+  /** MQTT commands that reach into the agent (dry-run, set, run-action). */
+  telemetryHooks?: Pick<AgentTelemetrySources, 'applyConfig' | 'runAction'>;
+}
+
+export class FleetServices {
+  private federation: Federation | null = null;
+  private learning: LearningService | null = null;
+  private telemetry: AgentTelemetry | null = null;
+
+  constructor(private readonly d: FleetServicesDeps) {}
+
+  async start(): Promise<void> {
+    const { config: c, health, log } = this.d;
+    if (c.federation.enabled) {
+      try {
+        this.federation = await startFederation(c, { log: log.child('federation') });
+        const h = this.federation.health();
+        health.set('federation', h.state, h.reason);
+      } catch (e) {
+        health.set('federation', 'down', `could not start: ${(e as Error).message}`);
+      }
+    } else health.set('federation', 'disabled', 'disabled in config');
+
+    if (c.learning.enabled) this.startLearning();
+    else health.set('learning', 'disabled', 'disabled in config');
+
+    // Telemetry last: its first snapshot then already shows federation and learning.
+    this.telemetry = startAgentTelemetry(c, {
+      node: this.d.node,
+      status: this.d.status,
+      onEvent: (l) => this.d.knowledge.onEvent(l),
+      health,
+      log,
+      learningRound: this.learning ? () => this.learning!.runRound() : undefined,
+      ...this.d.telemetryHooks,
+    });
+  }
+
+  private startLearning(): void {
+    const { config: c, health, core, knowledge } = this.d;
+    if (!core) {
+      health.set('learning', 'down', 'the WASM core did not load (learning trains and aggregates in it)');
+      return;
+    }
+    try {
+      this.learning = new LearningService({
+        core,
+        // Without the federation the model still learns from this router's own links.
+        transport: this.federation ? federationTransport(this.federation) : null,
+        roundIntervalMs: c.learning.roundIntervalS * 1000,
+        learner: {
+          aggregation: { rule: c.learning.rule.replace(/_/g, '-') as AggregationRule, f: c.learning.byzantineF, bucketing: 2 },
+          workerMomentum: 0.9,
+          roundTimeoutMs: Math.min(30_000, c.learning.roundIntervalS * 500),
+          dp: null,
+          secure: null,
+        },
+        onRound: (o) =>
+          knowledge.addEvent('info', `learning round ${o.round}: ${o.heard} updates, ${o.applied ? 'applied' : `skipped: ${o.skipped}`}, AUC ${o.auc.toFixed(3)}`),
+      });
+      this.learning.start();
+      health.set('learning', 'ok', this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)');
+    } catch (e) {
+      health.set('learning', 'down', `could not start: ${(e as Error).message}`);
+    }
+  }
+
+  /** After every monitor poll: new samples for the local training data, fresh component states. */
+  afterPoll(): void {
+    if (this.learning) {
+      this.learning.observe(this.d.knowledge);
+      const s = this.learning.status();
+      this.d.health.set('learning', 'ok', `round ${s.round}, ${s.peersHeard} peers heard, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
+    }
+    if (this.federation) {
+      const h = this.federation.health();
+      this.d.health.set('federation', h.state, h.reason);
+    }
+  }
+
+  /** P(link dead within the horizon) by "hardIfname/neighbourMAC", for route scoring and analysis. */
+  failureProbabilities(): Map<string, number> {
+    return this.learning?.failureProbabilities() ?? new Map();
+  }
+
+  report(): Pick<StatusReport, 'learning' | 'federation' | 'telemetry'> {
+    const f = this.federation;
+    return {
+      learning: (this.learning?.status() as unknown as Record<string, unknown>) ?? null,
+      federation: f ? { peerId: f.peerId, addresses: f.addresses(), peers: f.peers(), metrics: f.metrics() } : null,
+      telemetry: (this.telemetry?.report() as unknown as Record<string, unknown>) ?? null,
+    };
+  }
+
+  metrics(): string {
+    const learning = this.learning ? renderLearningMetrics(this.learning.status(), this.d.node) : '';
+    return learning + (this.telemetry?.metrics() ?? '');
+  }
+
+  async stop(): Promise<void> {
+    // Telemetry first: it publishes the retained "offline/stopped" while the rest still runs.
+    await this.telemetry?.stop();
+    await this.learning?.stop();
+    this.learning?.dispose();
+    await this.federation?.stop();
+  }
+}
