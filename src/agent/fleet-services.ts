@@ -95,7 +95,8 @@ export class FleetServices {
     if (this.learning) {
       this.learning.observe(this.d.knowledge);
       const s = this.learning.status();
-      this.d.health.set('learning', 'ok', `round ${s.round}, ${s.peersHeard} peers heard, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
+      const scope = this.federation ? `${s.peersHeard} peers heard` : 'local data only';
+      this.d.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
     }
     if (this.federation) {
       const h = this.federation.health();
