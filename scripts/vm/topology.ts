@@ -96,7 +96,8 @@ export function describeMesh(t: TopologySpec, o: MeshOptions = {}): MeshInfoFile
  * once per namespace: under TCG every exec of ip costs ~0.2 s.
  */
 export function meshCommands(mesh: MeshInfoFile): Array<{ argv: string[]; stdin?: string }> {
-  const cmds: Array<{ argv: string[]; stdin?: string }> = [{ argv: ['batctl', 'routing_algo', mesh.algo] }];
+  // The routing algorithm is set by the runner before these (the module parameter routing_algo).
+  const cmds: Array<{ argv: string[]; stdin?: string }> = [];
   cmds.push({ argv: ['ip', '-batch', '-'], stdin: mesh.nodes.map((n) => `netns add ${n.netns}\n`).join('') });
   const batch = new Map<string, string[]>(mesh.nodes.map((n) => [n.netns, ['link set lo up']]));
   for (const [a, b] of mesh.topology.links) {

@@ -7,14 +7,14 @@ import * as assert from 'uvu/assert';
 import { scriptPassed, type VmStep } from '../../scripts/vm/job.ts';
 import { VmUnavailableError, findVmHost } from '../../scripts/vm/kernel.ts';
 import { runInVm, type VmRun } from '../../scripts/vm/run-in-vm.ts';
-import { chain, diamond } from '../../scripts/vm/topology.ts';
+import { chain, diamond, triangle } from '../../scripts/vm/topology.ts';
 
 const STEPS: VmStep[] = [
   // First, while batman-adv is not loaded (and cannot be autoloaded).
   { name: 'no-module', modprobe: false, scripts: [{ path: 'test/guest/no-module.guest.ts' }] },
   {
-    name: 'iv-chain3',
-    topology: chain(3),
+    name: 'iv-triangle',
+    topology: triangle(),
     mesh: { algo: 'BATMAN_IV', gatewayServers: [3] },
     scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/errors.guest.ts' }, { path: 'test/guest/settings.guest.ts' }],
   },
@@ -23,6 +23,13 @@ const STEPS: VmStep[] = [
     topology: diamond(),
     mesh: { algo: 'BATMAN_V', gatewayServers: [4] },
     scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/settings.guest.ts' }],
+  },
+  {
+    // Multi-hop: five hops end to end. Only the route tables, to keep the VM run short.
+    name: 'iv-chain6',
+    topology: chain(6),
+    mesh: { algo: 'BATMAN_IV' },
+    scripts: [{ path: 'test/guest/tables.guest.ts', env: { X0VM_TABLES: 'originators,neighbours' } }, { path: 'test/guest/bridge.guest.ts' }],
   },
 ];
 
