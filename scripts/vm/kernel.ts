@@ -56,8 +56,10 @@ function elfHead(p: string): string {
   }
 }
 export function findVmHost(): VmHost {
-  const qemu = onPath('qemu-system-x86_64');
-  if (!qemu) throw new VmUnavailableError('qemu-system-x86_64 not found (apt-get install qemu-system-x86)');
+  // $X0VM_QEMU picks another qemu (or, set to a missing path, shows what happens without one).
+  const explicit = process.env.X0VM_QEMU;
+  const qemu = explicit ? (executable(explicit) ? explicit : undefined) : onPath('qemu-system-x86_64');
+  if (!qemu) throw new VmUnavailableError(`${explicit ?? 'qemu-system-x86_64'} not found (apt-get install qemu-system-x86)`);
   const busybox = staticBusybox();
   if (!busybox) throw new VmUnavailableError('no static busybox at /bin/busybox (apt-get install busybox-static)');
   const versions = existsSync('/boot') ? readdirSync('/boot').filter((f) => f.startsWith('vmlinuz-')).map((f) => f.slice('vmlinuz-'.length)) : [];
