@@ -48,6 +48,10 @@ test('installed agent runs from the scratch root and answers through the plugin 
   const asAgent = ['/usr/bin/setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', `--inh-caps=${capList('inheritable')}`,
     `--ambient-caps=${capList('ambient')}`, `--bounding-set=${capList('bounding')}`, ...(param('no_new_privs') === '1' ? ['--no-new-privs'] : []), '--'];
 
+  // A router has /proc: the agent reads its own privileges there (/health component 'privileges').
+  mkdirSync(join(root, 'proc'), { recursive: true });
+  const mounted = spawnSync('mount', ['-t', 'proc', 'proc', join(root, 'proc')], { encoding: 'utf8' });
+  assert.is(mounted.status, 0, `mount proc in the scratch root: ${mounted.stderr}`);
   // ujail's environment: container=ujail and only the variables procd named (-e), PATH among them.
   const agent = spawn('chroot', [root, ...asAgent, ...command], { env: param('capabilities') ? { container: 'ujail', ...env } : { PATH: CHROOT_PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -78,7 +82,7 @@ test('installed agent runs from the scratch root and answers through the plugin 
     const v = inRoot(root, ['/usr/bin/x0tta6bl4', '--version']);
     assert.is(v.stdout.trim(), version, v.stderr);
     const cli = inRoot(root, ['/usr/bin/x0tta6bl4', 'status', '--json']);
-    assert.is(cli.status, 0, cli.stderr);
+    assert.is(cli.status, 0, `${cli.stderr} ${cli.stdout.slice(300, 2500)}`);
     assert.is(JSON.parse(cli.stdout).node.name, st.node.name);
 
     // Privilege separation: the running agent is the user, with CAP_NET_ADMIN and nothing else.
@@ -89,6 +93,8 @@ test('installed agent runs from the scratch root and answers through the plugin 
     console.log(`installed agent: uid ${uid}, CapEff CAP_NET_ADMIN, heap flags ${command.filter((a) => a.startsWith('--max')).join(' ')}`);
   } finally {
     if (agent.exitCode === null) agent.kill('SIGTERM');
+    await exited;
+    spawnSync('umount', ['-l', join(root, 'proc')]);
   }
   // procd's stop: SIGTERM, then SIGKILL after term_timeout (15 s); the agent must exit cleanly.
   assert.is(await exited, 0, log);
