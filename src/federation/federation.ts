@@ -23,7 +23,7 @@ import { createFederationNode, type FederationNode } from './node.ts';
 import { PeerRateLimit } from './rate-limit.ts';
 import { ReplayGuard, SequenceCounter } from './replay-guard.ts';
 import { federationSettings, type FederationSettings } from './settings.ts';
-import { decodeBatch, encodeBatch, readFrames, writeFrames } from './stream-frames.ts';
+import { decodeBatch, encodeBatch, finish, FrameError, readFrames, writeFrames } from './stream-frames.ts';
 import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary } from './types.ts';
 
 export const ADMISSION_PROTOCOL = '/x0tta6bl4/admission/1.0.0';
@@ -103,6 +103,7 @@ class FederationService implements Federation {
   private readonly rtt = new Map<string, number>();
   private quarantine = new Set<string>();
   private readonly ownVotes = new Map<string, string>();
+  private readonly timeoutBackoff = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private redialTimer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -175,6 +176,9 @@ class FederationService implements Federation {
     await n.handle(STATE_PROTOCOL, ({ stream, connection }) => void this.onStateStream(stream, connection), { maxInboundStreams: 4 });
     n.services.pubsub.topicValidators.set(this.stateTopic, (src, msg) => this.validateState(src.toString(), msg.data));
     n.addEventListener('peer:connect', (e) => this.onConnect(e.detail));
+    n.addEventListener('connection:open', (e) => {
+      if (!this.isDenied(e.detail.remotePeer.toString())) void this.presentCertificate(e.detail);
+    });
     n.addEventListener('peer:disconnect', (e) => this.onDisconnect(e.detail.toString()));
     n.addEventListener('peer:discovery', (e) => {
       const id = e.detail.id.toString();
@@ -290,7 +294,6 @@ class FederationService implements Federation {
       t.unref();
       this.pendingTimers.set(id, t);
     }
-    void this.presentCertificate(peer);
   }
 
   private onDisconnect(id: string): void {
@@ -304,17 +307,25 @@ class FederationService implements Federation {
     this.pendingTimers.delete(id);
   }
 
-  /** Our half of admission: send our chain, learn whether the peer took it. */
-  private async presentCertificate(peer: PeerId): Promise<void> {
+  /**
+   * Our half of admission: send our chain on this connection, learn whether the peer took it.
+   * Per connection, not per peer: when both sides dial at once libp2p may close one of the two
+   * connections, and the presentation must not die with it.
+   */
+  private async presentCertificate(connection: Connection): Promise<void> {
+    const peer = connection.remotePeer;
+    let stream: Stream | null = null;
     try {
-      const stream = await this.node.dialProtocol(peer, ADMISSION_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
+      stream = await connection.newStream(ADMISSION_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
       await writeFrames(stream, [Buffer.from(this.certPem, 'latin1')]);
       let reply: Uint8Array | null = null;
       await readFrames(stream, 1024, 2048, (b) => (reply = b), 1);
       const r = reply as Uint8Array | null;
       if (r && r[0] !== 1) this.log.warn(`peer ${peer} refused our certificate: ${Buffer.from(r.subarray(1)).toString('utf8')}`);
     } catch (e) {
-      if (!this.stopped) this.log.debug(`admission with ${peer}: ${(e as Error).message}`);
+      if (!this.stopped && connection.status === 'open') this.log.debug(`admission with ${peer}: ${(e as Error).message}`);
+    } finally {
+      await finish(stream);
     }
   }
 
@@ -325,7 +336,9 @@ class FederationService implements Federation {
     try {
       let chain: Uint8Array | null = null;
       await readFrames(stream, MAX_CHAIN_BYTES, MAX_CHAIN_BYTES + 4, (b) => (chain = b), 1);
-      if (!chain) throw new AdmissionError('MALFORMED', 'no certificate sent');
+      // The stream ended without a certificate: usually a duplicate connection being closed.
+      // Not evidence against the peer; the admission timer deals with peers that never send one.
+      if (!chain) return;
       const id = admit(this.ca, chain, remote, { trustDomain: this.s.trustDomain, revoked: (leaf) => this.state.revoked(leaf) });
       if (this.quarantine.has(remote)) this.log.info(`admitting ${remote}, which is quarantined: its messages stay ignored`);
       const first = !this.admitted.has(remote);
@@ -334,6 +347,7 @@ class FederationService implements Federation {
       const t = this.pendingTimers.get(remote);
       if (t) clearTimeout(t);
       this.pendingTimers.delete(remote);
+      this.timeoutBackoff.delete(remote);
       if (first) {
         this.m.admissionsAccepted++;
         this.log.info(`admitted ${remote} (${id.spiffeId})`);
@@ -343,6 +357,10 @@ class FederationService implements Federation {
       await writeFrames(stream, [Uint8Array.of(1)]);
       if (first) void this.pushState(connection.remotePeer);
     } catch (e) {
+      if (!(e instanceof AdmissionError || e instanceof FrameError)) {
+        this.log.debug(`admission stream from ${remote}: ${(e as Error).message}`);
+        return;
+      }
       const code = e instanceof AdmissionError ? e.code : 'MALFORMED';
       const msg = (e as Error).message;
       try {
@@ -353,13 +371,21 @@ class FederationService implements Federation {
       this.reject(remote, code, msg);
     } finally {
       clearTimeout(timer);
+      await finish(stream);
     }
   }
 
   private reject(id: string, code: string, why: string): void {
     this.m.admissionsRejected[code] = (this.m.admissionsRejected[code] ?? 0) + 1;
     this.log.warn(`peer ${id} not admitted: ${why}`);
-    this.denied.set(id, code === 'REVOKED' ? Infinity : Date.now() + REJECT_BACKOFF_MS);
+    // A timeout proves nothing against the peer (a slow link, a busy router): a short backoff,
+    // doubled on each repeat so that an overloaded node is not kept busy by reconnects.
+    let backoff = REJECT_BACKOFF_MS;
+    if (code === 'TIMEOUT') {
+      backoff = Math.min(REJECT_BACKOFF_MS * 5, (this.timeoutBackoff.get(id) ?? this.s.redialMs / 2) * 2);
+      this.timeoutBackoff.set(id, backoff);
+    }
+    this.denied.set(id, code === 'REVOKED' ? Infinity : Date.now() + backoff);
     this.admitted.delete(id);
     this.m.admittedPeers = this.admitted.size;
     void this.node.hangUp(peerIdFromString(id)).catch(() => {});
@@ -382,11 +408,14 @@ class FederationService implements Federation {
 
   /** Anti-entropy: send the whole state to one peer (small fleets: tens of KB). */
   private async pushState(peer: PeerId): Promise<void> {
+    let stream: Stream | null = null;
     try {
-      const stream = await this.node.dialProtocol(peer, STATE_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
+      stream = await this.node.dialProtocol(peer, STATE_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
       await writeFrames(stream, this.state.all().map((e) => e.bytes));
     } catch (e) {
       if (!this.stopped) this.log.debug(`state push to ${peer}: ${(e as Error).message}`);
+    } finally {
+      await finish(stream);
     }
   }
 
@@ -408,6 +437,8 @@ class FederationService implements Federation {
       });
     } catch (e) {
       this.log.debug(`state sync from ${remote}: ${(e as Error).message}`);
+    } finally {
+      await finish(stream);
     }
     // What we learned from this peer is news to our side of the fleet too (partition healing).
     if (changed.length) this.gossipEntries(changed);

@@ -79,3 +79,16 @@ export function decodeBatch(buf: Uint8Array): Uint8Array[] {
   if (at !== buf.length) throw new FrameError('trailing bytes after the batch');
   return out;
 }
+
+/**
+ * Closes both directions once a protocol exchange is over. A stream left half-open keeps its
+ * yamux slot: a few hundred exchanges later no new stream (admission included) could open.
+ */
+export async function finish(stream: Stream | null): Promise<void> {
+  if (!stream) return;
+  try {
+    await stream.close({ signal: AbortSignal.timeout(5000) });
+  } catch (e) {
+    stream.abort(e instanceof Error ? e : new Error(String(e)));
+  }
+}

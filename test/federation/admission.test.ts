@@ -26,7 +26,7 @@ test.before(async () => {
   for (let i = 0; i < N; i++) {
     const p = await fleet.prepare(`n${i}`);
     serials.push(p.serial);
-    const f = await startFederationWith({ ...p.settings, admissionTimeoutMs: 3000, peers: i === 0 ? [] : nodes[0]!.addresses() });
+    const f = await startFederationWith({ ...p.settings, admissionTimeoutMs: 8000, peers: i === 0 ? [] : nodes[0]!.addresses() });
     nodes.push(f);
     const inbox: FederationMessage[] = [];
     got.push(inbox);

@@ -41,7 +41,8 @@ export class TestFleet {
       listen: ['/ip4/127.0.0.1/tcp/0'],
       trustDomain: TRUST_DOMAIN,
       mdns: false,
-      admissionTimeoutMs: 5000,
+      // generous: CI machines may be loaded (handshakes are CPU-bound)
+      admissionTimeoutMs: 15_000,
       // every test node shares 127.0.0.1
       inboundPerHostPerSecond: 1000,
     };
@@ -75,7 +76,7 @@ export class TestFleet {
 }
 
 /** Polls `cond` (socket events are asynchronous); fails with `what` after `ms`. */
-export async function until(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+export async function until(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
