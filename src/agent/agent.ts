@@ -124,6 +124,7 @@ export class Agent implements StatusSource {
           },
           execute: { verifyWindowMs: h.verifyWindowS * 1000, holdMs: h.holdS * 1000, quarantineMs: h.quarantineS * 1000 },
           describeMac: opts.describeMac,
+          failureProbs: () => this.fleet.failureProbabilities(),
         })
       : null;
     this.monitor = new Monitor(opts.driver, this.knowledge, this.healthBoard, opts.log.child('monitor'), {

@@ -42,6 +42,8 @@ export class Analyzer {
     private readonly score: ScoreRoutes | null,
     opts: AnalyzeOptions = {},
     private readonly describe: (mac: string) => string = (m) => m,
+    /** The learned model's P(dead within its horizon) by "ifname/neighbour"; empty until it has one. */
+    private readonly failureProbs: () => ReadonlyMap<string, number> = () => new Map(),
   ) {
     this.o = {
       silentAfterMs: opts.silentAfterMs ?? 2500,
@@ -65,7 +67,11 @@ export class Analyzer {
     const o = this.o;
     const { neighbours, originators, interfaces, gateways, settings } = k.mesh;
     const name = this.describe;
-    const routes = scoreRouteTable({ originators, interfaces, stability: (i, n) => this.stability(i, n, nowMs) }, this.score);
+    const probs = this.failureProbs();
+    const routes = scoreRouteTable(
+      { originators, interfaces, stability: (i, n) => this.stability(i, n, nowMs), failureProb: (i, n) => probs.get(`${i}/${n}`) ?? 0 },
+      this.score,
+    );
     const found: Omit<Finding, 'sinceMs' | 'key'>[] = [];
     const add = (kind: FindingKind, subject: FindingSubject, message: string, evidence: Evidence) =>
       found.push({ kind, subject, message, evidence });

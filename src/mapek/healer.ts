@@ -32,6 +32,8 @@ export interface HealerOptions {
   execute: ExecuteOptions;
   analyze?: AnalyzeOptions;
   describeMac?: (mac: string) => string;
+  /** Federated learning's failure probabilities by "ifname/neighbour" (route scoring). */
+  failureProbs?: () => ReadonlyMap<string, number>;
 }
 
 /** The loop's part of /status (schema-1 addition: `healing`). */
@@ -62,7 +64,7 @@ export class Healer {
   constructor(private readonly o: HealerOptions) {
     this.journal = new Journal({ path: o.journalPath, minWriteIntervalMs: o.journalMinWriteIntervalMs });
     if (this.journal.loadWarning) o.log.warn(this.journal.loadWarning);
-    this.analyzer = new Analyzer(o.knowledge, o.score, o.analyze, o.describeMac);
+    this.analyzer = new Analyzer(o.knowledge, o.score, o.analyze, o.describeMac, o.failureProbs);
     this.startedMs = o.now();
     this.startupDelayMs = Math.floor(o.random() * o.plan.startupJitterMs);
     this.planner = new Planner({ ...o.plan, startupDelayMs: this.startupDelayMs });
