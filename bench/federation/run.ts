@@ -45,7 +45,7 @@ const next = <T>(c: ChildProcess) => new Promise<T>((resolve, reject) => {
 interface Sample { peers: number; rss: number; heapUsed: number; external: number; received: number; dropped: Record<string, number> }
 
 const fleet = new TestFleet('bench');
-const common: Partial<FederationSettings> = { maxConnections: 128, inboundPerHostPerSecond: 1000, rateBurst: 100, ratePerSecond: 20, admissionTimeoutMs: 30_000 };
+const common: Partial<FederationSettings> = { maxConnections: 128, inboundPerHostPerSecond: 1000, rateBurst: 100, ratePerSecond: 20, admissionTimeoutMs: 30_000, peerExchange: false }; // a star: only the hub's connections matter
 const hubPrep = await fleet.prepare('hub');
 const hub = child('./hub.ts', { ...hubPrep.settings, ...common }, true);
 const { addrs } = await next<{ addrs: string[] }>(hub);
@@ -66,7 +66,12 @@ for (const target of [10, 50]) {
     const settings: FederationSettings[] = [];
     for (let i = 0; i < PER_PROCESS; i++) settings.push({ ...(await fleet.prepare(`p${started + i}`)).settings, ...common });
     const c = child('./peers.ts', { settings, hub: addrs[0], tickMs: 1000 });
+    const timeout = setTimeout(() => {
+      log(`peers ${started}..${started + PER_PROCESS - 1} not all admitted after 180 s; giving up`);
+      process.exit(1);
+    }, 180_000);
     await next(c);
+    clearTimeout(timeout);
     batches.push(c);
     started += PER_PROCESS;
   }

@@ -515,7 +515,7 @@ class FederationService implements Federation {
 
   /** Registry entries name peers and their addresses: dial the ones we lack, up to PX_TARGET. */
   private peerExchange(peerId: string): void {
-    if (peerId === this.peerId || !this.node || this.isDenied(peerId) || !this.state.trusted(peerId)) return;
+    if (!this.s.peerExchange || peerId === this.peerId || !this.node || this.isDenied(peerId) || !this.state.trusted(peerId)) return;
     const id = peerIdFromString(peerId);
     if (this.node.getConnections(id).length || this.node.getConnections().length >= PX_TARGET) return;
     const addrs = (this.state.node(peerId)?.addrs ?? []).flatMap((a) => {

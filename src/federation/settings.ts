@@ -36,6 +36,8 @@ export interface FederationSettings {
   refreshMs: number;
   /** New inbound connections per second from one IP (each router has its own; tests on loopback share one). */
   inboundPerHostPerSecond: number;
+  /** Dial peers named in the fleet registry (peer exchange) until a few are connected. */
+  peerExchange: boolean;
   /** Static peers that are not connected are dialled again this often. */
   redialMs: number;
   /** A connected peer that has not been admitted after this long is cut off. */
@@ -68,6 +70,7 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     admissionTimeoutMs: 10_000,
     inboundPerHostPerSecond: 5,
     redialMs: 5_000,
+    peerExchange: true,
   };
 }
 
