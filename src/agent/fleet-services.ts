@@ -58,6 +58,12 @@ export class FleetServices {
       log,
       learningRound: this.learning ? () => this.learning!.runRound() : undefined,
       ...this.d.telemetryHooks,
+    }, {
+      commandCaFile: c.telemetry.commandCaFile || undefined,
+      bufferLimit: c.telemetry.bufferLimit,
+      bufferFile: c.telemetry.bufferFile || undefined,
+      bufferWriteIntervalS: c.telemetry.bufferWriteIntervalS,
+      allowPlaintext: c.telemetry.allowPlaintext,
     });
   }
 

@@ -87,6 +87,16 @@ export const SCHEMA = {
     caFile: option('ca_file', absolutePath({ optional: true }), ''),
     certFile: option('cert_file', absolutePath({ optional: true }), ''),
     keyFile: option('key_file', absolutePath({ optional: true }), ''),
+    // Fleet CA that certifies MQTT command signers; empty: <state_dir>/fleet-ca.pem if present.
+    commandCaFile: option('command_ca_file', absolutePath({ optional: true }), ''),
+    // QoS 1 events kept while the broker is away (oldest dropped first, counted).
+    bufferLimit: option('buffer_limit', integer(10, 100000), 1000),
+    // Copy of the event buffer on flash that survives agent restarts; empty: RAM only.
+    bufferFile: option('buffer_file', absolutePath({ optional: true }), ''),
+    // At most one rewrite of buffer_file per this many seconds (flash wear).
+    bufferWriteIntervalS: option('buffer_write_interval', seconds(5, 3600), 60),
+    // mqtt:// (no TLS) to a broker that is not on loopback.
+    allowPlaintext: option('allow_plaintext', bool, false),
   },
   federation: {
     enabled: option('enabled', bool, false),
