@@ -7,7 +7,7 @@
 //
 // Throws VmUnavailableError when qemu/kernel/busybox are missing, VmRunError when the VM did
 // not boot or the guest runner left no results.
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +64,8 @@ export async function runInVm(steps: VmStep[], opts: RunInVmOptions = {}): Promi
   // The runner's own log goes to the console (the host sees it live) and to runner.log.
   const script = `cd '${repo.replace(/'/g, `'\\''`)}' || exit 3\n{ node ${runner} /x0vm/job.json; echo $? > /x0vm/runner-exit; } 2>&1 | tee /x0vm/runner.log\nexit $(cat /x0vm/runner-exit)\n`;
   const boot = await bootVm({ ...opts, resultsDir, script });
+  // The bundles are rebuilt every run; the logs and results stay for a look after a failure.
+  rmSync(join(resultsDir, 'bundle'), { recursive: true, force: true });
   const file = join(resultsDir, 'results.json');
   if (!boot.booted) throw new VmRunError(`the VM did not boot${boot.timedOut ? ' (killed at the deadline)' : ''}; console tail:\n${boot.console.slice(-3000)}`, boot);
   if (!existsSync(file)) throw new VmRunError(`the guest runner wrote no results${boot.timedOut ? ' (VM killed at the deadline)' : ''}; console tail:\n${boot.console.slice(-3000)}`, boot);

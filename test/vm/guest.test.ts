@@ -70,6 +70,7 @@ function haveRun(): boolean {
 test('the VM booted and the guest runner finished every step', () => {
   if (!haveRun()) return;
   assert.ok(run, 'no VM run');
+  assert.not.ok(run.boot.timedOut, `the VM was killed at its deadline after ${run.boot.elapsedMs} ms`);
   assert.is(run.results.error, undefined);
   assert.is(run.boot.exitCode, 0, 'guest runner exit code');
   assert.equal(run.results.steps.map((s) => s.name), STEPS.map((s) => s.name));
