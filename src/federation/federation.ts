@@ -365,6 +365,8 @@ class FederationService implements Federation {
       const msg = (e as Error).message;
       try {
         await writeFrames(stream, [Buffer.concat([Uint8Array.of(0), Buffer.from(`${code}: ${msg}`.slice(0, 500))])]);
+        // Let the refusal reach the peer (the operator there needs it) before hanging up.
+        await finish(stream);
       } catch {
         /* the peer may be gone already */
       }
