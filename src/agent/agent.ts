@@ -8,6 +8,8 @@ import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
 import { Healer, type HealingStatus } from '../mapek/healer.ts';
+import { ACTIONS } from '../mapek/actions/index.ts';
+import type { ActionKind } from '../mapek/actions/action.ts';
 import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
 import { sysCounters, systemUptimeMs } from '../mapek/system-host.ts';
@@ -145,6 +147,10 @@ export class Agent implements StatusSource {
       health: this.healthBoard,
       log: opts.log,
       status: () => this.status(),
+      telemetryHooks: {
+        applyConfig: (next, change) => this.applyConfig(next, change.section),
+        runAction: (name) => this.runAction(name),
+      },
     });
     this.healthBoard.onChange((comp, before) => {
       if (before !== undefined && before !== comp.state)
@@ -185,6 +191,29 @@ export class Agent implements StatusSource {
     await this.server?.close();
     this.server = null;
     await this.opts.driver.close();
+  }
+
+  /**
+   * A change that passed the schema (MQTT `set`, `dry-run`). It takes effect in memory: dry run
+   * at once, other options when the part reading them next looks (most at the next start). It
+   * is not written to /etc/config: the agent may run without write access there.
+   */
+  private applyConfig(next: AgentConfig, section: keyof AgentConfig): string {
+    const c = this.opts.config as Record<string, unknown>;
+    c[section] = (next as Record<string, unknown>)[section];
+    if (section === 'agent') this.healer?.setDryRun(next.agent.dryRun);
+    this.knowledge.addEvent('info', `config ${section} changed over MQTT (in memory, not persisted)`);
+    return 'applied in memory; not persisted to /etc/config (use uci to keep it)';
+  }
+
+  /** MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one action through the same commit-confirm path. */
+  private async runAction(spec: string): Promise<unknown> {
+    if (!this.healer) throw new Error('self-healing is disabled in config (healing.enabled)');
+    const [kind, ifname, neighbour] = spec.split('/');
+    if (!kind || !Object.hasOwn(ACTIONS, kind)) throw new Error(`unknown action '${kind ?? ''}' (one of ${Object.keys(ACTIONS).join(', ')})`);
+    if (this.opts.config.agent.dryRun) return { dryRun: true, action: kind, note: 'dry run: not applied' };
+    const e = await this.healer.force(kind as ActionKind, { ...(ifname ? { ifname } : {}), ...(neighbour ? { neighbour } : {}) }, 'operator command over MQTT');
+    return { id: e.id, action: e.action, state: e.state, outcome: e.outcome ?? null };
   }
 
   get httpPort(): number | null {

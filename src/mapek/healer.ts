@@ -126,6 +126,12 @@ export class Healer {
     }
   }
 
+  /** Dry run switched at run time (MQTT `dry-run on|off`): the next plan already follows it. */
+  setDryRun(on: boolean): void {
+    this.o.plan.dryRun = on;
+    this.planner.setDryRun(on);
+  }
+
   /** Runs one action now through the same commit-confirm path (operator command, tests). */
   async force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
     const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };

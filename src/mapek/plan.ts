@@ -61,6 +61,11 @@ export class Planner {
 
   constructor(private readonly o: PlanOptions) {}
 
+  /** Dry run switched at run time (MQTT `dry-run on|off`). */
+  setDryRun(on: boolean): void {
+    this.o.dryRun = on;
+  }
+
   /** The step at this finding's position did not help: the next one is due. */
   escalate(findingKey: string): void {
     this.position.set(findingKey, (this.position.get(findingKey) ?? 0) + 1);
