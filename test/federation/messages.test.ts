@@ -118,4 +118,18 @@ test('a flood beyond the per-peer budget is cut (rate_limited), the node stays u
   assert.is(a.health().state, 'ok');
 });
 
+test('the drops show in /metrics text under their reasons', async () => {
+  const { MetricsText } = await import('../../src/status/metrics.ts');
+  const { addFederationMetrics, federationStatus } = await import('../../src/federation/report.ts');
+  const m = new MetricsText();
+  addFederationMetrics(m, a);
+  const text = m.toString();
+  for (const reason of ['bad_signature', 'stale', 'future', 'duplicate', 'malformed', 'rate_limited'])
+    assert.match(text, new RegExp(`^x0tta6bl4_federation_messages_dropped_total\\{reason="${reason}"\\} [1-9]`, 'm'));
+  assert.match(text, /^x0tta6bl4_federation_peers_admitted 2$/m);
+  const st = federationStatus(a);
+  assert.is(st.peers.length, 2);
+  assert.ok(JSON.stringify(st).length > 0, 'serialisable (no bigint)');
+});
+
 test.run();
