@@ -28,6 +28,7 @@ import type { Federation, FederationHealth, FederationMetrics, FleetStateView, M
 
 export const ADMISSION_PROTOCOL = '/x0tta6bl4/admission/1.0.0';
 export const STATE_PROTOCOL = '/x0tta6bl4/state/1.0.0';
+export const DIGEST_PROTOCOL = '/x0tta6bl4/state-digest/1.0.0';
 const MAX_CHAIN_BYTES = 64 * 1024;
 const MAX_SYNC_BYTES = 8 * 1024 * 1024;
 // After a failed admission the peer may retry only after this (its certificate may get fixed).
@@ -106,6 +107,7 @@ class FederationService implements Federation {
   private readonly timeoutBackoff = new Map<string, number>();
   private timer: NodeJS.Timeout | null = null;
   private redialTimer: NodeJS.Timeout | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly stateTopic: string;
   private readonly m: FederationMetrics = {
@@ -174,6 +176,7 @@ class FederationService implements Federation {
     const n = this.node;
     await n.handle(ADMISSION_PROTOCOL, ({ stream, connection }) => void this.onAdmissionStream(stream, connection), { maxInboundStreams: 4 });
     await n.handle(STATE_PROTOCOL, ({ stream, connection }) => void this.onStateStream(stream, connection), { maxInboundStreams: 4 });
+    await n.handle(DIGEST_PROTOCOL, ({ stream, connection }) => void this.onDigestStream(stream, connection), { maxInboundStreams: 2 });
     n.services.pubsub.topicValidators.set(this.stateTopic, (src, msg) => this.validateState(src.toString(), msg.data));
     n.addEventListener('peer:connect', (e) => this.onConnect(e.detail));
     n.addEventListener('connection:open', (e) => {
@@ -194,6 +197,8 @@ class FederationService implements Federation {
     this.timer.unref();
     this.redialTimer = setInterval(() => this.redialStatic(), this.s.redialMs);
     this.redialTimer.unref();
+    this.syncTimer = setInterval(() => void this.antiEntropy(), this.s.syncMs);
+    this.syncTimer.unref();
     this.log.info(`federation up as ${this.peerId} on ${n.getMultiaddrs().map(String).join(', ')}`);
   }
 
@@ -446,6 +451,45 @@ class FederationService implements Federation {
     if (changed.length) this.gossipEntries(changed);
   }
 
+  /**
+   * Anti-entropy with one random admitted peer: send our digest; when the peer's differs, both
+   * push their full state to each other (gossip deltas missed by a peer that was not yet in the
+   * topic mesh get repaired here).
+   */
+  private async antiEntropy(): Promise<void> {
+    if (this.stopped) return;
+    const ids = [...this.admitted.keys()];
+    if (!ids.length) return;
+    const peer = peerIdFromString(ids[Math.floor(Math.random() * ids.length)]!);
+    let stream: Stream | null = null;
+    try {
+      stream = await this.node.dialProtocol(peer, DIGEST_PROTOCOL, { signal: AbortSignal.timeout(this.s.admissionTimeoutMs) });
+      await writeFrames(stream, [Buffer.from(this.state.digest())]);
+      let differs = false;
+      await readFrames(stream, 16, 64, (b) => (differs = b[0] === 1), 1);
+      if (differs) void this.pushState(peer);
+    } catch (e) {
+      if (!this.stopped) this.log.debug(`anti-entropy with ${peer}: ${(e as Error).message}`);
+    } finally {
+      await finish(stream);
+    }
+  }
+
+  private async onDigestStream(stream: Stream, connection: Connection): Promise<void> {
+    try {
+      if (!this.admitted.has(connection.remotePeer.toString())) return;
+      let theirs = '';
+      await readFrames(stream, 64, 128, (b) => (theirs = Buffer.from(b).toString('latin1')), 1);
+      const differs = theirs !== this.state.digest();
+      await writeFrames(stream, [Uint8Array.of(differs ? 1 : 0)]);
+      if (differs) void this.pushState(connection.remotePeer);
+    } catch (e) {
+      this.log.debug(`anti-entropy from ${connection.remotePeer}: ${(e as Error).message}`);
+    } finally {
+      await finish(stream);
+    }
+  }
+
   private gossipEntries(entries: Uint8Array[]): void {
     if (this.stopped) return;
     let batch: Uint8Array[] = [];
@@ -648,7 +692,6 @@ class FederationService implements Federation {
     this.gossipEntries(own);
     this.loadCrlFile();
     const ids = [...this.admitted.keys()];
-    if (ids.length) void this.pushState(peerIdFromString(ids[Math.floor(Math.random() * ids.length)]!));
     for (const id of ids) {
       this.node.services.ping
         .ping(peerIdFromString(id), { signal: AbortSignal.timeout(5000) })
@@ -687,6 +730,7 @@ class FederationService implements Federation {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     if (this.redialTimer) clearInterval(this.redialTimer);
+    if (this.syncTimer) clearInterval(this.syncTimer);
     for (const t of this.pendingTimers.values()) clearTimeout(t);
     await this.node.stop();
   }

@@ -32,8 +32,10 @@ export interface FederationSettings {
   quarantineQuorum: number;
   /** How long a registry entry or vote lives unless its author refreshes it. */
   entryTtlMs: number;
-  /** Author refresh / anti-entropy period. */
+  /** Author refresh period (registry entry, own votes). */
   refreshMs: number;
+  /** Anti-entropy: compare state digests with one random admitted peer this often. */
+  syncMs: number;
   /** New inbound connections per second from one IP (each router has its own; tests on loopback share one). */
   inboundPerHostPerSecond: number;
   /** Dial peers named in the fleet registry (peer exchange) until a few are connected. */
@@ -67,6 +69,8 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     quarantineQuorum: 3,
     entryTtlMs: 600_000,
     refreshMs: 60_000,
+    // LibreMesh's shared-state syncs every 15 s; a digest costs 32 bytes when nothing changed.
+    syncMs: 15_000,
     admissionTimeoutMs: 10_000,
     inboundPerHostPerSecond: 5,
     redialMs: 5_000,
