@@ -22,7 +22,7 @@ const STEPS: VmStep[] = [
     name: 'v-diamond',
     topology: diamond(),
     mesh: { algo: 'BATMAN_V', gatewayServers: [4] },
-    scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/settings.guest.ts' }],
+    scripts: [{ path: 'test/guest/tables.guest.ts' }, { path: 'test/guest/settings.guest.ts' }, { path: 'test/guest/cli.guest.ts' }],
   },
   {
     // Multi-hop: five hops end to end. Only the route tables, to keep the VM run short.
