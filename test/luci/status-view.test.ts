@@ -51,7 +51,12 @@ test('real agent: node summary, health, tables, link graph, live updates, screen
     assert.is(await rows(page, 'x0-health'), st.health.components.length);
 
     // The simulator's neighbours and originators reach the tables (after the agent's first polls).
-    await page.waitForFunction(() => document.querySelectorAll('#x0-neighbours tr.tr:not(.table-titles):not(.placeholder)').length > 0, null, { timeout: 20_000 });
+    // Both tables: under load an originator may need one more OGM interval than a neighbour.
+    await page.waitForFunction(
+      () => ['x0-neighbours', 'x0-originators'].every((id) => document.querySelectorAll(`#${id} tr.tr:not(.table-titles):not(.placeholder)`).length > 0),
+      null,
+      { timeout: 20_000 },
+    );
     const now = await getJson(agent.socket, '/status');
     assert.ok((await rows(page, 'x0-originators')) > 0);
     const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) => tds.map((t) => t.textContent));
