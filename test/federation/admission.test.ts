@@ -26,7 +26,7 @@ test.before(async () => {
   for (let i = 0; i < N; i++) {
     const p = await fleet.prepare(`n${i}`);
     serials.push(p.serial);
-    const f = await startFederationWith({ ...p.settings, admissionTimeoutMs: 8000, peers: i === 0 ? [] : nodes[0]!.addresses() });
+    const f = await startFederationWith({ ...p.settings, admissionTimeoutMs: 8000, syncMs: 600_000, peers: i === 0 ? [] : nodes[0]!.addresses() });
     nodes.push(f);
     const inbox: FederationMessage[] = [];
     got.push(inbox);
@@ -130,7 +130,7 @@ test('revocation: a CRL offered at one node cuts the revoked node off everywhere
   await until('victim admitted somewhere', () => nodes.slice(0, 7).some((n) => n.peers().some((p) => p.peerId === victim.peerId)));
   const crl = fleet.revoke(serials[7]!);
   assert.ok(nodes[2]!.offerCrl(Buffer.from(crl)));
-  // No anti-entropy round runs in this test (refresh is 60 s): only the gossip flood carries it.
+  // No anti-entropy round runs in this test (sync every 600 s): only the gossip flood carries it.
   await until('no honest node has the revoked peer admitted', () => nodes.slice(0, 7).every((n) => !n.peers().some((p) => p.peerId === victim.peerId)));
   await until('the revoked node has no admitted peers', () => victim.peers().length === 0);
   assert.ok(nodes.slice(0, 7).reduce((s, n) => s + n.metrics().revokedDisconnects, 0) >= 1);
