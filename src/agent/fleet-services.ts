@@ -5,11 +5,13 @@
 import type { AgentConfig } from '../config/schema.ts';
 import type { AggregationRule, Core } from '../core/index.ts';
 import { startFederation } from '../federation/federation.ts';
+import { addFederationMetrics, federationStatus } from '../federation/report.ts';
 import type { Federation } from '../federation/types.ts';
 import { federationTransport } from '../learning/federation-transport.ts';
 import { LearningService } from '../learning/learning-service.ts';
 import { renderLearningMetrics } from '../learning/status.ts';
 import type { Knowledge } from '../mapek/knowledge.ts';
+import { MetricsText } from '../status/metrics.ts';
 import type { StatusReport } from '../status/types.ts';
 import { startAgentTelemetry, type AgentTelemetry, type AgentTelemetrySources } from '../telemetry/agent-telemetry.ts';
 import type { HealthBoard } from './health.ts';
@@ -116,17 +118,22 @@ export class FleetServices {
   }
 
   report(): Pick<StatusReport, 'learning' | 'federation' | 'telemetry'> {
-    const f = this.federation;
     return {
       learning: (this.learning?.status() as unknown as Record<string, unknown>) ?? null,
-      federation: f ? { peerId: f.peerId, addresses: f.addresses(), peers: f.peers(), metrics: f.metrics() } : null,
+      federation: this.federation ? federationStatus(this.federation) : null,
       telemetry: (this.telemetry?.report() as unknown as Record<string, unknown>) ?? null,
     };
   }
 
   metrics(): string {
     const learning = this.learning ? renderLearningMetrics(this.learning.status(), this.d.node) : '';
-    return learning + (this.telemetry?.metrics() ?? '');
+    let federation = '';
+    if (this.federation) {
+      const m = new MetricsText();
+      addFederationMetrics(m, this.federation);
+      federation = m.toString();
+    }
+    return learning + federation + (this.telemetry?.metrics() ?? '');
   }
 
   async stop(): Promise<void> {
