@@ -5,8 +5,9 @@ import { agentCommand } from './agent.ts';
 import { demoCommand } from './demo.ts';
 import { fleetCommand } from './fleet.ts';
 import { learningCommand } from './learning.ts';
+import { peersCommand } from './peers.ts';
 import { pkiCommand } from './pki.ts';
 import { meshCommand } from './mesh.ts';
 import { statusCommand } from './status.ts';
 
-export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, actionsCommand, learningCommand, fleetCommand, pkiCommand, demoCommand];
+export const commands: CliCommand[] = [agentCommand, statusCommand, meshCommand, actionsCommand, learningCommand, peersCommand, fleetCommand, pkiCommand, demoCommand];
