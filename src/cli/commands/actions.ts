@@ -1,7 +1,5 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { fetchStatus, StatusClientError } from '../../status/client.ts';
-import type { StatusReport } from '../../status/types.ts';
-import { resolveSocketPath } from '../config-path.ts';
+import { readAgentStatus } from '../agent-status.ts';
 import { renderActions } from '../../mapek/render-actions.ts';
 
 export const actionsCommand: CliCommand = {
@@ -18,13 +16,7 @@ Exit code: 0 healing runs, 1 agent unreachable, 4 healing is off.`,
   },
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`actions takes no arguments (got '${positionals[0]}')`);
-    let s: StatusReport;
-    try {
-      s = await fetchStatus<StatusReport>(resolveSocketPath(flags), '/status');
-    } catch (e) {
-      if (e instanceof StatusClientError) throw new UserError(e.message);
-      throw e;
-    }
+    const s = await readAgentStatus(flags);
     const h = s.healing ?? null;
     if (h !== null && (typeof h !== 'object' || !Array.isArray(h.journal) || !Array.isArray(h.plan)))
       throw new UserError('the agent sent a healing block this CLI does not understand (schema mismatch)');

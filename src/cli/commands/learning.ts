@@ -1,7 +1,5 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { fetchStatus, StatusClientError } from '../../status/client.ts';
-import type { StatusReport } from '../../status/types.ts';
-import { resolveSocketPath } from '../config-path.ts';
+import { readAgentStatus } from '../agent-status.ts';
 import { renderLearningStatus } from '../../learning/render-status.ts';
 import type { LearningStatus } from '../../learning/status.ts';
 
@@ -19,14 +17,7 @@ Exit code: 0 learning runs, 1 agent unreachable, 4 learning is off.`,
   },
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`learning takes no arguments (got '${positionals[0]}')`);
-    const socket = resolveSocketPath(flags);
-    let s: StatusReport;
-    try {
-      s = await fetchStatus<StatusReport>(socket, '/status');
-    } catch (e) {
-      if (e instanceof StatusClientError) throw new UserError(e.message);
-      throw e;
-    }
+    const s = await readAgentStatus(flags);
     const l = s.learning as LearningStatus | null;
     if (!l) {
       io.out(flags.json ? 'null' : "learning is off (set option enabled '1' in config learning)");

@@ -1,8 +1,6 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { fetchStatus, StatusClientError } from '../../status/client.ts';
-import type { StatusReport } from '../../status/types.ts';
 import type { PeerSummary } from '../../federation/types.ts';
-import { resolveSocketPath } from '../config-path.ts';
+import { readAgentStatus } from '../agent-status.ts';
 
 interface FederationBlock {
   peerId: string;
@@ -48,13 +46,7 @@ Exit code: 0 federation runs, 1 agent unreachable, 4 federation is off or did no
   },
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`peers takes no arguments (got '${positionals[0]}')`);
-    let s: StatusReport;
-    try {
-      s = await fetchStatus<StatusReport>(resolveSocketPath(flags), '/status');
-    } catch (e) {
-      if (e instanceof StatusClientError) throw new UserError(e.message);
-      throw e;
-    }
+    const s = await readAgentStatus(flags);
     const f = s.federation;
     if (f === null || f === undefined) {
       const why = s.health.components.find((c) => c.name === 'federation');
