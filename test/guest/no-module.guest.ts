@@ -61,7 +61,13 @@ test('the driver opens, answers NO_MODULE on every call, then recovers after mod
     ip('-n', NS, 'link', 'add', 'vm0', 'type', 'veth', 'peer', 'name', 'vm1');
     ip('-n', NS, 'link', 'set', 'vm0', 'master', 'bat0');
     for (const l of ['vm0', 'vm1', 'bat0']) ip('-n', NS, 'link', 'set', l, 'up');
-    const info = await d.mesh();
+    // The kernel activates the hard interface (and so names the primary) from its netdev
+    // notifier once the link is up; under a loaded TCG guest that can trail `ip link set up`.
+    let info = await d.mesh();
+    for (let i = 0; i < 50 && info.primaryIfname === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      info = await d.mesh();
+    }
     assert.is(info.meshIfname, 'bat0');
     assert.is(info.primaryIfname, 'vm0');
     assert.equal((await d.interfaces()).map((i) => [i.ifname, i.active]), [['vm0', true]]);
