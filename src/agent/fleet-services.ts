@@ -81,12 +81,14 @@ export class FleetServices {
         // Without the federation the model still learns from this router's own links.
         transport: this.federation ? federationTransport(this.federation) : null,
         roundIntervalMs: c.learning.roundIntervalS * 1000,
+        horizonMs: c.learning.horizonS * 1000,
         learner: {
-          aggregation: { rule: c.learning.rule.replace(/_/g, '-') as AggregationRule, f: c.learning.byzantineF, bucketing: 2 },
-          workerMomentum: 0.9,
-          roundTimeoutMs: Math.min(30_000, c.learning.roundIntervalS * 500),
-          dp: null,
-          secure: null,
+          aggregation: { rule: c.learning.rule.replace(/_/g, '-') as AggregationRule, f: c.learning.byzantineF, bucketing: c.learning.bucketing },
+          workerMomentum: c.learning.workerMomentum,
+          roundTimeoutMs: c.learning.roundTimeoutS * 1000,
+          // cohort 1: every sender adds the full noise, so privacy holds however few peers answer.
+          dp: c.learning.dpClipNorm > 0 ? { clipNorm: c.learning.dpClipNorm, noiseMultiplier: c.learning.dpNoiseMultiplier, cohort: 1 } : null,
+          secure: c.learning.secureAggregation ? { clipNorm: c.learning.dpClipNorm } : null,
         },
         onRound: (o) =>
           knowledge.addEvent('info', `learning round ${o.round}: ${o.heard} updates, ${o.applied ? 'applied' : `skipped: ${o.skipped}`}, AUC ${o.auc.toFixed(3)}`),

@@ -34,8 +34,19 @@ export function crossCheck(config: AgentConfig, file: string, lines: SourceLines
   if (l.enabled && l.rule === 'mean' && l.byzantineF > 0)
     at('warning', 'learning', 'rule', `'mean' tolerates no Byzantine peers, so byzantine_f '${l.byzantineF}' has no effect: choose a robust rule or set byzantine_f '0'`);
 
+  if (l.dpNoiseMultiplier > 0 && l.dpClipNorm === 0)
+    at('error', 'learning', 'dp_clip_norm', `required when dp_noise_multiplier is set (the noise is dp_noise_multiplier × dp_clip_norm): expected a number > 0, found '0'`);
+  if (l.secureAggregation && l.rule !== 'centered_clipping' && l.rule !== 'norm_clipping')
+    at('error', 'learning', 'rule', `secure aggregation shows only the sum of the updates, which '${l.rule}' cannot use: expected centered_clipping or norm_clipping`);
+  if (l.secureAggregation && l.dpClipNorm === 0)
+    at('error', 'learning', 'dp_clip_norm', "required when secure_aggregation is on (it bounds each peer's hidden update): expected a number > 0, found '0'");
+  if (l.roundTimeoutS >= l.roundIntervalS)
+    at('warning', 'learning', 'round_timeout', `'${l.roundTimeoutS}' is not shorter than round_interval '${l.roundIntervalS}': a slow round would still be open when the next one starts`);
+
   const f = config.federation;
   if (f.enabled && f.listen.length === 0)
     at('error', 'federation', 'listen', 'at least one listen address is required when federation is enabled, found none');
+  if (f.rateBurst < f.ratePerSecond)
+    at('warning', 'federation', 'rate_burst', `'${f.rateBurst}' is below rate_limit '${f.ratePerSecond}': a peer could never send a full second's worth at once`);
   return issues;
 }

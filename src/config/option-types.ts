@@ -54,6 +54,15 @@ export function seconds(min: number, max: number): OptionType<number> {
   });
 }
 
+/** A plain decimal number ("0.9"); no exponent, so every UCI reader agrees on it. */
+export function decimal(min: number, max: number): OptionType<number> {
+  return make(`a number from ${min} to ${max}`, (raw) => {
+    if (!/^\d{1,12}(\.\d{1,9})?$/.test(raw)) return undefined;
+    const n = Number(raw);
+    return n >= min && n <= max ? n : undefined;
+  });
+}
+
 export function oneOf<const V extends readonly string[]>(values: V): OptionType<V[number]> {
   const set = new Set<string>(values);
   return make(`one of ${values.join(', ')}`, (raw) => (set.has(raw) ? (raw as V[number]) : undefined));

@@ -4,6 +4,7 @@
 import {
   absolutePath,
   bool,
+  decimal,
   ifname,
   integer,
   matching,
@@ -103,12 +104,44 @@ export const SCHEMA = {
     listen: list('listen', multiaddr, ['/ip4/0.0.0.0/tcp/4001']),
     peers: list('peer', multiaddr, []),
     maxConnections: option('max_connections', integer(1, 1024), 32),
+    // Empty paths: the files `x0tta6bl4 pki` tells the operator to put in state_dir.
+    keyFile: option('key_file', absolutePath({ optional: true }), ''),
+    caFile: option('ca_file', absolutePath({ optional: true }), ''),
+    certFile: option('cert_file', absolutePath({ optional: true }), ''),
+    crlFile: option('crl_file', absolutePath({ optional: true }), ''),
+    // SPIFFE trust domain of the node certificates; empty: derived from agent.fleet.
+    trustDomain: option('trust_domain', matching(/^$|^[a-z0-9._-]{1,255}$/, "a SPIFFE trust domain: lower-case letters, digits, '.', '_' or '-', or empty for the fleet's"), ''),
+    mdns: option('mdns', bool, true),
+    // Interface mDNS announces and listens on; empty: agent.mesh_interface.
+    mdnsInterface: option('mdns_interface', matching(/^$|^[A-Za-z0-9_.@:-]{1,15}$/, 'an interface name (up to 15 characters), or empty for agent.mesh_interface'), ''),
+    maxMessageBytes: option('max_message_size', integer(1024, 4194304), 1048576),
+    // Per-peer gossip budget: messages per second sustained, and the burst above it.
+    ratePerSecond: option('rate_limit', integer(1, 1000), 20),
+    rateBurst: option('rate_burst', integer(1, 10000), 100),
+    // Distinct admitted peers whose signed votes quarantine a peer fleet-wide.
+    quarantineQuorum: option('quarantine_quorum', integer(1, 64), 3),
+    // Dial peers found in the signed fleet registry (peer exchange).
+    peerExchange: option('peer_exchange', bool, true),
   },
   learning: {
     enabled: option('enabled', bool, false),
     rule: option('rule', oneOf(AGGREGATION_RULES), 'centered_clipping'),
     byzantineF: option('byzantine_f', integer(0, 64), 1),
     roundIntervalS: option('round_interval', seconds(30, 86400), 300),
+    // Label: "this link is dead within horizon seconds".
+    horizonS: option('horizon', seconds(5, 3600), 30),
+    // Updates averaged in buckets of this size before the robust rule (1: off).
+    bucketing: option('bucketing', integer(1, 16), 2),
+    // Worker momentum: each node sends its momentum, not its raw step (0: off).
+    workerMomentum: option('worker_momentum', decimal(0, 0.99), 0.9),
+    // A round closes after this long even if not every peer's update came in.
+    roundTimeoutS: option('round_timeout', seconds(1, 600), 30),
+    // Differential privacy on this node's update: clip to this L2 norm (0: off) and add
+    // Gaussian noise of dp_noise_multiplier × dp_clip_norm.
+    dpClipNorm: option('dp_clip_norm', decimal(0, 100), 0),
+    dpNoiseMultiplier: option('dp_noise_multiplier', decimal(0, 100), 0),
+    // Pairwise-masked sums (peers' single updates stay hidden); needs centered_clipping or norm_clipping.
+    secureAggregation: option('secure_aggregation', bool, false),
   },
   simulator: {
     nodes: option('nodes', integer(2, 200), 6),

@@ -29,6 +29,8 @@ test('telemetry, learning and a failing federation, each visible; the agent runs
   config.telemetry.broker = `mqtt://127.0.0.1:${broker.port}`;
   config.telemetry.intervalS = 5;
   config.learning.enabled = true;
+  config.learning.dpClipNorm = 0.5;
+  config.learning.dpNoiseMultiplier = 1.25;
   config.federation.enabled = true;
   config.federation.listen = ['/ip4/127.0.0.1/tcp/0'];
   const core = await loadCore();
@@ -56,11 +58,14 @@ test('telemetry, learning and a failing federation, each visible; the agent runs
     await agent.tick();
     const s = agent.status();
     assert.ok(s.learning && (s.learning as { schema?: number }).schema === 1, 'learning block in /status');
+    // learning.dp_* from UCI reach the learner and are reported
+    const dp = (s.learning as { privacy: { dp: { clipNorm: number; noiseMultiplier: number } | null } }).privacy.dp;
+    assert.equal([dp?.clipNorm, dp?.noiseMultiplier], [0.5, 1.25]);
     assert.ok(s.telemetry, 'telemetry block in /status');
     assert.is(s.federation, null);
     assert.ok(s.mesh.neighbours.length > 0, 'the mesh is still watched');
     const metrics = agent.metrics();
-    assert.match(metrics, /^x0tta6bl4_learning_/m);
+    assert.match(metrics, /^x0tta6bl4_learning_dp_noise_multiplier\{[^}]*\} 1\.25$/m);
     assert.match(metrics, /^x0tta6bl4_telemetry_/m);
 
     await agent.stop();

@@ -56,8 +56,15 @@ test('defaults are the documented ones', () => {
   });
   assert.is(c.telemetry.enabled, false);
   assert.is(c.telemetry.intervalS, 60);
-  assert.equal(c.federation, { enabled: false, listen: ['/ip4/0.0.0.0/tcp/4001'], peers: [], maxConnections: 32 });
-  assert.equal(c.learning, { enabled: false, rule: 'centered_clipping', byzantineF: 1, roundIntervalS: 300 });
+  assert.equal(c.federation, {
+    enabled: false, listen: ['/ip4/0.0.0.0/tcp/4001'], peers: [], maxConnections: 32,
+    keyFile: '', caFile: '', certFile: '', crlFile: '', trustDomain: '', mdns: true, mdnsInterface: '',
+    maxMessageBytes: 1048576, ratePerSecond: 20, rateBurst: 100, quarantineQuorum: 3, peerExchange: true,
+  });
+  assert.equal(c.learning, {
+    enabled: false, rule: 'centered_clipping', byzantineF: 1, roundIntervalS: 300, horizonS: 30, bucketing: 2,
+    workerMomentum: 0.9, roundTimeoutS: 30, dpClipNorm: 0, dpNoiseMultiplier: 0, secureAggregation: false,
+  });
   assert.equal(c.simulator, { nodes: 6, seed: 1, topology: 'mesh' });
 });
 
@@ -117,6 +124,9 @@ test('values are read: every type', () => {
       "config learning 'learning'",
       ' option rule krum',
       ' option byzantine_f 0',
+      " option worker_momentum '0.5'",
+      " option dp_clip_norm '1.5'",
+      " option dp_noise_multiplier '1.1'",
       "config simulator 'simulator'",
       ' option seed 4294967295',
       ' option topology ring',
@@ -141,6 +151,9 @@ test('values are read: every type', () => {
   assert.equal(config.federation.peers, ['/dns4/peer.example/tcp/4001/p2p/12D3KooWAbc']);
   assert.is(config.learning.rule, 'krum');
   assert.is(config.learning.byzantineF, 0);
+  assert.is(config.learning.workerMomentum, 0.5);
+  assert.is(config.learning.dpClipNorm, 1.5);
+  assert.is(config.learning.dpNoiseMultiplier, 1.1);
   assert.is(config.simulator.seed, 4294967295);
   assert.is(config.simulator.topology, 'ring');
 });
@@ -180,6 +193,12 @@ test('each type names what it expected and what it found, at the option line', (
     ['learning', " option rule 'average'", 'rule', /one of mean, median, trimmed_mean, krum, multi_krum, bulyan, geometric_median, centered_clipping, norm_clipping/],
     ['learning', " option byzantine_f '65'", 'byzantine_f', /from 0 to 64/],
     ['learning', " option round_interval '10'", 'round_interval', /from 30 to 86400/],
+    ['learning', " option worker_momentum '1'", 'worker_momentum', /a number from 0 to 0.99/],
+    ['learning', " option dp_clip_norm '1e3'", 'dp_clip_norm', /a number from 0 to 100/],
+    ['learning', " option bucketing '0'", 'bucketing', /from 1 to 16/],
+    ['federation', " option trust_domain 'Fleet.Example'", 'trust_domain', /SPIFFE trust domain/],
+    ['federation', " option max_message_size '512'", 'max_message_size', /from 1024 to 4194304/],
+    ['federation', " option key_file 'federation.key'", 'key_file', /absolute path/],
     ['simulator', " option nodes '1'", 'nodes', /from 2 to 200/],
     ['simulator', " option seed '4294967296'", 'seed', /from 0 to 4294967295/],
     ['simulator', " option topology 'star'", 'topology', /chain, ring, grid, mesh, diamond/],
@@ -294,6 +313,17 @@ test('cross-field: client certificate and key go together; TLS files with a plai
   const { warnings } = parseConfigText("config telemetry 'telemetry'\n option broker mqtt://b\n option ca_file /etc/ca.pem\n", 'tls');
   assert.equal([warnings[0]!.option, warnings[0]!.line], ['broker', 2]);
   assert.match(warnings[0]!.message, /does not use TLS/);
+});
+
+test('cross-field: DP noise and secure aggregation need a clip norm; secure aggregation needs a sum rule', () => {
+  const noise = errorsOf("config learning 'learning'\n option dp_noise_multiplier 1\n");
+  assert.equal(noise.map((e) => e.option), ['dp_clip_norm']);
+  assert.match(noise[0]!.message, /required when dp_noise_multiplier is set/);
+  const secure = errorsOf("config learning 'learning'\n option secure_aggregation 1\n option rule krum\n");
+  assert.equal(secure.map((e) => [e.option, e.line]), [['rule', 3], ['dp_clip_norm', 1]]);
+  assert.equal(parseConfigText("config learning 'learning'\n option secure_aggregation 1\n option dp_clip_norm 2\n", 'ok').config.learning.secureAggregation, true);
+  const { warnings } = parseConfigText("config learning 'learning'\n option round_interval 60\n option round_timeout 60\n", 'rt');
+  assert.equal(warnings.map((w) => [w.option, w.line]), [['round_timeout', 3]]);
 });
 
 test('cross-field warnings: learning without federation, mean with byzantine_f', () => {
