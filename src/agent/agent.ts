@@ -148,7 +148,7 @@ export class Agent implements StatusSource {
       log: opts.log,
       status: () => this.status(),
       telemetryHooks: {
-        applyConfig: (next, change) => this.applyConfig(next, change.section),
+        applyConfig: (next, change) => this.applyConfig(next, change),
         runAction: (name) => this.runAction(name),
       },
     });
@@ -198,12 +198,18 @@ export class Agent implements StatusSource {
    * at once, other options when the part reading them next looks (most at the next start). It
    * is not written to /etc/config: the agent may run without write access there.
    */
-  private applyConfig(next: AgentConfig, section: keyof AgentConfig): string {
-    const c = this.opts.config as Record<string, unknown>;
-    c[section] = (next as Record<string, unknown>)[section];
-    if (section === 'agent') this.healer?.setDryRun(next.agent.dryRun);
-    this.knowledge.addEvent('info', `config ${section} changed over MQTT (in memory, not persisted)`);
-    return 'applied in memory; not persisted to /etc/config (use uci to keep it)';
+  /**
+   * MQTT `set` / `dry-run`. Only agent.dry_run takes effect while running; the other options are
+   * read when the parts start, so the change is refused rather than reported applied and ignored.
+   * Nothing is written to /etc/config: the agent may run as an unprivileged user.
+   */
+  private applyConfig(next: AgentConfig, change: { section: keyof AgentConfig; option: string }): string {
+    if (change.section !== 'agent' || change.option !== 'dry_run')
+      throw new Error(`${change.section}.${change.option} takes effect only when the agent starts: set it with uci and 'uci commit x0tta6bl4' (procd restarts the agent)`);
+    this.opts.config.agent.dryRun = next.agent.dryRun;
+    this.healer?.setDryRun(next.agent.dryRun);
+    this.knowledge.addEvent('info', `dry run ${next.agent.dryRun ? 'on' : 'off'} over MQTT (until the agent restarts)`);
+    return 'applied until the agent restarts; not persisted to /etc/config';
   }
 
   /** MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one action through the same commit-confirm path. */
