@@ -28,3 +28,4 @@ export { centeredClipping, normClipping } from './clipping';
 export { bucketize, nearestNeighbourMixing } from './pre-aggregation';
 export { scoreRoutes } from './route-scoring';
 export { parameterCount, initParameters, lossAndGradient, predict, sgdStep } from './model';
+export { softmaxParameterCount, softmaxInit, softmaxLossAndGradient, softmaxPredict } from './classifier';

@@ -5,6 +5,7 @@ import { CoreMemory } from './memory.ts';
 import { Aggregator, type AggregatorOptions } from './aggregator.ts';
 import { RouteScorer, type RouteCandidate, type RouteScores, type RouteScoringOptions } from './route-scoring.ts';
 import { Model, type ModelOptions, type ModelSpec } from './model.ts';
+import { Classifier, type ClassifierOptions, type ClassifierSpec } from './classifier.ts';
 
 export interface CoreMemoryStats {
   /** Linear memory reserved from the system. */
@@ -30,6 +31,8 @@ export interface Core {
   scoreRoutes(candidates: readonly RouteCandidate[], opts?: RouteScoringOptions): RouteScores;
   /** A logistic-regression or MLP model whose parameters live in core memory. */
   model(spec: ModelSpec, opts?: ModelOptions): Model;
+  /** A c-class softmax classifier (multinomial logistic regression or MLP) in core memory. */
+  classifier(spec: ClassifierSpec, opts?: ClassifierOptions): Classifier;
   memoryStats(): CoreMemoryStats;
 }
 
@@ -49,6 +52,7 @@ export function createCore(
     aggregator: (n, d, opts) => new Aggregator(exports, memory, n, d, opts),
     scoreRoutes: (candidates, opts) => (scorer ??= new RouteScorer(exports, memory)).score(candidates, opts),
     model: (spec, opts) => new Model(exports, memory, spec, opts),
+    classifier: (spec, opts) => new Classifier(exports, memory, spec, opts),
     memoryStats: () => ({ bytes: memory.bytes, used: memory.used, grows: memory.grows }),
   };
 }

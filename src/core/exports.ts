@@ -63,6 +63,13 @@ export interface CoreExports {
   ): number;
   predict(kind: number, k: number, h: number, params: Ptr, x: Ptr, rows: number, out: Ptr, hid: Ptr): void;
   sgdStep(params: Ptr, grad: Ptr, velocity: Ptr, size: number, lr: number, momentum: number, weightDecay: number): void;
+
+  softmaxParameterCount(k: number, h: number, c: number): number;
+  softmaxInit(k: number, h: number, c: number, params: Ptr, seed: number): void;
+  softmaxLossAndGradient(
+    k: number, h: number, c: number, params: Ptr, x: Ptr, labels: Ptr, rows: number, grad: Ptr, gacc: Ptr, hid: Ptr, z: Ptr,
+  ): number;
+  softmaxPredict(k: number, h: number, c: number, params: Ptr, x: Ptr, rows: number, out: Ptr, hid: Ptr, z: Ptr): void;
 }
 
 // Bump together with ABI_VERSION in assembly/index.ts.
@@ -73,4 +80,5 @@ export const EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'pairwiseSqDistances', 'weightedMean', 'coordinateMedian', 'trimmedMean', 'krum', 'multiKrum', 'bulyan',
   'geometricMedian', 'centeredClipping', 'normClipping', 'bucketize', 'nearestNeighbourMixing', 'scoreRoutes',
   'parameterCount', 'initParameters', 'lossAndGradient', 'predict', 'sgdStep',
+  'softmaxParameterCount', 'softmaxInit', 'softmaxLossAndGradient', 'softmaxPredict',
 ];

@@ -6,4 +6,5 @@ export { Aggregator, type AggregationResult, type AggregatorOptions, type Reject
 export { AGGREGATION_RULES, WEIGHTED_RULES, type AggregationConfig, type AggregationRule, type PreAggregation } from './aggregation-config.ts';
 export type { RouteCandidate, RouteScores, RouteScoringOptions, OriginatorRoutes, ScoredCandidate } from './route-scoring.ts';
 export { Model, type ModelSpec, type ModelOptions, type SgdOptions } from './model.ts';
+export { Classifier, type ClassifierSpec, type ClassifierOptions } from './classifier.ts';
 export { AggregationError, RouteScoringError, ModelError, CoreMemoryError, CoreLoadError, type AggregationErrorCode } from './errors.ts';
