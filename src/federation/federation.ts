@@ -4,10 +4,11 @@
 // agent calls; the Federation interface (types.ts) is all the rest of the agent sees.
 import './promise-polyfill.ts';
 import { hostname } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
-import { TopicValidatorResult, type PeerId, type Stream, type Connection } from '@libp2p/interface';
+import { TopicValidatorResult, type PeerDiscovery, type PeerId, type Stream, type Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { AgentConfig } from '../config/schema.ts';
 import type { Logger } from '../agent/logger.ts';
@@ -20,11 +21,13 @@ import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate, ty
 import { FleetState } from './fleet-state.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { createFederationNode, type FederationNode } from './node.ts';
+import { MeshDiscovery } from './mesh-discovery.ts';
 import { PeerRateLimit } from './rate-limit.ts';
 import { ReplayGuard, SequenceCounter } from './replay-guard.ts';
 import { federationSettings, type FederationSettings } from './settings.ts';
 import { decodeBatch, encodeBatch, finish, FrameError, readFrames, writeFrames } from './stream-frames.ts';
-import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary } from './types.ts';
+import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary, SettingHandler } from './types.ts';
+import type { DiscoveryStatus } from './mesh-discovery.ts';
 
 export const ADMISSION_PROTOCOL = '/x0tta6bl4/admission/1.0.0';
 export const STATE_PROTOCOL = '/x0tta6bl4/state/1.0.0';
@@ -35,6 +38,8 @@ const MAX_SYNC_BYTES = 8 * 1024 * 1024;
 const REJECT_BACKOFF_MS = 60_000;
 // Peer exchange: dial registry peers until this many are connected.
 const PX_TARGET = 8;
+/** A `pki setting` file is one small entry; anything bigger in fleet-settings/ is not one. */
+const MAX_SETTING_FILE = 64 * 1024;
 
 export class FederationError extends Error {
   override readonly name = 'FederationError';
@@ -105,6 +110,10 @@ class FederationService implements Federation {
   private quarantine = new Set<string>();
   private readonly ownVotes = new Map<string, string>();
   private readonly timeoutBackoff = new Map<string, number>();
+  private readonly settingHandlers = new Set<SettingHandler>();
+  /** Setting files already complained about (path → mtime), so a bad file is logged once, not every minute. */
+  private readonly settingFileWarned = new Map<string, number>();
+  private discoverer: MeshDiscovery | null = null;
   private timer: NodeJS.Timeout | null = null;
   private redialTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
@@ -123,6 +132,7 @@ class FederationService implements Federation {
     stateMerges: 0,
     stateRejected: 0,
     quarantinedPeers: 0,
+    peerExchangeDials: 0,
   };
   readonly fleet: FleetStateView;
 
@@ -159,19 +169,32 @@ class FederationService implements Federation {
         self.gossipEntries([self.state.vote(target, reason, vote).bytes]);
       },
       setting: (name) => this.state.setting(name),
+      settings: () => this.state.settings(),
       digest: () => this.state.digest(),
     };
   }
 
   async start(key: Parameters<typeof createFederationNode>[0]['privateKey']): Promise<void> {
+    if (this.s.mdns) {
+      this.discoverer = new MeshDiscovery({
+        ifname: this.s.mdnsInterface,
+        fleet: this.s.fleet,
+        peerId: this.peerId,
+        intervalMs: this.s.mdnsIntervalMs,
+        port: this.s.mdnsPort,
+        addresses: () => (this.node ? this.node.getMultiaddrs() : []),
+        log: this.log,
+      });
+    }
     this.node = await createFederationNode({
       privateKey: key,
       listen: this.s.listen,
       maxConnections: this.s.maxConnections,
       maxMessageBytes: this.s.maxMessageBytes,
-      mdnsTag: this.s.mdns ? `x0tta6bl4-${this.s.fleet.toLowerCase()}` : null,
+      discovery: this.discoverer ? (this.discoverer as unknown as PeerDiscovery) : null,
       inboundPerHostPerSecond: this.s.inboundPerHostPerSecond,
       denyPeer: (p) => this.isDenied(p.toString()),
+      admitted: (id) => this.admitted.has(id),
     });
     const n = this.node;
     await n.handle(ADMISSION_PROTOCOL, ({ stream, connection }) => void this.onAdmissionStream(stream, connection), { maxInboundStreams: 4 });
@@ -191,6 +214,7 @@ class FederationService implements Federation {
     await n.start();
     n.services.pubsub.subscribe(this.stateTopic);
     this.loadCrlFile();
+    this.loadSettingFiles();
     this.state.announce(this.nodeInfo());
     for (const addr of this.s.peers) this.dialAddr(addr);
     this.timer = setInterval(() => this.refresh(), this.s.refreshMs);
@@ -225,6 +249,68 @@ class FederationService implements Federation {
     } catch (err) {
       this.log.warn(`CRL ${this.s.crlFile} ignored: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * CA-signed settings the operator dropped into <state_dir>/fleet-settings/ (made by
+   * `x0tta6bl4 pki setting`): offered to the fleet state at start and on every refresh. An
+   * older file than what the fleet holds loses (last writer wins) and changes nothing.
+   */
+  private loadSettingFiles(): void {
+    let names: string[];
+    try {
+      names = readdirSync(this.s.settingsDir).filter((n) => n.endsWith('.setting')).sort();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`fleet settings ${this.s.settingsDir}: ${(e as Error).message}`);
+      return;
+    }
+    const fresh: Uint8Array[] = [];
+    for (const n of names) {
+      const file = join(this.s.settingsDir, n);
+      let why: string | null = null;
+      let mtime = 0;
+      try {
+        const st = statSync(file);
+        mtime = st.mtimeMs;
+        if (!st.isFile() || st.size > MAX_SETTING_FILE) why = `not a setting file (over ${MAX_SETTING_FILE} bytes or not a file)`;
+        else {
+          const bytes = new Uint8Array(readFileSync(file));
+          const r = this.state.merge(bytes);
+          if (!r.ok) why = r.reason;
+          else if (!r.key.startsWith('setting/')) why = 'not a setting entry';
+          else if (r.changed) fresh.push(bytes);
+        }
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (why && this.settingFileWarned.get(file) !== mtime) {
+        this.settingFileWarned.set(file, mtime);
+        this.log.warn(`fleet setting ${file} ignored: ${why}`);
+      }
+    }
+    if (fresh.length) this.gossipEntries(fresh);
+  }
+
+  onSetting(handler: SettingHandler): () => void {
+    this.settingHandlers.add(handler);
+    // The settings already in force count as news to a new listener (the agent applies them at start).
+    const now = this.state.settings();
+    queueMicrotask(() => {
+      for (const [name, value] of Object.entries(now)) if (this.settingHandlers.has(handler)) this.callSetting(handler, name, value);
+    });
+    return () => void this.settingHandlers.delete(handler);
+  }
+
+  private callSetting(h: SettingHandler, name: string, value: string | null): void {
+    try {
+      h(name, value);
+    } catch (e) {
+      this.log.error(`fleet setting ${name} handler: ${(e as Error).message}`);
+    }
+  }
+
+  discovery(): DiscoveryStatus | null {
+    return this.discoverer?.status() ?? null;
   }
 
   /** Adopts a CRL (e.g. one the operator pushed over MQTT); it spreads to the fleet. */
@@ -543,6 +629,12 @@ class FederationService implements Federation {
       this.m.quarantinedPeers = this.quarantine.size;
     }
     if (kind === 'node' && this.node && !this.stopped) this.peerExchange(_key.slice(5));
+    if (kind === 'setting') {
+      const name = _key.slice('setting/'.length);
+      const value = this.state.setting(name) ?? null;
+      this.log.info(`fleet setting ${name} ${value === null ? 'withdrawn' : `= ${JSON.stringify(value)}`}`);
+      for (const h of this.settingHandlers) queueMicrotask(() => this.callSetting(h, name, value));
+    }
   }
 
   /** A new CRL: every admitted peer it names is cut off now and refused from then on. */
@@ -571,7 +663,9 @@ class FederationService implements Federation {
         return [];
       }
     });
-    if (addrs.length) this.node.dial(addrs).catch((e) => this.log.debug(`peer exchange dial ${peerId}: ${(e as Error).message}`));
+    if (!addrs.length) return;
+    this.m.peerExchangeDials++;
+    this.node.dial(addrs).catch((e) => this.log.debug(`peer exchange dial ${peerId}: ${(e as Error).message}`));
   }
 
   // ---- application messages ----
@@ -691,6 +785,7 @@ class FederationService implements Federation {
     for (const [target, reason] of this.ownVotes) own.push(this.state.vote(target, reason).bytes);
     this.gossipEntries(own);
     this.loadCrlFile();
+    this.loadSettingFiles();
     const ids = [...this.admitted.keys()];
     for (const id of ids) {
       this.node.services.ping

@@ -272,6 +272,13 @@ export class FleetState {
     return e && !e.tombstone ? Buffer.from(e.value).toString('utf8') : undefined;
   }
 
+  settings(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, e] of [...this.entries].sort(([a], [b]) => (a < b ? -1 : 1)))
+      if (k.startsWith('setting/') && !e.tombstone) out[k.slice('setting/'.length)] = Buffer.from(e.value).toString('utf8');
+    return out;
+  }
+
   /** Equal on nodes holding the same entries. */
   digest(): string {
     const h = createHash('sha256');

@@ -8,8 +8,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub, type GossipSub } from '@chainsafe/libp2p-gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import { ping, type PingService } from '@libp2p/ping';
-import { mdns } from '@libp2p/mdns';
-import type { PeerId, PrivateKey, Message } from '@libp2p/interface';
+import type { PeerId, PrivateKey, Message, PeerDiscovery } from '@libp2p/interface';
 import { createHash } from 'node:crypto';
 
 export type FederationNode = Libp2p<{ identify: Identify; ping: PingService; pubsub: GossipSub }>;
@@ -19,13 +18,23 @@ export interface NodeOptions {
   listen: string[];
   maxConnections: number;
   maxMessageBytes: number;
-  /** mDNS service tag (one per fleet, so fleets on one LAN do not chase each other), or null for none. */
-  mdnsTag: string | null;
+  /** Peer discovery on the mesh interface (mesh-discovery.ts), or null for none. */
+  discovery: PeerDiscovery | null;
   /** New inbound connections accepted per second from one IP address. */
   inboundPerHostPerSecond: number;
   /** Refuse a peer at the earliest point (revoked, or failed admission recently). */
   denyPeer(peerId: PeerId): boolean;
+  /** Whether a connected peer is admitted; others get none of our gossip (see scoreParams). */
+  admitted?(peerId: string): boolean;
 }
+
+// Gossip scores: only the application part is used, and only to keep our messages from peers
+// that are connected but not (yet) admitted. Such a peer scores UNADMITTED: below the publish
+// and gossip thresholds, so neither our flood publish nor IHAVE gossip reaches it, and below 0,
+// so it is never in a topic mesh (nothing is relayed to it). It stays above the graylist
+// threshold: its RPCs are still read, so the subscriptions it sent before admission count once
+// it is admitted (its messages meet our topic validators, which reject them).
+const UNADMITTED = -100;
 
 // Gossip overhead around our envelope (protobuf RPC framing, topic name, control messages).
 const RPC_OVERHEAD = 16 * 1024;
@@ -59,7 +68,7 @@ export async function createFederationNode(o: NodeOptions): Promise<FederationNo
       denyInboundEncryptedConnection: (p) => o.denyPeer(p),
       denyOutboundEncryptedConnection: (p) => o.denyPeer(p),
     },
-    peerDiscovery: o.mdnsTag ? [mdns({ serviceTag: o.mdnsTag, interval: 20_000 })] : [],
+    peerDiscovery: o.discovery ? [() => o.discovery!] : [],
     services: {
       identify: identify({ maxMessageSize: 8 * 1024 }),
       ping: ping(),
@@ -92,6 +101,17 @@ export async function createFederationNode(o: NodeOptions): Promise<FederationNo
         asyncValidation: false,
         fallbackToFloodsub: false,
         emitSelf: false,
+        scoreParams: {
+          appSpecificScore: (id: string) => (o.admitted === undefined || o.admitted(id) ? 0 : UNADMITTED),
+          appSpecificWeight: 1,
+          // Off: admission already bounds who may join, and routers behind one NAT, or test
+          // nodes on 127.0.0.1, share an address (the default would cut off an 11th).
+          IPColocationFactorWeight: 0,
+        },
+        scoreThresholds: { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: 10 * UNADMITTED, acceptPXThreshold: 10, opportunisticGraftThreshold: 20 },
+        // A peer that grafted us while its admission was still running was pruned with this
+        // backoff; the default minute would keep a just-admitted peer out of the mesh that long.
+        pruneBackoff: 10_000,
       }),
     },
   }) as Promise<FederationNode>;

@@ -1,5 +1,6 @@
-// Everything the federation needs from the config, with the options the UCI schema does not carry
-// yet derived from state_dir and fleet (see /work/handoff/federation.md for the proposed options).
+// Everything the federation needs from the config (UCI section `federation`), in one place. Empty
+// paths mean the files `x0tta6bl4 pki` tells the operator to put in state_dir; an empty trust
+// domain is the fleet's default; an empty mDNS interface is the mesh interface.
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
 
@@ -19,7 +20,14 @@ export interface FederationSettings {
   /** Optional CRL (DER or PEM) the operator dropped on this node; it is spread through fleet state. */
   crlFile: string;
   trustDomain: string;
+  /** Directory of CA-signed fleet settings (`x0tta6bl4 pki setting` files) this node offers to the fleet. */
+  settingsDir: string;
   mdns: boolean;
+  /** Interface mDNS binds to (announces, listens, accepts peers on). */
+  mdnsInterface: string;
+  /** mDNS query period; UDP port (5353; tests may change it). */
+  mdnsIntervalMs: number;
+  mdnsPort: number;
   /** Largest gossip message accepted or sent, bytes. */
   maxMessageBytes: number;
   /** Per-peer token bucket for gossip messages: sustained rate and burst. */
@@ -48,6 +56,7 @@ export interface FederationSettings {
 
 export function federationSettings(config: AgentConfig, version: string, nodeName: string): FederationSettings {
   const dir = config.agent.stateDir;
+  const f = config.federation;
   return {
     fleet: config.agent.fleet,
     nodeName,
@@ -55,18 +64,24 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     listen: [...config.federation.listen],
     peers: [...config.federation.peers],
     maxConnections: config.federation.maxConnections,
-    keyFile: join(dir, 'federation.key'),
-    caFile: join(dir, 'fleet-ca.pem'),
-    certFile: join(dir, 'node-cert.pem'),
-    crlFile: join(dir, 'fleet.crl'),
-    trustDomain: defaultTrustDomain(config.agent.fleet),
-    mdns: true,
-    maxMessageBytes: 1 << 20,
-    ratePerSecond: 20,
-    rateBurst: 100,
+    keyFile: f.keyFile || join(dir, 'federation.key'),
+    caFile: f.caFile || join(dir, 'fleet-ca.pem'),
+    certFile: f.certFile || join(dir, 'node-cert.pem'),
+    crlFile: f.crlFile || join(dir, 'fleet.crl'),
+    trustDomain: f.trustDomain || defaultTrustDomain(config.agent.fleet),
+    settingsDir: join(dir, 'fleet-settings'),
+    mdns: f.mdns,
+    mdnsInterface: f.mdnsInterface || config.agent.meshInterface,
+    // libp2p's mDNS asks every 10 s; 20 s halves the airtime and a new router still finds its
+    // neighbours at once (it asks on start, and everyone answers).
+    mdnsIntervalMs: 20_000,
+    mdnsPort: 5353,
+    maxMessageBytes: f.maxMessageBytes,
+    ratePerSecond: f.ratePerSecond,
+    rateBurst: f.rateBurst,
     maxMessageAgeMs: 300_000,
     maxClockSkewMs: 30_000,
-    quarantineQuorum: 3,
+    quarantineQuorum: f.quarantineQuorum,
     entryTtlMs: 600_000,
     refreshMs: 60_000,
     // LibreMesh's shared-state syncs every 15 s; a digest costs 32 bytes when nothing changed.
@@ -74,7 +89,7 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     admissionTimeoutMs: 10_000,
     inboundPerHostPerSecond: 5,
     redialMs: 5_000,
-    peerExchange: true,
+    peerExchange: f.peerExchange,
   };
 }
 

@@ -1,5 +1,7 @@
 // The federation as the rest of the agent sees it (learning, agent wiring, status). Everything
 // libp2p stays behind this interface.
+import type { DiscoveryStatus } from './mesh-discovery.ts';
+export type { DiscoveryStatus };
 
 /** An application message that passed every check: admitted sender, signature, freshness, no replay. */
 export interface FederationMessage {
@@ -17,6 +19,9 @@ export interface FederationMessage {
 }
 
 export type MessageHandler = (msg: FederationMessage) => void;
+
+/** A fleet-wide setting took effect: `name` as the operator signed it ('healing.cooldown'), value null when withdrawn. */
+export type SettingHandler = (name: string, value: string | null) => void;
 
 export interface PeerSummary {
   peerId: string;
@@ -54,6 +59,8 @@ export interface FederationMetrics {
   stateMerges: number;
   stateRejected: number;
   /** gauge */ quarantinedPeers: number;
+  /** Dials started because the signed registry named a peer we were not connected to. */
+  peerExchangeDials: number;
 }
 
 export interface Federation {
@@ -70,6 +77,14 @@ export interface Federation {
   offerCrl(crl: Uint8Array): boolean;
   /** Adopts an encoded fleet-state entry made off-line (e.g. a CA-signed setting); it spreads if new. */
   offerEntry(entry: Uint8Array): boolean;
+  /**
+   * Observes CA-signed fleet settings: called once for each setting already in force, then on
+   * every change (a newer signed value, or null when the operator withdrew it). Returns the
+   * function that stops the calls.
+   */
+  onSetting(handler: SettingHandler): () => void;
+  /** mDNS discovery on the mesh interface (state, counters, peers found), or null when off. */
+  discovery(): DiscoveryStatus | null;
   /** Admitted peers currently connected. */
   peers(): PeerSummary[];
   health(): FederationHealth;
@@ -88,6 +103,8 @@ export interface FleetStateView {
   voteQuarantine(target: string, reason: string, vote?: boolean): void;
   /** A fleet-wide setting signed by the fleet CA, or undefined. */
   setting(name: string): string | undefined;
+  /** All fleet-wide settings in force, name → value. */
+  settings(): Record<string, string>;
   /** A stable digest of the whole state, equal on nodes that have converged. */
   digest(): string;
 }

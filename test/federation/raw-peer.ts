@@ -18,7 +18,7 @@ export interface RawPeer {
 
 export async function rawPeer(key?: PrivateKey): Promise<RawPeer> {
   const k = key ?? ((await generateKeyPair('Ed25519')) as unknown as PrivateKey);
-  const node = await createFederationNode({ privateKey: k, listen: ['/ip4/127.0.0.1/tcp/0'], maxConnections: 64, maxMessageBytes: 1 << 20, mdnsTag: null, inboundPerHostPerSecond: 1000, denyPeer: () => false });
+  const node = await createFederationNode({ privateKey: k, listen: ['/ip4/127.0.0.1/tcp/0'], maxConnections: 64, maxMessageBytes: 1 << 20, discovery: null, inboundPerHostPerSecond: 1000, denyPeer: () => false });
   await node.start();
   const signer = signerFor(k);
   return { node, signer, peerId: signer.peerId, key: k };
