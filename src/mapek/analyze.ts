@@ -104,6 +104,9 @@ export class Analyzer {
         if (samples.length === 0 && k.outagesSince(key, 0).length === 0) continue;
         // On a hung radio every neighbour goes silent: that is the interface's finding, not theirs.
         if ((k.countersFrozenMs(n.hardIfname, nowMs)?.frozenMs ?? 0) >= FROZEN_SUSPECT_MS) continue;
+        // Nor is a neighbour dead while its interface has passed nothing since it went silent
+        // (not even our own OGMs): that is the interface again, until its counters say otherwise.
+        if (k.countersMovedSince(n.hardIfname, nowMs - n.lastSeenMs) === false) continue;
         const othersLive = live.filter((x) => x.hardIfname === n.hardIfname).length;
         add('link-dead', { ifname: n.hardIfname, neighbour: n.neighbour },
           `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s`,

@@ -25,6 +25,10 @@ interface CounterLife {
   value: IfCounters;
   /** When the counters last moved (or were first read). */
   movedAt: number;
+  /** The reading before the one that saw them move last: they certainly moved after this. */
+  movedFrom: number;
+  /** When they were last read. */
+  readAt: number;
   /** Whether the interface was administratively up at the last reading. */
   up: boolean;
 }
@@ -149,8 +153,24 @@ export class Knowledge {
 
   recordCounters(atMs: number, ifname: string, value: IfCounters, up: boolean): void {
     const c = this.counters.get(ifname);
-    const moved = !c || !c.up || c.value.rxPackets !== value.rxPackets || c.value.txPackets !== value.txPackets;
-    this.counters.set(ifname, { value, movedAt: moved || !up ? atMs : c.movedAt, up });
+    const changed = c !== undefined && (c.value.rxPackets !== value.rxPackets || c.value.txPackets !== value.txPackets);
+    const moved = !c || !c.up || changed;
+    this.counters.set(ifname, {
+      value, up, readAt: atMs,
+      movedAt: moved || !up ? atMs : c.movedAt,
+      movedFrom: changed ? c.readAt : c?.movedFrom ?? -Infinity,
+    });
+  }
+
+  /**
+   * Whether an up interface certainly passed packets after `sinceMs` (two readings after it
+   * differ); null when its counters are not read. A hard interface always sends its OGMs, so
+   * false means it has passed nothing since then.
+   */
+  countersMovedSince(ifname: string, sinceMs: number): boolean | null {
+    const c = this.counters.get(ifname);
+    if (!c || !c.up) return null;
+    return c.movedFrom >= sinceMs;
   }
 
   /** How long an up interface's counters have not moved (0 when they moved at the last reading or it is down). */

@@ -1,0 +1,129 @@
+// Inside the VM, diamond on the real batman-adv, an agent on every node, all "just booted":
+// every link flaps at once (netem 100 % loss on and off every 3 s on all eight link ends) for
+// a minute. Boot grace: nothing is done while it lasts, although the plans want to act. After
+// it: the actions stay within the configured limits (action budget, hourly disruptive limit,
+// one cool-down per action and target). The count is checked against what the kernel saw:
+// `ip monitor` for interfaces taken down, `nft monitor` for quarantine chains, batctl for
+// orig_interval changes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Agent } from '../../src/agent/agent.ts';
+import type { JournalEntry } from '../../src/mapek/journal.ts';
+import { loadMesh } from './lib/mesh.ts';
+import { log, nodeOf, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
+
+const mesh = loadMesh();
+const GRACE_S = 20;
+const COOLDOWN_S = 30;
+const MAX_DISRUPTIVE = 2;
+const BUDGET = 10; // the planner's default action budget per 10 minutes
+const FLAP_CYCLES = 11; // 3 s down + 3 s up each: ~66 s
+const agents: Agent[] = [];
+const procs: ChildProcess[] = [];
+
+/** Counts events in the output of a long-running command in a node's namespace; `count` sees each line. */
+function watch(netns: string, argv: string[], count: (line: string) => boolean): () => number {
+  const p = spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
+  procs.push(p);
+  let n = 0;
+  let buf = '';
+  p.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    n += lines.filter(count).length;
+  });
+  return () => n;
+}
+
+/** A hard interface going from admin-up to admin-down (ip monitor may print a change twice). */
+function downEdges(): (line: string) => boolean {
+  const up = new Map<string, boolean>();
+  return (line) => {
+    const m = /^\d+: (v\d+-\d+)@\S+ <([^>]*)>/.exec(line);
+    if (!m) return false;
+    const isUp = m[2]!.split(',').includes('UP');
+    const was = up.get(m[1]!) ?? true;
+    up.set(m[1]!, isUp);
+    return was && !isUp;
+  };
+}
+
+test.after(async () => {
+  for (const p of procs) p.kill('SIGKILL');
+  await Promise.allSettled(agents.map((a) => a.stop()));
+  for (const node of mesh.nodes) {
+    for (const i of node.ifaces) spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'tc', 'qdisc', 'del', 'dev', i.ifname, 'root'], { stdio: 'ignore' });
+  }
+  await sleep(1000);
+});
+
+test('every link flaps at once: nothing during the boot grace, then no more than the limits allow', async () => {
+  const t0 = Date.now();
+  for (const node of mesh.nodes) {
+    agents.push(await startHealAgent(node, { quiet: true, uptimeMs: () => Date.now() - t0, configure: (c) => {
+      c.healing.bootGraceS = GRACE_S;
+      c.healing.cooldownS = COOLDOWN_S;
+      c.healing.maxDisruptivePerHour = MAX_DISRUPTIVE;
+      c.healing.verifyWindowS = 8;
+    } }));
+  }
+  // Kernel-side witnesses, one set per node. A hard interface going admin-down can only be an
+  // agent's restart: the test's fault is netem, which leaves the interfaces up.
+  const downs = mesh.nodes.map((n) => watch(n.netns, ['ip', 'monitor', 'link'], downEdges()));
+  // Only a quarantine adds a rule to a q- chain (a release adds the chain only to delete it).
+  const chains = mesh.nodes.map((n) => watch(n.netns, ['nft', 'monitor'], (l) => /^add rule netdev x0tta6bl4 q-/.test(l)));
+  const intervals = mesh.nodes.map((n) => [origIntervalOf(n.netns)]);
+  const startedAt = Date.now();
+  for (const node of mesh.nodes) {
+    const cmds = node.ifaces.map((i) => i.ifname);
+    const on = cmds.map((d) => `tc qdisc replace dev ${d} root netem loss 100%`).join('; ');
+    const off = cmds.map((d) => `tc qdisc del dev ${d} root`).join('; ');
+    procs.push(spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'sh', '-c', `for i in $(seq ${FLAP_CYCLES}); do ${on}; sleep 3; ${off}; sleep 3; done`], { stdio: 'ignore' }));
+  }
+
+  // Boot grace: findings pile up, plans are blocked, nothing runs.
+  let sawGraceBlock = false;
+  while (Date.now() - t0 < (GRACE_S - 3) * 1000) {
+    await sleep(2000);
+    sawGraceBlock ||= agents.some((a) => a.healer!.planned.some((p) => /^boot grace/.test(p.note)));
+    mesh.nodes.forEach((n, i) => intervals[i]!.push(origIntervalOf(n.netns)));
+  }
+  const duringGrace = agents.map((a) => a.healer!.journal.all().length);
+  const kernelDuringGrace = { downs: downs.map((d) => d()), chains: chains.map((c) => c()), intervals: intervals.map((x) => [...new Set(x)]) };
+  log(`during the grace: journals ${duringGrace}, kernel ${JSON.stringify(kernelDuringGrace)}`);
+  assert.ok(sawGraceBlock, 'the plans wanted to act and were held by the boot grace');
+  assert.equal(duringGrace, [0, 0, 0, 0]);
+  assert.equal(kernelDuringGrace.downs, [0, 0, 0, 0], 'ip monitor: no interface restarted');
+  assert.equal(kernelDuringGrace.chains, [0, 0, 0, 0], 'nft monitor: no quarantine');
+  for (const x of kernelDuringGrace.intervals) assert.equal(x, [mesh.origIntervalMs], 'batctl: orig_interval untouched');
+
+  // The rest of the storm, and a little after.
+  while (Date.now() - startedAt < FLAP_CYCLES * 6000 + 5000) await sleep(2000);
+  await sleep(3000);
+  const summary = agents.map((a, i) => {
+    const j = a.healer!.journal.all();
+    return { node: mesh.nodes[i]!.name, actions: j.map((e) => `${e.action}${e.target.ifname ? `:${e.target.ifname}` : ''}:${e.state}@${((e.atMs - t0) / 1000).toFixed(0)}s`), downs: downs[i]!(), chains: chains[i]!() };
+  });
+  log(`after the storm: ${JSON.stringify(summary, null, 1)}`);
+  agents.forEach((a, i) => {
+    const j: readonly JournalEntry[] = a.healer!.journal.all();
+    const name = mesh.nodes[i]!.name;
+    assert.ok(j.every((e) => e.atMs - t0 >= GRACE_S * 1000), `${name}: acted inside the boot grace`);
+    assert.ok(j.length <= BUDGET, `${name}: ${j.length} actions > budget ${BUDGET}`);
+    assert.ok(j.filter((e) => e.disruptive).length <= MAX_DISRUPTIVE, `${name}: disruptive actions over the hourly limit`);
+    // One cool-down per action and target: no repeat sooner.
+    for (const e of j) {
+      const again = j.find((x) => x.id > e.id && x.action === e.action && (x.target.ifname ?? '') === (e.target.ifname ?? '') && (x.target.neighbour ?? '') === (e.target.neighbour ?? ''));
+      if (again) assert.ok(again.atMs - e.atMs >= COOLDOWN_S * 1000, `${name}: ${e.action} repeated after ${(again.atMs - e.atMs) / 1000} s`);
+    }
+    // What the kernel saw matches the journal: every restart is one admin-down, every quarantine one chain.
+    assert.is(downs[i]!(), j.filter((e) => e.action === 'restart-interface' && e.state !== 'failed').length, `${name}: ip monitor downs vs journal`);
+    assert.is(chains[i]!(), j.filter((e) => e.action === 'quarantine' && e.state !== 'failed').length, `${name}: nft monitor chains vs journal`);
+  });
+  const total = agents.reduce((a, x) => a + x.healer!.journal.all().length, 0);
+  log(`total actions on 4 nodes in ${((Date.now() - startedAt) / 1000).toFixed(0)} s of flapping: ${total}`);
+});
+
+test.run();
