@@ -210,14 +210,17 @@ test('restoreLink in the middle of a flap ends the flap; a new flap replaces a p
   assert.ok(world.links().every((l) => !l.flapping));
 });
 
-test('stuckInterface: still up and active, passes nothing, counters frozen; a restart clears it', async () => {
+test('stuckInterface: still up and active, passes nothing, packet counters frozen, tx errors rising; a restart clears it', async () => {
   const world = diamond();
   const countersBefore = world.interfaceCounters(0, 'mesh0');
   world.stuckInterface(0, 'mesh0');
   world.step(10_000);
   const ifs = await world.driver(0).interfaces();
   assert.ok(ifs.find((i) => i.ifname === 'mesh0')!.active, 'a hung radio still reports ACTIVE');
-  assert.equal(world.interfaceCounters(0, 'mesh0'), countersBefore, 'no frame in or out');
+  const stuckCounters = world.interfaceCounters(0, 'mesh0');
+  assert.equal({ ...stuckCounters, txErrors: 0 }, { ...countersBefore, txErrors: 0 }, 'no frame in or out');
+  // its own OGMs (about one a second) and forwarded ones go into the hung queue: tx timeouts
+  assert.ok(stuckCounters.txErrors - countersBefore.txErrors >= 9, `tx errors ${countersBefore.txErrors} → ${stuckCounters.txErrors}`);
   const nb = await neighbours(world, 0);
   assert.ok(nb.get('n2/mesh0@mesh0')! >= 9_000 && nb.get('n3/mesh0@mesh0')! >= 9_000, 'silent on mesh0');
   assert.ok(nb.get('n2/mesh1@mesh1')! < 1_100, 'mesh1 unaffected');

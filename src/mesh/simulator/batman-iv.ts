@@ -35,9 +35,17 @@
  * - NEIGH_DUP (one neighbour sending the same seqno twice) and seqno-reset protection do not occur.
  * - OGM aggregation only affects packet counters (forwarded OGMs share frames of up to 512 bytes,
  *   flushed every link tick); TT, DAT, BLA, multicast and fragmentation are not simulated.
+ * - Interface error counters: a frame lost on a live link (p > 0) reaches the receiver's rx_errors
+ *   with probability RX_ERROR_SHARE (heard but undecodable, an FCS/PHY error, as drivers that
+ *   report them count it; the rest are never heard; a dead link is silence), so lossy and
+ *   degrading links raise the receiving
+ *   interface's error rate in step with their loss. A hung radio counts every frame the stack
+ *   hands it in tx_errors (the tx timeouts of a stuck queue) while its packet counters stay
+ *   frozen. These draws come from their own generator (seeded from the world seed), so the
+ *   protocol's random sequence — and every table a seed produced before — is unchanged.
  */
 import type { Fabric } from './fabric.ts';
-import type { Prng } from './prng.ts';
+import { Prng } from './prng.ts';
 import type { NodeSettings } from './node-settings.ts';
 
 export const TQ_MAX = 255;
@@ -58,6 +66,8 @@ const OGM_HLEN = 24;
 const TT_TVLV_LEN = 16;
 const GW_TVLV_LEN = 12;
 const MAX_AGGREGATION_BYTES = 512;
+/** Share of lost frames that the receiver hears but cannot decode (counted in rx_errors). */
+export const RX_ERROR_SHARE = 0.4;
 const WHEEL_SLOTS = 512;
 
 // Entry record (12 bytes): ring[0..4], ring index, TQ average, flags; u32 last seen (ms mod 2^32).
@@ -141,6 +151,9 @@ export class BatmanIv {
   /** (r, o) pairs whose neighbour set changed during a purge. */
   private readonly dirty: number[] = [];
 
+  /** Draws for the error counters only (see the header): never touches the protocol's sequence. */
+  private readonly errRng: Prng;
+
   constructor(
     fabric: Fabric,
     private readonly rng: Prng,
@@ -148,6 +161,7 @@ export class BatmanIv {
     private readonly onGatewayChange: (node: number, gw: number) => void,
   ) {
     this.f = fabric;
+    this.errRng = new Prng((fabric.seedWord ^ 0x5e77e770) >>> 0);
     const { N, K, H, D } = fabric;
     this.N = N;
     this.K = K;
@@ -320,14 +334,23 @@ export class BatmanIv {
     const c = f.counters;
     for (let qi = 0; qi < len; qi++) {
       const x = this.qSender[qi]!;
-      if (!adminUp[x] || stuck[x]) continue;
+      if (!adminUp[x]) continue;
       const frame = this.qFrameStart[qi]!;
+      if (stuck[x]) {
+        c.txErrors[x]! += frame;
+        continue;
+      }
       c.txBytes[x]! += bytes;
       c.txPackets[x]! += frame;
       for (let i = f.outStart[x]!, end = f.outStart[x + 1]!; i < end; i++) {
         const d = f.outList[i]!;
         f.linkAttempts[d]!++;
-        if (rng.float() >= prob[d]!) continue;
+        if (rng.float() >= prob[d]!) {
+          const L = f.dRecv[d]!;
+          // a dead link (p = 0: out of range, killed, partitioned) is silence, not garbage
+          if (frame && prob[d]! > 0 && adminUp[L] && !stuck[L] && this.errRng.float() < RX_ERROR_SHARE) c.rxErrors[L]! += frame;
+          continue;
+        }
         const J = f.dRecv[d]!;
         if (!adminUp[J] || stuck[J]) continue;
         f.linkDelivered[d]!++;
