@@ -175,6 +175,15 @@ export class Analyzer {
         { reachable: fresh.size, recentMax, liveNeighbours: live.length });
     }
 
+    // The router's own state goes with every finding: a hang under a pegged CPU or with memory
+    // gone reads differently from one on an idle router.
+    const sys = k.system;
+    if (sys) {
+      for (const f of found) {
+        f.evidence.load1 = sys.load1;
+        f.evidence.memAvailablePct = Math.round((sys.memAvailableKb / sys.memTotalKb) * 100);
+      }
+    }
     const findings: Finding[] = [];
     const keys = new Set<string>();
     for (const f of found) {

@@ -3,6 +3,7 @@
 // with before: worse → roll back; helped → keep (temporary changes for their hold time);
 // no effect → undo what can be undone and let the plan escalate.
 import { ACTIONS, type ActionContext, type ActionKind, type ActionTarget } from './actions/index.ts';
+import { SupersededError } from './actions/action.ts';
 import type { Connectivity } from './findings.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { PlannedStep } from './plan.ts';
@@ -93,6 +94,11 @@ export class Executor {
         try {
           await this.undo(entry);
         } catch (e) {
+          if (e instanceof SupersededError) {
+            this.supersede(entry, `${verdict === 'worse' ? 'worse' : 'no effect'}, not undone: ${e.message}`);
+            out.push({ entry, verdict });
+            continue;
+          }
           verdict = 'failed';
           this.journal.update(entry, { state: 'failed', after, outcome: `${verdict}: undo failed: ${msg(e)}` }, now, true);
           this.report('finding', `undo of ${entry.action} #${entry.id} failed: ${msg(e)}`);
@@ -128,7 +134,7 @@ export class Executor {
           await this.undo(entry);
           if (entry.revert !== null) outcome += '; undone';
         } catch (e) {
-          outcome += `; undo failed: ${msg(e)}`;
+          outcome += e instanceof SupersededError ? `; not undone: ${e.message}` : `; undo failed: ${msg(e)}`;
         }
         this.journal.update(entry, { state: 'interrupted', outcome }, this.now(), false);
         this.report('action', `${entry.action} #${entry.id} was interrupted (${outcome})`);
@@ -146,9 +152,16 @@ export class Executor {
       this.journal.update(entry, { state: 'restored', outcome: `${entry.outcome ? `${entry.outcome}; ` : ''}restored: ${why}` }, this.now(), false);
       this.report('action', `${entry.action} #${entry.id} undone: ${why}`);
     } catch (e) {
+      if (e instanceof SupersededError) return this.supersede(entry, `not restored (${why}): ${e.message}`);
       this.journal.update(entry, { state: 'failed', outcome: `restore failed (${why}): ${msg(e)}` }, this.now(), true);
       this.report('finding', `restoring ${entry.action} #${entry.id} failed: ${msg(e)}`);
     }
+  }
+
+  /** Someone else changed what the action set: their value stays, the entry is closed. */
+  private supersede(entry: JournalEntry, outcome: string): void {
+    this.journal.update(entry, { state: 'superseded', outcome: `${entry.outcome ? `${entry.outcome}; ` : ''}${outcome}` }, this.now(), false);
+    this.report('action', `${entry.action} #${entry.id} left as changed by someone else: ${outcome}`);
   }
 
   private async undo(entry: JournalEntry): Promise<void> {

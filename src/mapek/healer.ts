@@ -13,6 +13,7 @@ import { Journal, type JournalEntry } from './journal.ts';
 import type { Knowledge } from './knowledge.ts';
 import { Planner, type PlanOptions, type PlannedStep } from './plan.ts';
 import type { ScoreRoutes } from './route-quality.ts';
+import type { SystemLoad } from './system-load.ts';
 
 export interface HealerOptions {
   driver: MeshDriver;
@@ -44,7 +45,23 @@ export interface HealingStatus {
   connectivity: Connectivity | null;
   journal: JournalEntry[];
   startupDelayS: number;
+  /** Load and memory from /proc at the last reading; null where not read (simulator). */
+  system: SystemLoad | null;
+  /** Mesh settings changed outside the agent (batman-adv `config` events), newest last. */
+  externalChanges: ExternalChange[];
 }
+
+/** A mesh setting changed by someone else (batctl, uci, another tool), seen in a config event. */
+export interface ExternalChange {
+  atMs: number;
+  setting: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** Our own writes are recognised in the config events for this long after them. */
+const OWN_WRITE_MS = 10_000;
+const EXTERNAL_LIMIT = 20;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -60,6 +77,12 @@ export class Healer {
   private readonly startedMs: number;
   private readonly startupDelayMs: number;
   private readonly counts = { rollbacks: 0, noEffect: 0, failed: 0, helped: 0 };
+  /** Settings as the last config event (or the start) showed them. */
+  private lastSettings: MeshSettings | null = null;
+  /** What our actions wrote, by setting, so their config events are not taken for someone else's. */
+  private readonly ownWrites = new Map<string, { values: string[]; atMs: number }>();
+  private offSettings: (() => void) | null = null;
+  readonly externalChanges: ExternalChange[] = [];
 
   constructor(private readonly o: HealerOptions) {
     this.journal = new Journal({ path: o.journalPath, minWriteIntervalMs: o.journalMinWriteIntervalMs });
@@ -72,7 +95,45 @@ export class Healer {
       o.knowledge.addEvent(kind, message, o.now());
       (kind === 'action' ? o.log.info : o.log.warn)(message);
     };
-    this.executor = new Executor(this.journal, () => ({ driver: o.driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep }), o.execute, report, o.now);
+    const driver = this.recordingDriver(o.driver);
+    this.executor = new Executor(this.journal, () => ({ driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep }), o.execute, report, o.now);
+  }
+
+  /** The driver the actions use: notes each mesh setting they write (see settingsEvent). */
+  private recordingDriver(d: MeshDriver): MeshDriver {
+    const setMesh: MeshDriver['setMesh'] = (changes) => {
+      const at = this.o.now();
+      for (const [k, v] of Object.entries(changes)) {
+        const w = this.ownWrites.get(k);
+        const values = w && at - w.atMs < OWN_WRITE_MS ? w.values : [];
+        this.ownWrites.set(k, { values: [...values, JSON.stringify(v)].slice(-4), atMs: at });
+      }
+      return d.setMesh(changes);
+    };
+    return new Proxy(d, { get: (t, p) => (p === 'setMesh' ? setMesh : Reflect.get(t, p, t)) }) as MeshDriver;
+  }
+
+  /**
+   * A batman-adv `config` event: which settings changed, and whether we did it. A change made by
+   * someone else is noted (event, /status) and becomes the value temporary changes return to;
+   * the actions themselves never restore over it (SupersededError in their revert).
+   */
+  private settingsEvent(s: MeshSettings): void {
+    const prev = this.lastSettings;
+    this.lastSettings = s;
+    if (!prev) return;
+    const now = this.o.now();
+    for (const key of Object.keys(s) as (keyof MeshSettings)[]) {
+      const [from, to] = [JSON.stringify(prev[key]), JSON.stringify(s[key])];
+      if (from === to) continue;
+      const own = this.ownWrites.get(key);
+      if (own && now - own.atMs < OWN_WRITE_MS && own.values.includes(to)) continue;
+      this.externalChanges.push({ atMs: now, setting: key, from: prev[key], to: s[key] });
+      if (this.externalChanges.length > EXTERNAL_LIMIT) this.externalChanges.shift();
+      if (this.baseline) (this.baseline as unknown as Record<string, unknown>)[key] = s[key];
+      this.o.knowledge.addEvent('info', `setting ${key} changed outside the agent: ${from} → ${to}`, now);
+      this.o.log.info(`setting ${key} changed outside the agent: ${from} → ${to}; temporary changes will not undo it`);
+    }
   }
 
   /** Undoes what a previous run left in place (it may have been killed mid-action), then notes the settings to return to. */
@@ -84,9 +145,13 @@ export class Healer {
       if (this.baseline) await this.executor.restoreAll('agent restarted');
     }
     this.baseline = await this.o.driver.settings().catch(() => null);
+    this.lastSettings = this.baseline ? { ...this.baseline } : null;
+    this.offSettings ??= this.o.driver.onSettingsChanged((x) => this.settingsEvent(x));
   }
 
   async stop(): Promise<void> {
+    this.offSettings?.();
+    this.offSettings = null;
     if (this.baseline) await this.executor.restoreAll('agent stopped');
     this.journal.flush(this.o.now());
   }
@@ -159,6 +224,8 @@ export class Healer {
       connectivity: this.connectivity,
       journal: this.journal.all().slice(-50),
       startupDelayS: Math.round(this.startupDelayMs / 1000),
+      system: this.o.knowledge.system,
+      externalChanges: [...this.externalChanges],
     };
   }
 
@@ -170,7 +237,7 @@ export class Healer {
     for (const kind of kinds)
       m.add('x0tta6bl4_findings', 'gauge', 'Current findings, by kind.', this.findings.filter((f) => f.kind === kind).length, { ...l, kind });
     const entries = this.journal.all();
-    for (const state of ['verifying', 'holding', 'kept', 'restored', 'rolled-back', 'no-effect', 'failed', 'interrupted', 'dry-run'])
+    for (const state of ['verifying', 'holding', 'kept', 'restored', 'rolled-back', 'no-effect', 'failed', 'interrupted', 'superseded', 'dry-run'])
       m.add('x0tta6bl4_journal_entries', 'gauge', 'Actions in the journal (bounded), by state.', entries.filter((e) => e.state === state).length, { ...l, state });
     m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.helped, { ...l, verdict: 'helped' });
     m.add('x0tta6bl4_actions_verdicts_total', 'counter', 'Actions judged since start, by verdict.', this.counts.rollbacks, { ...l, verdict: 'worse' });
@@ -179,6 +246,12 @@ export class Healer {
     m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'blocked').length, { ...l, status: 'blocked' });
     m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'in-flight').length, { ...l, status: 'in-flight' });
     m.add('x0tta6bl4_journal_writes_total', 'counter', 'Journal writes to storage.', this.journal.stats.writes, l);
+    const sys = this.o.knowledge.system;
+    if (sys) {
+      m.add('x0tta6bl4_load1', 'gauge', 'Load average over 1 minute (/proc/loadavg).', sys.load1, l);
+      m.add('x0tta6bl4_memory_total_bytes', 'gauge', 'MemTotal (/proc/meminfo).', sys.memTotalKb * 1024, l);
+      m.add('x0tta6bl4_memory_available_bytes', 'gauge', 'MemAvailable (/proc/meminfo).', sys.memAvailableKb * 1024, l);
+    }
     if (this.connectivity) {
       m.add('x0tta6bl4_reachable_originators', 'gauge', 'Originators with a fresh best route.', this.connectivity.reachable, l);
       m.add('x0tta6bl4_route_quality', 'gauge', 'Mean route score (0-1) of the best routes, WASM scoring.', this.connectivity.quality, l);

@@ -18,7 +18,8 @@ export type EntryState =
   | 'rolled-back' // made things worse: undone
   | 'no-effect' // did not help: undone where it could be, the ladder moves up
   | 'failed' // could not be applied
-  | 'interrupted'; // the agent stopped while applying it
+  | 'interrupted' // the agent stopped while applying it
+  | 'superseded'; // someone else changed the setting since: left as they set it, not restored
 
 export interface JournalEntry {
   id: number;

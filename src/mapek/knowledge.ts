@@ -2,6 +2,7 @@
 // the recent events. The monitor writes it; analysis, the status API and telemetry read it.
 import type { Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../status/types.ts';
+import type { SystemLoad } from './system-load.ts';
 
 /** /sys/class/net/<if>/statistics, the part the loop reads. */
 export interface IfCounters {
@@ -68,6 +69,8 @@ export class Knowledge {
   mesh: MeshSnapshot = { interfaces: [], neighbours: [], originators: [], gateways: [], settings: null };
   algo: RoutingAlgo | null = null;
   meshAddress: string | null = null;
+  /** The router's load and memory at the last reading (null: not read, e.g. on the simulator). */
+  system: SystemLoad | null = null;
   private readonly links = new Map<string, LinkWindow>();
   private readonly events: StatusEvent[] = [];
   private readonly eventCounts = new Map<EventKind, number>();

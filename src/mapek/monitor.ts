@@ -6,6 +6,7 @@ import type { MeshSnapshot } from '../status/types.ts';
 import type { HealthBoard } from '../agent/health.ts';
 import type { Logger } from '../agent/logger.ts';
 import { directLinkMetric, linkKey, type IfCounters, type Knowledge } from './knowledge.ts';
+import { procLoadReader, type SystemLoadReader } from './system-load.ts';
 
 /** Reads an interface's packet counters (/sys/class/net/<if>/statistics); null when it has none. */
 export type CounterReader = (ifname: string) => Promise<IfCounters | null>;
@@ -21,6 +22,13 @@ export interface MonitorOptions {
   silentAfterMs?: number;
   /** Interface counters, read every poll for every hard interface (stuck-radio detection). */
   counters?: CounterReader;
+  /**
+   * Load and memory (/proc/loadavg, /proc/meminfo), read every systemEveryMs (default 5 s).
+   * Default: /proc for the batman-adv driver; nothing for the simulator (the host's load is not
+   * the simulated router's). null: never.
+   */
+  system?: SystemLoadReader | null;
+  systemEveryMs?: number;
   /** Runs after every successful poll, inside it: the loop never overlaps itself. */
   afterPoll?: () => Promise<void>;
 }
@@ -40,6 +48,8 @@ export class Monitor {
   private readonly name: (mac: string) => string;
   private readonly now: () => number;
   private lastGateway: GatewayView | null = null;
+  private readonly system: SystemLoadReader | null;
+  private systemReadAt = -Infinity;
 
   constructor(
     private readonly driver: MeshDriver,
@@ -50,6 +60,7 @@ export class Monitor {
   ) {
     this.name = opts.describeMac ?? ((m) => m);
     this.now = opts.now ?? Date.now;
+    this.system = opts.system !== undefined ? opts.system : driver.kind === 'batman-adv' ? procLoadReader() : null;
   }
 
   start(): void {
@@ -107,6 +118,11 @@ export class Monitor {
           const c = await this.opts.counters(i.ifname).catch(() => null);
           if (c) k.recordCounters(at, i.ifname, c, i.active);
         }
+      }
+      if (this.system && at - this.systemReadAt >= (this.opts.systemEveryMs ?? 5000)) {
+        this.systemReadAt = at;
+        const load = await this.system().catch(() => null);
+        k.system = load ? { ...load, atMs: at } : null;
       }
       const live = neighbours.filter((n) => n.lastSeenMs <= staleMs);
       const gateway = selectedGateway(gateways, originators, staleMs);

@@ -14,11 +14,11 @@ import { loadMesh } from './lib/mesh.ts';
 import { log, nodeOf, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
-const GRACE_S = 20;
+const GRACE_S = 30;
 const COOLDOWN_S = 30;
 const MAX_DISRUPTIVE = 2;
 const BUDGET = 10; // the planner's default action budget per 10 minutes
-const FLAP_CYCLES = 11; // 3 s down + 3 s up each: ~66 s
+const FLAP_CYCLES = 12; // 3 s down + 3 s up each: ~72 s
 const agents: Agent[] = [];
 const procs: ChildProcess[] = [];
 

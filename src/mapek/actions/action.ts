@@ -48,7 +48,15 @@ export interface HealAction {
 }
 
 export class ActionError extends Error {
-  override readonly name = 'ActionError';
+  override readonly name: string = 'ActionError';
+}
+
+/**
+ * Thrown by revert when the setting no longer holds what the action set: someone else (an
+ * operator with batctl or uci) changed it since. Their value stays; the agent does not restore over it.
+ */
+export class SupersededError extends ActionError {
+  override readonly name = 'SupersededError';
 }
 
 export function requireIfname(t: ActionTarget): string {

@@ -1,6 +1,6 @@
 // Rung 1: enable bonding when route scoring finds two good paths over different interfaces, so
 // that batman-adv spreads traffic over both instead of swinging between them.
-import { ActionError, type HealAction } from './action.ts';
+import { ActionError, SupersededError, type HealAction } from './action.ts';
 
 export const bonding: HealAction = {
   kind: 'bonding',
@@ -19,6 +19,8 @@ export const bonding: HealAction = {
     return (await ctx.driver.settings()).bonding ? null : 'bonding reads back off';
   },
   async revert(ctx, _t, state) {
+    if (!(await ctx.driver.settings()).bonding && state.bonding === false) return; // already off
+    if (!(await ctx.driver.settings()).bonding) throw new SupersededError('bonding is off, switched by someone else since');
     const kept = await ctx.driver.setMesh({ bonding: Boolean(state.bonding) });
     if (kept.bonding !== Boolean(state.bonding)) throw new ActionError('bonding did not read back as restored');
   },

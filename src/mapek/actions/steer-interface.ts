@@ -1,7 +1,7 @@
 // Rung 2: steer traffic off a failing interface by raising its hop penalty (BATMAN_IV), or by
 // overriding its throughput estimate downwards (BATMAN_V): routes through other interfaces win
 // as new OGMs arrive. Restored after the hold time.
-import { ActionError, requireIfname, type HealAction, type RevertState } from './action.ts';
+import { ActionError, SupersededError, requireIfname, type HealAction, type RevertState } from './action.ts';
 
 export const STEER_HOP_PENALTY = 200;
 export const STEER_THROUGHPUT_KBPS = 1000;
@@ -34,6 +34,12 @@ export const steerInterface: HealAction = {
   },
   async revert(ctx, t, state) {
     const ifname = requireIfname(t);
+    const i = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);
+    // Not what we set any more (and not already back): someone else changed it; theirs stays.
+    if (i && state.algo === 'BATMAN_V' && i.throughputOverrideKbps !== STEER_THROUGHPUT_KBPS && i.throughputOverrideKbps !== Number(state.throughputOverrideKbps))
+      throw new SupersededError(`${ifname} throughput_override is ${i.throughputOverrideKbps} kbit/s, set by someone else since`);
+    if (i && state.algo !== 'BATMAN_V' && i.hopPenalty !== STEER_HOP_PENALTY && i.hopPenalty !== Number(state.hopPenalty))
+      throw new SupersededError(`${ifname} hop_penalty is ${i.hopPenalty}, set by someone else since`);
     if (state.algo === 'BATMAN_V') await ctx.driver.setHardIf(ifname, { throughputOverrideKbps: Number(state.throughputOverrideKbps) });
     else await ctx.driver.setHardIf(ifname, { hopPenalty: Number(state.hopPenalty) });
   },
