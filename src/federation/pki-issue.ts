@@ -125,11 +125,14 @@ export function createCrl(s: { ca: X509Certificate; caKey: KeyObject; number: bi
   return pem('X509 CRL', seq(tbs, algId(), bits(sign(null, tbs, s.caKey))));
 }
 
-/** A fleet-wide setting entry signed by the fleet CA key (any node relays it; none can forge it). */
-export function signSetting(s: { caKey: KeyObject; fleet: string; name: string; value: string; now?: number }): Uint8Array {
+/**
+ * A fleet-wide setting entry signed by the fleet CA key (any node relays it; none can forge it).
+ * `unset` makes the tombstone that withdraws it. The newest signature time wins fleet-wide.
+ */
+export function signSetting(s: { caKey: KeyObject; fleet: string; name: string; value: string; unset?: boolean; now?: number }): Uint8Array {
   const alg = s.caKey.asymmetricKeyType === 'ed25519' ? null : 'sha256';
   return encodeEntry(
-    { kind: KIND_SETTING, key: `setting/${s.name}`, stamp: { wall: s.now ?? Date.now(), counter: 0 }, ttlMs: 0, tombstone: false, value: Buffer.from(s.value, 'utf8') },
+    { kind: KIND_SETTING, key: `setting/${s.name}`, stamp: { wall: s.now ?? Date.now(), counter: 0 }, ttlMs: 0, tombstone: s.unset === true, value: Buffer.from(s.unset ? '' : s.value, 'utf8') },
     (body) => sign(alg, concat(stateDomain(s.fleet), body), s.caKey),
   ).bytes;
 }

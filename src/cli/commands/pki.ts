@@ -1,12 +1,14 @@
 // `x0tta6bl4 pki`: the operator's fleet CA (init), node certificates (issue), revocation
-// (revoke, writes a CRL) — run on the operator's machine; and `pki id`, run on a router, which
-// prints the peer id the operator needs for `issue`.
+// (revoke, writes a CRL), fleet-wide settings (setting) — run on the operator's machine; and
+// `pki id`, run on a router, which prints the peer id the operator needs for `issue`.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError, type CliCommand, type FlagValues } from '../command.ts';
 import { loadConfigForCli } from '../config-path.ts';
-import { createCrl, createFleetCa, issueNodeCertificate } from '../../federation/pki-issue.ts';
+import { createCrl, createFleetCa, issueNodeCertificate, signSetting } from '../../federation/pki-issue.ts';
+import { fleetSettingChange } from '../../federation/fleet-settings.ts';
+import { defaultConfig } from '../../config/defaults.ts';
 import { publicKeyOfPeerId, signerFor } from '../../federation/ed25519.ts';
 import { defaultTrustDomain, federationSettings } from '../../federation/settings.ts';
 import { loadOrCreateIdentity, IdentityError } from '../../federation/identity.ts';
@@ -15,6 +17,7 @@ import { VERSION } from '../../version.ts';
 const USAGE = `usage: x0tta6bl4 pki init [--dir DIR] [--name CN] [--fleet NAME] [--trust-domain TD] [--days N]
        x0tta6bl4 pki issue --peer-id ID [--dir DIR] [--name CN] [--days N] [--out FILE]
        x0tta6bl4 pki revoke (--serial HEX | --cert FILE) [--dir DIR] [--days N]
+       x0tta6bl4 pki setting SECTION.OPTION (VALUE | --unset) [--dir DIR] [--ca-key FILE] [--fleet NAME] [--out FILE]
        x0tta6bl4 pki id [--config PATH]
 
 The fleet PKI. init, issue and revoke run on the operator's machine, in DIR (default ./fleet-pki):
@@ -25,12 +28,19 @@ The fleet PKI. init, issue and revoke run on the operator's machine, in DIR (def
           Copy it to the router as <state_dir>/node-cert.pem
   revoke  adds a certificate to the revocation list and rewrites fleet.crl; copy it to any one
           router as <state_dir>/fleet.crl and the fleet spreads it within one gossip round
+  setting a fleet-wide config option signed by the fleet CA (e.g. healing.cooldown 300), written
+          to DIR/settings/SECTION.OPTION.setting; copy it into <state_dir>/fleet-settings/ on
+          any one router: the fleet spreads it and every agent applies it in memory as if by
+          \`config set\`. A newer setting replaces an older one; --unset withdraws it (each router
+          goes back to its own UCI value). Per-router options, lists and secrets are refused
   id      (on a router) prints this node's peer id, creating its identity on first use`;
 
 const SERIAL = /^[0-9A-Fa-f:]{1,64}$/;
 
 interface PkiMeta {
   trustDomain: string;
+  /** The fleet name (agent.fleet): fleet settings are signed for it. Absent in older pki.json. */
+  fleet?: string;
   crlNumber: string;
   revoked: { serial: string; at: number }[];
 }
@@ -50,11 +60,14 @@ export const pkiCommand: CliCommand = {
     serial: { type: 'string', value: 'HEX', describe: 'serial of the certificate to revoke' },
     cert: { type: 'string', value: 'FILE', describe: 'certificate to revoke (its serial is read)' },
     config: { type: 'string', value: 'PATH', describe: 'config file, for `pki id` (default /etc/config/x0tta6bl4)' },
+    'ca-key': { type: 'string', value: 'FILE', describe: 'fleet CA private key (setting; default DIR/fleet-ca.key)' },
+    unset: { type: 'boolean', describe: 'withdraw the fleet-wide setting (setting)' },
   },
   async run({ flags, positionals, io }) {
     const sub = positionals[0];
-    if (positionals.length > 1) throw new UsageError(`pki ${sub} takes no further arguments (got '${positionals[1]}')`);
     const dir = typeof flags.dir === 'string' ? flags.dir : 'fleet-pki';
+    if (sub === 'setting') return setting(dir, positionals.slice(1), flags, io.out);
+    if (positionals.length > 1) throw new UsageError(`pki ${sub} takes no further arguments (got '${positionals[1]}')`);
     switch (sub) {
       case 'init':
         return init(dir, flags, io.out);
@@ -65,9 +78,9 @@ export const pkiCommand: CliCommand = {
       case 'id':
         return id(flags, io.out);
       case undefined:
-        throw new UsageError('pki needs a subcommand: init, issue, revoke or id');
+        throw new UsageError('pki needs a subcommand: init, issue, revoke, setting or id');
       default:
-        throw new UsageError(`unknown pki subcommand '${sub}' (init, issue, revoke, id)`);
+        throw new UsageError(`unknown pki subcommand '${sub}' (init, issue, revoke, setting, id)`);
     }
   },
 };
@@ -95,7 +108,7 @@ function init(dir: string, flags: FlagValues, out: (s: string) => void): number 
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     writeFileSync(p.key, ca.keyPem, { mode: 0o600, flag: 'wx' });
     writeFileSync(p.cert, ca.certPem, { flag: 'wx' });
-    const meta: PkiMeta = { trustDomain, crlNumber: '1', revoked: [] };
+    const meta: PkiMeta = { trustDomain, fleet, crlNumber: '1', revoked: [] };
     writeFileSync(p.meta, JSON.stringify(meta, null, 2) + '\n');
     writeCrl(dir, meta, 30);
   } catch (e) {
@@ -166,6 +179,47 @@ function revoke(dir: string, flags: FlagValues, out: (s: string) => void): numbe
 function writeCrl(dir: string, meta: PkiMeta, d: number, ca = loadCa(dir)): void {
   const pem = createCrl({ ca: ca.cert, caKey: ca.key, number: BigInt(meta.crlNumber), revoked: meta.revoked.map((r) => ({ serial: BigInt('0x' + r.serial), at: r.at })), days: d });
   writeFileSync(paths(dir).crl, pem);
+}
+
+function setting(dir: string, args: string[], flags: FlagValues, out: (s: string) => void): number {
+  const unset = flags.unset === true;
+  const [name, value, extra] = args;
+  if (!name) throw new UsageError('pki setting needs SECTION.OPTION and a VALUE (or --unset)');
+  if (unset ? value !== undefined : value === undefined || extra !== undefined)
+    throw new UsageError(unset ? 'pki setting --unset takes only SECTION.OPTION' : 'pki setting takes SECTION.OPTION and one VALUE (quote a value with spaces)');
+  // Checked here against the schema, so a typo fails on the operator's machine, not on every router.
+  const d = defaultConfig();
+  const check = fleetSettingChange(d, d, name, unset ? null : value!);
+  if (!check.ok) throw new UsageError(`pki setting: ${check.reason}`);
+  const keyFile = typeof flags['ca-key'] === 'string' ? flags['ca-key'] : paths(dir).key;
+  let fleet = typeof flags.fleet === 'string' ? flags.fleet : undefined;
+  if (fleet === undefined) {
+    try {
+      fleet = (JSON.parse(readFileSync(paths(dir).meta, 'utf8')) as PkiMeta).fleet;
+    } catch {
+      /* no pki.json: --fleet is required, said below */
+    }
+  }
+  if (fleet === undefined) throw new UsageError(`pki setting needs --fleet NAME (agent.fleet of the routers; ${paths(dir).meta} does not name it)`);
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(fleet)) throw new UsageError(`--fleet '${fleet}' is not a fleet name (1 to 64 letters, digits, '_' or '-')`);
+  let caKey;
+  try {
+    caKey = createPrivateKey(readFileSync(keyFile));
+  } catch (e) {
+    throw new UserError(`cannot read the fleet CA key ${keyFile}: ${(e as Error).message}`);
+  }
+  const entry = signSetting({ caKey, fleet, name, value: unset ? '' : value!, unset });
+  const file = typeof flags.out === 'string' ? flags.out : join(dir, 'settings', `${name}.setting`);
+  try {
+    if (typeof flags.out !== 'string') mkdirSync(join(dir, 'settings'), { recursive: true });
+    writeFileSync(`${file}.tmp`, entry);
+    renameSync(`${file}.tmp`, file);
+  } catch (e) {
+    throw new UserError(`cannot write ${file}: ${(e as Error).message}`);
+  }
+  out(`${unset ? `withdrawal of ${name}` : `${name} = ${JSON.stringify(value)}`} for fleet ${fleet}, signed by the fleet CA, in ${file}
+  copy it into <state_dir>/fleet-settings/ on any one router; the fleet spreads it`);
+  return 0;
 }
 
 async function id(flags: FlagValues, out: (s: string) => void): Promise<number> {
