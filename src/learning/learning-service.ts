@@ -61,10 +61,15 @@ export class LearningService {
     });
   }
 
-  /** After each monitor poll: features for every link, labels for the samples whose horizon passed. */
+  /**
+   * After each monitor poll: features for every link, labels for the samples whose horizon passed.
+   * Error counters: the ones given, else those the monitor recorded in the knowledge when its
+   * counter reader returns error fields (see errorCountersOf), else none (the feature stays 0).
+   */
   observe(k: Knowledge, counters?: ReadonlyMap<string, ErrorCounters>): void {
     const links = k.linkStatus();
-    const feats = this.tracker.observe({ links, originators: k.mesh.originators, neighbours: k.mesh.neighbours, ...(counters ? { counters } : {}) });
+    const c = counters ?? errorCountersOf(k);
+    const feats = this.tracker.observe({ links, originators: k.mesh.originators, neighbours: k.mesh.neighbours, ...(c ? { counters: c } : {}) });
     const alive = new Map(links.map((l) => [`${l.hardIfname}/${l.neighbour}`, l.metric !== null]));
     this.latest = new Map(feats.map((f) => [f.key, f.x]));
     for (const s of this.labeler.poll(this.now(), alive, feats)) {
@@ -139,11 +144,27 @@ export class LearningService {
   }
 
   status(): LearningStatus {
-    return learningStatus(this.learner);
+    return learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs });
   }
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
     this.learner.dispose();
   }
+}
+
+/**
+ * The error counters of every hard interface as the monitor last recorded them: the knowledge
+ * keeps what the counter reader returned, and a reader of /sys/class/net/IF/statistics that also
+ * returns rx_errors/tx_errors (and the drops) makes them visible here. undefined when none has.
+ */
+export function errorCountersOf(k: Knowledge): ReadonlyMap<string, ErrorCounters> | undefined {
+  let out: Map<string, ErrorCounters> | undefined;
+  for (const i of k.mesh.interfaces ?? []) {
+    const v = k.countersFrozenMs(i.ifname, 0)?.value as Partial<Record<keyof ErrorCounters, unknown>> | undefined;
+    if (!v || typeof v.rxErrors !== 'number' || typeof v.txErrors !== 'number') continue;
+    const num = (x: unknown) => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+    (out ??= new Map()).set(i.ifname, { rxErrors: num(v.rxErrors), txErrors: num(v.txErrors), rxDropped: num(v.rxDropped), txDropped: num(v.txDropped) });
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ export function renderLearningStatus(s: LearningStatus): string {
   const lines = [
     `round          ${s.round} (model version ${s.modelVersion})`,
     `rule           ${s.rule}, f=${s.f}${s.bucketing > 1 ? `, bucketing s=${s.bucketing}` : ''}${s.workerMomentum > 0 ? `, worker momentum ${s.workerMomentum}` : ''}${s.ruleUsed ? ` (last: ${s.ruleUsed})` : ''}`,
+    `horizon        ${s.horizonS !== null && s.horizonS !== undefined ? `${s.horizonS} s` : 'n/a'}, round timeout ${s.roundTimeoutS ?? 'n/a'} s`,
     `peers          ${s.peersHeard} heard in the last round, ${s.peersAdmitted} admitted`,
     `last round     ${last ? `${last.round}: ${last.heard} updates, ${last.applied ? 'applied' : `skipped (${last.skipped ?? 'no aggregate'})`}, closed by ${last.closedBy}` : 'none yet'}`,
     `held-out AUC   ${auc} on ${s.quality.heldOutRows} rows (${s.quality.heldOutPositives} failures)`,

@@ -14,6 +14,10 @@ export interface LearningStatus {
   f: number;
   bucketing: number;
   workerMomentum: number;
+  /** Label horizon H in seconds (null when the caller did not say). */
+  horizonS: number | null;
+  /** A round closes without the missing peers after this many seconds. */
+  roundTimeoutS: number;
   peersAdmitted: number;
   /** Peers whose update entered the last round (self not counted). */
   peersHeard: number;
@@ -29,6 +33,9 @@ export interface LearningStatusOptions {
   /** Recent rejections listed (default 3; counts by reason are always complete). */
   recent?: number;
   secureAggregation?: boolean;
+  horizonMs?: number;
+  /** The learner's round timeout (default 10 s, the learner's own default). */
+  roundTimeoutMs?: number | undefined;
 }
 
 /** The status block of a learner (what the agent puts in StatusReport.learning). */
@@ -51,6 +58,8 @@ export function learningStatus(l: FederatedLearner, opts: LearningStatusOptions 
     f: l.rule.f,
     bucketing: l.rule.bucketing,
     workerMomentum: l.workerMomentum,
+    horizonS: opts.horizonMs !== undefined ? opts.horizonMs / 1000 : null,
+    roundTimeoutS: (opts.roundTimeoutMs ?? 10_000) / 1000,
     peersAdmitted: l.peersAdmitted(),
     peersHeard: last ? last.peersHeard.length : 0,
     lastRound: last
@@ -87,10 +96,12 @@ export function renderLearningMetrics(s: LearningStatus | null, node: string): s
     m.add('x0tta6bl4_learning_rejected_total', 'counter', 'Peer messages rejected, by reason.', v, { ...labels, reason });
   }
   m.add('x0tta6bl4_learning_catchups_total', 'counter', 'Times the model was caught up from peers.', s.catchUps, labels);
-  if (s.privacy.dp) {
-    m.add('x0tta6bl4_learning_dp_noise_multiplier', 'gauge', 'DP noise multiplier z.', s.privacy.dp.noiseMultiplier, labels);
-    m.add('x0tta6bl4_learning_dp_clip_norm', 'gauge', 'DP clip norm S.', s.privacy.dp.clipNorm, labels);
-  }
+  // always present (0 when DP is off), so a dashboard tells "off" from "not reported"
+  m.add('x0tta6bl4_learning_dp_noise_multiplier', 'gauge', 'DP noise multiplier z (0: DP off).', s.privacy.dp?.noiseMultiplier ?? 0, labels);
+  m.add('x0tta6bl4_learning_dp_clip_norm', 'gauge', 'DP clip norm S (0: DP off).', s.privacy.dp?.clipNorm ?? 0, labels);
+  m.add('x0tta6bl4_learning_secure_aggregation', 'gauge', '1 when rounds run under secure aggregation.', s.privacy.secureAggregation === 'on' ? 1 : 0, labels);
+  m.add('x0tta6bl4_learning_worker_momentum', 'gauge', 'Worker-side momentum β.', s.workerMomentum, labels);
+  if (s.horizonS !== null) m.add('x0tta6bl4_learning_horizon_seconds', 'gauge', 'Label horizon H: a link dead within H counts as failing.', s.horizonS, labels);
   return m.toString();
 }
 

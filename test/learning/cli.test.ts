@@ -15,12 +15,12 @@ const dir = mkdtempSync(join(tmpdir(), 'x0-learning-cli-'));
 const socket = join(dir, 's.sock');
 const block: LearningStatus = {
   schema: 1, round: 12, modelVersion: 11, rule: 'centered-clipping', ruleUsed: 'centered-clipping+bucketing(2)', f: 1, bucketing: 2,
-  workerMomentum: 0.9, peersAdmitted: 5, peersHeard: 4,
+  workerMomentum: 0.9, horizonS: 30, roundTimeoutS: 30, peersAdmitted: 5, peersHeard: 4,
   lastRound: { round: 11, heard: 5, applied: true, skipped: null, closedBy: 'quorum', localLoss: 0.52 },
   rejected: { total: 2, byReason: { 'non-finite': 1, duplicate: 1 }, recent: [{ round: 10, peer: 'n7', reason: 'non-finite' }] },
   quality: { heldOutAuc: 0.7712, heldOutRows: 800, heldOutPositives: 90 },
   data: { trainPositive: 300, trainNegative: 2000, seenPositive: 400, seenNegative: 9000 },
-  privacy: { dp: null, secureAggregation: 'off' }, catchUps: 0,
+  privacy: { dp: { clipNorm: 0.5, noiseMultiplier: 1.25, cohort: 1, sigmaPerSender: 0.625 }, secureAggregation: 'off' }, catchUps: 0,
 };
 let learning: LearningStatus | null = block;
 const server = await startStatusServer({
@@ -50,6 +50,8 @@ test('text view names round, rule, peers, AUC and rejections', async () => {
   assert.match(r.out, /held-out AUC\s+0.7712 on 800 rows/);
   assert.match(r.out, /rejected\s+2 \(non-finite 1, duplicate 1\)/);
   assert.match(r.out, /round 10 from n7: non-finite/);
+  assert.match(r.out, /horizon\s+30 s, round timeout 30 s/);
+  assert.match(r.out, /DP clip 0.5, noise multiplier 1.25, secure aggregation off/);
 });
 
 test('--json prints the block as the agent sent it', async () => {

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { loadCore } from '../../src/core/index.ts';
 import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { Knowledge, directLinkMetric } from '../../src/mapek/knowledge.ts';
-import { LearningService } from '../../src/learning/learning-service.ts';
+import { LearningService, errorCountersOf } from '../../src/learning/learning-service.ts';
+import type { IfCounters } from '../../src/mapek/knowledge.ts';
 import { InProcessHub } from '../../src/learning/round-transport.ts';
 import { siteProfile } from '../../src/learning/sim-dataset.ts';
 
@@ -76,6 +77,18 @@ test('without a federation it trains on local data alone', async () => {
   assert.ok(svc.failureProbabilities().size > 0);
   assert.throws(() => new LearningService({ core, transport: null, roundIntervalMs: 0 }), /interval/);
   svc.dispose();
+});
+
+test('error counters come from the knowledge when the counter reader returns them', () => {
+  const k = new Knowledge();
+  const iface = (ifname: string) => ({ ifname, active: true }) as unknown as import('../../src/mesh/driver.ts').HardInterface;
+  k.mesh = { interfaces: [iface('mesh0'), iface('mesh1')], neighbours: [], originators: [], gateways: [], settings: null };
+  assert.is(errorCountersOf(k), undefined, 'nothing recorded: no counters');
+  // a packet-only reader (today's /sys reader) gives no error counters
+  k.recordCounters(0, 'mesh1', { rxPackets: 5, txPackets: 5 }, true);
+  assert.is(errorCountersOf(k), undefined);
+  k.recordCounters(0, 'mesh0', { rxPackets: 5, txPackets: 5, rxErrors: 7, txErrors: 2, rxDropped: 1 } as IfCounters, true);
+  assert.equal([...errorCountersOf(k)!], [['mesh0', { rxErrors: 7, txErrors: 2, rxDropped: 1, txDropped: 0 }]]);
 });
 
 test.run();

@@ -48,8 +48,31 @@ test('status and metrics after rounds with a rejected peer', async () => {
   assert.match(text, /x0tta6bl4_learning_rejected_total\{node="n0",reason="wrong-length"\} 1\n/);
   assert.match(text, /x0tta6bl4_learning_heldout_auc\{node="n0"\} 0\.\d+/);
   assert.match(text, /# TYPE x0tta6bl4_learning_rejected_total counter/);
+  assert.match(text, /x0tta6bl4_learning_dp_noise_multiplier\{node="n0"\} 0\.5\n/);
+  assert.match(text, /x0tta6bl4_learning_dp_clip_norm\{node="n0"\} 1\n/);
+  assert.match(text, /x0tta6bl4_learning_secure_aggregation\{node="n0"\} 0\n/);
+  assert.is(s.horizonS, null, 'a bare learner does not know the horizon');
+  assert.is(s.roundTimeoutS, 10);
   assert.is(renderLearningMetrics(null, 'n0'), '');
   nodes.forEach((l) => l.dispose());
+});
+
+test('DP off still reports clip norm and noise multiplier as 0; the service reports H and the timeout', async () => {
+  const { LearningService } = await import('../../src/learning/learning-service.ts');
+  const svc = new LearningService({ core, transport: null, roundIntervalMs: 60_000, horizonMs: 45_000, learner: { roundTimeoutMs: 20_000 } });
+  try {
+    const s = svc.status();
+    assert.is(s.privacy.dp, null);
+    assert.is(s.horizonS, 45);
+    assert.is(s.roundTimeoutS, 20);
+    const text = renderLearningMetrics(s, 'n1');
+    assert.match(text, /x0tta6bl4_learning_dp_noise_multiplier\{node="n1"\} 0\n/);
+    assert.match(text, /x0tta6bl4_learning_dp_clip_norm\{node="n1"\} 0\n/);
+    assert.match(text, /x0tta6bl4_learning_horizon_seconds\{node="n1"\} 45\n/);
+    assert.ok(JSON.stringify(s).length < 1024);
+  } finally {
+    svc.dispose();
+  }
 });
 
 test.run();

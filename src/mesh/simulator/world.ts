@@ -373,7 +373,7 @@ export class SimulatedMesh {
     return out;
   }
 
-  /** Interface statistics, like /sys/class/net/<ifname>/statistics (frozen while the radio hangs). */
+  /** Interface statistics, like /sys/class/net/<ifname>/statistics (packets frozen while the radio hangs; its tx_errors grow). */
   interfaceCounters(node: number, ifname: string): InterfaceCounters {
     return this.fabric.countersOf(this.fabric.iface(node, ifname));
   }
@@ -472,7 +472,7 @@ export class SimulatedMesh {
     return ev;
   }
 
-  /** The ath9k "radio hang": the interface stays up and active but passes nothing, counters frozen. A restart (down, up) clears it. */
+  /** The ath9k "radio hang": the interface stays up and active but passes nothing (packet counters frozen, tx_errors growing). A restart (down, up) clears it. */
   stuckInterface(node: number, ifname: string): WorldEvent {
     const h = this.fabric.iface(node, ifname);
     this.fabric.stuck[h] = 1;
