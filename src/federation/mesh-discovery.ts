@@ -203,7 +203,7 @@ export class MeshDiscovery extends EventTarget {
       return addr === null || mask === null ? [] : [{ addr, mask, text: a.address }];
     });
     const want = this.subnets[0]?.text ?? null;
-    if (want === this.joined) return;
+    if (want !== null && want === this.joined) return;
     if (this.joined) {
       try {
         s.dropMembership(GROUP, this.joined);

@@ -9,9 +9,18 @@ export function federationStatus(fed: Federation) {
     addresses: fed.addresses(),
     health: fed.health(),
     peers: fed.peers(),
-    fleet: { nodes: fed.fleet.nodes(), quarantined: fed.fleet.quarantined(), digest: fed.fleet.digest() },
+    fleet: { nodes: fed.fleet.nodes(), quarantined: fed.fleet.quarantined(), settings: fed.fleet.settings(), digest: fed.fleet.digest() },
+    // Without the per-peer list (the peers above are what counts; this is for debugging discovery).
+    discovery: discoverySummary(fed),
     metrics: fed.metrics(),
   };
+}
+
+function discoverySummary(fed: Federation) {
+  const d = fed.discovery();
+  if (!d) return null;
+  const { peers, ...rest } = d;
+  return { ...rest, peersKnown: peers.length };
 }
 
 export function addFederationMetrics(m: MetricsText, fed: Federation): void {
@@ -29,5 +38,14 @@ export function addFederationMetrics(m: MetricsText, fed: Federation): void {
   m.add(`${p}state_merges_total`, 'counter', 'fleet state entries merged', x.stateMerges);
   m.add(`${p}state_rejected_total`, 'counter', 'fleet state entries refused', x.stateRejected);
   m.add(`${p}quarantined_peers`, 'gauge', 'peers quarantined by a quorum of votes', x.quarantinedPeers);
+  m.add(`${p}peer_exchange_dials_total`, 'counter', 'dials to peers named in the signed fleet registry', x.peerExchangeDials);
+  const d = fed.discovery();
+  if (d) {
+    m.add(`${p}mdns_up`, 'gauge', 'mDNS discovery joined on its interface (1) or not (0)', d.state === 'running' ? 1 : 0, { interface: d.ifname });
+    m.add(`${p}mdns_queries_total`, 'counter', 'mDNS queries sent on the mesh interface', d.queriesSent);
+    m.add(`${p}mdns_answers_total`, 'counter', 'mDNS answers sent on the mesh interface', d.answersSent);
+    m.add(`${p}mdns_peers_found_total`, 'counter', 'peers discovered by mDNS', d.peersFound);
+    for (const [reason, n] of Object.entries(d.ignored)) m.add(`${p}mdns_ignored_total`, 'counter', 'mDNS packets not acted on, by reason', n, { reason });
+  }
   for (const peer of fed.peers()) if (peer.rttMs !== null) m.add(`${p}peer_rtt_ms`, 'gauge', 'libp2p ping round trip', peer.rttMs, { peer: peer.peerId, name: peer.name });
 }

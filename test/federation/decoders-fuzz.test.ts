@@ -1,5 +1,5 @@
 // Fuzzing every decoder a peer can reach (envelope, state entry, gossip batch, CRL, certificate
-// chain): random and mutated inputs must end in the decoder's own error or a value, never in
+// chain, mDNS packet): random and mutated inputs must end in the decoder's own error or a value, never in
 // another exception, and quickly (each input is bounded, no loop depends on untrusted counts).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,6 +16,7 @@ import { FleetState } from '../../src/federation/fleet-state.ts';
 import { signerFor } from '../../src/federation/ed25519.ts';
 import { loadOrCreateIdentity } from '../../src/federation/identity.ts';
 import { TestFleet, FLEET, TRUST_DOMAIN } from './fleet-harness.ts';
+import { decodePacket, encodeQuery, encodeResponse, MdnsPacketError } from '../../src/federation/mdns-packet.ts';
 
 const ITER = Number(process.env.FUZZ_ITER ?? 4000);
 let seed = 0x9e3779b9;
@@ -112,6 +113,14 @@ test('admission: certificate chains (PEM and raw)', async () => {
     (b) => admit(ca, `-----BEGIN CERTIFICATE-----\n${Buffer.from(b).toString('base64')}\n-----END CERTIFICATE-----\n`, p.peerId, { trustDomain: TRUST_DOMAIN, revoked: () => false }),
     allowed,
   );
+});
+
+test('mDNS packet decoder (queries and answers, from anyone on the mesh link)', () => {
+  const svc = 'test._x0tta6bl4._udp.local';
+  const id = '12D3KooWDpJ7As7BWAwRMfu1VU2WCqNjvq387JEYKDBj4kx6nXTN';
+  fuzz('mdns query', encodeQuery(7, svc), (b) => decodePacket(Buffer.from(b)), (e) => e instanceof MdnsPacketError);
+  const answer = encodeResponse(svc, `${id}.${svc}`, [`dnsaddr=/ip4/10.0.0.1/tcp/4001/p2p/${id}`, `dnsaddr=/ip4/10.0.0.2/tcp/4001/p2p/${id}`]);
+  fuzz('mdns answer', answer, (b) => decodePacket(Buffer.from(b)), (e) => e instanceof MdnsPacketError);
 });
 
 test.run();

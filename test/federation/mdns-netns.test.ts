@@ -11,7 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TestFleet } from './fleet-harness.ts';
-import { missingForNetns, Namespaces, NsNode, Sniffer, waitFor, type NodeReport } from './ns-harness.ts';
+import { missingForNetns, Namespaces, NsNode, sh, Sniffer, waitFor, type NodeReport } from './ns-harness.ts';
 import { decodePacket, encodeResponse } from '../../src/federation/mdns-packet.ts';
 import { serviceName } from '../../src/federation/mesh-discovery.ts';
 
@@ -43,11 +43,12 @@ if (missing.length) {
   test(`mDNS in network namespaces (skipped outside CI: no ${missing.join(', ')})`, () => {});
 } else {
   test.before(async () => {
-    for (const n of ['H', 'A', 'B', 'C']) nss.add(n);
+    for (const n of ['H', 'A', 'B', 'C', 'D']) nss.add(n);
     nss.bridge('H');
     nss.link('A', 'mesh0', '10.77.0.1/24', 'H', 'ha', null, 'br0');
     nss.link('B', 'mesh0', '10.77.0.2/24', 'H', 'hb', null, 'br0');
     nss.link('A', 'other0', '10.88.0.1/24', 'C', 'lan0', '10.88.0.3/24');
+    nss.link('D', 'mesh0', null, 'H', 'hd', null, 'br0'); // D's mesh interface gets its address later
     sniffA = await Sniffer.start(nss, 'A', '10.88.0.1'); // the umdns stand-in on A's other link
     sniffB = await Sniffer.start(nss, 'B', '10.77.0.2'); // what goes over the mesh
     sniffC = await Sniffer.start(nss, 'C', '10.88.0.3');
@@ -116,6 +117,16 @@ if (missing.length) {
     // Still working: B is still found (its answers keep coming).
     const seen = after.discovery!.peers.find((p) => p.peerId === b.first.peerId)!.lastSeen;
     await waitFor('A hears B again', () => a.report(), (r) => r.discovery!.peers.find((p) => p.peerId === b.first.peerId)!.lastSeen > seen);
+  });
+
+  test('a mesh interface without an IPv4 address: waiting, then running once it has one', async () => {
+    const d = await startNode('D', 'mesh0');
+    assert.is(d.first.discovery!.state, 'waiting');
+    assert.match(d.first.discovery!.reason, /no IPv4 address/);
+    sh(['ip', '-n', nss.name('D'), 'addr', 'add', '10.77.0.4/24', 'dev', 'mesh0']);
+    const r = await waitFor('D admitted by A and B via mDNS', () => d.report(), (x) => x.peers.includes(a.first.peerId) && x.peers.includes(b.first.peerId));
+    assert.is(r.discovery!.state, 'running');
+    assert.is(r.discovery!.address, '10.77.0.4');
   });
 }
 
