@@ -20,6 +20,12 @@ export interface AnalyzeOptions {
   degradedTq?: number;
   /** Partition: reachable originators below this share of the recent maximum (0.5). */
   partitionShare?: number;
+  /**
+   * A late OGM is news on a link that missed none for lateMemoryMs (default 5 min) or, if we know
+   * it for less, for at least lateKnownMs (30 s) since we know it.
+   */
+  lateMemoryMs?: number;
+  lateKnownMs?: number;
 }
 
 export interface Analysis {
@@ -54,6 +60,8 @@ export class Analyzer {
       stuckAfterMs: opts.stuckAfterMs ?? 4000,
       degradedTq: opts.degradedTq ?? 100,
       partitionShare: opts.partitionShare ?? 0.5,
+      lateMemoryMs: opts.lateMemoryMs ?? 300_000,
+      lateKnownMs: opts.lateKnownMs ?? 30_000,
     };
   }
 
@@ -112,6 +120,19 @@ export class Analyzer {
           `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s`,
           { lastSeenMs: n.lastSeenMs, lastMetric: samples.at(-1) ?? null, liveOnInterface: othersLive });
         continue;
+      }
+      // A clean link that misses an OGM for the first time in a while, while routes go over it:
+      // the earliest sign of a link dying. Its answer is cheap and reversible (faster OGMs, so
+      // that batman-adv itself reroutes sooner if the link is really gone).
+      const late = k.latenessOf(key, nowMs - o.lateMemoryMs);
+      if (late?.late && late.lates.length <= 1 && nowMs - late.knownSinceMs >= o.lateKnownMs) {
+        const via = originators.filter((x) => x.best && x.nextHop === n.neighbour && x.hardIfname === n.hardIfname).length;
+        if (via > 0) {
+          add('link-late', { ifname: n.hardIfname, neighbour: n.neighbour },
+            `link to ${name(n.neighbour)} on ${n.hardIfname} late: no OGM for ${(n.lastSeenMs / 1000).toFixed(1)} s, its first miss in ${Math.round(Math.min(o.lateMemoryMs, nowMs - late.knownSinceMs) / 1000)} s`,
+            { lastSeenMs: n.lastSeenMs, routesVia: via, latesInWindow: late.lates.length });
+          continue;
+        }
       }
       const recent = h.slice(-3).filter((v): v is number => v !== null);
       if (history.get(key)?.metricKind !== 'tq' || recent.length < 3) continue;

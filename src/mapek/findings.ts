@@ -3,6 +3,7 @@
 export type FindingKind =
   | 'link-degrading'
   | 'link-dead'
+  | 'link-late'
   | 'neighbour-flapping'
   | 'gateway-lost'
   | 'route-churn'

@@ -233,7 +233,7 @@ export class Healer {
   metrics(node: string): string {
     const m = new MetricsText();
     const l = { node };
-    const kinds = ['link-degrading', 'link-dead', 'neighbour-flapping', 'gateway-lost', 'route-churn', 'interface-stuck', 'partition'];
+    const kinds = ['link-degrading', 'link-dead', 'link-late', 'neighbour-flapping', 'gateway-lost', 'route-churn', 'interface-stuck', 'partition'];
     for (const kind of kinds)
       m.add('x0tta6bl4_findings', 'gauge', 'Current findings, by kind.', this.findings.filter((f) => f.kind === kind).length, { ...l, kind });
     const entries = this.journal.all();

@@ -14,6 +14,12 @@ interface LinkLife {
   live: boolean;
   /** Times the link went from heard to silent (bounded): flapping is many of these. */
   outages: number[];
+  /** Whether its neighbour's last OGM is overdue (see recordLateness). */
+  late: boolean;
+  /** Times the link went from on time to overdue (bounded): how often it misses an OGM. */
+  lates: number[];
+  /** When it was first heard by this agent. */
+  firstAt: number;
 }
 
 interface RouteLife {
@@ -35,6 +41,8 @@ interface CounterLife {
 }
 
 const TRANSITION_LIMIT = 32;
+/** Counter readings older than this say nothing about now. */
+const STALE_READING_MS = 5000;
 
 export interface KnowledgeOptions {
   historyLength?: number;
@@ -112,7 +120,7 @@ export class Knowledge {
       seen.add(key);
       const l = this.lives.get(key);
       if (!l) {
-        this.lives.set(key, { live, outages: [] });
+        this.lives.set(key, { live, outages: [], late: false, lates: [], firstAt: atMs });
         continue;
       }
       if (l.live && !live) push(l.outages, atMs, TRANSITION_LIMIT);
@@ -125,6 +133,26 @@ export class Knowledge {
       l.live = false;
       if (l.outages.every((t) => atMs - t > 600_000)) this.lives.delete(key);
     }
+  }
+
+  /**
+   * Which links' neighbours are overdue with their next OGM (one and a half intervals without
+   * one); an on-time → overdue change is one late event. A link that misses OGMs now and then
+   * has many; a clean link has none, and its first one is news.
+   */
+  recordLateness(atMs: number, links: { key: string; late: boolean }[]): void {
+    for (const { key, late } of links) {
+      const l = this.lives.get(key);
+      if (!l) continue;
+      if (late && !l.late) push(l.lates, atMs, TRANSITION_LIMIT);
+      l.late = late;
+    }
+  }
+
+  /** Late events of a link since `sinceMs`, and since when it is known (null: unknown link). */
+  latenessOf(key: string, sinceMs: number): { lates: number[]; late: boolean; knownSinceMs: number } | null {
+    const l = this.lives.get(key);
+    return l ? { lates: l.lates.filter((t) => t >= sinceMs), late: l.late, knownSinceMs: l.firstAt } : null;
   }
 
   /** Outages of a link since `sinceMs`. */
@@ -172,15 +200,17 @@ export class Knowledge {
    */
   countersMovedSince(ifname: string, sinceMs: number): boolean | null {
     const c = this.counters.get(ifname);
-    if (!c || !c.up) return null;
+    if (!c || !c.up || c.readAt < sinceMs) return null;
     return c.movedFrom >= sinceMs;
   }
 
   /** How long an up interface's counters have not moved (0 when they moved at the last reading or it is down). */
   countersFrozenMs(ifname: string, atMs: number): { frozenMs: number; value: IfCounters } | null {
     const c = this.counters.get(ifname);
-    if (!c) return null;
-    return { frozenMs: c.up ? atMs - c.movedAt : 0, value: c.value };
+    // Frozen is what the readings show: a reading that failed (or none for a while) is no
+    // evidence of a hang.
+    if (!c || atMs - c.readAt > STALE_READING_MS) return null;
+    return { frozenMs: c.up ? c.readAt - c.movedAt : 0, value: c.value };
   }
 
   linkStatus(): LinkStatus[] {

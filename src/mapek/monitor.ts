@@ -29,9 +29,16 @@ export interface MonitorOptions {
    */
   system?: SystemLoadReader | null;
   systemEveryMs?: number;
+  /** The poll interval while a neighbour is overdue with its OGM (default 250 ms, never above intervalMs). */
+  fastIntervalMs?: number;
   /** Runs after every successful poll, inside it: the loop never overlaps itself. */
   afterPoll?: () => Promise<void>;
 }
+
+/** A neighbour this many OGM intervals silent is overdue: one OGM missed (a late event). */
+export const LATE_INTERVALS = 1.5;
+/** From this many intervals of silence on, the monitor polls fast. */
+export const SUSPECT_INTERVALS = 1.2;
 
 export interface MonitorStats {
   polls: number;
@@ -48,6 +55,11 @@ export class Monitor {
   private readonly name: (mac: string) => string;
   private readonly now: () => number;
   private lastGateway: GatewayView | null = null;
+  private stopped = false;
+  /** A neighbour is overdue: poll at fastIntervalMs. */
+  urgent = false;
+  /** The mesh's OGM interval as far as we know it (the largest orig_interval seen). */
+  private ogmIntervalMs = 0;
   private readonly system: SystemLoadReader | null;
   private systemReadAt = -Infinity;
 
@@ -66,16 +78,26 @@ export class Monitor {
   start(): void {
     if (this.timer) return;
     this.health.set('loop', 'ok', `polling every ${this.opts.intervalMs} ms`);
+    this.stopped = false;
+    const fast = Math.min(this.opts.fastIntervalMs ?? 250, this.opts.intervalMs);
+    // One poll at a time: a slow driver stretches the interval instead of piling up requests.
+    // While a neighbour is overdue the next poll comes sooner: detection is not held back by
+    // the poll interval when it matters.
     const tick = () => {
-      // Never overlap polls: a slow driver stretches the interval instead of piling up requests.
-      if (!this.running) this.running = this.pollOnce().finally(() => (this.running = null));
+      const started = Date.now();
+      this.running = this.pollOnce().finally(() => {
+        this.running = null;
+        if (this.stopped) return;
+        const every = this.urgent ? fast : this.opts.intervalMs;
+        this.timer = setTimeout(tick, Math.max(0, every - (Date.now() - started)));
+      });
     };
-    this.timer = setInterval(tick, this.opts.intervalMs);
-    tick();
+    this.timer = setTimeout(tick, 0);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running;
   }
@@ -112,6 +134,13 @@ export class Monitor {
       const at = this.now();
       const silentAfter = this.opts.silentAfterMs ?? 2500;
       k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
+      // Neighbours send at the mesh's interval; ours may be lowered for a while by an action, so
+      // the largest interval seen stands for theirs.
+      this.ogmIntervalMs = Math.max(this.ogmIntervalMs, settings.origIntervalMs);
+      const lateMs = LATE_INTERVALS * this.ogmIntervalMs;
+      k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
+      // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
+      this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.ogmIntervalMs && n.lastSeenMs < staleMs);
       k.recordBestHops(at, originators.filter((o) => o.best).map((o) => ({ originator: o.originator, nextHop: o.nextHop })));
       if (this.opts.counters) {
         for (const i of interfaces) {

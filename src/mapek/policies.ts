@@ -14,11 +14,12 @@ export interface Step {
 
 /** The mesh-wide answer to instability, keyed as its own finding. */
 export const INSTABILITY_KEY = 'instability';
-export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'neighbour-flapping', 'link-degrading', 'route-churn', 'gateway-lost']);
+export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'link-late', 'neighbour-flapping', 'link-degrading', 'route-churn', 'gateway-lost']);
 
 /** How long a finding must persist before it is acted upon: long for what one reboot elsewhere also causes (AREDN issue 2007). */
 export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
   'link-dead': 0,
+  'link-late': 0,
   'neighbour-flapping': 0,
   'link-degrading': 3000,
   'route-churn': 0,
@@ -35,6 +36,10 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>): Step[] 
       // missed it; restarting an interface on which nobody else is heard drops it at once and
       // interrupts nothing. With others live on it, rerouting is batman-adv's own job.
       return f.evidence.liveOnInterface === 0 ? [{ action: 'restart-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+    case 'link-late':
+      // Only the mesh-wide answer (faster OGMs, reversible, judged by commit-confirm): one late
+      // OGM is too little to take an interface down for.
+      return [];
     case 'neighbour-flapping':
       return [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }];
     case 'link-degrading':

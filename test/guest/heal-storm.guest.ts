@@ -14,11 +14,11 @@ import { loadMesh } from './lib/mesh.ts';
 import { log, nodeOf, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
-const GRACE_S = 30;
+const GRACE_S = 24;
 const COOLDOWN_S = 30;
 const MAX_DISRUPTIVE = 2;
 const BUDGET = 10; // the planner's default action budget per 10 minutes
-const FLAP_CYCLES = 12; // 3 s down + 3 s up each: ~72 s
+const FLAP_CYCLES = 10; // 3 s down + 3 s up each: ~60 s
 const agents: Agent[] = [];
 const procs: ChildProcess[] = [];
 
@@ -52,7 +52,7 @@ function downEdges(): (line: string) => boolean {
 
 test.after(async () => {
   for (const p of procs) p.kill('SIGKILL');
-  await Promise.allSettled(agents.map((a) => a.stop()));
+  await Promise.allSettled(agents.map((a) => a.stop())); // a second stop is a no-op
   for (const node of mesh.nodes) {
     for (const i of node.ifaces) spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'tc', 'qdisc', 'del', 'dev', i.ifname, 'root'], { stdio: 'ignore' });
   }
@@ -61,14 +61,12 @@ test.after(async () => {
 
 test('every link flaps at once: nothing during the boot grace, then no more than the limits allow', async () => {
   const t0 = Date.now();
-  for (const node of mesh.nodes) {
-    agents.push(await startHealAgent(node, { quiet: true, uptimeMs: () => Date.now() - t0, configure: (c) => {
-      c.healing.bootGraceS = GRACE_S;
-      c.healing.cooldownS = COOLDOWN_S;
-      c.healing.maxDisruptivePerHour = MAX_DISRUPTIVE;
-      c.healing.verifyWindowS = 8;
-    } }));
-  }
+  agents.push(...await Promise.all(mesh.nodes.map((node) => startHealAgent(node, { quiet: true, uptimeMs: () => Date.now() - t0, configure: (c) => {
+    c.healing.bootGraceS = GRACE_S;
+    c.healing.cooldownS = COOLDOWN_S;
+    c.healing.maxDisruptivePerHour = MAX_DISRUPTIVE;
+    c.healing.verifyWindowS = 8;
+  } }))));
   // Kernel-side witnesses, one set per node. A hard interface going admin-down can only be an
   // agent's restart: the test's fault is netem, which leaves the interfaces up.
   const downs = mesh.nodes.map((n) => watch(n.netns, ['ip', 'monitor', 'link'], downEdges()));
@@ -99,9 +97,11 @@ test('every link flaps at once: nothing during the boot grace, then no more than
   assert.equal(kernelDuringGrace.chains, [0, 0, 0, 0], 'nft monitor: no quarantine');
   for (const x of kernelDuringGrace.intervals) assert.equal(x, [mesh.origIntervalMs], 'batctl: orig_interval untouched');
 
-  // The rest of the storm, and a little after.
-  while (Date.now() - startedAt < FLAP_CYCLES * 6000 + 5000) await sleep(2000);
-  await sleep(3000);
+  // The rest of the storm; then the agents stop (an action under way finishes first) and the
+  // kernel's witnesses get a moment to report.
+  while (Date.now() - startedAt < FLAP_CYCLES * 6000 + 3000) await sleep(2000);
+  await Promise.all(agents.map((a) => a.stop()));
+  await sleep(1500);
   const summary = agents.map((a, i) => {
     const j = a.healer!.journal.all();
     return { node: mesh.nodes[i]!.name, actions: j.map((e) => `${e.action}${e.target.ifname ? `:${e.target.ifname}` : ''}:${e.state}@${((e.atMs - t0) / 1000).toFixed(0)}s`), downs: downs[i]!(), chains: chains[i]!() };
@@ -119,8 +119,10 @@ test('every link flaps at once: nothing during the boot grace, then no more than
       if (again) assert.ok(again.atMs - e.atMs >= COOLDOWN_S * 1000, `${name}: ${e.action} repeated after ${(again.atMs - e.atMs) / 1000} s`);
     }
     // What the kernel saw matches the journal: every restart is one admin-down, every quarantine one chain.
-    assert.is(downs[i]!(), j.filter((e) => e.action === 'restart-interface' && e.state !== 'failed').length, `${name}: ip monitor downs vs journal`);
-    assert.is(chains[i]!(), j.filter((e) => e.action === 'quarantine' && e.state !== 'failed').length, `${name}: nft monitor chains vs journal`);
+    // (An attempt refused before it changed anything is journaled as "not applicable".)
+    const ran = (kind: string) => j.filter((e) => e.action === kind && !(e.outcome ?? '').startsWith('not applicable')).length;
+    assert.is(downs[i]!(), ran('restart-interface'), `${name}: ip monitor downs vs journal`);
+    assert.is(chains[i]!(), ran('quarantine'), `${name}: nft monitor quarantine rules vs journal`);
   });
   const total = agents.reduce((a, x) => a + x.healer!.journal.all().length, 0);
   log(`total actions on 4 nodes in ${((Date.now() - startedAt) / 1000).toFixed(0)} s of flapping: ${total}`);

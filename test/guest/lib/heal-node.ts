@@ -31,7 +31,10 @@ export function netnsCounters(netns: string): CounterReader {
   return async (ifname) => {
     if (!cache || Date.now() - cache.at > 300) {
       const r = await netnsRunner(netns)(['ip', '-s', '-j', 'link', 'show']);
-      if (r.code !== 0) return null;
+      if (r.code !== 0) {
+        log(`${netns}: counters unreadable: ${r.stderr.trim()}`);
+        return null;
+      }
       const links = JSON.parse(r.stdout) as { ifname: string; stats64?: { rx: { packets: number }; tx: { packets: number } } }[];
       cache = { at: Date.now(), stats: new Map(links.filter((l) => l.stats64).map((l) => [l.ifname, { rxPackets: l.stats64!.rx.packets, txPackets: l.stats64!.tx.packets }])) };
     }

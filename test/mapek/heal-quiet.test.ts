@@ -1,0 +1,46 @@
+// The early sign of a dying link (a clean link's first missed OGM while routes use it) against
+// false positives (simulator): on links that lose OGMs now and then (the default link model:
+// 80-99 % delivery, fading, bursts) it stays rare for ten minutes, and a clean mesh sees
+// nothing at all; on a clean link that dies, orig_interval is lowered before the link is dead.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_LINK_MODEL } from '../../src/mesh/simulator/index.ts';
+import { loadCore } from '../../src/core/index.ts';
+import { simAgent } from './sim-agent.ts';
+
+const score = (await loadCore()).scoreRoutes;
+
+test('lossy links for ten minutes: a late OGM is no news on them (at most once per link, after the start)', async () => {
+  for (const seed of [1, 2, 3]) {
+    const s = await simAgent({ score, world: { seed, linkModel: DEFAULT_LINK_MODEL } });
+    await s.run(600_000);
+    const late = s.journal().filter((e) => e.finding === 'link-late');
+    assert.ok(late.length <= 2, `seed ${seed}: ${JSON.stringify(late.map((e) => [Math.round(e.atMs / 1000), e.reason]))}`);
+  }
+});
+
+test('a clean mesh for ten minutes: nothing at all', async () => {
+  const s = await simAgent({ score });
+  await s.run(600_000);
+  assert.equal(s.journal(), []);
+});
+
+test("a clean link's first missed OGMs while routes use it: orig_interval lowered before the link is declared dead", async () => {
+  const s = await simAgent({ score });
+  await s.run(70_000);
+  s.world.killLink(0, 1);
+  let early = null;
+  for (let t = 0; t < 3000 && !early; t += 1000) {
+    await s.run(1000);
+    const late = s.agent.healer!.findings.find((f) => f.kind === 'link-late');
+    const dead = s.agent.healer!.findings.find((f) => f.kind === 'link-dead');
+    if (late) early = { late, dead, orig: s.journal().find((e) => e.action === 'orig-interval') };
+  }
+  assert.ok(early, 'link-late found');
+  assert.is(early.dead, undefined, 'before link-dead');
+  assert.ok(early.orig, 'orig_interval lowered on the late link');
+  assert.match(early.orig.reason, 'late: no OGM for');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
+});
+
+test.run();
