@@ -19,6 +19,8 @@ import { decodeEnvelope, encodeEnvelope, EnvelopeError, ENVELOPE_OVERHEAD, verif
 import { peerIdOfKey, signerFor, type Signer } from './ed25519.ts';
 import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate, type NodeIdentity } from './fleet-ca.ts';
 import { FleetState } from './fleet-state.ts';
+import { keepFile } from './keep-file.ts';
+import { CrlError, verifyCrl } from './crl.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { createFederationNode, type FederationNode } from './node.ts';
 import { MeshDiscovery } from './mesh-discovery.ts';
@@ -629,11 +631,46 @@ class FederationService implements Federation {
       this.m.quarantinedPeers = this.quarantine.size;
     }
     if (kind === 'node' && this.node && !this.stopped) this.peerExchange(_key.slice(5));
+    if (kind === 'crl') this.keepCrl();
     if (kind === 'setting') {
       const name = _key.slice('setting/'.length);
       const value = this.state.setting(name) ?? null;
+      this.keepSetting(name);
       this.log.info(`fleet setting ${name} ${value === null ? 'withdrawn' : `= ${JSON.stringify(value)}`}`);
       for (const h of this.settingHandlers) queueMicrotask(() => this.callSetting(h, name, value));
+    }
+  }
+
+  /**
+   * Every router keeps the fleet's newest CRL in its crl_file, so revocations survive a restart
+   * of the whole fleet (and the router that got the operator's copy being away).
+   */
+  private keepCrl(): void {
+    const crl = this.state.crl();
+    if (!crl) return;
+    try {
+      try {
+        const onDisk = verifyCrl(this.ca, readFileSync(this.s.crlFile));
+        if (onDisk.number >= crl.number) return; // as new or newer (and maybe PEM): leave it
+      } catch (e) {
+        if (!(e instanceof CrlError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+      if (keepFile(this.s.crlFile, crl.der)) this.log.info(`CRL ${crl.number} kept in ${this.s.crlFile}`);
+    } catch (e) {
+      this.log.warn(`cannot keep the fleet CRL in ${this.s.crlFile}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Likewise each fleet setting (or its withdrawal), as the file `pki setting` makes. */
+  private keepSetting(name: string): void {
+    const e = this.state.entry(`setting/${name}`);
+    if (!e) return;
+    // The key was checked when the entry was merged: letters, digits, '_', '.', '-' only.
+    const file = join(this.s.settingsDir, `${name}.setting`);
+    try {
+      keepFile(file, e.bytes);
+    } catch (err) {
+      this.log.warn(`cannot keep fleet setting ${name} in ${file}: ${(err as Error).message}`);
     }
   }
 

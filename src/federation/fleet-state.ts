@@ -272,6 +272,11 @@ export class FleetState {
     return e && !e.tombstone ? Buffer.from(e.value).toString('utf8') : undefined;
   }
 
+  /** The entry under `key` as it travels (e.g. 'setting/healing.cooldown'). */
+  entry(key: string): StateEntry | undefined {
+    return this.entries.get(key);
+  }
+
   settings(): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, e] of [...this.entries].sort(([a], [b]) => (a < b ? -1 : 1)))

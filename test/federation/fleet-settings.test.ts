@@ -5,11 +5,13 @@
 // offered by API, dropped as a file or gossiped by an admitted insider.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestFleet, until } from './fleet-harness.ts';
 import { presentChain, rawPeer, type RawPeer } from './raw-peer.ts';
 import { FederationError, startFederationWith } from '../../src/federation/federation.ts';
+import { verifyCrl } from '../../src/federation/crl.ts';
+import { FleetCa } from '../../src/federation/fleet-ca.ts';
 import { fleetSettingChange } from '../../src/federation/fleet-settings.ts';
 import { encodeEntry, KIND_NODE, KIND_SETTING, nodeSigner } from '../../src/federation/state-entry.ts';
 import { encodeBatch } from '../../src/federation/stream-frames.ts';
@@ -25,13 +27,14 @@ import type { AgentConfig } from '../../src/config/schema.ts';
 const fleet = new TestFleet('settings');
 const NAME = 'healing.cooldown';
 let a: Federation, b: Federation, c: Federation;
-let sa: FederationSettings, sc: FederationSettings;
+let sa: FederationSettings, sb: FederationSettings, sc: FederationSettings;
 let bSigner: Signer;
 let insider: RawPeer;
 const seenAtC: [string, string | null][] = [];
 const base = defaultConfig();
 let configAtC: AgentConfig = structuredClone(base);
 const caKeyFile = join(fleet.root, 'fleet-ca.key');
+const ca = FleetCa.fromPem(fleet.ca.pem);
 
 async function pkiSetting(...argv: string[]): Promise<string> {
   const out = join(fleet.root, `s${Math.random().toString(36).slice(2)}.setting`);
@@ -53,7 +56,8 @@ test.before(async () => {
   sa = { ...(await fleet.prepare('a')).settings, ...opts };
   a = await startFederationWith(sa);
   const pb = await fleet.prepare('b');
-  b = await startFederationWith({ ...pb.settings, ...opts, peers: a.addresses() });
+  sb = { ...pb.settings, ...opts, peers: a.addresses() };
+  b = await startFederationWith(sb);
   bSigner = signerFor((await loadOrCreateIdentity(pb.settings.keyFile)).key);
   sc = { ...(await fleet.prepare('c')).settings, ...opts, peers: b.addresses() };
   c = await startFederationWith(sc);
@@ -72,6 +76,7 @@ test.before(async () => {
 test.after(async () => {
   await Promise.all([a.stop(), b.stop(), c.stop(), insider.node.stop()]);
 });
+
 
 test('a CA-signed setting dropped on A reaches C through B and is applied through the schema', async () => {
   drop(sa, await pkiSetting(NAME, '300'), `${NAME}.setting`);
@@ -132,5 +137,21 @@ async function pkiSettingUnchecked(name: string, value: string): Promise<string>
   writeFileSync(out, signSetting({ caKey: fleet.ca.key, fleet: 'test', name, value }));
   return out;
 }
+
+test('what the fleet adopted is kept on every router: a restarted router alone still has it', async () => {
+  // B never had a file dropped on it; it keeps what it learned, as `pki setting` files and crl_file.
+  assert.ok(existsSync(join(sb.settingsDir, 'healing.hold.setting')));
+  assert.ok(a.offerCrl(Buffer.from(fleet.revoke(12345n))));
+  await until('B kept the CRL', () => existsSync(sb.crlFile) && verifyCrl(ca, readFileSync(sb.crlFile)).revoked.size === 1);
+  await b.stop();
+  const alone = await startFederationWith({ ...sb, peers: [] });
+  try {
+    assert.equal(alone.fleet.settings(), { 'healing.hold': '600', 'agent.node_name': 'evil' });
+    assert.is(alone.fleet.setting(NAME), undefined, 'the withdrawal was kept too');
+    assert.ok(alone.peers().length === 0);
+  } finally {
+    await alone.stop();
+  }
+});
 
 test.run();
