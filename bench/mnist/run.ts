@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCore } from '../../src/core/index.ts';
 import { ANCHOR, type AnchorAttack, CONFIGS, variantName } from './anchor.ts';
 import { loadMnist, shardLabels } from './data.ts';
-import { EXTRA_ATTACKS, MNIST_ATTACKS, MNIST_RULES, type MnistAttack, MnistLab, type MnistRule, type MnistSetup, PAPER_SETUP, alieZFromCode } from './experiment.ts';
+import { EXTRA_ATTACKS, GAUSSIAN_SD, MNIST_ATTACKS, MNIST_RULES, type MnistAttack, MnistLab, type MnistRule, type MnistSetup, PAPER_SETUP, alieZFromCode } from './experiment.ts';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -130,6 +130,9 @@ if (args.jobs === 1) {
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench:mnist child exited with ${code}`))));
   })));
 }
+// local-only baseline: every honest worker alone on its own shard (seed 0)
+const localOnly = lab.honestShards.map((_, w) => lab.localOnly(w, 0));
+log(`local-only (each honest worker alone): mean ${(100 * localOnly.reduce((a, b) => a + b, 0) / localOnly.length).toFixed(1)} %, best ${(100 * Math.max(...localOnly)).toFixed(1)} %`);
 lab.dispose();
 
 const pct = (xs: number[]) => Math.round((1000 * xs.reduce((s, v) => s + v, 0)) / xs.length) / 10;
@@ -164,10 +167,11 @@ const doc = {
       cclip_tau: 'median distance of the round\'s vectors to the last aggregate (the paper\'s τ = 10/(1 − β) never clips at our gradient scale)',
       rfa: 'smoothed Weiszfeld, ν = 0.1, 8 iterations',
       clean: 'no attack: the f other workers follow the protocol on their IID shards',
-      gaussian: 'beyond the anchor: N(0, 1) per coordinate',
+      gaussian: `beyond the anchor: N(0, ${GAUSSIAN_SD}²) per coordinate`,
     },
     worst_case_over_attacks: worst,
     clean: rows[0]!.variants,
+    local_only: { mean: pct(localOnly), best: Math.round(1000 * Math.max(...localOnly)) / 10 },
     anchor: ANCHOR,
     seed_spread_points: seedSpread,
     diverged,
@@ -196,7 +200,7 @@ if (!args.quick) {
 }
 
 function renderTable(): string {
-  const head = `| momentum / bucket s | rule | ${MNIST_ATTACKS.join(' | ')} | gaussian (ours only) | worst | clean |`;
+  const head = `| momentum / bucket s | rule | ${MNIST_ATTACKS.join(' | ')} | gaussian σ=${GAUSSIAN_SD} (ours only) | worst | clean |`;
   const lines = [
     `Ours: ${setup.iterations} iterations, ${args.seeds} seed(s), ${data.train.rows} training digits, ${args.hidden ? `MLP 784-${args.hidden}-10` : 'multinomial logistic regression'} (${parameters} parameters). Cells: ours / anchor (%).`,
     '',
@@ -213,5 +217,6 @@ function renderTable(): string {
       lines.push(`| ${config.label} | ${rule} | ${cells.join(' | ')} | ${pct(acc.gaussian![name]!).toFixed(1)} | ${worst[name]!.toFixed(1)} | ${pct(acc.clean![name]!).toFixed(1)} |`);
     }
   }
+  lines.push('', `Local-only (each honest worker alone on its own shard, same iterations): mean ${pct(localOnly).toFixed(1)} %, best ${(100 * Math.max(...localOnly)).toFixed(1)} %.`);
   return lines.join('\n');
 }
