@@ -35,6 +35,9 @@ export interface Analysis {
 }
 
 const PARTITION_MEMORY_MS = 600_000;
+/** Gateway probe: this many failures in a row make the gateway lost, if the last is this recent. */
+const PROBE_FAILURES = 2;
+const PROBE_MEMORY_MS = 60_000;
 /** Counters still for this long make silent neighbours on that interface the interface's problem. */
 const FROZEN_SUSPECT_MS = 2000;
 
@@ -175,11 +178,15 @@ export class Analyzer {
     let gateway: Connectivity['gateway'] = 'n/a';
     if (settings?.gwMode === 'client') {
       const best = gateways.find((g) => g.best);
-      gateway = best && fresh.has(best.originator) ? 'ok' : 'lost';
+      // The optional probe speaks for what the route table cannot: a gateway whose OGMs arrive
+      // but which does not answer (two failed probes in a row, recent).
+      const p = k.gatewayProbe;
+      const unanswered = best && p && p.originator === best.originator && p.failures >= PROBE_FAILURES && nowMs - p.atMs < PROBE_MEMORY_MS ? p : null;
+      gateway = best && fresh.has(best.originator) && !unanswered ? 'ok' : 'lost';
       if (gateway === 'lost') {
         add('gateway-lost', { originator: best?.originator },
-          best ? `gateway ${name(best.originator)} unreachable` : 'no gateway selected',
-          { selected: best ? best.originator : null, gatewaysKnown: gateways.length });
+          !best ? 'no gateway selected' : unanswered && fresh.has(best.originator) ? `gateway ${name(best.originator)} does not answer probes (${unanswered.detail})` : `gateway ${name(best.originator)} unreachable`,
+          { selected: best ? best.originator : null, gatewaysKnown: gateways.length, ...(unanswered ? { probeFailures: unanswered.failures, probe: unanswered.detail } : {}) });
       }
     }
     const quality = fresh.size

@@ -14,6 +14,7 @@ import type { Knowledge } from './knowledge.ts';
 import { Planner, type PlanOptions, type PlannedStep } from './plan.ts';
 import type { ScoreRoutes } from './route-quality.ts';
 import type { SystemLoad } from './system-load.ts';
+import type { GatewayProbe, GatewayProbeState } from './gateway-probe.ts';
 
 export interface HealerOptions {
   driver: MeshDriver;
@@ -35,6 +36,8 @@ export interface HealerOptions {
   describeMac?: (mac: string) => string;
   /** Federated learning's failure probabilities by "ifname/neighbour" (route scoring). */
   failureProbs?: () => ReadonlyMap<string, number>;
+  /** Reachability probe of the selected gateway (healing.gateway_probe), every everyMs (default 10 s). */
+  gatewayProbe?: { probe: GatewayProbe; everyMs?: number } | null;
 }
 
 /** The loop's part of /status (schema-1 addition: `healing`). */
@@ -49,6 +52,8 @@ export interface HealingStatus {
   system: SystemLoad | null;
   /** Mesh settings changed outside the agent (batman-adv `config` events), newest last. */
   externalChanges: ExternalChange[];
+  /** The last probe of the selected gateway; null when the probe is off or has not run. */
+  gatewayProbe: GatewayProbeState | null;
 }
 
 /** A mesh setting changed by someone else (batctl, uci, another tool), seen in a config event. */
@@ -82,6 +87,8 @@ export class Healer {
   /** What our actions wrote, by setting, so their config events are not taken for someone else's. */
   private readonly ownWrites = new Map<string, { values: string[]; atMs: number }>();
   private offSettings: (() => void) | null = null;
+  private probing: Promise<void> | null = null;
+  private lastProbeAt = -Infinity;
   readonly externalChanges: ExternalChange[] = [];
 
   constructor(private readonly o: HealerOptions) {
@@ -150,15 +157,38 @@ export class Healer {
   }
 
   async stop(): Promise<void> {
+    await this.probing;
     this.offSettings?.();
     this.offSettings = null;
     if (this.baseline) await this.executor.restoreAll('agent stopped');
     this.journal.flush(this.o.now());
   }
 
+  /**
+   * Starts a probe of the selected gateway when one is due. It runs beside the loop (a probe
+   * takes seconds); its result is in the knowledge for the next analysis.
+   */
+  private probeGateway(now: number): void {
+    const g = this.o.gatewayProbe;
+    const k = this.o.knowledge;
+    const best = k.mesh.gateways.find((x) => x.best);
+    if (!g || this.probing || !best || k.mesh.settings?.gwMode !== 'client' || now - this.lastProbeAt < (g.everyMs ?? 10_000)) return;
+    this.lastProbeAt = now;
+    this.probing = g.probe(best.originator)
+      .catch((e: Error) => ({ ok: false, rttMs: null, detail: `probe failed: ${e.message}` }))
+      .then((r) => {
+        const prev = k.gatewayProbe;
+        const failures = r.ok ? 0 : (prev && prev.originator === best.originator ? prev.failures : 0) + 1;
+        k.gatewayProbe = { originator: best.originator, ...r, atMs: this.o.now(), failures };
+        if (!r.ok && failures === 1) this.o.log.info(`gateway probe of ${best.originator}: ${r.detail}`);
+      })
+      .finally(() => (this.probing = null));
+  }
+
   /** One turn of the loop, after a successful poll. */
   async step(): Promise<void> {
     const now = this.o.now();
+    this.probeGateway(now);
     this.baseline ??= await this.o.driver.settings();
     const analysis = this.analyzer.run(now);
     // What we silenced ourselves (a quarantined neighbour) is not a new problem.
@@ -226,6 +256,7 @@ export class Healer {
       startupDelayS: Math.round(this.startupDelayMs / 1000),
       system: this.o.knowledge.system,
       externalChanges: [...this.externalChanges],
+      gatewayProbe: this.o.knowledge.gatewayProbe,
     };
   }
 

@@ -3,6 +3,7 @@
 import type { Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../status/types.ts';
 import type { SystemLoad } from './system-load.ts';
+import type { GatewayProbeState } from './gateway-probe.ts';
 
 /** /sys/class/net/<if>/statistics, the part the loop reads. */
 export interface IfCounters {
@@ -79,6 +80,8 @@ export class Knowledge {
   meshAddress: string | null = null;
   /** The router's load and memory at the last reading (null: not read, e.g. on the simulator). */
   system: SystemLoad | null = null;
+  /** The last reachability probe of the selected gateway (null: probe off or not run yet). */
+  gatewayProbe: GatewayProbeState | null = null;
   private readonly links = new Map<string, LinkWindow>();
   private readonly events: StatusEvent[] = [];
   private readonly eventCounts = new Map<EventKind, number>();
