@@ -102,6 +102,9 @@ process.stdout.write(
         rss_mb_10_peers: mb(samples['10_peers']!.rss),
         rss_mb_50_peers: mb(samples['50_peers']!.rss),
         peer_traffic: '1 KiB message per peer per second on one topic the node subscribes to',
+        // Cumulative count at each sample: shows the peers' traffic really reached the node's handlers.
+        messages_received_10_peers: samples['10_peers']!.received,
+        messages_received_50_peers: samples['50_peers']!.received,
         node: process.version,
       },
     },
