@@ -849,8 +849,11 @@ class FederationService implements Federation {
   health(): FederationHealth {
     if (this.stopped) return { state: 'down', reason: 'stopped' };
     const n = this.admitted.size;
-    if (n === 0) return { state: 'degraded', reason: `no admitted peers (${this.node.getPeers().length} connected)` };
-    return { state: 'ok', reason: `${n} admitted peer(s), ${this.quarantine.size} quarantined` };
+    // Discovery trouble is worth a word (static peers may still carry the fleet), not a state.
+    const d = this.discoverer?.status();
+    const mdns = !d ? '' : d.state !== 'running' ? `; mDNS ${d.state}: ${d.reason}` : d.announcing.length ? '' : `; mDNS: no listen address on ${d.ifname} to announce`;
+    if (n === 0) return { state: 'degraded', reason: `no admitted peers (${this.node.getPeers().length} connected)${mdns}` };
+    return { state: 'ok', reason: `${n} admitted peer(s), ${this.quarantine.size} quarantined${mdns}` };
   }
 
   metrics(): FederationMetrics {

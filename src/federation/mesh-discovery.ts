@@ -58,6 +58,8 @@ export interface DiscoveryStatus {
   state: 'running' | 'waiting' | 'down' | 'stopped';
   reason: string;
   service: string;
+  /** What this node announces: its listen addresses on the interface (none: nothing to announce). */
+  announcing: string[];
   queriesSent: number;
   answersSent: number;
   packetsReceived: number;
@@ -115,6 +117,7 @@ export class MeshDiscovery extends EventTarget {
       state: 'stopped',
       reason: 'not started',
       service: this.service,
+      announcing: [],
       queriesSent: 0,
       answersSent: 0,
       packetsReceived: 0,
@@ -125,7 +128,8 @@ export class MeshDiscovery extends EventTarget {
   }
 
   status(): DiscoveryStatus {
-    return { ...this.st, ignored: { ...this.st.ignored }, peers: [...this.found.values()].map(({ peerId, addrs, lastSeen }) => ({ peerId, addrs, lastSeen })) };
+    const announcing = this.joined && this.socket ? this.ownAddresses() : [];
+    return { ...this.st, announcing, ignored: { ...this.st.ignored }, peers: [...this.found.values()].map(({ peerId, addrs, lastSeen }) => ({ peerId, addrs, lastSeen })) };
   }
 
   /** libp2p Startable: binds the socket. Never throws: discovery is optional, the node runs on without it. */

@@ -67,6 +67,7 @@ if (missing.length) {
     const rb = await waitFor('B found A by mDNS', () => b.report(), (r) => found(r, a.first.peerId));
     assert.is(ra.discovery!.state, 'running');
     assert.is(ra.discovery!.address, '10.77.0.1');
+    assert.equal(ra.discovery!.announcing, [`/ip4/10.77.0.1/tcp/4001/p2p/${a.first.peerId}`]);
     // A listens on every address (10.77.0.1, 10.88.0.1, 127.0.0.1); it announced the mesh one only.
     assert.ok(a.first.addresses.some((x) => x.startsWith('/ip4/10.88.0.1/')), `A listens on other0 too: ${a.first.addresses}`);
     assert.ok(rb.discovery!.peers.find((p) => p.peerId === a.first.peerId)!.addrs.length > 0);
@@ -123,6 +124,7 @@ if (missing.length) {
     const d = await startNode('D', 'mesh0');
     assert.is(d.first.discovery!.state, 'waiting');
     assert.match(d.first.discovery!.reason, /no IPv4 address/);
+    assert.match(d.first.health.reason, /mDNS waiting: mesh0 has no IPv4 address/);
     sh(['ip', '-n', nss.name('D'), 'addr', 'add', '10.77.0.4/24', 'dev', 'mesh0']);
     const r = await waitFor('D admitted by A and B via mDNS', () => d.report(), (x) => x.peers.includes(a.first.peerId) && x.peers.includes(b.first.peerId));
     assert.is(r.discovery!.state, 'running');

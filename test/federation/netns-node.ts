@@ -12,7 +12,7 @@ const fed = await startFederationWith(settings, {
 });
 const report = () =>
   process.stdout.write(
-    JSON.stringify({ peerId: fed.peerId, addresses: fed.addresses(), peers: fed.peers().map((p) => p.peerId), discovery: fed.discovery(), metrics: fed.metrics() }) + '\n',
+    JSON.stringify({ peerId: fed.peerId, addresses: fed.addresses(), health: fed.health(), peers: fed.peers().map((p) => p.peerId), discovery: fed.discovery(), metrics: fed.metrics() }) + '\n',
   );
 let stopping = false;
 const stop = () => {

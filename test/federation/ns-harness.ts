@@ -4,7 +4,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { FederationSettings } from '../../src/federation/settings.ts';
-import type { DiscoveryStatus, FederationMetrics } from '../../src/federation/types.ts';
+import type { DiscoveryStatus, FederationHealth, FederationMetrics } from '../../src/federation/types.ts';
 
 const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 /** What this machine lacks for namespace tests (empty: all there). */
@@ -91,6 +91,7 @@ export class Namespaces {
 export interface NodeReport {
   peerId: string;
   addresses: string[];
+  health: FederationHealth;
   peers: string[];
   discovery: DiscoveryStatus | null;
   metrics: FederationMetrics;
