@@ -40,6 +40,10 @@ const MAX_SYNC_BYTES = 8 * 1024 * 1024;
 const REJECT_BACKOFF_MS = 60_000;
 // Peer exchange: dial registry peers until this many are connected.
 const PX_TARGET = 8;
+/** Settings a running federation takes over from a changed config (reconfigure). */
+const LIVE_OPTIONS = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'] as const;
+/** The rest are wired into the libp2p node or the identity: they need a restart. */
+const RESTART_OPTIONS = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'] as const;
 /** A `pki setting` file is one small entry; anything bigger in fleet-settings/ is not one. */
 const MAX_SETTING_FILE = 64 * 1024;
 
@@ -309,6 +313,29 @@ class FederationService implements Federation {
     } catch (e) {
       this.log.error(`fleet setting ${name} handler: ${(e as Error).message}`);
     }
+  }
+
+  reconfigure(config: AgentConfig): { applied: string[]; restart: string[] } {
+    const next = federationSettings(config, this.s.version, this.s.nodeName);
+    const applied: string[] = [];
+    const restart: string[] = [];
+    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    for (const k of LIVE_OPTIONS) {
+      if (same(next[k], this.s[k])) continue;
+      (this.s as unknown as Record<string, unknown>)[k] = next[k];
+      applied.push(k);
+    }
+    for (const k of RESTART_OPTIONS) if (!same(next[k], this.s[k])) restart.push(k);
+    if (applied.includes('ratePerSecond') || applied.includes('rateBurst')) this.rate.set(this.s.ratePerSecond, this.s.rateBurst);
+    if (applied.includes('quarantineQuorum')) {
+      this.state.setQuorum(this.s.quarantineQuorum);
+      this.quarantine = new Set(this.state.quarantined((id) => this.admitted.has(id)));
+      this.m.quarantinedPeers = this.quarantine.size;
+    }
+    if (applied.includes('peerExchange') && this.s.peerExchange) for (const n of this.state.nodes()) this.peerExchange(n.peerId);
+    if (applied.length) this.log.info(`federation reconfigured: ${applied.join(', ')}`);
+    if (restart.length) this.log.info(`federation options changed that take effect at the next start: ${restart.join(', ')}`);
+    return { applied, restart };
   }
 
   discovery(): DiscoveryStatus | null {

@@ -253,6 +253,11 @@ export class FleetState {
     return this.registry.get(peerId);
   }
 
+  /** A new quarantine quorum (a config change); quarantined() counts with it from now on. */
+  setQuorum(n: number): void {
+    this.o.quorum = n;
+  }
+
   /** Targets with votes from at least `quorum` distinct trusted voters (not counting self-votes). */
   quarantined(extraTrusted: (peerId: string) => boolean = () => false): string[] {
     const voters = new Map<string, Set<string>>();

@@ -3,9 +3,15 @@ export class PeerRateLimit {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
-    private readonly rate: number,
-    private readonly burst: number,
+    private rate: number,
+    private burst: number,
   ) {}
+
+  /** New limits (a config change); buckets keep their tokens, capped at the new burst. */
+  set(rate: number, burst: number): void {
+    this.rate = rate;
+    this.burst = burst;
+  }
 
   take(peer: string, now = Date.now()): boolean {
     let b = this.buckets.get(peer);

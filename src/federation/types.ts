@@ -1,6 +1,7 @@
 // The federation as the rest of the agent sees it (learning, agent wiring, status). Everything
 // libp2p stays behind this interface.
 import type { DiscoveryStatus } from './mesh-discovery.ts';
+import type { AgentConfig } from '../config/schema.ts';
 export type { DiscoveryStatus };
 
 /** An application message that passed every check: admitted sender, signature, freshness, no replay. */
@@ -83,6 +84,12 @@ export interface Federation {
    * function that stops the calls.
    */
   onSetting(handler: SettingHandler): () => void;
+  /**
+   * Takes over the federation options that can change at run time (rate_limit, rate_burst,
+   * quarantine_quorum, peer_exchange, peer) from a changed config, e.g. after a fleet setting
+   * or an MQTT `set`; `restart` names the changed ones that wait for the next start.
+   */
+  reconfigure(config: AgentConfig): { applied: string[]; restart: string[] };
   /** mDNS discovery on the mesh interface (state, counters, peers found), or null when off. */
   discovery(): DiscoveryStatus | null;
   /** Admitted peers currently connected. */

@@ -138,6 +138,23 @@ async function pkiSettingUnchecked(name: string, value: string): Promise<string>
   return out;
 }
 
+test('a fleet-wide quarantine_quorum takes effect in the running federation (reconfigure)', async () => {
+  const cfg = structuredClone(base);
+  cfg.federation.peerExchange = false; // as these nodes run
+  cfg.federation.quarantineQuorum = 2;
+  assert.equal(a.reconfigure(cfg).applied, ['quarantineQuorum']);
+  a.fleet.voteQuarantine(c.peerId, 'test');
+  b.fleet.voteQuarantine(c.peerId, 'test');
+  await until('A quarantines C with two votes', () => a.fleet.quarantined().includes(c.peerId));
+  // Both votes are in; back at the default quorum of 3 they are not enough.
+  assert.equal(a.reconfigure(base).applied, ['quarantineQuorum', 'peerExchange']);
+  assert.equal(a.fleet.quarantined(), []);
+  assert.equal(a.reconfigure(cfg).applied, ['quarantineQuorum', 'peerExchange']);
+  assert.equal(a.fleet.quarantined(), [c.peerId]);
+  a.fleet.voteQuarantine(c.peerId, 'test', false);
+  b.fleet.voteQuarantine(c.peerId, 'test', false);
+});
+
 test('what the fleet adopted is kept on every router: a restarted router alone still has it', async () => {
   // B never had a file dropped on it; it keeps what it learned, as `pki setting` files and crl_file.
   assert.ok(existsSync(join(sb.settingsDir, 'healing.hold.setting')));
