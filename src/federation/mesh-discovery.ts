@@ -7,7 +7,10 @@
 //    every mDNS packet for which any socket joined the group (OpenWrt's umdns does so on the
 //    LAN), so the source subnet is the check that remains;
 //  - announces only listen addresses on that interface, and accepts only peer addresses on it;
-//  - uses a service name per fleet, so fleets sharing a link do not chase each other.
+//  - uses a service name per fleet, so fleets sharing a link do not chase each other;
+//  - spares the radio: answers are multicast, so a node that heard another node ask within the
+//    last period heard the answers too and skips its own query (RFC 6762 7.3, duplicate
+//    question suppression): about one query per period on the link instead of one per router.
 // It implements libp2p's PeerDiscovery: libp2p starts it and takes the peers it finds.
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
@@ -61,6 +64,8 @@ export interface DiscoveryStatus {
   /** What this node announces: its listen addresses on the interface (none: nothing to announce). */
   announcing: string[];
   queriesSent: number;
+  /** Periodic queries skipped because another node had just asked. */
+  queriesSuppressed: number;
   answersSent: number;
   packetsReceived: number;
   /** Packets not acted on, by reason: foreign (source not on the interface), malformed, oversize, self, other_service, no_address. */
@@ -104,6 +109,7 @@ export class MeshDiscovery extends EventTarget {
   private timer: NodeJS.Timeout | null = null;
   private answerTimer: NodeJS.Timeout | null = null;
   private lastAnswer = 0;
+  private lastForeignQuery = 0;
   private readonly queryId = randomInt(1, 0xffff);
   private readonly found = new Map<string, DiscoveredPeer & { reported: number }>();
   private readonly st: DiscoveryStatus;
@@ -119,6 +125,7 @@ export class MeshDiscovery extends EventTarget {
       service: this.service,
       announcing: [],
       queriesSent: 0,
+      queriesSuppressed: 0,
       answersSent: 0,
       packetsReceived: 0,
       ignored: {},
@@ -188,9 +195,14 @@ export class MeshDiscovery extends EventTarget {
     if (!this.socket) return;
     this.refreshInterface();
     if (this.joined) {
-      this.send(encodeQuery(this.queryId, this.service), 'query');
-      // A node that just came up tells the link at once instead of waiting to be asked.
-      if (first) this.answer();
+      // A start always asks: a new node must not wait for others' periods.
+      if (!first && Date.now() - this.lastForeignQuery < this.o.intervalMs * 0.8) this.st.queriesSuppressed++;
+      else {
+        this.send(encodeQuery(this.queryId, this.service), 'query');
+        // Nobody answers their own question: the asker announces itself with it, so that the
+        // others keep hearing from it (and a node that just came up is known at once).
+        if (first || Date.now() - this.lastAnswer > this.o.intervalMs / 2) this.answer();
+      }
     }
     // ±10 % so that routers booted together do not ask in lockstep.
     const next = this.o.intervalMs * (0.9 + Math.random() * 0.2);
@@ -269,6 +281,7 @@ export class MeshDiscovery extends EventTarget {
     const svc = this.service;
     if (!p.questions.some((q) => (q.type === TYPE_PTR || q.type === 255) && q.name.toLowerCase() === svc)) return this.ignore('other_service');
     if (p.id === this.queryId && this.subnets.some((s) => s.text === rinfo.address)) return this.ignore('self');
+    this.lastForeignQuery = Date.now();
     const wait = this.lastAnswer + ANSWER_GAP_MS - Date.now();
     if (wait <= 0) this.answer();
     else if (!this.answerTimer) {
