@@ -33,9 +33,9 @@ test('peer exchange on: A and C, introduced only through B, connect and admit ea
   await until('B admitted A and C', () => connected(b, a) && connected(b, c));
   await until('A and C connected', () => connected(a, c) && connected(c, a));
   assert.ok(a.metrics().peerExchangeDials + c.metrics().peerExchangeDials >= 1);
-  // The address A dialled is the one C put in its signed registry entry.
+  // What A had to dial with: the listen address C put in its signed registry entry.
   const entry = a.fleet.nodes().find((n) => n.peerId === c.peerId)!;
-  assert.equal(entry.addrs, c.addresses());
+  assert.ok(c.addresses().some((x) => entry.addrs.includes(x)), `${entry.addrs} vs ${c.addresses()}`);
 });
 
 test('peer exchange off: A and C learn each other from the registry but never dial', async () => {
