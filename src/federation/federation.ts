@@ -469,6 +469,9 @@ class FederationService implements Federation {
       this.pendingTimers.delete(remote);
       this.timeoutBackoff.delete(remote);
       if (first) {
+        // Gossipsub caches scores for a heartbeat: drop the "unadmitted" one so that what we
+        // publish next already goes to this peer.
+        this.node.services.pubsub.score.scoreCache.delete(remote);
         this.m.admissionsAccepted++;
         this.log.info(`admitted ${remote} (${id.spiffeId})`);
       }
