@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Agent } from '../../src/agent/agent.ts';
 import { loadMesh } from './lib/mesh.ts';
-import { bestRoutes, cutLink, hopPenaltyOf, ifaceOf, log, neighbourLastSeen, nodeOf, startHealAgent, waitFor } from './lib/heal-node.ts';
+import { batctlPingProbe } from '../../src/mapek/gateway-probe.ts';
+import { bestRoutes, cutLink, hopPenaltyOf, ifaceOf, log, neighbourLastSeen, netnsRunner, nodeOf, startHealAgent, waitFor } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
 const n1 = nodeOf(mesh, 1);
@@ -20,6 +21,15 @@ let agent: Agent | undefined;
 test.after(async () => {
   await agent?.stop();
   cutLink(mesh, 1, 2, false);
+});
+
+test('the gateway probe (batctl ping) against the real kernel: n4 answers, an unknown originator does not', async () => {
+  const probe = batctlPingProbe(netnsRunner(n1.netns), 'bat0');
+  const yes = await probe(nodeOf(mesh, 4).origAddress);
+  assert.ok(yes.ok && yes.rttMs !== null && yes.rttMs > 0, JSON.stringify(yes));
+  const no = await probe('02:00:00:00:99:99');
+  assert.not.ok(no.ok, JSON.stringify(no));
+  log(`probe n4: ${JSON.stringify(yes)}; unknown: ${JSON.stringify(no)}`);
 });
 
 test('a forced steer onto the dead path is rolled back within the verify window; batctl reads the hop penalty back', async () => {
