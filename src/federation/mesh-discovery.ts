@@ -44,8 +44,6 @@ export interface MeshDiscoveryOptions {
   /** This node's listen addresses, with or without /p2p/<id>. */
   addresses(): Multiaddr[];
   log: Logger;
-  /** Interface table (os.networkInterfaces); tests substitute it. */
-  interfaces?: () => ReturnType<typeof networkInterfaces>;
 }
 
 export interface DiscoveredPeer {
@@ -212,7 +210,7 @@ export class MeshDiscovery extends EventTarget {
 
   private refreshInterface(): void {
     const s = this.socket!;
-    const list = ((this.o.interfaces ?? networkInterfaces)()[this.o.ifname] ?? []).filter((a) => a.family === 'IPv4');
+    const list = (networkInterfaces()[this.o.ifname] ?? []).filter((a) => a.family === 'IPv4');
     this.subnets = list.flatMap((a) => {
       const addr = ipv4(a.address);
       const mask = ipv4(a.netmask);
