@@ -17,7 +17,7 @@ import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
 import { VERSION } from '../version.ts';
-import { FleetServices } from './fleet-services.ts';
+import { adoptStoredFleetSettings, FleetServices, type ConfigChange } from './fleet-services.ts';
 import { HealthBoard } from './health.ts';
 import { privilegedRunner, privilegesHealth, readPrivileges, type ProcessPrivileges } from './privileges.ts';
 import type { Logger } from './logger.ts';
@@ -69,6 +69,9 @@ export class Agent implements StatusSource {
 
   constructor(private readonly opts: AgentOptions) {
     const c = opts.config;
+    // This router's own values: a withdrawn fleet setting returns to them.
+    const uciConfig = structuredClone(c);
+    if (c.federation.enabled) adoptStoredFleetSettings(c, uciConfig, opts.log);
     this.name = c.agent.nodeName || hostname();
     this.healthBoard = new HealthBoard(this.name);
     const warnings = opts.configWarnings ?? [];
@@ -147,6 +150,8 @@ export class Agent implements StatusSource {
       health: this.healthBoard,
       log: opts.log,
       status: () => this.status(),
+      uciConfig,
+      applyLive: (next, change) => this.applyLive(next, change),
       telemetryHooks: {
         applyConfig: (next, change) => this.applyConfig(next, change),
         runAction: (name) => this.runAction(name),
@@ -194,21 +199,29 @@ export class Agent implements StatusSource {
   }
 
   /**
-   * A change that passed the schema (MQTT `set`, `dry-run`). It takes effect in memory: dry run
-   * at once, other options when the part reading them next looks (most at the next start). It
-   * is not written to /etc/config: the agent may run without write access there.
+   * A change that passed the schema (MQTT `set`/`dry-run`, a fleet setting), applied while
+   * running where it can be: agent.dry_run, and the federation options its reconfigure takes.
+   * False: the option is read only when the parts start. Nothing is written to /etc/config.
    */
-  /**
-   * MQTT `set` / `dry-run`. Only agent.dry_run takes effect while running; the other options are
-   * read when the parts start, so the change is refused rather than reported applied and ignored.
-   * Nothing is written to /etc/config: the agent may run as an unprivileged user.
-   */
-  private applyConfig(next: AgentConfig, change: { section: keyof AgentConfig; option: string }): string {
-    if (change.section !== 'agent' || change.option !== 'dry_run')
+  private applyLive(next: AgentConfig, change: ConfigChange): boolean {
+    const c = this.opts.config;
+    if (change.section === 'agent' && change.option === 'dry_run') {
+      c.agent.dryRun = next.agent.dryRun;
+      this.healer?.setDryRun(next.agent.dryRun);
+      return true;
+    }
+    if (change.section === 'federation' && this.fleet.reconfigureFederation(next)) {
+      c.federation = next.federation;
+      return true;
+    }
+    return false;
+  }
+
+  /** MQTT `set` / `dry-run`: refused, with what to do instead, when it cannot apply while running. */
+  private applyConfig(next: AgentConfig, change: ConfigChange): string {
+    if (!this.applyLive(next, change))
       throw new Error(`${change.section}.${change.option} takes effect only when the agent starts: set it with uci and 'uci commit x0tta6bl4' (procd restarts the agent)`);
-    this.opts.config.agent.dryRun = next.agent.dryRun;
-    this.healer?.setDryRun(next.agent.dryRun);
-    this.knowledge.addEvent('info', `dry run ${next.agent.dryRun ? 'on' : 'off'} over MQTT (until the agent restarts)`);
+    this.knowledge.addEvent('info', `${change.section}.${change.option} changed over MQTT (until the agent restarts)`);
     return 'applied until the agent restarts; not persisted to /etc/config';
   }
 

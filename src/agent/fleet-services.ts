@@ -2,9 +2,11 @@
 // federation and federated learning on top of it. Each is optional (UCI `enabled`) and none
 // may stop the agent from watching and healing its mesh: a part that fails to start is
 // reported down in /health with the reason, and the rest runs on.
-import type { AgentConfig } from '../config/schema.ts';
+import type { AgentConfig, SectionName } from '../config/schema.ts';
 import type { AggregationRule, Core } from '../core/index.ts';
 import { startFederation } from '../federation/federation.ts';
+import { fleetSettingChange } from '../federation/fleet-settings.ts';
+import { storedFleetSettings } from '../federation/stored-settings.ts';
 import { addFederationMetrics, federationStatus } from '../federation/report.ts';
 import type { Federation } from '../federation/types.ts';
 import { federationTransport } from '../learning/federation-transport.ts';
@@ -17,8 +19,35 @@ import { startAgentTelemetry, type AgentTelemetry, type AgentTelemetrySources } 
 import type { HealthBoard } from './health.ts';
 import type { Logger } from './logger.ts';
 
+export interface ConfigChange {
+  section: SectionName;
+  option: string;
+}
+
+/**
+ * Fleet settings kept in <state_dir>/fleet-settings/ (signed by the fleet CA), applied to the
+ * config before the agent's parts read it: most options are read only when they start.
+ */
+export function adoptStoredFleetSettings(config: AgentConfig, uciConfig: AgentConfig, log: Logger): void {
+  const { settings, problems } = storedFleetSettings(config);
+  for (const p of problems) log.warn(`fleet setting ignored: ${p}`);
+  for (const [name, value] of Object.entries(settings)) {
+    const r = fleetSettingChange(config, uciConfig, name, value);
+    if (!r.ok) {
+      log.warn(`fleet setting ${name} not applied: ${r.reason}`);
+      continue;
+    }
+    (config as Record<string, unknown>)[r.section] = r.config[r.section];
+    log.info(`fleet setting ${name} = ${value} (signed by the fleet CA)`);
+  }
+}
+
 export interface FleetServicesDeps {
+  /** The running config (fleet settings adopted); uciConfig: the router's own, for withdrawals. */
   config: AgentConfig;
+  uciConfig: AgentConfig;
+  /** Applies a change while running where possible; false: it needs a restart. */
+  applyLive(next: AgentConfig, change: ConfigChange): boolean;
   node: string;
   core: Core | null;
   knowledge: Knowledge;
@@ -41,6 +70,7 @@ export class FleetServices {
     if (c.federation.enabled) {
       try {
         this.federation = await startFederation(c, { log: log.child('federation') });
+        this.federation.onSetting((name, value) => this.onFleetSetting(name, value));
         const h = this.federation.health();
         health.set('federation', h.state, h.reason);
       } catch (e) {
@@ -98,6 +128,29 @@ export class FleetServices {
     } catch (e) {
       health.set('learning', 'down', `could not start: ${(e as Error).message}`);
     }
+  }
+
+  /** A fleet setting (signed by the fleet CA) came in, changed or was withdrawn (value null). */
+  private onFleetSetting(name: string, value: string | null): void {
+    const { config, uciConfig, knowledge, log } = this.d;
+    const r = fleetSettingChange(config, uciConfig, name, value);
+    if (!r.ok) {
+      log.warn(`fleet setting ${name} not applied: ${r.reason}`);
+      knowledge.addEvent('finding', `fleet setting ${name} refused: ${r.reason}`);
+      return;
+    }
+    // Already in force (adopted from state_dir at start, or heard twice).
+    if (JSON.stringify(r.previous) === JSON.stringify(r.value)) return;
+    const what = `fleet setting ${r.section}.${r.option} = ${String(r.value)}${value === null ? ' (withdrawn: this router\'s own value)' : ''}`;
+    if (this.d.applyLive(r.config, r)) knowledge.addEvent('info', `${what} applied (signed by the fleet CA)`);
+    else knowledge.addEvent('info', `${what} adopted (signed by the fleet CA); takes effect at the next start of the agent`);
+  }
+
+  /** A changed federation section while running: true when the running federation took all of it. */
+  reconfigureFederation(next: AgentConfig): boolean {
+    if (!this.federation) return false;
+    const r = this.federation.reconfigure(next);
+    return r.restart.length === 0 && r.applied.length > 0;
   }
 
   /** After every monitor poll: new samples for the local training data, fresh component states. */

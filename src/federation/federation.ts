@@ -26,7 +26,7 @@ import { createFederationNode, type FederationNode } from './node.ts';
 import { MeshDiscovery } from './mesh-discovery.ts';
 import { PeerRateLimit } from './rate-limit.ts';
 import { ReplayGuard, SequenceCounter } from './replay-guard.ts';
-import { federationSettings, type FederationSettings } from './settings.ts';
+import { federationSettings, MAX_SETTING_FILE, type FederationSettings } from './settings.ts';
 import { decodeBatch, encodeBatch, finish, FrameError, readFrames, writeFrames } from './stream-frames.ts';
 import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary, SettingHandler } from './types.ts';
 import type { DiscoveryStatus } from './mesh-discovery.ts';
@@ -44,8 +44,6 @@ const PX_TARGET = 8;
 const LIVE_OPTIONS = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'] as const;
 /** The rest are wired into the libp2p node or the identity: they need a restart. */
 const RESTART_OPTIONS = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'] as const;
-/** A `pki setting` file is one small entry; anything bigger in fleet-settings/ is not one. */
-const MAX_SETTING_FILE = 64 * 1024;
 
 export class FederationError extends Error {
   override readonly name = 'FederationError';

@@ -4,6 +4,9 @@
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
 
+/** A `pki setting` file is one small entry; anything bigger in fleet-settings/ is not one. */
+export const MAX_SETTING_FILE = 64 * 1024;
+
 export interface FederationSettings {
   fleet: string;
   nodeName: string;
