@@ -6,6 +6,7 @@ interface FederationBlock {
   peerId: string;
   addresses: string[];
   health?: { state: string; reason: string };
+  discovery?: { ifname: string; state: string; reason: string; peersFound: number } | null;
   peers: PeerSummary[];
 }
 
@@ -17,6 +18,8 @@ function isFederationBlock(x: unknown): x is FederationBlock {
 function renderPeers(f: FederationBlock, nowMs: number): string {
   const lines = [`this node  ${f.peerId}`, ...f.addresses.map((a) => `  listening ${a}`)];
   if (f.health) lines.push(`federation ${f.health.state}: ${f.health.reason}`);
+  const d = f.discovery;
+  lines.push(d ? `mDNS on ${d.ifname} ${d.state}: ${d.reason} (${d.peersFound} peers found)` : 'mDNS off');
   if (f.peers.length === 0) return [...lines, 'no admitted peers connected'].join('\n');
   const rows = f.peers.map((p) => [
     p.name || '?',
