@@ -9,7 +9,10 @@
 //   --seeds N          seeds per cell (default 2; the paper used 3)
 //   --iterations N     iterations per run (default 600, the paper's)
 //   --hidden N         hidden tanh units (default 0: multinomial logistic regression)
-//   --jobs N           worker threads (default 1; 2 halves the wall time on 2 cores — run it niced)
+//   --jobs N           child processes (default 1; 2 halves the wall time on 2 cores — run it niced)
+//   --attacks a,b      only these cases (clean and the attacks); the table then has '–' elsewhere
+// RESULTS.md / last-run.json are rewritten only by a complete default run (not --quick, no
+// --attacks, logistic regression), so a side experiment never replaces the recorded table.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -22,7 +25,7 @@ import { EXTRA_ATTACKS, GAUSSIAN_SD, MNIST_ATTACKS, MNIST_RULES, type MnistAttac
 const log = (s: string) => process.stderr.write(s + '\n');
 
 function parseArgs(argv: string[]) {
-  const out = { quick: false, seeds: 2, iterations: PAPER_SETUP.iterations, hidden: 0, jobs: 1 };
+  const out = { quick: false, seeds: 2, iterations: PAPER_SETUP.iterations, hidden: 0, jobs: 1, attacks: null as MnistAttack[] | null };
   const num = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) {
@@ -38,8 +41,17 @@ function parseArgs(argv: string[]) {
     else if (a === '--iterations') out.iterations = num(a, argv[++i], 30, 10000);
     else if (a === '--hidden') out.hidden = num(a, argv[++i], 0, 512);
     else if (a === '--jobs') out.jobs = num(a, argv[++i], 1, 8);
-    else {
-      log(`bench:mnist: unknown argument ${a} (--quick, --seeds N, --iterations N, --hidden N, --jobs N)`);
+    else if (a === '--attacks') {
+      const known: string[] = ['clean', ...MNIST_ATTACKS, ...EXTRA_ATTACKS];
+      const list = (argv[++i] ?? '').split(',').filter(Boolean);
+      const bad = list.filter((x) => !known.includes(x));
+      if (!list.length || bad.length) {
+        log(`bench:mnist: --attacks takes a comma-separated list of ${known.join(', ')}; got ${bad.join(', ') || 'nothing'}`);
+        process.exit(2);
+      }
+      out.attacks = list as MnistAttack[];
+    } else {
+      log(`bench:mnist: unknown argument ${a} (--quick, --seeds N, --iterations N, --hidden N, --jobs N, --attacks a,b)`);
       process.exit(2);
     }
   }
@@ -64,7 +76,7 @@ interface Done {
   ms: number;
 }
 
-const CASES: MnistAttack[] = ['clean', ...MNIST_ATTACKS, ...EXTRA_ATTACKS];
+const ALL_CASES: MnistAttack[] = ['clean', ...MNIST_ATTACKS, ...EXTRA_ATTACKS];
 const VARIANTS: { rule: MnistRule; config: (typeof CONFIGS)[number] }[] = [];
 for (const config of CONFIGS) {
   for (const rule of MNIST_RULES) {
@@ -90,6 +102,7 @@ if (child !== undefined) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+const CASES: MnistAttack[] = args.attacks ? ALL_CASES.filter((c) => args.attacks!.includes(c)) : ALL_CASES;
 const started = Date.now();
 const core = await loadCore();
 log(`core: ${core.kind}${core.fallbackReason ? ` (${core.fallbackReason})` : ''}`);
@@ -144,7 +157,8 @@ const rows = CASES.map((attack) => ({
 const worst: Record<string, number> = {};
 for (const v of VARIANTS) {
   const name = variantName(v.rule, v.config.name);
-  worst[name] = Math.min(...[...MNIST_ATTACKS, ...EXTRA_ATTACKS].map((a) => pct(acc[a]![name]!)));
+  const attacked = CASES.filter((c) => c !== 'clean');
+  worst[name] = attacked.length ? Math.min(...attacked.map((a) => pct(acc[a]![name]!))) : NaN;
 }
 const seedSpread: Record<string, number> = {};
 if (args.seeds > 1) for (const a of CASES) for (const [k, xs] of Object.entries(acc[a]!)) seedSpread[`${a}/${k}`] = spread(xs);
@@ -170,7 +184,7 @@ const doc = {
       gaussian: `beyond the anchor: N(0, ${GAUSSIAN_SD}²) per coordinate`,
     },
     worst_case_over_attacks: worst,
-    clean: rows[0]!.variants,
+    clean: rows.find((r) => r.case === 'clean')?.variants ?? null,
     local_only: { mean: pct(localOnly), best: Math.round(1000 * Math.max(...localOnly)) / 10 },
     anchor: ANCHOR,
     seed_spread_points: seedSpread,
@@ -182,7 +196,7 @@ const doc = {
 process.stdout.write(JSON.stringify(doc) + '\n');
 log(`bench:mnist done in ${elapsedS} s (${runs} runs)`);
 
-if (!args.quick) {
+if (!args.quick && !args.attacks && args.hidden === 0) {
   writeFileSync(new URL('./last-run.json', import.meta.url), JSON.stringify(doc, null, 2) + '\n');
   const path = new URL('./RESULTS.md', import.meta.url);
   let md = '';
@@ -211,10 +225,12 @@ function renderTable(): string {
     for (const rule of MNIST_RULES) {
       const name = variantName(rule, config.name);
       const mine = MNIST_ATTACKS.map((a) => acc[a]?.[name]);
-      if (!mine[0]) continue;
+      const any = CASES.some((c) => acc[c]?.[name]);
+      if (!any) continue;
       const anchor = ANCHOR[config.name][rule];
-      const cells = MNIST_ATTACKS.map((a, i) => `${pct(mine[i]!).toFixed(1)} / ${anchor ? anchor[a as AnchorAttack].toFixed(1) : '–'}`);
-      lines.push(`| ${config.label} | ${rule} | ${cells.join(' | ')} | ${pct(acc.gaussian![name]!).toFixed(1)} | ${worst[name]!.toFixed(1)} | ${pct(acc.clean![name]!).toFixed(1)} |`);
+      const fmt = (xs: number[] | undefined) => (xs ? pct(xs).toFixed(1) : '–');
+      const cells = MNIST_ATTACKS.map((a, i) => `${fmt(mine[i])} / ${anchor ? anchor[a as AnchorAttack].toFixed(1) : '–'}`);
+      lines.push(`| ${config.label} | ${rule} | ${cells.join(' | ')} | ${fmt(acc.gaussian?.[name])} | ${Number.isFinite(worst[name]) ? worst[name]!.toFixed(1) : '–'} | ${fmt(acc.clean?.[name])} |`);
     }
   }
   lines.push('', `Local-only (each honest worker alone on its own shard, same iterations): mean ${pct(localOnly).toFixed(1)} %, best ${(100 * Math.max(...localOnly)).toFixed(1)} %.`);
