@@ -119,7 +119,7 @@ async function settle(): Promise<void> {
   log(`not settled on the n3 path: n1→n4 via ${nextHop(1, 4)}, n4→n1 via ${nextHop(4, 1)}`);
 }
 
-const runs: { variant: 'agent' | 'batman'; healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS?: number | null }[] = [];
+const runs: { variant: 'agent' | 'batman'; healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS?: number | null; switchS?: { n1: number | null; n4: number | null } }[] = [];
 for (let r = 0; r < REPEATS; r++) {
   for (const variant of ['batman', 'agent'] as const) {
     netem(false);
@@ -136,10 +136,16 @@ for (let r = 0; r < REPEATS; r++) {
     });
     const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
     const first = agents.flatMap((a) => a.healer!.journal.all().filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+    // When n1's route to n4 and n4's to n1 left the dead path, as the agents' polls saw it.
+    const switched = (a: Agent | undefined, to: number) => {
+      const t = a?.knowledge.routeChanges(faultAt).find((x) => x.originator === node(to).origAddress)?.changes[0];
+      return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
+    };
+    const switchS = { n1: switched(agents[0], 4), n4: switched(agents[3], 1) };
     for (const a of agents) await a.stop();
     const firstActionS = first.length ? Math.round(Math.min(...first) / 10) / 100 : null;
-    runs.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS });
-    log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, first action +${firstActionS} s; ${actions.join(', ')}`);
+    runs.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS, switchS });
+    log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, first action +${firstActionS} s, routes switched ${JSON.stringify(switchS)}; ${actions.join(', ')}`);
   }
 }
 // A flapping link: n3–n4 down 4 s, up 4 s, for the whole window. Lost ping seconds in total.

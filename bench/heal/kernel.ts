@@ -13,7 +13,7 @@ export async function runKernelBench() {
   const step = run.results.steps[0]!;
   const script = step.scripts[0];
   process.stderr.write(`--- guest output (tail) ---\n${script?.output.slice(-8000) ?? ''}\n`);
-  type Run = { variant: string; healS: number; lostS: number; actions: string[]; firstActionS?: number | null };
+  type Run = { variant: string; healS: number; lostS: number; actions: string[]; firstActionS?: number | null; switchS?: unknown };
   const json = script?.json as { runs: Run[]; flaps: Run[]; kernel: string } | undefined;
   if (!json) throw new Error(`guest bench produced no result: ${step.error ?? script?.output.slice(-2000) ?? 'no script ran'}`);
   const mean = (v: string, k: 'healS' | 'lostS') => {
@@ -39,6 +39,8 @@ export async function runKernelBench() {
       lostSeconds: { agent: mean('agent', 'lostS'), batman: mean('batman', 'lostS') },
       // Detection: seconds from the fault to the first action of any agent, per agent run.
       firstActionS: json.runs.filter((r) => r.variant === 'agent').map((r) => r.firstActionS ?? null),
+      // When n1's route to n4 and n4's to n1 left the dead path (agents' polls), per agent run.
+      routeSwitchS: json.runs.filter((r) => r.variant === 'agent').map((r) => r.switchS ?? null),
       healSByRun: { agent: json.runs.filter((r) => r.variant === 'agent').map((r) => r.healS), batman: json.runs.filter((r) => r.variant === 'batman').map((r) => r.healS) },
       runs: json.runs,
       flaps: json.flaps,

@@ -8,6 +8,8 @@ import { scoreRouteTable, type RouteView, type ScoreRoutes } from './route-quali
 export interface AnalyzeOptions {
   /** A neighbour not heard for this long is silent (default 2500 ms: two and a half OGM intervals). */
   silentAfterMs?: number;
+  /** The same on a clean link (see lateMemoryMs; default 2000 ms: two OGMs missed in a row). */
+  cleanSilentAfterMs?: number;
   /** Flapping: this many outages of one link within flapWindowMs (defaults 3 in 60 s). */
   flapOutages?: number;
   flapWindowMs?: number;
@@ -56,6 +58,7 @@ export class Analyzer {
   ) {
     this.o = {
       silentAfterMs: opts.silentAfterMs ?? 2500,
+      cleanSilentAfterMs: opts.cleanSilentAfterMs ?? 2000,
       flapOutages: opts.flapOutages ?? 3,
       flapWindowMs: opts.flapWindowMs ?? 60_000,
       churnChanges: opts.churnChanges ?? 4,
@@ -109,7 +112,11 @@ export class Analyzer {
       const samples = h.filter((v): v is number => v !== null);
       // A lossy link misses OGMs in a row by chance: the worse its TQ, the longer the silence it takes.
       const lastTq = history.get(key)?.metricKind === 'tq' ? samples.at(-1) : undefined;
-      const deadAfter = o.silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
+      // A clean link (no OGM missed in lateMemoryMs) missing two in a row is no chance: it is
+      // given up half an interval sooner.
+      const late = k.latenessOf(key, nowMs - o.lateMemoryMs);
+      const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= o.lateKnownMs;
+      const deadAfter = clean ? Math.min(o.cleanSilentAfterMs, o.silentAfterMs) : o.silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
       if (n.lastSeenMs >= deadAfter) {
         // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
         if (samples.length === 0 && k.outagesSince(key, 0).length === 0) continue;
@@ -127,8 +134,7 @@ export class Analyzer {
       // A clean link that misses an OGM for the first time in a while, while routes go over it:
       // the earliest sign of a link dying. Its answer is cheap and reversible (faster OGMs, so
       // that batman-adv itself reroutes sooner if the link is really gone).
-      const late = k.latenessOf(key, nowMs - o.lateMemoryMs);
-      if (late?.late && late.lates.length <= 1 && nowMs - late.knownSinceMs >= o.lateKnownMs) {
+      if (late?.late && clean) {
         const via = originators.filter((x) => x.best && x.nextHop === n.neighbour && x.hardIfname === n.hardIfname).length;
         if (via > 0) {
           add('link-late', { ifname: n.hardIfname, neighbour: n.neighbour },

@@ -66,8 +66,10 @@ function watchDowns(onDown: () => void): { count: () => number; stop: () => void
 
 let victim: ChildProcess | undefined;
 let agent: Agent | undefined;
+let watch: ReturnType<typeof watchDowns> | undefined;
 
 test.after(async () => {
+  watch?.stop();
   victim?.kill('SIGKILL');
   await agent?.stop();
   cutLink(mesh, 3, 4, false);
@@ -79,7 +81,7 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   assert.ok(isUp(), `${hung.ifname} up to begin with`);
 
   let killedAt = 0;
-  const watch = watchDowns(() => {
+  watch = watchDowns(() => {
     if (killedAt || !victim) return;
     victim.kill('SIGKILL');
     killedAt = Date.now();
@@ -115,7 +117,7 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   assert.ok(origBefore, 'the orig_interval change is in the journal');
 
   // The restart: a new agent on the same journal.
-  const downsBefore = watch.count();
+  const downsBefore = watch!.count();
   agent = await startHealAgent(n4, { journalPath, configure });
   assert.ok(isUp(), `ip: ${hung.ifname} brought back up`);
   assert.is(origIntervalOf(n4.netns), originalInterval, 'batctl: orig_interval restored');
@@ -131,8 +133,8 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   await sleep(10_000);
   const step = agent.healer!.planned.find((p) => p.action === 'restart-interface' && p.target.ifname === hung.ifname);
   log(`after restart: plan ${JSON.stringify(agent.healer!.planned.map((p) => [p.action, p.status, p.note]))}`);
-  watch.stop();
-  assert.is(watch.count() - downsBefore, 0, 'ip monitor: v4-3 not taken down again');
+  watch!.stop();
+  assert.is(watch!.count() - downsBefore, 0, 'ip monitor: v4-3 not taken down again');
   assert.is(agent.healer!.journal.all().filter((e) => e.action === 'restart-interface').length, 1);
   assert.ok(step, 'the restart is still wanted');
   assert.match(step.note, 'cool-down');

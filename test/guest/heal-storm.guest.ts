@@ -14,7 +14,7 @@ import { loadMesh } from './lib/mesh.ts';
 import { log, nodeOf, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
-const GRACE_S = 24;
+const GRACE_S = 30;
 const COOLDOWN_S = 30;
 const MAX_DISRUPTIVE = 2;
 const BUDGET = 10; // the planner's default action budget per 10 minutes

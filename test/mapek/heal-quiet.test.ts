@@ -43,4 +43,23 @@ test("a clean link's first missed OGMs while routes use it: orig_interval lowere
   assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
 });
 
+test('a clean link is given up after two missed OGMs; a link not known long enough after two and a half', async () => {
+  const deadAt = async (knownMs: number) => {
+    // Polled every 250 ms, so that the poll interval does not hide the threshold.
+    const s = await simAgent({ score, configure: (c) => (c.healing.intervalS = 0.25) });
+    await s.run(knownMs);
+    s.world.killLink(0, 1);
+    for (let t = 0; t < 6000; t += 250) {
+      await s.run(250);
+      const dead = s.agent.healer!.findings.find((f) => f.kind === 'link-dead') ?? s.journal().find((e) => e.finding === 'link-dead');
+      if (dead) return Number(dead.evidence.lastSeenMs);
+    }
+    return null;
+  };
+  const clean = await deadAt(70_000);
+  const fresh = await deadAt(5000);
+  assert.ok(clean !== null && clean >= 2000 && clean < 2500, `clean link dead at ${clean} ms of silence`);
+  assert.ok(fresh !== null && fresh >= 2500, `fresh link dead at ${fresh} ms of silence`);
+});
+
 test.run();

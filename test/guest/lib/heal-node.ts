@@ -29,7 +29,9 @@ export function netnsRunner(netns: string): CommandRunner {
 export function netnsCounters(netns: string): CounterReader {
   let cache: { at: number; stats: Map<string, { rxPackets: number; txPackets: number }> } | null = null;
   return async (ifname) => {
-    if (!cache || Date.now() - cache.at > 300) {
+    // Shared by the interfaces of one poll only: a reading reused by the next poll would date
+    // a change later than it happened (and the loop reasons about when counters moved).
+    if (!cache || Date.now() - cache.at > 120) {
       const r = await netnsRunner(netns)(['ip', '-s', '-j', 'link', 'show']);
       if (r.code !== 0) {
         log(`${netns}: counters unreadable: ${r.stderr.trim()}`);
