@@ -1,8 +1,8 @@
 import { nextUnit, seedRandom } from './prng';
 import { f64At, i32At, setF64, setI32 } from './rows';
 
-// The c-class model: multinomial logistic regression (h = 0) or a one-hidden-layer MLP with tanh
-// units (h > 0), softmax output, mean cross-entropy. Used for the MNIST reproduction of the
+// The c-class model: multinomial logistic regression (h = 0) or a one-hidden-layer MLP (h > 0)
+// with tanh (act 0) or ReLU (act 1) units, softmax output, mean cross-entropy. Used for the MNIST reproduction of the
 // Byzantine-robust learning anchor (10 digits); the link-failure model stays in model.ts.
 // Parameters are ONE flat float32 vector (what the aggregators combine), arithmetic is float64.
 // Weight matrices are stored feature-major (row i = input i, its c or h outputs contiguous) so
@@ -32,8 +32,11 @@ export function softmaxInit(k: i32, h: i32, c: i32, params: usize, seed: u32): v
   for (let i = 0; i < h * c; i++) store<f32>(params + (<usize>(w2 + i) << 2), <f32>((nextUnit() * 2.0 - 1.0) * a2));
 }
 
-// Logits of one row x (k float32) into z (c float64); for h > 0, hid receives the tanh units.
-function logits(k: i32, h: i32, c: i32, params: usize, x: usize, hid: usize, z: usize): void {
+export const TANH: i32 = 0;
+export const RELU: i32 = 1;
+
+// Logits of one row x (k float32) into z (c float64); for h > 0, hid receives the hidden units.
+function logits(k: i32, h: i32, c: i32, act: i32, params: usize, x: usize, hid: usize, z: usize): void {
   if (h == 0) {
     const b = k * c;
     for (let j = 0; j < c; j++) setF64(z, j, p32(params, b + j));
@@ -53,7 +56,8 @@ function logits(k: i32, h: i32, c: i32, params: usize, x: usize, hid: usize, z: 
     const row = i * h;
     for (let u = 0; u < h; u++) setF64(hid, u, f64At(hid, u) + p32(params, row + u) * xi);
   }
-  for (let u = 0; u < h; u++) setF64(hid, u, Math.tanh(f64At(hid, u)));
+  if (act == RELU) for (let u = 0; u < h; u++) setF64(hid, u, max<f64>(f64At(hid, u), 0));
+  else for (let u = 0; u < h; u++) setF64(hid, u, Math.tanh(f64At(hid, u)));
   const w2 = b1 + h;
   const b2 = w2 + h * c;
   for (let j = 0; j < c; j++) setF64(z, j, p32(params, b2 + j));
@@ -82,7 +86,7 @@ function softmaxInPlace(z: usize, c: i32): f64 {
 // Mean cross-entropy of rows (x: rows×k float32, labels: rows i32 in [0, c)); when grad ≠ 0 also
 // writes its gradient (float32, accumulated in float64 in gacc). Scratch: hid 2h float64, z c float64.
 export function softmaxLossAndGradient(
-  k: i32, h: i32, c: i32, params: usize, x: usize, labels: usize, rows: i32,
+  k: i32, h: i32, c: i32, act: i32, params: usize, x: usize, labels: usize, rows: i32,
   grad: usize, gacc: usize, hid: usize, z: usize,
 ): f64 {
   const size = softmaxParameterCount(k, h, c);
@@ -93,7 +97,7 @@ export function softmaxLossAndGradient(
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * k) << 2);
     const y = i32At(labels, r);
-    logits(k, h, c, params, xr, hid, z);
+    logits(k, h, c, act, params, xr, hid, z);
     const zy = f64At(z, y);
     loss += softmaxInPlace(z, c) - zy;
     if (!grad) continue;
@@ -123,7 +127,8 @@ export function softmaxLossAndGradient(
         setF64(gacc, row + j, f64At(gacc, row + j) + dz * t);
         back += dz * p32(params, row + j);
       }
-      const d = back * (1.0 - t * t);
+      // tanh' = 1 − t²; ReLU' = [t > 0] (t is the unit's output)
+      const d = act == RELU ? (t > 0 ? back : 0.0) : back * (1.0 - t * t);
       setF64(dh, u, d);
       setF64(gacc, b1 + u, f64At(gacc, b1 + u) + d);
     }
@@ -142,10 +147,10 @@ export function softmaxLossAndGradient(
 
 // The most probable class of each row (ties: the lowest class) into out (rows i32).
 export function softmaxPredict(
-  k: i32, h: i32, c: i32, params: usize, x: usize, rows: i32, out: usize, hid: usize, z: usize,
+  k: i32, h: i32, c: i32, act: i32, params: usize, x: usize, rows: i32, out: usize, hid: usize, z: usize,
 ): void {
   for (let r = 0; r < rows; r++) {
-    logits(k, h, c, params, x + (<usize>(r * k) << 2), hid, z);
+    logits(k, h, c, act, params, x + (<usize>(r * k) << 2), hid, z);
     let best = 0;
     let bv = f64At(z, 0);
     for (let j = 1; j < c; j++) {

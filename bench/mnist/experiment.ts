@@ -45,8 +45,10 @@ export interface MnistSetup {
   iterations: number;
   batch: number;
   lr: number;
-  /** Hidden tanh units (0: multinomial logistic regression). */
+  /** Hidden units (0: multinomial logistic regression). */
   hidden: number;
+  /** Hidden activation (default tanh). */
+  activation?: 'tanh' | 'relu';
   /** Measure test accuracy every this many iterations (the paper: 30, one of its "epochs"). */
   evalEvery: number;
   /** Centered clipping radius τ (default: the median distance of the round's vectors to the center). */
@@ -83,7 +85,7 @@ export class MnistLab {
   ) {
     const good = setup.n - setup.f;
     this.honestShards = sortedShards(data.train, good);
-    this.model = core.classifier({ features: PIXELS, classes: CLASSES, hidden: setup.hidden }, { maxBatch: Math.max(setup.batch, 256) });
+    this.model = core.classifier({ features: PIXELS, classes: CLASSES, hidden: setup.hidden, activation: setup.activation ?? 'tanh' }, { maxBatch: Math.max(setup.batch, 256) });
     this.agg = core.aggregator(setup.n, this.model.size);
     this.testRows = Math.min(setup.testRows ?? data.test.rows, data.test.rows);
   }

@@ -9,6 +9,7 @@
 //   --seeds N          seeds per cell (default 2; the paper used 3)
 //   --iterations N     iterations per run (default 600, the paper's)
 //   --hidden N         hidden tanh units (default 0: multinomial logistic regression)
+//   --relu             ReLU hidden units instead of tanh (with --hidden)
 //   --jobs N           child processes (default 1; 2 halves the wall time on 2 cores — run it niced)
 //   --attacks a,b      only these cases (clean and the attacks); the table then has '–' elsewhere
 // RESULTS.md / last-run.json are rewritten only by a complete default run (not --quick, no
@@ -25,7 +26,7 @@ import { EXTRA_ATTACKS, GAUSSIAN_SD, MNIST_ATTACKS, MNIST_RULES, type MnistAttac
 const log = (s: string) => process.stderr.write(s + '\n');
 
 function parseArgs(argv: string[]) {
-  const out = { quick: false, seeds: 2, iterations: PAPER_SETUP.iterations, hidden: 0, jobs: 1, attacks: null as MnistAttack[] | null };
+  const out = { quick: false, seeds: 2, iterations: PAPER_SETUP.iterations, hidden: 0, relu: false, jobs: 1, attacks: null as MnistAttack[] | null };
   const num = (name: string, v: string | undefined, lo: number, hi: number): number => {
     const n = Number(v);
     if (v === undefined || !Number.isInteger(n) || n < lo || n > hi) {
@@ -37,6 +38,7 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--quick') out.quick = true;
+    else if (a === '--relu') out.relu = true;
     else if (a === '--seeds') out.seeds = num(a, argv[++i], 1, 10);
     else if (a === '--iterations') out.iterations = num(a, argv[++i], 30, 10000);
     else if (a === '--hidden') out.hidden = num(a, argv[++i], 0, 512);
@@ -54,6 +56,10 @@ function parseArgs(argv: string[]) {
       log(`bench:mnist: unknown argument ${a} (--quick, --seeds N, --iterations N, --hidden N, --jobs N, --attacks a,b)`);
       process.exit(2);
     }
+  }
+  if (out.relu && out.hidden === 0) {
+    log('bench:mnist: --relu needs --hidden N');
+    process.exit(2);
   }
   if (out.quick) {
     if (!argv.includes('--seeds')) out.seeds = 1;
@@ -107,10 +113,13 @@ const started = Date.now();
 const core = await loadCore();
 log(`core: ${core.kind}${core.fallbackReason ? ` (${core.fallbackReason})` : ''}`);
 const data = loadMnist(0.8);
-const setup: MnistSetup = { ...PAPER_SETUP, iterations: args.iterations, hidden: args.hidden, ...(args.quick ? { testRows: 1000 } : {}) };
+const setup: MnistSetup = {
+  ...PAPER_SETUP, iterations: args.iterations, hidden: args.hidden, activation: args.relu ? 'relu' : 'tanh', ...(args.quick ? { testRows: 1000 } : {}),
+};
+const modelName = args.hidden ? `MLP 784-${args.hidden}-10 (${args.relu ? 'ReLU' : 'tanh'})` : 'multinomial logistic regression 784→10';
 const lab = new MnistLab(core, data, setup);
 const parameters = lab.parameters;
-log(`MNIST: ${data.train.rows} training and ${data.test.rows} test digits; model ${args.hidden ? `MLP 784-${args.hidden}-10` : 'multinomial logistic regression 784→10'} (${parameters} parameters)`);
+log(`MNIST: ${data.train.rows} training and ${data.test.rows} test digits; model ${modelName} (${parameters} parameters)`);
 log(`n = ${setup.n}, f = ${setup.f}, ${setup.iterations} iterations, batch ${setup.batch}, lr ${setup.lr}, ${args.seeds} seed(s), ${args.jobs} job(s); ALIE z = ${alieZFromCode(setup.n, setup.f).toFixed(4)}`);
 log(`honest shards (label: count): ${lab.honestShards.map((s) => JSON.stringify(shardLabels(data.train, s))).join(' ')}`);
 
@@ -175,7 +184,7 @@ const doc = {
     unit_note: 'percent, mean over seeds of the mean of the last five test measurements (every 30 iterations)',
     setting: {
       n: setup.n, f: setup.f, iterations: setup.iterations, batch: setup.batch, lr: setup.lr, seeds: args.seeds,
-      model: args.hidden ? `mlp-784-${args.hidden}-10` : 'multinomial-logistic-784-10', parameters,
+      model: args.hidden ? `mlp-784-${args.hidden}-10-${args.relu ? 'relu' : 'tanh'}` : 'multinomial-logistic-784-10', parameters,
       train_digits: data.train.rows, test_digits: setup.testRows ?? data.test.rows, alie_z: Math.round(alieZFromCode(setup.n, setup.f) * 1e4) / 1e4,
       quick: args.quick,
       cclip_tau: 'median distance of the round\'s vectors to the last aggregate (the paper\'s τ = 10/(1 − β) never clips at our gradient scale)',
@@ -216,7 +225,7 @@ if (!args.quick && !args.attacks && args.hidden === 0) {
 function renderTable(): string {
   const head = `| momentum / bucket s | rule | ${MNIST_ATTACKS.join(' | ')} | gaussian σ=${GAUSSIAN_SD} (ours only) | worst | clean |`;
   const lines = [
-    `Ours: ${setup.iterations} iterations, ${args.seeds} seed(s), ${data.train.rows} training digits, ${args.hidden ? `MLP 784-${args.hidden}-10` : 'multinomial logistic regression'} (${parameters} parameters). Cells: ours / anchor (%).`,
+    `Ours: ${setup.iterations} iterations, ${args.seeds} seed(s), ${data.train.rows} training digits, ${modelName} (${parameters} parameters). Cells: ours / anchor (%).`,
     '',
     head,
     `|---|---|${MNIST_ATTACKS.map(() => '---|').join('')}---|---|---|`,

@@ -1,5 +1,5 @@
 // A c-class classifier in the core: multinomial logistic regression (hidden 0) or a
-// one-hidden-layer tanh MLP, softmax output, mean cross-entropy (assembly/classifier.ts). Like
+// one-hidden-layer MLP (tanh or ReLU units), softmax output, mean cross-entropy (assembly/classifier.ts). Like
 // Model, its parameters are ONE flat float32 vector in core memory — params() — that an
 // aggregator can take as is, and setParams() takes an aggregate back.
 //   hidden = 0: [W (features×classes), b (classes)]
@@ -16,8 +16,10 @@ export interface ClassifierSpec {
   features: number;
   /** Number of classes c ≥ 2. */
   classes: number;
-  /** Hidden tanh units (0 or absent: multinomial logistic regression). */
+  /** Hidden units (0 or absent: multinomial logistic regression). */
   hidden?: number;
+  /** Hidden activation (default 'tanh'). */
+  activation?: 'tanh' | 'relu';
 }
 
 export interface ClassifierOptions {
@@ -37,9 +39,11 @@ export class Classifier {
   readonly features: number;
   readonly classes: number;
   readonly hidden: number;
+  readonly activation: 'tanh' | 'relu';
   /** Number of parameters (length of params()). */
   readonly size: number;
   readonly maxBatch: number;
+  private readonly act: number;
   private readonly base: number;
   private readonly p: Record<Region, number>;
   private disposed = false;
@@ -63,6 +67,10 @@ export class Classifier {
     if (!Number.isInteger(h) || h < 0 || h > MAX_HIDDEN) {
       throw new ModelError('invalid-spec', `classifier: hidden must be an integer in [0, ${MAX_HIDDEN}], got ${String(h)}`);
     }
+    const activation = spec.activation ?? 'tanh';
+    if (activation !== 'tanh' && activation !== 'relu') {
+      throw new ModelError('invalid-spec', `classifier: activation must be 'tanh' or 'relu', got ${String(activation)}`);
+    }
     const size = h === 0 ? k * c + c : k * h + h + h * c + c;
     if (size > MAX_PARAMS) throw new ModelError('invalid-spec', `classifier: ${size} parameters, at most ${MAX_PARAMS}`);
     const maxBatch = opts.maxBatch ?? 256;
@@ -72,6 +80,8 @@ export class Classifier {
     this.features = k;
     this.classes = c;
     this.hidden = h;
+    this.activation = activation;
+    this.act = activation === 'relu' ? 1 : 0;
     this.size = core.softmaxParameterCount(k, h, c);
     this.maxBatch = maxBatch;
     const layout = new Layout<Region>()
@@ -138,14 +148,14 @@ export class Classifier {
   loss(rows: number): number {
     this.check(rows);
     const p = this.p;
-    return this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, p.params, p.x, p.labels, rows, 0, p.gacc, p.hid, p.z);
+    return this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, this.act, p.params, p.x, p.labels, rows, 0, p.gacc, p.hid, p.z);
   }
 
   /** Gradient of the mean loss: a view, overwritten by the next call. */
   gradient(rows: number): Float32Array {
     this.check(rows);
     const p = this.p;
-    this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, p.params, p.x, p.labels, rows, p.grad, p.gacc, p.hid, p.z);
+    this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, this.act, p.params, p.x, p.labels, rows, p.grad, p.gacc, p.hid, p.z);
     return this.memory.f32(p.grad, this.size);
   }
 
@@ -161,7 +171,7 @@ export class Classifier {
     if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new ModelError('invalid-option', `sgd: weightDecay must be ≥ 0, got ${String(wd)}`);
     this.check(rows);
     const p = this.p;
-    const loss = this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, p.params, p.x, p.labels, rows, p.grad, p.gacc, p.hid, p.z);
+    const loss = this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, this.act, p.params, p.x, p.labels, rows, p.grad, p.gacc, p.hid, p.z);
     this.core.sgdStep(p.params, p.grad, p.vel, this.size, lr, momentum, wd);
     return loss;
   }
@@ -170,7 +180,7 @@ export class Classifier {
   predict(rows: number): Int32Array {
     this.check(rows, false);
     const p = this.p;
-    this.core.softmaxPredict(this.features, this.hidden, this.classes, p.params, p.x, rows, p.out, p.hid, p.z);
+    this.core.softmaxPredict(this.features, this.hidden, this.classes, this.act, p.params, p.x, rows, p.out, p.hid, p.z);
     return this.memory.i32(p.out, rows);
   }
 

@@ -67,9 +67,9 @@ export interface CoreExports {
   softmaxParameterCount(k: number, h: number, c: number): number;
   softmaxInit(k: number, h: number, c: number, params: Ptr, seed: number): void;
   softmaxLossAndGradient(
-    k: number, h: number, c: number, params: Ptr, x: Ptr, labels: Ptr, rows: number, grad: Ptr, gacc: Ptr, hid: Ptr, z: Ptr,
+    k: number, h: number, c: number, act: number, params: Ptr, x: Ptr, labels: Ptr, rows: number, grad: Ptr, gacc: Ptr, hid: Ptr, z: Ptr,
   ): number;
-  softmaxPredict(k: number, h: number, c: number, params: Ptr, x: Ptr, rows: number, out: Ptr, hid: Ptr, z: Ptr): void;
+  softmaxPredict(k: number, h: number, c: number, act: number, params: Ptr, x: Ptr, rows: number, out: Ptr, hid: Ptr, z: Ptr): void;
 }
 
 // Bump together with ABI_VERSION in assembly/index.ts.

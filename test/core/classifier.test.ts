@@ -1,4 +1,4 @@
-// The c-class softmax classifier in the core (multinomial logistic regression and a tanh MLP):
+// The c-class softmax classifier in the core (multinomial logistic regression, tanh and ReLU MLPs):
 // loss and gradient against a plain float64 reference checked by finite differences, zero
 // inputs skipped without changing the result, training that learns a 4-class problem, both
 // builds bit-identical, the parameter vector through an aggregator, and typed input errors.
@@ -25,7 +25,8 @@ function refLossGrad(spec: ClassifierSpec, theta: ArrayLike<number>, x: ArrayLik
     if (h === 0) {
       z = Array.from({ length: c }, (_, j) => theta[k * c + j]! + xr.reduce((s, v, i) => s + theta[i * c + j]! * v, 0));
     } else {
-      hid = Array.from({ length: h }, (_, u) => Math.tanh(theta[k * h + u]! + xr.reduce((s, v, i) => s + theta[i * h + u]! * v, 0)));
+      const f = spec.activation === 'relu' ? (a: number) => Math.max(a, 0) : Math.tanh;
+      hid = Array.from({ length: h }, (_, u) => f(theta[k * h + u]! + xr.reduce((s, v, i) => s + theta[i * h + u]! * v, 0)));
       const w2 = k * h + h;
       z = Array.from({ length: c }, (_, j) => theta[w2 + h * c + j]! + hid.reduce((s, t, u) => s + theta[w2 + u * c + j]! * t, 0));
     }
@@ -48,7 +49,7 @@ function refLossGrad(spec: ClassifierSpec, theta: ArrayLike<number>, x: ArrayLik
           grad[w2 + u * c + j]! += d * hid[u]!;
           back += d * theta[w2 + u * c + j]!;
         });
-        const dh = back * (1 - hid[u]! ** 2);
+        const dh = spec.activation === 'relu' ? (hid[u]! > 0 ? back : 0) : back * (1 - hid[u]! ** 2);
         grad[k * h + u]! += dh;
         xr.forEach((v, i) => (grad[i * h + u]! += dh * v));
       }
@@ -60,6 +61,7 @@ function refLossGrad(spec: ClassifierSpec, theta: ArrayLike<number>, x: ArrayLik
 const SPECS: ClassifierSpec[] = [
   { features: 7, classes: 3 },
   { features: 6, classes: 4, hidden: 5 },
+  { features: 6, classes: 4, hidden: 5, activation: 'relu' },
 ];
 
 function batch(rng: Rng, spec: ClassifierSpec, rows: number) {
@@ -181,6 +183,7 @@ test('bad specs, inputs and options are typed errors', () => {
   bad(() => core.classifier({ features: 0, classes: 3 }), 'invalid-spec');
   bad(() => core.classifier({ features: 4, classes: 1 }), 'invalid-spec');
   bad(() => core.classifier({ features: 4, classes: 3, hidden: -1 }), 'invalid-spec');
+  bad(() => core.classifier({ features: 4, classes: 3, hidden: 2, activation: 'gelu' as 'relu' }), 'invalid-spec');
   bad(() => core.classifier({ features: 4, classes: 3 }, { maxBatch: 0 }), 'invalid-option');
   const m = core.classifier({ features: 2, classes: 3 }, { maxBatch: 4 });
   bad(() => m.setBatch([1, 2, 3], [0, 1]), 'invalid-input');
