@@ -58,6 +58,7 @@ export class Monitor {
   private stopped = false;
   /** A neighbour is overdue: poll at fastIntervalMs. */
   urgent = false;
+  private lastFullPollAt = -Infinity;
   /** The mesh's OGM interval as far as we know it (the largest orig_interval seen). */
   private ogmIntervalMs = 0;
   private readonly system: SystemLoadReader | null;
@@ -85,7 +86,8 @@ export class Monitor {
     // the poll interval when it matters.
     const tick = () => {
       const started = Date.now();
-      this.running = this.pollOnce().finally(() => {
+      const light = this.urgent && started - this.lastFullPollAt < this.opts.intervalMs;
+      this.running = (light ? this.pollNeighbours() : this.pollOnce()).finally(() => {
         this.running = null;
         if (this.stopped) return;
         const every = this.urgent ? fast : this.opts.intervalMs;
@@ -102,8 +104,60 @@ export class Monitor {
     await this.running;
   }
 
+  /** Liveness and lateness of every neighbour link, and whether to poll fast. */
+  private recordNeighbours(at: number, neighbours: Neighbour[], staleMs: number): void {
+    const k = this.knowledge;
+    const silentAfter = this.opts.silentAfterMs ?? 2500;
+    k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
+    const lateMs = LATE_INTERVALS * this.ogmIntervalMs;
+    k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
+    // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
+    this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.ogmIntervalMs && n.lastSeenMs < staleMs);
+  }
+
+  private async readCounters(at: number, interfaces: readonly { ifname: string; active: boolean }[]): Promise<void> {
+    if (!this.opts.counters) return;
+    for (const i of interfaces) {
+      const c = await this.opts.counters(i.ifname).catch(() => null);
+      if (c) this.knowledge.recordCounters(at, i.ifname, c, i.active);
+    }
+  }
+
+  /**
+   * The fast poll while a neighbour is overdue: the neighbour table alone (one request instead
+   * of six; the other tables are at most one interval old), counters, then the loop.
+   */
+  async pollNeighbours(): Promise<void> {
+    const k = this.knowledge;
+    const settings = k.mesh.settings;
+    if (!settings) return this.pollOnce();
+    let ok = false;
+    try {
+      const neighbours = await this.driver.neighbours();
+      const at = this.now();
+      k.mesh = { ...k.mesh, neighbours };
+      this.recordNeighbours(at, neighbours, Math.max(5000, 5 * settings.origIntervalMs));
+      await this.readCounters(at, k.mesh.interfaces);
+      ok = true;
+    } catch (e) {
+      this.recordError(e);
+    }
+    if (ok) await this.runAfterPoll();
+  }
+
+  private async runAfterPoll(): Promise<void> {
+    if (!this.opts.afterPoll) return;
+    try {
+      await this.opts.afterPoll();
+    } catch (e) {
+      // The loop's own failure must not stop the monitor: report it and poll on.
+      this.log.error(`after poll: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    }
+  }
+
   async pollOnce(): Promise<void> {
     const started = this.now();
+    this.lastFullPollAt = Date.now();
     let ok = false;
     try {
       const [mesh, settings, interfaces, neighbours, originators, gateways] = await Promise.all([
@@ -132,22 +186,12 @@ export class Monitor {
         }),
       );
       const at = this.now();
-      const silentAfter = this.opts.silentAfterMs ?? 2500;
-      k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
       // Neighbours send at the mesh's interval; ours may be lowered for a while by an action, so
       // the largest interval seen stands for theirs.
       this.ogmIntervalMs = Math.max(this.ogmIntervalMs, settings.origIntervalMs);
-      const lateMs = LATE_INTERVALS * this.ogmIntervalMs;
-      k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
-      // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
-      this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.ogmIntervalMs && n.lastSeenMs < staleMs);
+      this.recordNeighbours(at, neighbours, staleMs);
       k.recordBestHops(at, originators.filter((o) => o.best).map((o) => ({ originator: o.originator, nextHop: o.nextHop })));
-      if (this.opts.counters) {
-        for (const i of interfaces) {
-          const c = await this.opts.counters(i.ifname).catch(() => null);
-          if (c) k.recordCounters(at, i.ifname, c, i.active);
-        }
-      }
+      await this.readCounters(at, interfaces);
       if (this.system && at - this.systemReadAt >= (this.opts.systemEveryMs ?? 5000)) {
         this.systemReadAt = at;
         const load = await this.system().catch(() => null);
@@ -177,14 +221,7 @@ export class Monitor {
       this.stats.polls++;
       this.stats.lastPollDurationMs = this.now() - started;
     }
-    if (ok && this.opts.afterPoll) {
-      try {
-        await this.opts.afterPoll();
-      } catch (e) {
-        // The loop's own failure must not stop the monitor: report it and poll on.
-        this.log.error(`after poll: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-      }
-    }
+    if (ok) await this.runAfterPoll();
   }
 
   private recordError(e: unknown): void {

@@ -112,4 +112,31 @@ test('driver failures: NO_PRIMARY degrades, anything else is down; one event per
   assert.is.not(health.get('mesh')?.state, 'down');
 });
 
+test('a neighbour overdue with its OGM: the neighbour table alone is polled fast, the rest at the interval', async () => {
+  const world = diamond();
+  world.step(90_000);
+  world.killLink(0, 1);
+  world.step(1500); // n2 is 1.5 OGM intervals overdue on n1
+  const calls = { neighbours: 0, originators: 0 };
+  const d = world.driver(0);
+  const counting = new Proxy(d, {
+    get: (t, p) => {
+      if (p === 'neighbours' || p === 'originators') return () => (calls[p]++, (t[p] as () => Promise<unknown>).call(t));
+      return Reflect.get(t, p, t);
+    },
+  }) as MeshDriver;
+  const knowledge = new Knowledge();
+  let steps = 0;
+  const monitor = new Monitor(counting, knowledge, new HealthBoard('n1'), silentLogger, {
+    intervalMs: 1000, fastIntervalMs: 50, now: () => world.nowMs, afterPoll: async () => void steps++,
+  });
+  monitor.start();
+  await new Promise((r) => setTimeout(r, 600));
+  await monitor.stop();
+  assert.ok(monitor.urgent, 'overdue neighbour seen');
+  assert.is(calls.originators, 1, 'one full poll in 600 ms');
+  assert.ok(calls.neighbours >= 4, `neighbour table polled fast: ${calls.neighbours}`);
+  assert.is(steps, calls.neighbours, 'the loop ran after every poll');
+});
+
 test.run();
