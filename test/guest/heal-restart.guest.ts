@@ -2,9 +2,9 @@
 // middle of an action and a new agent starts on the same journal.
 //   1. The victim (this file run again with X0_HEAL_ROLE=victim) lowers orig_interval (an
 //      operator's run-action: temporary, open in the journal).
-//   2. n3–n4 hangs both ways (netem: v4-3 neither sends nor receives, its counters freeze):
-//      the victim restarts v4-3 (interface-stuck, disruptive) and is killed by us the moment
-//      `ip monitor` shows v4-3 going down.
+//   2. n3–n4 hangs both ways (netem 100 % loss on both ends): the victim restarts v4-3
+//      (interface-stuck, disruptive, when v4-3's counters froze; link-dead when they still
+//      moved) and is killed by us the moment `ip monitor` shows v4-3 going down.
 //   3. A new agent on the same journal: the journal still holds both entries, v4-3 is up again
 //      and orig_interval is back (ip and batctl say so), and with the hang still there the
 //      restart is not repeated (no further down in `ip monitor`, the plan says cool-down).
@@ -111,8 +111,12 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   const restartBefore = onDisk.find((e) => e.action === 'restart-interface' && e.target.ifname === hung.ifname);
   assert.ok(restartBefore, JSON.stringify(onDisk.map((e) => [e.id, e.action, e.state])));
   assert.is(restartBefore.state, 'applying', 'journaled before the interface went down');
-  assert.is(restartBefore.disruptive, true);
-  assert.is(restartBefore.finding, 'interface-stuck');
+  // A hung link on veth+netem reads as a hung interface (counters frozen: disruptive restart)
+  // or, when its counters still moved, as a dead link with nobody else on v4-3 (the same
+  // restart, not disruptive to anyone else): both are the restart the kill must interrupt.
+  assert.ok(['interface-stuck', 'link-dead'].includes(restartBefore.finding), restartBefore.finding);
+  assert.is(restartBefore.disruptive, restartBefore.finding === 'interface-stuck');
+  log(`killed during restart #${restartBefore.id} (${restartBefore.finding}, ${restartBefore.disruptive ? 'disruptive' : 'not disruptive'}): ${restartBefore.reason}`);
   const origBefore = onDisk.find((e) => e.action === 'orig-interval')!;
   assert.ok(origBefore, 'the orig_interval change is in the journal');
 
@@ -129,8 +133,8 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   assert.ok(['restored', 'interrupted'].includes(entries.find((e) => e.id === origBefore.id)!.state));
 
   // The hang is still there: the new agent finds it again but must not restart v4-3 again.
-  await waitFor('the new agent to find the hang again', () => agent!.healer!.findings.some((f) => f.kind === 'interface-stuck' && f.subject.ifname === hung.ifname), 30_000);
-  await sleep(10_000);
+  await waitFor('the new agent to find the hang again', () => agent!.healer!.findings.some((f) => (f.kind === 'interface-stuck' || f.kind === 'link-dead') && f.subject.ifname === hung.ifname), 30_000);
+  await sleep(6000);
   const step = agent.healer!.planned.find((p) => p.action === 'restart-interface' && p.target.ifname === hung.ifname);
   log(`after restart: plan ${JSON.stringify(agent.healer!.planned.map((p) => [p.action, p.status, p.note]))}`);
   watch!.stop();
