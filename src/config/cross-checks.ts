@@ -40,6 +40,9 @@ export function crossCheck(config: AgentConfig, file: string, lines: SourceLines
     at('error', 'learning', 'rule', `secure aggregation shows only the sum of the updates, which '${l.rule}' cannot use: expected centered_clipping or norm_clipping`);
   if (l.secureAggregation && l.dpClipNorm === 0)
     at('error', 'learning', 'dp_clip_norm', "required when secure_aggregation is on (it bounds each peer's hidden update): expected a number > 0, found '0'");
+  // Masked updates are summed as fixed point (2^20) in 32 bits for up to 64 peers.
+  if (l.secureAggregation && l.dpClipNorm >= 32)
+    at('error', 'learning', 'dp_clip_norm', `below 32 when secure_aggregation is on (64 masked updates must fit in 32 bits): found '${l.dpClipNorm}'`);
   if (l.roundTimeoutS >= l.roundIntervalS)
     at('warning', 'learning', 'round_timeout', `'${l.roundTimeoutS}' is not shorter than round_interval '${l.roundIntervalS}': a slow round would still be open when the next one starts`);
 

@@ -322,6 +322,10 @@ test('cross-field: DP noise and secure aggregation need a clip norm; secure aggr
   const secure = errorsOf("config learning 'learning'\n option secure_aggregation 1\n option rule krum\n");
   assert.equal(secure.map((e) => [e.option, e.line]), [['rule', 3], ['dp_clip_norm', 1]]);
   assert.equal(parseConfigText("config learning 'learning'\n option secure_aggregation 1\n option dp_clip_norm 2\n", 'ok').config.learning.secureAggregation, true);
+  const big = errorsOf("config learning 'learning'\n option secure_aggregation 1\n option dp_clip_norm 32\n");
+  assert.equal(big.map((e) => [e.option, e.line]), [['dp_clip_norm', 3]]);
+  assert.match(big[0]!.message, /below 32 when secure_aggregation is on/);
+  assert.is(parseConfigText("config learning 'learning'\n option dp_clip_norm 50\n", 'dp').config.learning.dpClipNorm, 50);
   const { warnings } = parseConfigText("config learning 'learning'\n option round_interval 60\n option round_timeout 60\n", 'rt');
   assert.equal(warnings.map((w) => [w.option, w.line]), [['round_timeout', 3]]);
 });
