@@ -9,6 +9,11 @@ import type { GatewayProbeState } from './gateway-probe.ts';
 export interface IfCounters {
   rxPackets: number;
   txPackets: number;
+  /** Where the reader has them: a feature of the link-failure model (frozen-ness uses packets only). */
+  rxErrors?: number;
+  txErrors?: number;
+  rxDropped?: number;
+  txDropped?: number;
 }
 
 interface LinkLife {

@@ -28,7 +28,7 @@ export function simulatedHost(world: SimulatedMesh, node: number): SimulatedHost
     sleep: async (ms) => world.step(ms),
     counters: async (ifname) => {
       const c = world.interfaceCounters(node, ifname);
-      return { rxPackets: c.rxPackets, txPackets: c.txPackets };
+      return { rxPackets: c.rxPackets, txPackets: c.txPackets, rxErrors: c.rxErrors, txErrors: c.txErrors, rxDropped: c.rxDropped, txDropped: c.txDropped };
     },
     run: async (argv, opts = {}) => {
       host.log.push([...argv]);

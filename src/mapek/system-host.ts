@@ -1,20 +1,27 @@
 // What the loop reads from the router itself: interface packet counters and the time since boot.
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import type { IfCounters } from './knowledge.ts';
 import type { CounterReader } from './monitor.ts';
 
-/** /sys/class/net/<if>/statistics/{rx,tx}_packets; null when the interface or its counters are missing. */
+const ERROR_COUNTERS = [['rxErrors', 'rx_errors'], ['txErrors', 'tx_errors'], ['rxDropped', 'rx_dropped'], ['txDropped', 'tx_dropped']] as const;
+
+/**
+ * /sys/class/net/<if>/statistics: {rx,tx}_packets (null when the interface or they are missing)
+ * and, where present, the error and drop counters.
+ */
 export const sysCounters: CounterReader = async (ifname) => {
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) return null;
-  try {
-    const base = `/sys/class/net/${ifname}/statistics`;
-    const [rx, tx] = await Promise.all([readFile(`${base}/rx_packets`, 'utf8'), readFile(`${base}/tx_packets`, 'utf8')]);
-    const rxPackets = Number(rx.trim());
-    const txPackets = Number(tx.trim());
-    return Number.isFinite(rxPackets) && Number.isFinite(txPackets) ? { rxPackets, txPackets } : null;
-  } catch {
-    return null;
-  }
+  const base = `/sys/class/net/${ifname}/statistics`;
+  const read = (name: string): Promise<number> => readFile(`${base}/${name}`, 'utf8').then((t) => Number(t.trim()), () => NaN);
+  const [rxPackets, txPackets, ...errors] = await Promise.all([read('rx_packets'), read('tx_packets'), ...ERROR_COUNTERS.map(([, f]) => read(f))]);
+  if (!Number.isFinite(rxPackets) || !Number.isFinite(txPackets)) return null;
+  const out: IfCounters = { rxPackets: rxPackets!, txPackets: txPackets! };
+  // A counter a driver does not keep is left out, not read as 0.
+  ERROR_COUNTERS.forEach(([key], i) => {
+    if (Number.isFinite(errors[i])) out[key] = errors[i]!;
+  });
+  return out;
 };
 
 /** Milliseconds since boot from /proc/uptime, or null when unreadable (the caller then counts from its own start). */
