@@ -9,6 +9,7 @@ import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
 import { Healer, type HealingStatus } from '../mapek/healer.ts';
 import { ACTIONS } from '../mapek/actions/index.ts';
+import { batctlPingProbe } from '../mapek/gateway-probe.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
 import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
@@ -130,6 +131,8 @@ export class Agent implements StatusSource {
           execute: { verifyWindowMs: h.verifyWindowS * 1000, holdMs: h.holdS * 1000, quarantineMs: h.quarantineS * 1000 },
           describeMac: opts.describeMac,
           failureProbs: () => this.fleet.failureProbabilities(),
+          // batctl ping through the host runner; never on a simulated mesh (no batctl there).
+          gatewayProbe: !simulated && h.gatewayProbe ? { probe: batctlPingProbe(host.run, c.agent.meshInterface), everyMs: h.gatewayProbeIntervalS * 1000 } : null,
         })
       : null;
     this.monitor = new Monitor(opts.driver, this.knowledge, this.healthBoard, opts.log.child('monitor'), {

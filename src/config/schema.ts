@@ -78,6 +78,10 @@ export const SCHEMA = {
     quarantineS: option('quarantine', seconds(10, 86400), 300),
     // An action is not repeated on the same target within this.
     cooldownS: option('cooldown', seconds(0, 86400), 120),
+    // Ping the selected gateway over batman-adv (batctl) every gateway_probe_interval s; two
+    // failures in a row make it lost and re-election follows. Off by default: it sends packets.
+    gatewayProbe: option('gateway_probe', bool, false),
+    gatewayProbeIntervalS: option('gateway_probe_interval', seconds(2, 3600), 10),
   },
   telemetry: {
     enabled: option('enabled', bool, false),

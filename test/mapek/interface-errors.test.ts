@@ -24,8 +24,8 @@ test('a degraded simulated link shows up as rx errors in the knowledge, a clean 
   const s = await simAgent();
   try {
     await s.run(10_000);
-    const before = errorCountersOf(s.agent.knowledge);
-    assert.ok(before?.has('mesh0') && before.has('mesh1'), 'error counters recorded per hard interface');
+    const before = errorCountersOf(s.agent.knowledge)!;
+    assert.ok(before.has('mesh0') && before.has('mesh1'), 'error counters recorded per hard interface');
     s.world.degradeLink(0, 1, { lossRatio: 0.5, rampMs: 1000 });
     await s.run(20_000);
     const after = errorCountersOf(s.agent.knowledge)!;
