@@ -1,6 +1,7 @@
 // Runs inside the VM (bench/heal/kernel.ts starts it): the diamond n1–n2–n4, n1–n3–n4 on the real
 // batman-adv, a continuous ping n1 → n4 over bat0, then 100 % loss (netem) on the link the route
-// uses, once with batman-adv alone and once with an agent on every node. Heal = the longest run
+// uses, once with batman-adv alone and once with an agent on every node (one process each, as
+// on the routers). Heal = the longest run
 // of unanswered pings after the fault. Writes {runs: [...]} to $X0VM_OUT.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { createLogger } from '../../src/agent/logger.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
 import { systemRunner, type CommandRunner } from '../../src/mapek/command-runner.ts';
+import type { JournalEntry } from '../../src/mapek/journal.ts';
 import type { MeshInfoFile } from '../../scripts/vm/topology.ts';
 
 const PING_INTERVAL_S = 0.1;
@@ -23,6 +25,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mesh = JSON.parse(readFileSync(process.env.X0VM_MESH!, 'utf8')) as MeshInfoFile;
 const node = (n: number) => mesh.nodes[n - 1]!;
 const iface = (a: number, b: number) => node(a).ifaces.find((i) => i.peer === node(b).name)!.ifname;
+
+if (process.env.X0_HEAL_ROLE === 'agent') {
+  const agent = await startOne(Number(process.env.X0_HEAL_NODE));
+  process.on('SIGTERM', () => {
+    void agent.stop().finally(() => {
+      const run: AgentRun = { name: agent.name, journal: [...agent.healer!.journal.all()], changes: agent.knowledge.routeChanges(0) };
+      writeFileSync(process.env.X0_HEAL_OUT!, JSON.stringify(run));
+      process.exit(0);
+    });
+  });
+  process.stdout.write('ready\n');
+  await new Promise(() => {});
+}
 
 for (let i = 1; i <= 4; i++) {
   inNs(node(i).netns, 'ip', 'addr', 'replace', `10.99.0.${i}/24`, 'dev', 'bat0');
@@ -88,26 +103,59 @@ function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise
   });
 }
 
-async function startAgents(): Promise<Agent[]> {
-  const agents: Agent[] = [];
-  for (let i = 1; i <= 4; i++) {
-    const ns = node(i).netns;
-    // nsenter joins the network namespace only: under TCG `ip netns exec` (which also remounts
-    // /sys) costs ~0.4 s more per command, an overhead of the emulated namespaces, not of a router.
-    const run: CommandRunner = (argv, o) => systemRunner(['nsenter', `--net=/run/netns/${ns}`, ...argv], o);
-    const config = defaultConfig();
-    config.agent.nodeName = node(i).name;
-    config.healing.bootGraceS = 0;
-    config.healing.startupJitterS = 0;
-    const driver = await openBatmanDriver({ meshIfname: 'bat0', netns: ns, timeoutMs: 20_000 });
-    const agent = new Agent({
-      config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
-      host: { run }, journalPath: null,
+async function startOne(i: number): Promise<Agent> {
+  const ns = node(i).netns;
+  // nsenter joins the network namespace only: under TCG `ip netns exec` (which also remounts
+  // /sys) costs ~0.4 s more per command, an overhead of the emulated namespaces, not of a router.
+  const run: CommandRunner = (argv, o) => systemRunner(['nsenter', `--net=/run/netns/${ns}`, ...argv], o);
+  const config = defaultConfig();
+  config.agent.nodeName = node(i).name;
+  config.healing.bootGraceS = 0;
+  config.healing.startupJitterS = 0;
+  const driver = await openBatmanDriver({ meshIfname: 'bat0', netns: ns, timeoutMs: 20_000 });
+  const agent = new Agent({
+    config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
+    host: { run }, journalPath: null,
+  });
+  await agent.start();
+  return agent;
+}
+
+/** What an agent process reports when it is stopped. */
+interface AgentRun {
+  name: string;
+  journal: JournalEntry[];
+  changes: { originator: string; changes: number[] }[];
+}
+
+/**
+ * One process per agent, as on the routers (each its own event loop): this file again with
+ * X0_HEAL_ROLE=agent. stop() sends SIGTERM; the agent stops (undoing temporary changes) and
+ * writes its journal and route changes.
+ */
+async function startAgents(): Promise<{ stop(): Promise<AgentRun[]> }> {
+  const procs = await Promise.all([1, 2, 3, 4].map(async (i) => {
+    const out = `/tmp/heal-agent-${i}.json`;
+    const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+      env: { ...process.env, X0_HEAL_ROLE: 'agent', X0_HEAL_NODE: String(i), X0_HEAL_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'],
     });
-    await agent.start();
-    agents.push(agent);
-  }
-  return agents;
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      p.stdout!.on('data', (d: Buffer) => {
+        buf += d.toString();
+        if (buf.includes('ready')) resolve();
+      });
+      p.on('exit', (c) => reject(new Error(`agent ${i} exited ${c} before it was ready`)));
+    });
+    return { p, out, exited: new Promise((r) => p.on('exit', r)) };
+  }));
+  return {
+    async stop() {
+      for (const x of procs) x.p.kill('SIGTERM');
+      await Promise.all(procs.map((x) => x.exited));
+      return procs.map((x) => JSON.parse(readFileSync(x.out, 'utf8')) as AgentRun);
+    },
+  };
 }
 
 async function settle(): Promise<void> {
@@ -124,25 +172,25 @@ for (let r = 0; r < REPEATS; r++) {
   for (const variant of ['batman', 'agent'] as const) {
     netem(false);
     await settle();
-    const agents = variant === 'agent' ? await startAgents() : [];
+    const agents = variant === 'agent' ? await startAgents() : null;
     // Agents run a while on the mesh before the fault, as on a router (where they run for days):
     // long enough to know which links are clean (analyze.ts, link-late).
-    if (agents.length) await sleep(WARMUP_MS);
+    if (agents) await sleep(WARMUP_MS);
     log(`run ${r} ${variant}: n1→n4 via ${nextHop(1, 4)}; fault on n3–n4`);
     let faultAt = 0;
     const res = await ping(WINDOW_MS, 5000, () => {
       faultAt = Date.now();
       netem(true);
     });
-    const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
-    const first = agents.flatMap((a) => a.healer!.journal.all().filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+    const done = agents ? await agents.stop() : [];
+    const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
+    const first = done.flatMap((a) => a.journal.filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
     // When n1's route to n4 and n4's to n1 left the dead path, as the agents' polls saw it.
-    const switched = (a: Agent | undefined, to: number) => {
-      const t = a?.knowledge.routeChanges(faultAt).find((x) => x.originator === node(to).origAddress)?.changes[0];
+    const switched = (a: AgentRun | undefined, to: number) => {
+      const t = a?.changes.find((x) => x.originator === node(to).origAddress)?.changes.find((c) => c >= faultAt);
       return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
     };
-    const switchS = { n1: switched(agents[0], 4), n4: switched(agents[3], 1) };
-    for (const a of agents) await a.stop();
+    const switchS = { n1: switched(done[0], 4), n4: switched(done[3], 1) };
     const firstActionS = first.length ? Math.round(Math.min(...first) / 10) / 100 : null;
     runs.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS, switchS });
     log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, first action +${firstActionS} s, routes switched ${JSON.stringify(switchS)}; ${actions.join(', ')}`);
@@ -154,8 +202,8 @@ const flaps: typeof runs = [];
 for (const variant of ['batman', 'agent'] as const) {
   netem(false);
   await settle();
-  const agents = variant === 'agent' ? await startAgents() : [];
-  if (agents.length) await sleep(WARMUP_MS);
+  const agents = variant === 'agent' ? await startAgents() : null;
+  if (agents) await sleep(WARMUP_MS);
   let down = false;
   let timer: NodeJS.Timeout | undefined;
   const res = await ping(FLAP_WINDOW_MS, 4000, () => {
@@ -168,9 +216,9 @@ for (const variant of ['batman', 'agent'] as const) {
   });
   clearInterval(timer);
   netem(false);
-  const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
   // Stopping the agents releases their quarantines (nft chains deleted): checked below.
-  for (const a of agents) await a.stop();
+  const done = agents ? await agents.stop() : [];
+  const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
   const leftover = [3, 4].map((i) => inNs(node(i).netns, 'nft', 'list', 'ruleset')).join('').includes('q-v');
   flaps.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions: leftover ? [...actions, 'LEFTOVER nft chain'] : actions });
   log(`flapping ${variant}: lost ${res.lostS} s (longest gap ${res.lostRunS} s), ${res.answered}/${res.sent}; ${actions.join(', ')}${leftover ? ' LEFTOVER' : ''}`);
