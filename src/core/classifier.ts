@@ -10,7 +10,7 @@ import type { CoreExports } from './exports.ts';
 import type { CoreMemory } from './memory.ts';
 import { Layout } from './layout.ts';
 import { ModelError } from './errors.ts';
-import type { SgdOptions } from './model.ts';
+import { checkParams, checkRows, sgdArgs, type SgdOptions } from './training-checks.ts';
 
 export interface ClassifierSpec {
   features: number;
@@ -102,12 +102,7 @@ export class Classifier {
   /** Replaces the parameters (e.g. with an aggregate); keeps the momentum. */
   setParams(values: ArrayLike<number>): void {
     this.live();
-    if (values.length !== this.size) {
-      throw new ModelError('invalid-input', `classifier: ${this.size} parameters expected, got ${values.length}`);
-    }
-    for (let j = 0; j < values.length; j++) {
-      if (!Number.isFinite(values[j])) throw new ModelError('invalid-input', `classifier: parameter ${j} is ${values[j]}`);
-    }
+    checkParams('classifier', this.size, values);
     this.memory.f32(this.p.params, this.size).set(values);
   }
 
@@ -161,14 +156,7 @@ export class Classifier {
 
   /** One local SGD step on the first `rows` rows (PyTorch semantics); returns the loss before it. */
   step(rows: number, opts: SgdOptions): number {
-    const lr = opts?.lr;
-    const momentum = opts?.momentum ?? 0;
-    const wd = opts?.weightDecay ?? 0;
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw new ModelError('invalid-option', `sgd: lr must be > 0, got ${String(lr)}`);
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) {
-      throw new ModelError('invalid-option', `sgd: momentum must be in [0, 1), got ${String(momentum)}`);
-    }
-    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new ModelError('invalid-option', `sgd: weightDecay must be ≥ 0, got ${String(wd)}`);
+    const [lr, momentum, wd] = sgdArgs(opts);
     this.check(rows);
     const p = this.p;
     const loss = this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, this.act, p.params, p.x, p.labels, rows, p.grad, p.gacc, p.hid, p.z);
@@ -194,14 +182,7 @@ export class Classifier {
   // [0, c) would read past the logits).
   private check(rows: number, labels = true): void {
     this.live();
-    if (!Number.isInteger(rows) || rows < 1 || rows > this.maxBatch) {
-      throw new ModelError('invalid-input', `classifier: rows must be an integer in [1, ${this.maxBatch}], got ${String(rows)}`);
-    }
-    const at = this.core.firstNonFinite(this.p.x, rows * this.features);
-    if (at >= 0) {
-      const row = Math.floor(at / this.features);
-      throw new ModelError('invalid-input', `classifier: feature ${at % this.features} of row ${row} is not finite`, row);
-    }
+    checkRows('classifier', this.core, this.p.x, rows, this.features, this.maxBatch);
     if (!labels) return;
     const y = this.memory.i32(this.p.labels, rows);
     for (let r = 0; r < rows; r++) {

@@ -10,6 +10,9 @@ import type { CoreExports } from './exports.ts';
 import type { CoreMemory } from './memory.ts';
 import { Layout } from './layout.ts';
 import { ModelError } from './errors.ts';
+import { checkParams, checkRows, sgdArgs, type SgdOptions } from './training-checks.ts';
+
+export type { SgdOptions };
 
 export type ModelSpec =
   | { kind: 'logistic'; features: number }
@@ -20,15 +23,6 @@ export interface ModelOptions {
   maxBatch?: number;
   /** Seed of the initial weights (MLP; logistic starts at zero). Default 1. */
   seed?: number;
-}
-
-export interface SgdOptions {
-  /** Learning rate η > 0. */
-  lr: number;
-  /** Momentum μ ∈ [0, 1) (default 0). */
-  momentum?: number;
-  /** L2 weight decay λ ≥ 0 on all parameters (default 0). */
-  weightDecay?: number;
 }
 
 type Region = 'params' | 'grad' | 'vel' | 'gacc' | 'hid' | 'x' | 'y' | 'out';
@@ -91,12 +85,7 @@ export class Model {
   /** Replaces the parameters (e.g. with an aggregate); keeps the momentum. */
   setParams(values: ArrayLike<number>): void {
     this.live();
-    if (values.length !== this.size) {
-      throw new ModelError('invalid-input', `model: ${this.size} parameters expected, got ${values.length}`);
-    }
-    for (let j = 0; j < values.length; j++) {
-      if (!Number.isFinite(values[j])) throw new ModelError('invalid-input', `model: parameter ${j} is ${values[j]}`);
-    }
+    checkParams('model', this.size, values);
     this.memory.f32(this.p.params, this.size).set(values);
   }
 
@@ -156,14 +145,7 @@ export class Model {
   /** One SGD step on the first `rows` rows; returns the loss before the step. */
   step(rows: number, opts: SgdOptions): number {
     this.check(rows);
-    const lr = opts?.lr;
-    const momentum = opts?.momentum ?? 0;
-    const wd = opts?.weightDecay ?? 0;
-    if (typeof lr !== 'number' || !Number.isFinite(lr) || lr <= 0) throw new ModelError('invalid-option', `sgd: lr must be > 0, got ${String(lr)}`);
-    if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) {
-      throw new ModelError('invalid-option', `sgd: momentum must be in [0, 1), got ${String(momentum)}`);
-    }
-    if (typeof wd !== 'number' || !Number.isFinite(wd) || wd < 0) throw new ModelError('invalid-option', `sgd: weightDecay must be ≥ 0, got ${String(wd)}`);
+    const [lr, momentum, wd] = sgdArgs(opts);
     const p = this.p;
     const loss = this.core.lossAndGradient(this.kind, this.features, this.hidden, p.params, p.x, p.y, rows, p.grad, p.gacc, p.hid);
     this.core.sgdStep(p.params, p.grad, p.vel, this.size, lr, momentum, wd);
@@ -187,14 +169,7 @@ export class Model {
   // Bounds and input checks at the boundary: the core trusts what it is given.
   private check(rows: number, labels = true): void {
     this.live();
-    if (!Number.isInteger(rows) || rows < 1 || rows > this.maxBatch) {
-      throw new ModelError('invalid-input', `model: rows must be an integer in [1, ${this.maxBatch}], got ${String(rows)}`);
-    }
-    const at = this.core.firstNonFinite(this.p.x, rows * this.features);
-    if (at >= 0) {
-      const row = Math.floor(at / this.features);
-      throw new ModelError('invalid-input', `model: feature ${at % this.features} of row ${row} is not finite`, row);
-    }
+    checkRows('model', this.core, this.p.x, rows, this.features, this.maxBatch);
     if (!labels) return;
     const y = this.memory.f32(this.p.y, rows);
     for (let r = 0; r < rows; r++) {
