@@ -2,8 +2,8 @@
 // id (and with it the node certificate, which names the peer id) survives restarts and upgrades.
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { mkdirSync, openSync, closeSync, readFileSync, renameSync, writeSync, fsyncSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../flash/write-atomic.ts';
 
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
@@ -43,16 +43,7 @@ export async function loadOrCreateIdentity(file: string): Promise<{ key: Private
 /** Atomic and private: a crash never leaves half a key, and no other user can read it. */
 function writeKeyFile(file: string, data: Uint8Array): void {
   try {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, file);
+    writeFileAtomic(file, data, { mode: 0o600, dirMode: 0o700 });
   } catch (e) {
     throw new IdentityError(`${file}: cannot write the new identity key (${(e as Error).message})`);
   }

@@ -3,7 +3,8 @@
 // so a power cut leaves the old or the new file, never half of one), at most once per
 // `minIntervalMs`, only when the queue changed, and removed once the queue is empty; while the
 // broker is reachable the queue drains between writes and the flash is not touched at all.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../flash/write-atomic.ts';
 
 const HEADER = JSON.stringify({ x0tta6bl4: 'event-buffer', v: 1 });
 
@@ -93,15 +94,7 @@ export class QueueFile {
       if (content === null) {
         rmSync(this.o.path, { force: true });
       } else {
-        const tmp = `${this.o.path}.tmp`;
-        const fd = openSync(tmp, 'w', 0o600);
-        try {
-          writeSync(fd, content);
-          fsyncSync(fd);
-        } finally {
-          closeSync(fd);
-        }
-        renameSync(tmp, this.o.path);
+        writeFileAtomic(this.o.path, content, { mode: 0o600 });
       }
       this.onDisk = content;
       this.writes++;
