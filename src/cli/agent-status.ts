@@ -2,7 +2,7 @@
 // learning, peers): one place that turns an unreachable socket into a user error.
 import { fetchStatus, StatusClientError } from '../status/client.ts';
 import type { StatusReport } from '../status/types.ts';
-import { UserError, type FlagValues } from './command.ts';
+import { UserError, type FlagSpec, type FlagValues } from './command.ts';
 import { resolveSocketPath } from './config-path.ts';
 
 export async function readAgentStatus(flags: FlagValues): Promise<StatusReport> {
@@ -12,4 +12,13 @@ export async function readAgentStatus(flags: FlagValues): Promise<StatusReport> 
     if (e instanceof StatusClientError) throw new UserError(e.message);
     throw e;
   }
+}
+
+/** The flags of those commands: --json for the block as JSON, and where the agent's socket is. */
+export function blockFlags(block: string): Record<string, FlagSpec> {
+  return {
+    json: { type: 'boolean', describe: `print the ${block} block as JSON` },
+    socket: { type: 'string', value: 'PATH', describe: 'status socket (default: from the config)' },
+    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
+  };
 }

@@ -1,5 +1,5 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { readAgentStatus } from '../agent-status.ts';
+import { blockFlags, readAgentStatus } from '../agent-status.ts';
 import { renderActions } from '../../mapek/render-actions.ts';
 
 export const actionsCommand: CliCommand = {
@@ -9,11 +9,7 @@ export const actionsCommand: CliCommand = {
 
 Asks the running agent over its status socket for the healing block of /status.
 Exit code: 0 healing runs, 1 agent unreachable, 4 healing is off.`,
-  flags: {
-    json: { type: 'boolean', describe: 'print the healing block as JSON' },
-    socket: { type: 'string', value: 'PATH', describe: 'status socket (default: from the config)' },
-    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
-  },
+  flags: blockFlags('healing'),
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`actions takes no arguments (got '${positionals[0]}')`);
     const s = await readAgentStatus(flags);

@@ -1,5 +1,5 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { readAgentStatus } from '../agent-status.ts';
+import { blockFlags, readAgentStatus } from '../agent-status.ts';
 import { renderLearningStatus } from '../../learning/render-status.ts';
 import type { LearningStatus } from '../../learning/status.ts';
 
@@ -10,11 +10,7 @@ export const learningCommand: CliCommand = {
 
 Asks the running agent over its status socket for the learning block of /status.
 Exit code: 0 learning runs, 1 agent unreachable, 4 learning is off.`,
-  flags: {
-    json: { type: 'boolean', describe: 'print the learning block as JSON' },
-    socket: { type: 'string', value: 'PATH', describe: 'status socket (default: from the config)' },
-    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
-  },
+  flags: blockFlags('learning'),
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`learning takes no arguments (got '${positionals[0]}')`);
     const s = await readAgentStatus(flags);

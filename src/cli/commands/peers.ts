@@ -1,6 +1,6 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
 import type { PeerSummary } from '../../federation/types.ts';
-import { readAgentStatus } from '../agent-status.ts';
+import { blockFlags, readAgentStatus } from '../agent-status.ts';
 
 interface FederationBlock {
   peerId: string;
@@ -42,11 +42,7 @@ export const peersCommand: CliCommand = {
 
 Asks the running agent over its status socket for the federation block of /status.
 Exit code: 0 federation runs, 1 agent unreachable, 4 federation is off or did not start.`,
-  flags: {
-    json: { type: 'boolean', describe: 'print the federation block as JSON' },
-    socket: { type: 'string', value: 'PATH', describe: 'status socket (default: from the config)' },
-    config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
-  },
+  flags: blockFlags('federation'),
   async run({ flags, positionals, io }) {
     if (positionals.length) throw new UsageError(`peers takes no arguments (got '${positionals[0]}')`);
     const s = await readAgentStatus(flags);
