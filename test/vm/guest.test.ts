@@ -3,11 +3,9 @@
 // guest script as a test here. Fails when the VM does not boot or any guest test fails. Without
 // qemu or the kernel it skips loudly, except with CI=true, where that is a failure.
 import { test } from 'uvu';
-import * as assert from 'uvu/assert';
-import { scriptPassed, type VmStep } from '../../scripts/vm/job.ts';
-import { VmUnavailableError, findVmHost } from '../../scripts/vm/kernel.ts';
-import { runInVm, type VmRun } from '../../scripts/vm/run-in-vm.ts';
+import type { VmStep } from '../../scripts/vm/job.ts';
 import { chain, diamond, triangle } from '../../scripts/vm/topology.ts';
+import { vmSuite } from './vm-suite.ts';
 
 const STEPS: VmStep[] = [
   // First, while batman-adv is not loaded (and cannot be autoloaded).
@@ -33,65 +31,6 @@ const STEPS: VmStep[] = [
   },
 ];
 
-let run: VmRun | undefined;
-let unavailable: string | undefined;
-/** Why there is no run (uvu swallows an error thrown in a before hook, so it is kept and reported by every test). */
-let failure: string | undefined;
-
-test.before(async () => {
-  try {
-    findVmHost();
-  } catch (e) {
-    if (!(e instanceof VmUnavailableError)) throw e;
-    if (process.env.CI === 'true') {
-      failure = `CI=true and the VM cannot run: ${e.message}`;
-      return;
-    }
-    unavailable = e.message;
-    console.error(`\n*** test/vm SKIPPED: ${e.message} (with CI=true this fails) ***\n`);
-    return;
-  }
-  const verbose = process.env.X0VM_VERBOSE === '1';
-  try {
-    run = await runInVm(STEPS, { timeoutMs: 12 * 60_000, onConsole: (l) => (verbose || l.startsWith('x0vm')) && console.error(l) });
-  } catch (e) {
-    failure = `${(e as Error).name}: ${(e as Error).message}`;
-    return;
-  }
-  console.error(`VM: kernel ${run.boot.kernelVersion}, batman-adv ${run.results.batmanVersion}, booted in ${run.boot.bootSeconds}s, whole run ${(run.boot.elapsedMs / 1000).toFixed(1)}s (results in ${run.boot.resultsDir})`);
-});
-
-/** false: skipped (no VM here, not CI). Fails the calling test when the VM could not run. */
-function haveRun(): boolean {
-  if (failure) assert.unreachable(failure);
-  return !unavailable;
-}
-
-test('the VM booted and the guest runner finished every step', () => {
-  if (!haveRun()) return;
-  assert.ok(run, 'no VM run');
-  assert.not.ok(run.boot.timedOut, `the VM was killed at its deadline after ${run.boot.elapsedMs} ms`);
-  assert.is(run.results.error, undefined);
-  assert.is(run.boot.exitCode, 0, 'guest runner exit code');
-  assert.equal(run.results.steps.map((s) => s.name), STEPS.map((s) => s.name));
-});
-
-for (const step of STEPS) {
-  test(`${step.name}: mesh built${step.topology ? ' and converged' : ''}`, () => {
-    if (!haveRun()) return;
-    const r = run!.results.steps.find((s) => s.name === step.name);
-    assert.ok(r, `step ${step.name} did not run`);
-    assert.is(r.error, undefined, r.error);
-    assert.is(r.scripts.length, step.scripts.length);
-  });
-  step.scripts.forEach((script, i) => {
-    test(`${step.name}: ${script.path}`, () => {
-      if (!haveRun()) return;
-      const s = run!.results.steps.find((x) => x.name === step.name)?.scripts[i];
-      assert.ok(s, 'did not run');
-      if (!scriptPassed(s)) assert.unreachable(`exit ${s.exitCode}${s.timedOut ? ' (timed out)' : ''}, tests ${s.tests?.passed ?? '?'}/${s.tests?.total ?? '?'}:\n${s.output}`);
-    });
-  });
-}
+vmSuite(STEPS, { label: 'test/vm', timeoutMs: 12 * 60_000 });
 
 test.run();
