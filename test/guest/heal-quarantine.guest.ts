@@ -58,7 +58,8 @@ test('a flapping neighbour is quarantined (nft drops its 0x4305 frames), then re
   flapper = spawn('nsenter', [`--net=/run/netns/${n3.netns}`, 'sh', '-c',
     `for i in 1 2 3 4 5 6 7 8 9 10; do ip link set dev ${link.peerIfname} down; sleep 3; ip link set dev ${link.peerIfname} up; sleep 3; done`], { stdio: 'ignore' });
 
-  const q = await waitFor('a quarantine of n3 on v4-3', () => agent!.healer!.journal.all().find((e) => e.action === 'quarantine'), 60_000, 500);
+  // Journalled before it is applied: wait until the nft rule is in (the entry left 'applying').
+  const q = await waitFor('a quarantine of n3 on v4-3, applied', () => agent!.healer!.journal.all().find((e) => e.action === 'quarantine' && e.state !== 'applying'), 60_000, 250);
   // From here the link stays up: whatever n4 does not hear of n3 now is the quarantine's doing.
   flapper.kill('SIGKILL');
   inNetns(n3.netns, 'ip', 'link', 'set', 'dev', link.peerIfname, 'up');
