@@ -4,6 +4,7 @@
 import { linkKey, type Knowledge } from './knowledge.ts';
 import { findingKey, type Connectivity, type Evidence, type Finding, type FindingKind, type FindingSubject } from './findings.ts';
 import { scoreRouteTable, type RouteView, type ScoreRoutes } from './route-quality.ts';
+import { SUSPECT_INTERVALS } from './monitor.ts';
 
 export interface AnalyzeOptions {
   /** A neighbour not heard for this long is silent (default 2500 ms: two and a half OGM intervals). */
@@ -42,6 +43,9 @@ const PROBE_FAILURES = 2;
 const PROBE_MEMORY_MS = 60_000;
 /** Counters still for this long make silent neighbours on that interface the interface's problem. */
 const FROZEN_SUSPECT_MS = 2000;
+/** Packets that would have arrived, at the rate before, during a silence that declares traffic stopped (e⁻⁶ ≈ 0.25 % for a
+ * Poisson stream; it only counts with the neighbour's OGM overdue as well). */
+const RX_EXPECTED = 6;
 
 export class Analyzer {
   private readonly firstSeen = new Map<string, number>();
@@ -74,6 +78,20 @@ export class Analyzer {
   /** Link stability for route scoring: each recent outage costs a third. */
   stability(ifname: string, neighbour: string, nowMs: number): number {
     return Math.max(0, 1 - this.knowledge.outagesSince(linkKey(ifname, neighbour), nowMs - this.o.flapWindowMs).length / 3);
+  }
+
+  /**
+   * A neighbour alone on its interface, overdue with its OGM, whose traffic stopped with it: the
+   * interface received nothing for as long as RX_EXPECTED packets would have taken at the rate
+   * before. Either sign alone is common (a late OGM now and then; traffic that simply ends);
+   * both at once are a dead link, seconds before OGM silence alone could tell.
+   */
+  private trafficStopped(ifname: string, lastSeenMs: number, nowMs: number): { silentMs: number; ratePerS: number } | null {
+    const ogm = this.knowledge.ogmIntervalMs;
+    if (ogm <= 0 || lastSeenMs < SUSPECT_INTERVALS * ogm) return null;
+    const rx = this.knowledge.rxSilence(ifname, nowMs);
+    if (!rx || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) return null;
+    return rx;
   }
 
   run(nowMs: number): Analysis {
@@ -117,7 +135,9 @@ export class Analyzer {
       const late = k.latenessOf(key, nowMs - o.lateMemoryMs);
       const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= o.lateKnownMs;
       const deadAfter = clean ? Math.min(o.cleanSilentAfterMs, o.silentAfterMs) : o.silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
-      if (n.lastSeenMs >= deadAfter) {
+      const othersLive = live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
+      const stopped = othersLive === 0 ? this.trafficStopped(n.hardIfname, n.lastSeenMs, nowMs) : null;
+      if (n.lastSeenMs >= deadAfter || stopped) {
         // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
         if (samples.length === 0 && k.outagesSince(key, 0).length === 0) continue;
         // On a hung radio every neighbour goes silent: that is the interface's finding, not theirs.
@@ -125,10 +145,11 @@ export class Analyzer {
         // Nor is a neighbour dead while its interface has passed nothing since it went silent
         // (not even our own OGMs): that is the interface again, until its counters say otherwise.
         if (k.countersMovedSince(n.hardIfname, nowMs - n.lastSeenMs) === false) continue;
-        const othersLive = live.filter((x) => x.hardIfname === n.hardIfname).length;
         add('link-dead', { ifname: n.hardIfname, neighbour: n.neighbour },
-          `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s`,
-          { lastSeenMs: n.lastSeenMs, lastMetric: samples.at(-1) ?? null, liveOnInterface: othersLive });
+          `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
+            (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : ''),
+          { lastSeenMs: n.lastSeenMs, lastMetric: samples.at(-1) ?? null, liveOnInterface: othersLive,
+            ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}) });
         continue;
       }
       // A clean link that misses an OGM for the first time in a while, while routes go over it:

@@ -44,11 +44,18 @@ interface CounterLife {
   readAt: number;
   /** Whether the interface was administratively up at the last reading. */
   up: boolean;
+  /** The reading that last saw rxPackets move. */
+  rxMovedAt: number;
+  /** Readings of rxPackets over the last RX_HISTORY_MS: the rate a silence broke off. */
+  rx: { at: number; packets: number }[];
 }
 
 const TRANSITION_LIMIT = 32;
 /** Counter readings older than this say nothing about now. */
 const STALE_READING_MS = 5000;
+/** How far back the received-packet rate before a silence is measured. */
+const RX_RATE_WINDOW_MS = 5000;
+const RX_HISTORY_MS = 15_000;
 
 export interface KnowledgeOptions {
   historyLength?: number;
@@ -81,6 +88,11 @@ export class Knowledge {
   readonly historyLength: number;
   readonly eventLimit: number;
   mesh: MeshSnapshot = { interfaces: [], neighbours: [], originators: [], gateways: [], settings: null };
+  /**
+   * The interval neighbours send their OGMs at, as far as known: the largest orig_interval seen
+   * (ours may be lowered for a while by an action). 0 before the first poll.
+   */
+  ogmIntervalMs = 0;
   algo: RoutingAlgo | null = null;
   meshAddress: string | null = null;
   /** The router's load and memory at the last reading (null: not read, e.g. on the simulator). */
@@ -194,11 +206,30 @@ export class Knowledge {
     const c = this.counters.get(ifname);
     const changed = c !== undefined && (c.value.rxPackets !== value.rxPackets || c.value.txPackets !== value.txPackets);
     const moved = !c || !c.up || changed;
+    const rxMoved = !c || !c.up || !up || c.value.rxPackets !== value.rxPackets;
+    const rx = (c?.rx ?? []).filter((r) => atMs - r.at <= RX_HISTORY_MS);
+    rx.push({ at: atMs, packets: value.rxPackets });
     this.counters.set(ifname, {
       value, up, readAt: atMs,
       movedAt: moved || !up ? atMs : c.movedAt,
       movedFrom: changed ? c.readAt : c?.movedFrom ?? -Infinity,
+      rxMovedAt: rxMoved ? atMs : c.rxMovedAt,
+      rx,
     });
+  }
+
+  /**
+   * How long an up interface has received nothing (as far as the readings show), and how many
+   * packets a second it was receiving in the RX_RATE_WINDOW_MS before that; null when its
+   * counters are not read (or not lately), or the readings before the silence span less than 2 s.
+   */
+  rxSilence(ifname: string, atMs: number): { silentMs: number; ratePerS: number } | null {
+    const c = this.counters.get(ifname);
+    if (!c || !c.up || atMs - c.readAt > STALE_READING_MS) return null;
+    const end = c.rx.find((r) => r.at === c.rxMovedAt);
+    const start = c.rx.find((r) => r.at >= c.rxMovedAt - RX_RATE_WINDOW_MS);
+    if (!end || !start || end.at - start.at < 2000) return null;
+    return { silentMs: c.readAt - c.rxMovedAt, ratePerS: ((end.packets - start.packets) * 1000) / (end.at - start.at) };
   }
 
   /**

@@ -59,8 +59,6 @@ export class Monitor {
   /** A neighbour is overdue: poll at fastIntervalMs. */
   urgent = false;
   private lastFullPollAt = -Infinity;
-  /** The mesh's OGM interval as far as we know it (the largest orig_interval seen). */
-  private ogmIntervalMs = 0;
   private readonly system: SystemLoadReader | null;
   private systemReadAt = -Infinity;
 
@@ -109,10 +107,10 @@ export class Monitor {
     const k = this.knowledge;
     const silentAfter = this.opts.silentAfterMs ?? 2500;
     k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
-    const lateMs = LATE_INTERVALS * this.ogmIntervalMs;
+    const lateMs = LATE_INTERVALS * this.knowledge.ogmIntervalMs;
     k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
     // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
-    this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.ogmIntervalMs && n.lastSeenMs < staleMs);
+    this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.knowledge.ogmIntervalMs && n.lastSeenMs < staleMs);
   }
 
   private async readCounters(at: number, interfaces: readonly { ifname: string; active: boolean }[]): Promise<void> {
@@ -186,9 +184,7 @@ export class Monitor {
         }),
       );
       const at = this.now();
-      // Neighbours send at the mesh's interval; ours may be lowered for a while by an action, so
-      // the largest interval seen stands for theirs.
-      this.ogmIntervalMs = Math.max(this.ogmIntervalMs, settings.origIntervalMs);
+      k.ogmIntervalMs = Math.max(k.ogmIntervalMs, settings.origIntervalMs);
       this.recordNeighbours(at, neighbours, staleMs);
       k.recordBestHops(at, originators.filter((o) => o.best).map((o) => ({ originator: o.originator, nextHop: o.nextHop })));
       await this.readCounters(at, interfaces);

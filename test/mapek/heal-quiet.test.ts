@@ -43,10 +43,14 @@ test("a clean link's first missed OGMs while routes use it: orig_interval lowere
   assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
 });
 
+// n1 hears n2 and n3 on one interface: OGM silence alone decides (a neighbour alone on its
+// interface can also be given up by its traffic stopping: traffic-stop.test.ts).
+const SHARED_DIAMOND = { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [0] }, { a: 1, b: 3, bands: [0] }, { a: 2, b: 3, bands: [0] }] };
+
 test('a clean link is given up after two missed OGMs; a link not known long enough after two and a half', async () => {
   const deadAt = async (knownMs: number) => {
     // Polled every 250 ms, so that the poll interval does not hide the threshold.
-    const s = await simAgent({ score, configure: (c) => (c.healing.intervalS = 0.25) });
+    const s = await simAgent({ score, world: { topology: SHARED_DIAMOND }, configure: (c) => (c.healing.intervalS = 0.25) });
     await s.run(knownMs);
     s.world.killLink(0, 1);
     for (let t = 0; t < 6000; t += 250) {

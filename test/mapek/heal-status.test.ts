@@ -50,7 +50,7 @@ test('the actions listing (for `x0tta6bl4 actions`) names what, why and how it e
   s.world.killLink(0, 1);
   await s.run(15_000);
   const text = renderActions(s.agent.status().healing);
-  assert.match(text, /^#\d+ \S+ restart-interface mesh0 \[kept\]\n    why: link to n2\/mesh0 on mesh0 dead: silent for [\d.]+ s\n    outcome: helped: /m);
+  assert.match(text, /^#\d+ \S+ restart-interface mesh0 \[kept\]\n    why: link to n2\/mesh0 on mesh0 dead: silent for [\d.]+ s(, and the \d+ packets\/s it received stopped [\d.]+ s ago)?\n    outcome: helped: /m);
   await s.agent.stop();
 });
 
