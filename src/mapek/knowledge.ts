@@ -219,17 +219,23 @@ export class Knowledge {
   }
 
   /**
-   * How long an up interface has received nothing (as far as the readings show), and how many
-   * packets a second it was receiving in the RX_RATE_WINDOW_MS before that; null when its
-   * counters are not read (or not lately), or the readings before the silence span less than 2 s.
+   * How long an up interface has received nothing, and how many packets a second it received in
+   * the RX_RATE_WINDOW_MS before; null when its counters are not read (or not lately), or the
+   * readings before the silence span less than 2 s. The silence starts where the packets counted
+   * by the last reading that saw any would have ended at that rate: readings are a second apart
+   * until the loop polls fast, and a stream that stopped just after one reading shows only a few
+   * packets at the next.
    */
   rxSilence(ifname: string, atMs: number): { silentMs: number; ratePerS: number } | null {
     const c = this.counters.get(ifname);
     if (!c || !c.up || atMs - c.readAt > STALE_READING_MS) return null;
-    const end = c.rx.find((r) => r.at === c.rxMovedAt);
+    const last = c.rx.findIndex((r) => r.at === c.rxMovedAt);
+    const prev = c.rx[last - 1];
     const start = c.rx.find((r) => r.at >= c.rxMovedAt - RX_RATE_WINDOW_MS);
-    if (!end || !start || end.at - start.at < 2000) return null;
-    return { silentMs: c.readAt - c.rxMovedAt, ratePerS: ((end.packets - start.packets) * 1000) / (end.at - start.at) };
+    if (last < 0 || !prev || !start || prev.at - start.at < 2000) return null;
+    const ratePerS = ((prev.packets - start.packets) * 1000) / (prev.at - start.at);
+    const stoppedAt = ratePerS > 0 ? Math.min(c.rxMovedAt, prev.at + ((c.rx[last]!.packets - prev.packets) * 1000) / ratePerS) : c.rxMovedAt;
+    return { silentMs: c.readAt - stoppedAt, ratePerS };
   }
 
   /**

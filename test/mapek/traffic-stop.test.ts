@@ -35,21 +35,23 @@ function analyze(c: Case) {
     { neighbour: N, hardIfname: ifname, hardIfindex: 3, lastSeenMs },
     ...(c.shared ? [{ neighbour: OTHER, hardIfname: ifname, hardIfindex: 3, lastSeenMs: 300 }] : []),
   ];
-  // 60 s of a clean link: heard every poll, traffic flowing; the fault at 60 s.
-  const fault = 60_000;
+  // 60 s of a clean link: heard every second, traffic flowing; the fault (OGM and traffic gone)
+  // just after a reading. The monitor reads once a second, every 250 ms once the OGM is overdue.
+  const fault = 60_050;
   const end = fault + c.ogmSilentS * 1000;
   let rx = 0;
   let tx = 0;
-  for (let t = 0; t <= end; t += 250) {
+  for (let t = 0; t <= end; t += 50) {
     const broken = t > fault;
     const lastSeen = broken ? t - fault : t % 1000;
+    if (!broken || c.rxMoves) rx += c.rxPerS / 20;
+    if (!broken || c.txMoves !== false) tx += 0.15; // our OGMs and those we forward, 3/s
+    if (t % (lastSeen >= 1200 ? 250 : 1000) !== 0 && t !== end) continue;
     k.mesh = { interfaces, neighbours: neighbours(lastSeen), originators, gateways: [], settings: null };
     k.recordLinks([{ neighbour: N, hardIfname: ifname, kind: 'tq', value: 250 }]);
     k.recordLiveness(t, [{ key: linkKey(ifname, N), live: lastSeen < 2500 }]);
     k.recordLateness(t, [{ key: linkKey(ifname, N), late: lastSeen >= 1500 }]);
-    if (!broken || c.rxMoves) rx += c.rxPerS / 4;
-    if (!broken || c.txMoves !== false) tx += 1;
-    k.recordCounters(t, ifname, { rxPackets: Math.floor(rx), txPackets: tx }, true);
+    k.recordCounters(t, ifname, { rxPackets: Math.floor(rx), txPackets: Math.floor(tx) }, true);
   }
   return new Analyzer(k, null).run(end).findings.find((f) => f.kind === 'link-dead' && f.subject.neighbour === N) ?? null;
 }
@@ -58,8 +60,10 @@ test('traffic and OGM stop together: dead at 1.25 OGM intervals, with the stoppe
   const dead = analyze({ rxPerS: 11, ogmSilentS: 1.25 });
   assert.ok(dead, 'link-dead');
   assert.is(dead.evidence.liveOnInterface, 0);
-  assert.is(dead.evidence.rxRateBefore, 11);
-  assert.ok(Number(dead.evidence.rxSilentMs) >= 1000, String(dead.evidence.rxSilentMs));
+  assert.ok(Math.abs(Number(dead.evidence.rxRateBefore) - 11) < 0.5, String(dead.evidence.rxRateBefore));
+  // Counted from where the packets of the reading after the fault ran out (50 ms after the
+  // reading before), not from that reading (one second later).
+  assert.ok(Math.abs(Number(dead.evidence.rxSilentMs) - 1250) <= 100, String(dead.evidence.rxSilentMs));
   assert.match(dead.message, /silent for 1\.3 s, and the 11 packets\/s it received stopped 1\.\d s ago/);
 });
 
