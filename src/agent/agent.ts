@@ -129,6 +129,7 @@ export class Agent implements StatusSource {
             defaultCooldownMs: h.cooldownS * 1000,
           },
           execute: { verifyWindowMs: h.verifyWindowS * 1000, holdMs: h.holdS * 1000, quarantineMs: h.quarantineS * 1000 },
+          fastOrigIntervalMs: Math.round(h.fastOrigIntervalS * 1000),
           describeMac: opts.describeMac,
           failureProbs: () => this.fleet.failureProbabilities(),
           // batctl ping through the host runner; never on a simulated mesh (no batctl there).

@@ -74,6 +74,9 @@ export const SCHEMA = {
     verifyWindowS: option('verify_window', seconds(1, 600), 10),
     // Temporary changes (orig_interval, hop penalty, bonding) are undone after this.
     holdS: option('hold', seconds(10, 86400), 120),
+    // What orig_interval is lowered to in a bad spell: remote nodes reroute after five of this
+    // node's OGMs. batman-adv's floor is 40 ms.
+    fastOrigIntervalS: option('fast_orig_interval', seconds(0.04, 60), 0.1),
     // A quarantined neighbour is released after this.
     quarantineS: option('quarantine', seconds(10, 86400), 300),
     // An action is not repeated on the same target within this.

@@ -5,6 +5,7 @@ import type { Logger } from '../agent/logger.ts';
 import { MetricsText } from '../status/metrics.ts';
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
+import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';
 import { Analyzer, type AnalyzeOptions } from './analyze.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { Executor, type ExecuteOptions } from './execute.ts';
@@ -32,6 +33,8 @@ export interface HealerOptions {
   journalMinWriteIntervalMs?: number;
   plan: Omit<PlanOptions, 'startupDelayMs'> & { startupJitterMs: number };
   execute: ExecuteOptions;
+  /** What orig-interval lowers orig_interval to (default DEFAULT_FAST_ORIG_INTERVAL_MS). */
+  fastOrigIntervalMs?: number;
   analyze?: AnalyzeOptions;
   describeMac?: (mac: string) => string;
   /** Federated learning's failure probabilities by "ifname/neighbour" (route scoring). */
@@ -103,7 +106,7 @@ export class Healer {
       (kind === 'action' ? o.log.info : o.log.warn)(message);
     };
     const driver = this.recordingDriver(o.driver);
-    this.executor = new Executor(this.journal, () => ({ driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep }), o.execute, report, o.now);
+    this.executor = new Executor(this.journal, () => ({ driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep, fastOrigIntervalMs: o.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), o.execute, report, o.now);
   }
 
   /** The driver the actions use: notes each mesh setting they write (see settingsEvent). */

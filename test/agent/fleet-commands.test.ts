@@ -70,7 +70,7 @@ test('signed dry-run, run-action and set reach the agent and change what it does
     assert.is(agent.status().healing?.dryRun, false);
     const act = await send('run-action', ['orig-interval']);
     assert.ok(act.ok, act.error);
-    assert.is((await driver.settings()).origIntervalMs, 250, 'the action changed the mesh setting');
+    assert.is((await driver.settings()).origIntervalMs, 100, 'the action changed the mesh setting');
     const entry = agent.status().healing?.journal.find((e) => e.action === 'orig-interval' && e.reason === 'operator command over MQTT');
     assert.ok(entry, 'journalled with the operator as its reason');
 

@@ -106,7 +106,7 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
 
   // What the kill left behind, read from the kernel and from the journal on disk.
   assert.not.ok(isUp(), `${hung.ifname} left down by the killed agent`);
-  assert.is(origIntervalOf(n4.netns), 250, 'batctl: orig_interval still lowered');
+  assert.is(origIntervalOf(n4.netns), 100, 'batctl: orig_interval still lowered');
   const onDisk = readJournal(journalPath);
   const restartBefore = onDisk.find((e) => e.action === 'restart-interface' && e.target.ifname === hung.ifname);
   assert.ok(restartBefore, JSON.stringify(onDisk.map((e) => [e.id, e.action, e.state])));

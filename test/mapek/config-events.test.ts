@@ -8,11 +8,11 @@ import { simAgent } from './sim-agent.ts';
 test('own writes are not external; an operator change during the hold is kept, not restored over', async () => {
   const s = await simAgent();
   await s.run(2000);
-  s.world.killLink(0, 1); // → orig_interval lowered to 250 ms, held
+  s.world.killLink(0, 1); // → orig_interval lowered to 100 ms, held
   await s.run(14_000);
   const orig = s.journal().find((e) => e.action === 'orig-interval')!;
   assert.is(orig.state, 'holding', orig.outcome ?? '');
-  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
   assert.equal(s.agent.status().healing!.externalChanges, [], 'our own change is not someone else\'s');
 
   // An operator sets orig_interval by hand (batctl / uci) during the hold.
@@ -20,8 +20,8 @@ test('own writes are not external; an operator change during the hold is kept, n
   await s.run(1000);
   const ext = s.agent.status().healing!.externalChanges;
   assert.is(ext.length, 1, JSON.stringify(ext));
-  assert.equal([ext[0]!.setting, ext[0]!.from, ext[0]!.to], ['origIntervalMs', 250, 600]);
-  assert.ok(s.events().some((e) => e.message === 'setting origIntervalMs changed outside the agent: 250 → 600'));
+  assert.equal([ext[0]!.setting, ext[0]!.from, ext[0]!.to], ['origIntervalMs', 100, 600]);
+  assert.ok(s.events().some((e) => e.message === 'setting origIntervalMs changed outside the agent: 100 → 600'));
 
   await s.run(60_000); // the hold ends
   assert.is(orig.state, 'superseded', `${orig.state}: ${orig.outcome}`);
@@ -39,7 +39,7 @@ test('a temporary change the operator did not touch is restored as before; the n
   assert.is(s.agent.status().healing!.externalChanges.at(-1)!.to, 800);
   s.world.killLink(0, 1);
   await s.run(14_000);
-  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
   await s.run(60_000);
   const orig = s.journal().find((e) => e.action === 'orig-interval')!;
   assert.is(orig.state, 'restored', orig.outcome ?? '');

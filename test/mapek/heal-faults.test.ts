@@ -23,7 +23,7 @@ test('dead link (one interface per link): the stale neighbour is flushed by rest
   assert.is(restart.disruptive, false, 'nobody else is heard on mesh0');
   assert.is(restart.evidence.liveOnInterface, 0);
   assert.equal(s.host.log.slice(0, 2), [['ip', 'link', 'set', 'dev', 'mesh0', 'down'], ['ip', 'link', 'set', 'dev', 'mesh0', 'up']]);
-  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250, 'orig_interval lowered');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100, 'orig_interval lowered');
   await s.run(12_000);
   assert.is(restart.state, 'kept', restart.outcome ?? '');
   assert.ok(!s.agent.healer!.findings.some((f) => f.kind === 'link-dead'), 'finding cleared');
@@ -35,6 +35,14 @@ test('dead link (one interface per link): the stale neighbour is flushed by rest
   const orig = s.journal().find((e) => e.action === 'orig-interval')!;
   assert.is(orig.state, 'restored', orig.outcome ?? '');
   assert.is((await s.world.driver(0).settings()).origIntervalMs, 1000, 'orig_interval back to what it was');
+});
+
+test('healing.fast_orig_interval sets what orig_interval is lowered to', async () => {
+  const s = await simAgent({ score, configure: (c) => (c.healing.fastOrigIntervalS = 0.25) });
+  s.world.killLink(0, 1);
+  await s.run(4000);
+  assert.ok(s.journal().some((e) => e.action === 'orig-interval'), 'lowered');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
 });
 
 test('flapping neighbour: quarantined with nftables (ethertype 0x4305), kept while it helps, released after the hold', async () => {

@@ -40,7 +40,7 @@ test("a clean link's first missed OGMs while routes use it: orig_interval lowere
   assert.is(early.dead, undefined, 'before link-dead');
   assert.ok(early.orig, 'orig_interval lowered on the late link');
   assert.match(early.orig.reason, 'late: no OGM for');
-  assert.is((await s.world.driver(0).settings()).origIntervalMs, 250);
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
 });
 
 // n1 hears n2 and n3 on one interface: OGM silence alone decides (a neighbour alone on its

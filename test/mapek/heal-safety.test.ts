@@ -115,7 +115,7 @@ test('killed in the middle of an action: journal intact, temporary settings rest
     hung = await Promise.race([a.agent.tick().then(() => false), hangs]);
   }
   assert.ok(hung, 'the agent hung in the action');
-  assert.is((await a.world.driver(0).settings()).origIntervalMs, 250);
+  assert.is((await a.world.driver(0).settings()).origIntervalMs, 100);
   assert.is(a.world.interfaceState(0, 'mesh1').adminUp, false, 'killed with mesh1 down');
   const onDisk = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { action: string; state: string }[] };
   assert.ok(onDisk.entries.some((e) => e.action === 'restart-interface' && e.state === 'applying'), 'written before the action ran');

@@ -28,6 +28,8 @@ export interface ActionContext {
   baseline: MeshSettings;
   /** Waits while the system acts (real: a timer; simulator: virtual time passes). */
   sleep: (ms: number) => Promise<void>;
+  /** What orig-interval lowers orig_interval to (healing.fast_orig_interval). */
+  fastOrigIntervalMs: number;
 }
 
 export interface HealAction {
