@@ -198,7 +198,10 @@ export class Analyzer {
     // Reachability and gateway, measured the same way for findings and for verify.
     // A route whose next hop has gone silent is not connectivity, however fresh batman-adv still
     // thinks the originator is: verify must not credit the dead path to the time before an action.
-    const liveHops = new Set(live.map((x) => linkKey(x.hardIfname, x.neighbour)));
+    // Nor is one over a link found late or dead just now: an action taken against the fault is
+    // then judged against what the fault left, not blamed for the rest of it.
+    const failing = new Set(found.filter((f) => f.kind === 'link-dead' || f.kind === 'link-late').map((f) => linkKey(f.subject.ifname!, f.subject.neighbour!)));
+    const liveHops = new Set(live.map((x) => linkKey(x.hardIfname, x.neighbour)).filter((key) => !failing.has(key)));
     const fresh = new Set(
       originators.filter((x) => x.best && x.lastSeenMs < 2 * o.silentAfterMs && liveHops.has(linkKey(x.hardIfname, x.nextHop))).map((x) => x.originator),
     );

@@ -29,8 +29,12 @@ export function judge(before: Connectivity, after: Connectivity, cleared: boolea
   const was = intermittent ? Math.max(before.reachable, before.recentReachable) : before.reachable;
   // A fifth of the originators may go without harm: a secondary interface's originator is only
   // announced two hops far, so steering or a quarantine can hide it while every node stays reachable.
-  if (after.reachable < Math.floor(was * 0.8) || (after.reachable === 0 && was > 0) || (before.gateway === 'ok' && after.gateway === 'lost') || after.quality < before.quality - 0.1) return 'worse';
-  if (cleared || after.reachable > before.reachable || (before.gateway === 'lost' && after.gateway === 'ok') || after.quality > before.quality + 0.05) return 'helped';
+  // Quality is a mean over the reachable originators: compared as totals over the larger count,
+  // so that routes regained (longer, lower-scored detours) are not read as a loss of quality.
+  const n = Math.max(before.reachable, after.reachable, 1);
+  const quality = (after.quality * after.reachable - before.quality * before.reachable) / n;
+  if (after.reachable < Math.floor(was * 0.8) || (after.reachable === 0 && was > 0) || (before.gateway === 'ok' && after.gateway === 'lost') || quality < -0.1) return 'worse';
+  if (cleared || after.reachable > before.reachable || (before.gateway === 'lost' && after.gateway === 'ok') || quality > 0.05) return 'helped';
   return 'no-effect';
 }
 

@@ -41,6 +41,11 @@ test("a clean link's first missed OGMs while routes use it: orig_interval lowere
   assert.ok(early.orig, 'orig_interval lowered on the late link');
   assert.match(early.orig.reason, 'late: no OGM for');
   assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
+  // Judged against what the fault left (the late link's routes were not counted before it), the
+  // faster OGMs are not blamed for the link dying after them: they run their hold.
+  await s.run(12_000);
+  assert.is(early.orig.state, 'holding', early.orig.outcome ?? '');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
 });
 
 // n1 hears n2 and n3 on one interface: OGM silence alone decides (a neighbour alone on its
