@@ -9,7 +9,6 @@ import { Agent } from '../../src/agent/agent.ts';
 import { createLogger } from '../../src/agent/logger.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
-import { systemRunner, type CommandRunner } from '../../src/mapek/command-runner.ts';
 import type { JournalEntry } from '../../src/mapek/journal.ts';
 import type { MeshInfoFile } from '../../scripts/vm/topology.ts';
 
@@ -104,18 +103,16 @@ function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise
 }
 
 async function startOne(i: number): Promise<Agent> {
-  const ns = node(i).netns;
-  // nsenter joins the network namespace only: under TCG `ip netns exec` (which also remounts
-  // /sys) costs ~0.4 s more per command, an overhead of the emulated namespaces, not of a router.
-  const run: CommandRunner = (argv, o) => systemRunner(['nsenter', `--net=/run/netns/${ns}`, ...argv], o);
   const config = defaultConfig();
   config.agent.nodeName = node(i).name;
   config.healing.bootGraceS = 0;
   config.healing.startupJitterS = 0;
-  const driver = await openBatmanDriver({ meshIfname: 'bat0', netns: ns, timeoutMs: 20_000 });
+  // This process runs inside the node's namespace (startAgents): netlink, ip, nft and
+  // /sys/class/net counters are the node's own, as on a router.
+  const driver = await openBatmanDriver({ meshIfname: 'bat0', timeoutMs: 20_000 });
   const agent = new Agent({
     config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
-    host: { run }, journalPath: null,
+    journalPath: null,
   });
   await agent.start();
   return agent;
@@ -136,7 +133,9 @@ interface AgentRun {
 async function startAgents(): Promise<{ stop(): Promise<AgentRun[]> }> {
   const procs = await Promise.all([1, 2, 3, 4].map(async (i) => {
     const out = `/tmp/heal-agent-${i}.json`;
-    const p = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    // `ip netns exec` also mounts the namespace's /sys (the agent's interface counters); it
+    // execs node, so the signal in stop() reaches the agent itself.
+    const p = spawn('ip', ['netns', 'exec', node(i).netns, process.execPath, ...process.execArgv, process.argv[1]!], {
       env: { ...process.env, X0_HEAL_ROLE: 'agent', X0_HEAL_NODE: String(i), X0_HEAL_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
