@@ -233,6 +233,8 @@ export class Knowledge {
     const prev = c.rx[last - 1];
     const start = c.rx.find((r) => r.at >= c.rxMovedAt - RX_RATE_WINDOW_MS);
     if (last < 0 || !prev || !start || prev.at - start.at < 2000) return null;
+    // Counters that went back (a driver that resets them on restart) tell nothing about a rate.
+    if (c.rx[last]!.packets < prev.packets || prev.packets < start.packets) return null;
     const ratePerS = ((prev.packets - start.packets) * 1000) / (prev.at - start.at);
     const stoppedAt = ratePerS > 0 ? Math.min(c.rxMovedAt, prev.at + ((c.rx[last]!.packets - prev.packets) * 1000) / ratePerS) : c.rxMovedAt;
     return { silentMs: c.readAt - stoppedAt, ratePerS };

@@ -22,6 +22,8 @@ interface Case {
   rxMoves?: boolean;
   /** A second neighbour, heard, on the same interface. */
   shared?: boolean;
+  /** The driver resets the counters at the fault (as some do on a restart). */
+  reset?: boolean;
 }
 
 function analyze(c: Case) {
@@ -44,6 +46,7 @@ function analyze(c: Case) {
   for (let t = 0; t <= end; t += 50) {
     const broken = t > fault;
     const lastSeen = broken ? t - fault : t % 1000;
+    if (c.reset && t === fault) rx = 0;
     if (!broken || c.rxMoves) rx += c.rxPerS / 20;
     if (!broken || c.txMoves !== false) tx += 0.15; // our OGMs and those we forward, 3/s
     if (t % (lastSeen >= 1200 ? 250 : 1000) !== 0 && t !== end) continue;
@@ -87,6 +90,10 @@ test('another neighbour heard on the interface: its traffic would not stop, so o
   const dead = analyze({ rxPerS: 11, ogmSilentS: 2.0, shared: true });
   assert.ok(dead);
   assert.is(dead.evidence.liveOnInterface, 1, 'the other neighbour, not the silent one');
+});
+
+test('counters that went back at the fault: no rate to judge by, silence decides', () => {
+  assert.is(analyze({ rxPerS: 11, ogmSilentS: 1.25, reset: true }), null);
 });
 
 test('nothing sent either: the interface, not the link (interface-stuck decides)', () => {
