@@ -7,6 +7,7 @@ import { SupersededError } from './actions/action.ts';
 import type { Connectivity } from './findings.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { PlannedStep } from './plan.ts';
+import { INSTABILITY_KEY } from './policies.ts';
 
 export interface ExecuteOptions {
   verifyWindowMs: number;
@@ -15,6 +16,13 @@ export interface ExecuteOptions {
 }
 
 export type Verdict = 'helped' | 'worse' | 'no-effect' | 'failed';
+
+/**
+ * A mesh-wide tuning held for a spell ends this long after the last sign of instability, before
+ * its hold if that comes first: faster OGMs cost every node in the mesh, and once nothing is
+ * failing they speed up nothing.
+ */
+export const SPELL_QUIET_MS = 30_000;
 
 export interface Review {
   entry: JournalEntry;
@@ -39,6 +47,9 @@ export function judge(before: Connectivity, after: Connectivity, cleared: boolea
 }
 
 export class Executor {
+  /** When an instability finding was last active (a spell's mesh-wide tuning ends after it). */
+  private unstableAt = -Infinity;
+
   constructor(
     private readonly journal: Journal,
     private readonly ctx: () => ActionContext,
@@ -83,12 +94,13 @@ export class Executor {
   /** Decides every entry whose verify window has passed, and ends holds that are due. */
   async review(after: Connectivity, activeKeys: ReadonlySet<string>): Promise<Review[]> {
     const now = this.now();
+    if (activeKeys.has(INSTABILITY_KEY)) this.unstableAt = now;
     const out: Review[] = [];
     for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.o.verifyWindowMs)) {
       const action = ACTIONS[entry.action];
       let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
       // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
-      if (verdict === 'no-effect' && entry.findingKey === 'instability') verdict = 'helped';
+      if (verdict === 'no-effect' && entry.findingKey === INSTABILITY_KEY) verdict = 'helped';
       const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;
       if (verdict === 'helped') {
         const temporary = action.temporary && entry.revert !== null;
@@ -120,8 +132,11 @@ export class Executor {
       }
       out.push({ entry, verdict });
     }
-    for (const entry of this.journal.all().filter((e) => e.state === 'holding' && e.holdUntilMs !== null && now >= e.holdUntilMs)) {
-      await this.close(entry, 'hold ended');
+    for (const entry of this.journal.all().filter((e) => e.state === 'holding' && e.holdUntilMs !== null)) {
+      if (now >= entry.holdUntilMs!) await this.close(entry, 'hold ended');
+      else if (entry.findingKey === INSTABILITY_KEY && now - Math.max(this.unstableAt, entry.atMs) >= SPELL_QUIET_MS) {
+        await this.close(entry, `spell over: no instability for ${SPELL_QUIET_MS / 1000} s`);
+      }
     }
     this.journal.maybeFlush(now);
     return out;

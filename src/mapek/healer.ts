@@ -6,6 +6,7 @@ import { MetricsText } from '../status/metrics.ts';
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';
+import { INSTABILITY_KEY, INSTABILITY_KINDS } from './policies.ts';
 import { Analyzer, type AnalyzeOptions } from './analyze.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { Executor, type ExecuteOptions } from './execute.ts';
@@ -201,10 +202,10 @@ export class Healer {
     );
     this.connectivity = analysis.connectivity;
     const keys = new Set(this.findings.map((f) => f.key));
-    if (this.findings.some((f) => f.kind !== 'interface-stuck' && f.kind !== 'partition')) keys.add('instability');
+    if (this.findings.some((f) => INSTABILITY_KINDS.has(f.kind))) keys.add(INSTABILITY_KEY);
     for (const r of await this.executor.review(analysis.connectivity, keys)) {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
-      if (r.verdict !== 'helped' && r.entry.findingKey !== 'instability') this.planner.escalate(r.entry.findingKey);
+      if (r.verdict !== 'helped' && r.entry.findingKey !== INSTABILITY_KEY) this.planner.escalate(r.entry.findingKey);
     }
     const liveIfnames = new Set(this.o.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < 2500).map((n) => n.hardIfname));
     this.planned = this.planner.plan(this.findings, {

@@ -52,6 +52,24 @@ test("a clean link's first missed OGMs while routes use it: orig_interval lowere
 // interface can also be given up by its traffic stopping: traffic-stop.test.ts).
 const SHARED_DIAMOND = { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [0] }, { a: 1, b: 3, bands: [0] }, { a: 2, b: 3, bands: [0] }] };
 
+test('a clean link that missed one OGM: the faster OGMs end 30 s after the spell, not at the end of their hold', async () => {
+  const s = await simAgent({ score, configure: (c) => (c.healing.holdS = 120) });
+  await s.run(70_000);
+  s.world.killLink(0, 1);
+  await s.run(1000);
+  s.world.restoreLink(0, 1);
+  const orig = s.journal().find((e) => e.action === 'orig-interval');
+  assert.ok(orig, 'lowered on the late link');
+  assert.is(s.journal().filter((e) => e.action !== 'orig-interval').length, 0, JSON.stringify(s.journal().map((e) => e.action)));
+  await s.run(25_000);
+  assert.is(orig.state, 'holding', orig.outcome ?? '');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 100);
+  await s.run(15_000);
+  assert.is(orig.state, 'restored', orig.outcome ?? '');
+  assert.match(orig.outcome ?? '', 'spell over: no instability for 30 s');
+  assert.is((await s.world.driver(0).settings()).origIntervalMs, 1000);
+});
+
 test('a clean link is given up after two missed OGMs; a link not known long enough after two and a half', async () => {
   const deadAt = async (knownMs: number) => {
     // Polled every 250 ms, so that the poll interval does not hide the threshold.
