@@ -2,6 +2,10 @@
 // every link is a veth pair whose ends are enslaved to the two nodes' bat0. MACs are fixed
 // (02:00:00:00:<a>:<b> on a's end of the link to b) so tests and logs name nodes stably;
 // a node's originator address is the MAC of its first link's end (its primary interface).
+// With `medium`, a link is two veth pairs joined by a bridge in a namespace of its own (the air
+// between two radios): a fault applied there (mediumCut) loses what one node sent after that
+// node counted it as sent, as a dead radio link does. netem on a node's own end drops before
+// the interface counts, so it looks like a hung interface instead.
 
 export type RoutingAlgo = 'BATMAN_IV' | 'BATMAN_V';
 
@@ -21,7 +25,11 @@ export interface MeshOptions {
   bla?: boolean;
   /** Nodes announced as gateway servers (1-based); all others become gateway clients. */
   gatewayServers?: readonly number[];
+  /** Join each link's ends through a bridge in the MEDIUM_NETNS namespace (see the header). */
+  medium?: boolean;
 }
+
+export const MEDIUM_NETNS = 'medium';
 
 export interface MeshNodeInfo {
   name: string;
@@ -29,7 +37,8 @@ export interface MeshNodeInfo {
   meshIfname: 'bat0';
   /** The node's originator address (its primary interface's MAC). */
   origAddress: string;
-  ifaces: Array<{ ifname: string; mac: string; peer: string; peerIfname: string; peerMac: string }>;
+  /** mediumIfname: the medium's end facing this interface (what reaches it passes there last). */
+  ifaces: Array<{ ifname: string; mac: string; peer: string; peerIfname: string; peerMac: string; mediumIfname?: string }>;
   gateway: 'server' | 'client' | 'off';
 }
 
@@ -39,6 +48,8 @@ export interface MeshInfoFile {
   algo: RoutingAlgo;
   origIntervalMs: number;
   bla: boolean;
+  /** The namespace holding the links' bridges, when the mesh has a medium. */
+  mediumNetns: string | null;
   nodes: MeshNodeInfo[];
 }
 
@@ -54,6 +65,8 @@ export const diamond = (): TopologySpec => ({ name: 'diamond', nodes: 4, links: 
 const hex = (n: number) => n.toString(16).padStart(2, '0');
 export const linkMac = (a: number, b: number) => `02:00:00:00:${hex(a)}:${hex(b)}`;
 export const linkIfname = (a: number, b: number) => `v${a}-${b}`;
+const mediumIfname = (a: number, b: number) => `m${a}-${b}`;
+const bridgeName = (a: number, b: number) => `br${a}-${b}`;
 export const nodeName = (n: number) => `n${n}`;
 
 export function validateTopology(t: TopologySpec): void {
@@ -76,7 +89,10 @@ export function describeMesh(t: TopologySpec, o: MeshOptions = {}): MeshInfoFile
       .filter(([a, b]) => a === n || b === n)
       .map(([a, b]) => {
         const peer = a === n ? b : a;
-        return { ifname: linkIfname(n, peer), mac: linkMac(n, peer), peer: nodeName(peer), peerIfname: linkIfname(peer, n), peerMac: linkMac(peer, n) };
+        return {
+          ifname: linkIfname(n, peer), mac: linkMac(n, peer), peer: nodeName(peer), peerIfname: linkIfname(peer, n), peerMac: linkMac(peer, n),
+          ...(o.medium ? { mediumIfname: mediumIfname(n, peer) } : {}),
+        };
       });
     const servers = o.gatewayServers ?? [];
     nodes.push({
@@ -88,7 +104,7 @@ export function describeMesh(t: TopologySpec, o: MeshOptions = {}): MeshInfoFile
       gateway: servers.length === 0 ? 'off' : servers.includes(n) ? 'server' : 'client',
     });
   }
-  return { topology: t, algo: o.algo ?? 'BATMAN_IV', origIntervalMs: o.origIntervalMs ?? 1000, bla: o.bla ?? false, nodes };
+  return { topology: t, algo: o.algo ?? 'BATMAN_IV', origIntervalMs: o.origIntervalMs ?? 1000, bla: o.bla ?? false, mediumNetns: o.medium ? MEDIUM_NETNS : null, nodes };
 }
 
 /**
@@ -98,10 +114,22 @@ export function describeMesh(t: TopologySpec, o: MeshOptions = {}): MeshInfoFile
 export function meshCommands(mesh: MeshInfoFile): Array<{ argv: string[]; stdin?: string }> {
   // The routing algorithm is set by the runner before these (the module parameter routing_algo).
   const cmds: Array<{ argv: string[]; stdin?: string }> = [];
-  cmds.push({ argv: ['ip', '-batch', '-'], stdin: mesh.nodes.map((n) => `netns add ${n.netns}\n`).join('') });
+  const medium = mesh.mediumNetns;
+  cmds.push({ argv: ['ip', '-batch', '-'], stdin: [...mesh.nodes.map((n) => n.netns), ...(medium ? [medium] : [])].map((ns) => `netns add ${ns}\n`).join('') });
   const batch = new Map<string, string[]>(mesh.nodes.map((n) => [n.netns, ['link set lo up']]));
+  const air: string[] = [];
   for (const [a, b] of mesh.topology.links) {
-    batch.get(nodeName(a))!.push(`link add ${linkIfname(a, b)} address ${linkMac(a, b)} type veth peer name ${linkIfname(b, a)} address ${linkMac(b, a)} netns ${nodeName(b)}`);
+    if (!medium) {
+      batch.get(nodeName(a))!.push(`link add ${linkIfname(a, b)} address ${linkMac(a, b)} type veth peer name ${linkIfname(b, a)} address ${linkMac(b, a)} netns ${nodeName(b)}`);
+      continue;
+    }
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      batch.get(nodeName(x))!.push(`link add ${linkIfname(x, y)} address ${linkMac(x, y)} type veth peer name ${mediumIfname(x, y)} netns ${medium}`);
+    }
+    // No STP: the ports forward at once; the bridge only joins the link's two ends.
+    air.push(`link add ${bridgeName(a, b)} type bridge stp_state 0`);
+    for (const [x, y] of [[a, b], [b, a]] as const) air.push(`link set ${mediumIfname(x, y)} master ${bridgeName(a, b)}`, `link set ${mediumIfname(x, y)} up`);
+    air.push(`link set ${bridgeName(a, b)} up`);
   }
   for (const node of mesh.nodes) {
     const lines = batch.get(node.netns)!;
@@ -111,6 +139,7 @@ export function meshCommands(mesh: MeshInfoFile): Array<{ argv: string[]; stdin?
   }
   // Peers are created from the lower-numbered side, so all links exist once every batch ran.
   for (const node of mesh.nodes) cmds.push({ argv: ['ip', '-n', node.netns, '-batch', '-'], stdin: batch.get(node.netns)!.map((l) => `${l}\n`).join('') });
+  if (medium) cmds.push({ argv: ['ip', '-n', medium, '-batch', '-'], stdin: air.map((l) => `${l}\n`).join('') });
   for (const node of mesh.nodes) {
     const batctl = ['nsenter', `--net=/run/netns/${node.netns}`, 'batctl', 'meshif', 'bat0'];
     cmds.push({ argv: [...batctl, 'bridge_loop_avoidance', mesh.bla ? '1' : '0'] });
@@ -119,4 +148,14 @@ export function meshCommands(mesh: MeshInfoFile): Array<{ argv: string[]; stdin?
     cmds.push({ argv: ['ip', '-n', node.netns, 'link', 'set', 'bat0', 'up'] });
   }
   return cmds;
+}
+
+/**
+ * Where to apply a fault on the link a–b (a qdisc on each device): with a medium, its two ends
+ * there, so that each node still counts what it sends (a dead link); without, the nodes' own
+ * ends (their interfaces pass nothing at all, which is also what a hung interface looks like).
+ */
+export function linkFaultDevices(mesh: MeshInfoFile, a: number, b: number): Array<{ netns: string; dev: string }> {
+  return ([[a, b], [b, a]] as const).map(([x, y]) =>
+    mesh.mediumNetns ? { netns: mesh.mediumNetns, dev: mediumIfname(x, y) } : { netns: nodeName(x), dev: linkIfname(x, y) });
 }

@@ -32,6 +32,23 @@ test('the gateway probe (batctl ping) against the real kernel: n4 answers, an un
   log(`probe n4: ${JSON.stringify(yes)}; unknown: ${JSON.stringify(no)}`);
 });
 
+test('healing.gateway_probe set: a whole agent probes the gateway it selected over batman-adv (batctl ping)', async () => {
+  const probing = await startHealAgent(n1, { uptimeMs: () => 0, configure: (c) => {
+    c.healing.bootGraceS = 600;
+    c.healing.gatewayProbe = true;
+    c.healing.gatewayProbeIntervalS = 2;
+  } });
+  try {
+    await waitFor('a probe of the selected gateway', () => probing.knowledge.gatewayProbe?.ok === true, 60_000, 500);
+    const p = probing.knowledge.gatewayProbe!;
+    assert.is(p.originator, nodeOf(mesh, 4).origAddress, 'n4, the only gateway');
+    assert.is(p.failures, 0);
+    log(`agent probe: ${JSON.stringify(p)}`);
+  } finally {
+    await probing.stop();
+  }
+});
+
 test('a forced steer onto the dead path is rolled back within the verify window; batctl reads the hop penalty back', async () => {
   cutLink(mesh, 1, 2, true);
   // Just booted (uptime 0): boot grace holds every action the loop would plan by itself.

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { cpioNewc } from '../../scripts/vm/cpio.ts';
 import { scriptPassed, type ScriptResult } from '../../scripts/vm/job.ts';
-import { chain, describeMesh, diamond, meshCommands, triangle, validateTopology } from '../../scripts/vm/topology.ts';
+import { chain, describeMesh, diamond, linkFaultDevices, meshCommands, triangle, validateTopology } from '../../scripts/vm/topology.ts';
 import { parseGateways, parseInterfaces, parseNeighbours, parseOriginators } from '../guest/lib/batctl-parse.ts';
 
 test('cpio newc: cpio itself lists and extracts what we wrote', () => {
@@ -42,6 +42,24 @@ test('topologies: shapes, MACs, primary interfaces, gateway roles', () => {
   assert.equal(chain(6).links.length, 5);
   assert.equal(triangle().links.length, 3);
   assert.equal(describeMesh(chain(3)).nodes.map((n) => n.gateway), ['off', 'off', 'off']);
+});
+
+test('a mesh with a medium: each link is two veth pairs and a bridge there; faults go on the medium ends', () => {
+  const mesh = describeMesh(diamond(), { medium: true });
+  assert.is(mesh.mediumNetns, 'medium');
+  const cmds = meshCommands(mesh);
+  assert.match(cmds[0]!.stdin!, /netns add medium\n$/);
+  const n3 = cmds.find((c) => c.argv.join(' ') === 'ip -n n3 -batch -')!.stdin!;
+  assert.match(n3, /^link add v3-4 address 02:00:00:00:03:04 type veth peer name m3-4 netns medium$/m);
+  assert.match(n3, /^link set v3-4 master bat0$/m);
+  const air = cmds.find((c) => c.argv.join(' ') === 'ip -n medium -batch -')!.stdin!;
+  assert.ok(cmds.indexOf(cmds.find((c) => c.stdin === air)!) > cmds.indexOf(cmds.find((c) => c.stdin === n3)!), 'the bridge after its ports exist');
+  for (const [a, b] of diamond().links) {
+    assert.match(air, new RegExp(`^link set m${a}-${b} master br${a}-${b}$`, 'm'));
+    assert.match(air, new RegExp(`^link set m${b}-${a} master br${a}-${b}$`, 'm'));
+  }
+  assert.equal(linkFaultDevices(mesh, 3, 4), [{ netns: 'medium', dev: 'm3-4' }, { netns: 'medium', dev: 'm4-3' }]);
+  assert.equal(linkFaultDevices(describeMesh(diamond()), 3, 4), [{ netns: 'n3', dev: 'v3-4' }, { netns: 'n4', dev: 'v4-3' }]);
 });
 
 test('topologies: bad shapes are refused with the reason', () => {

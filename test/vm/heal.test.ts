@@ -10,15 +10,16 @@ import type { VmStep } from '../../scripts/vm/job.ts';
 import { diamond } from '../../scripts/vm/topology.ts';
 import { vmSuite } from './vm-suite.ts';
 
-const step = (name: string, script: string, timeoutMs: number): VmStep => ({
+const step = (name: string, script: string, timeoutMs: number, gatewayServers?: number[]): VmStep => ({
   name,
   topology: diamond(),
-  mesh: { algo: 'BATMAN_IV' },
+  mesh: { algo: 'BATMAN_IV', ...(gatewayServers ? { gatewayServers } : {}) },
   scripts: [{ path: `test/guest/${script}`, timeoutMs }],
 });
 
 const ALL_STEPS: VmStep[] = [
-  step('heal-rollback', 'heal-rollback.guest.ts', 150_000),
+  // n4 serves a gateway there: the gateway probe is checked too.
+  step('heal-rollback', 'heal-rollback.guest.ts', 180_000, [4]),
   step('heal-restart', 'heal-restart.guest.ts', 200_000),
   step('heal-quarantine', 'heal-quarantine.guest.ts', 180_000),
   step('heal-storm', 'heal-storm.guest.ts', 200_000),
