@@ -39,6 +39,8 @@ export interface MonitorOptions {
 export const LATE_INTERVALS = 1.5;
 /** From this many intervals of silence on, the monitor polls fast. */
 export const SUSPECT_INTERVALS = 1.2;
+/** A due poll comes this long after the moment it waits for (the reading must be past it). */
+const DUE_SLACK_MS = 20;
 
 export interface MonitorStats {
   polls: number;
@@ -58,6 +60,12 @@ export class Monitor {
   private stopped = false;
   /** A neighbour is overdue: poll at fastIntervalMs. */
   urgent = false;
+  /**
+   * When the next neighbour alone on its interface becomes overdue, from the last poll: a light
+   * poll is due then. Its traffic can tell a dead link at that moment (analyze.ts), and the
+   * interval would otherwise hold the reading back by up to a whole poll interval.
+   */
+  private dueInMs = Infinity;
   private lastFullPollAt = -Infinity;
   private readonly system: SystemLoadReader | null;
   private systemReadAt = -Infinity;
@@ -82,14 +90,18 @@ export class Monitor {
     // One poll at a time: a slow driver stretches the interval instead of piling up requests.
     // While a neighbour is overdue the next poll comes sooner: detection is not held back by
     // the poll interval when it matters.
+    let due = false;
     const tick = () => {
       const started = Date.now();
-      const light = this.urgent && started - this.lastFullPollAt < this.opts.intervalMs;
+      const light = (this.urgent || due) && started - this.lastFullPollAt < this.opts.intervalMs;
       this.running = (light ? this.pollNeighbours() : this.pollOnce()).finally(() => {
         this.running = null;
         if (this.stopped) return;
         const every = this.urgent ? fast : this.opts.intervalMs;
-        this.timer = setTimeout(tick, Math.max(0, every - (Date.now() - started)));
+        const wait = Math.max(0, every - (Date.now() - started));
+        const dueWait = this.dueInMs + DUE_SLACK_MS - (Date.now() - started);
+        due = dueWait < wait;
+        this.timer = setTimeout(tick, due ? Math.max(0, dueWait) : wait);
       });
     };
     this.timer = setTimeout(tick, 0);
@@ -110,7 +122,11 @@ export class Monitor {
     const lateMs = LATE_INTERVALS * this.knowledge.ogmIntervalMs;
     k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
     // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
-    this.urgent = neighbours.some((n) => n.lastSeenMs >= SUSPECT_INTERVALS * this.knowledge.ogmIntervalMs && n.lastSeenMs < staleMs);
+    const suspectMs = SUSPECT_INTERVALS * this.knowledge.ogmIntervalMs;
+    this.urgent = neighbours.some((n) => n.lastSeenMs >= suspectMs && n.lastSeenMs < staleMs);
+    const heard = neighbours.filter((n) => n.lastSeenMs < staleMs);
+    const alone = heard.filter((n) => heard.filter((x) => x.hardIfname === n.hardIfname).length === 1 && n.lastSeenMs < suspectMs);
+    this.dueInMs = suspectMs > 0 ? Math.min(Infinity, ...alone.map((n) => suspectMs - n.lastSeenMs)) : Infinity;
   }
 
   private async readCounters(at: number, interfaces: readonly { ifname: string; active: boolean }[]): Promise<void> {

@@ -139,4 +139,32 @@ test('a neighbour overdue with its OGM: the neighbour table alone is polled fast
   assert.is(steps, calls.neighbours, 'the loop ran after every poll');
 });
 
+test('a neighbour alone on its interface: a light poll when its OGM becomes overdue, not a whole interval later', async () => {
+  // One interface per link, as on point-to-point links: each neighbour of n1 is alone on its own.
+  const world = new SimulatedMesh({
+    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
+    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
+  });
+  world.step(90_000);
+  const calls = { neighbours: 0, originators: 0 };
+  const d = world.driver(0);
+  const counting = new Proxy(d, {
+    get: (t, p) => {
+      if (p === 'neighbours' || p === 'originators') return () => (calls[p]++, (t[p] as () => Promise<unknown>).call(t));
+      return Reflect.get(t, p, t);
+    },
+  }) as MeshDriver;
+  // The world stands still: each neighbour was last heard under 1.2 OGM intervals ago, so one is
+  // due within 1.2 s; the interval (5 s) alone would not poll again in that time.
+  const monitor = new Monitor(counting, new Knowledge(), new HealthBoard('n1'), silentLogger, { intervalMs: 5000, now: () => world.nowMs });
+  const lastSeen = (await d.neighbours()).map((n) => n.lastSeenMs);
+  calls.neighbours = 0;
+  assert.ok(lastSeen.every((ms) => ms < 1200), JSON.stringify(lastSeen));
+  monitor.start();
+  await new Promise((r) => setTimeout(r, 1500));
+  await monitor.stop();
+  assert.is(calls.originators, 1, 'one full poll');
+  assert.ok(calls.neighbours >= 2, `a light poll when the OGM came due: ${calls.neighbours} neighbour polls`);
+});
+
 test.run();
