@@ -2,7 +2,8 @@
 // Prints one JSON document on stdout; progress on stderr.
 //
 // Substrates: "kernel" — Debian's batman-adv in the QEMU harness (scripts/vm/), a diamond of
-// veth links, the fault is netem 100 % loss on the link in use, the measure is the gap in a
+// veth links joined through a medium namespace, the fault is netem 100 % loss there on the link
+// in use (each node still counts what it sends, as radios do), the measure is the gap in a
 // continuous ping n1 → n4 over bat0 (guest side: bench/heal/guest.ts); "simulator" — the same
 // diamond in the simulator, measured from the world's ground truth (bench/heal/sim.ts).
 // `--substrate simulator|kernel|both` (default both; kernel is skipped with a reason in the
