@@ -25,6 +25,18 @@ function setup(world: SimulatedMesh, node = 0, driver: MeshDriver = world.driver
   return { knowledge, health, monitor, poll };
 }
 
+/** The driver, counting the neighbour and originator dumps asked of it. */
+function countingDriver(d: MeshDriver) {
+  const calls = { neighbours: 0, originators: 0 };
+  const counting = new Proxy(d, {
+    get: (t, p) => {
+      if (p === 'neighbours' || p === 'originators') return () => (calls[p]++, (t[p] as () => Promise<unknown>).call(t));
+      return Reflect.get(t, p, t);
+    },
+  }) as MeshDriver;
+  return { calls, counting };
+}
+
 const diamond = () =>
   new SimulatedMesh({
     seed: 7,
@@ -117,14 +129,8 @@ test('a neighbour overdue with its OGM: the neighbour table alone is polled fast
   world.step(90_000);
   world.killLink(0, 1);
   world.step(1500); // n2 is 1.5 OGM intervals overdue on n1
-  const calls = { neighbours: 0, originators: 0 };
   const d = world.driver(0);
-  const counting = new Proxy(d, {
-    get: (t, p) => {
-      if (p === 'neighbours' || p === 'originators') return () => (calls[p]++, (t[p] as () => Promise<unknown>).call(t));
-      return Reflect.get(t, p, t);
-    },
-  }) as MeshDriver;
+  const { calls, counting } = countingDriver(d);
   const knowledge = new Knowledge();
   let steps = 0;
   const monitor = new Monitor(counting, knowledge, new HealthBoard('n1'), silentLogger, {
@@ -146,14 +152,8 @@ test('a neighbour alone on its interface: a light poll when its OGM becomes over
     topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
   });
   world.step(90_000);
-  const calls = { neighbours: 0, originators: 0 };
   const d = world.driver(0);
-  const counting = new Proxy(d, {
-    get: (t, p) => {
-      if (p === 'neighbours' || p === 'originators') return () => (calls[p]++, (t[p] as () => Promise<unknown>).call(t));
-      return Reflect.get(t, p, t);
-    },
-  }) as MeshDriver;
+  const { calls, counting } = countingDriver(d);
   // The world stands still: each neighbour was last heard under 1.2 OGM intervals ago, so one is
   // due within 1.2 s; the interval (5 s) alone would not poll again in that time.
   const monitor = new Monitor(counting, new Knowledge(), new HealthBoard('n1'), silentLogger, { intervalMs: 5000, now: () => world.nowMs });

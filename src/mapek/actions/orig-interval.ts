@@ -6,8 +6,9 @@ import { ActionError, SupersededError, type HealAction } from './action.ts';
 /**
  * Remote nodes leave a dead path after five of our OGMs have come the other way (batman-adv IV
  * averages the last five per neighbour, non-zero ones only); at 100 ms that is half a second.
- * The price is ten OGMs a second from this node, flooded mesh-wide, for the verify window and
- * the hold: healing.fast_orig_interval sets it higher for large meshes.
+ * The price is ten OGMs a second from this node, flooded mesh-wide, until 30 s after the spell
+ * (execute.ts SPELL_QUIET_MS) or the hold: healing.fast_orig_interval sets it higher for large
+ * meshes.
  */
 export const DEFAULT_FAST_ORIG_INTERVAL_MS = 100;
 
