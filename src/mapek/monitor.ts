@@ -119,10 +119,10 @@ export class Monitor {
     const k = this.knowledge;
     const silentAfter = this.opts.silentAfterMs ?? 2500;
     k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
-    const lateMs = LATE_INTERVALS * this.knowledge.ogmIntervalMs;
+    const lateMs = LATE_INTERVALS * k.ogmIntervalMs;
     k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
     // A neighbour overdue with its OGM is polled for closely until it is heard or given up.
-    const suspectMs = SUSPECT_INTERVALS * this.knowledge.ogmIntervalMs;
+    const suspectMs = SUSPECT_INTERVALS * k.ogmIntervalMs;
     this.urgent = neighbours.some((n) => n.lastSeenMs >= suspectMs && n.lastSeenMs < staleMs);
     const heard = neighbours.filter((n) => n.lastSeenMs < staleMs);
     const alone = heard.filter((n) => heard.filter((x) => x.hardIfname === n.hardIfname).length === 1 && n.lastSeenMs < suspectMs);
