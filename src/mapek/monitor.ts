@@ -41,6 +41,11 @@ export const LATE_INTERVALS = 1.5;
 export const SUSPECT_INTERVALS = 1.2;
 /** A due poll comes this long after the moment it waits for (the reading must be past it). */
 const DUE_SLACK_MS = 20;
+/**
+ * And no sooner than this after the poll before: a driver whose ages move in steps (the
+ * simulator's world steps every 100 ms) would otherwise be asked again and again in between.
+ */
+const DUE_MIN_GAP_MS = 100;
 
 export interface MonitorStats {
   polls: number;
@@ -99,7 +104,7 @@ export class Monitor {
         if (this.stopped) return;
         const every = this.urgent ? fast : this.opts.intervalMs;
         const wait = Math.max(0, every - (Date.now() - started));
-        const dueWait = this.dueInMs + DUE_SLACK_MS - (Date.now() - started);
+        const dueWait = Math.max(this.dueInMs + DUE_SLACK_MS, DUE_MIN_GAP_MS) - (Date.now() - started);
         due = dueWait < wait;
         this.timer = setTimeout(tick, due ? Math.max(0, dueWait) : wait);
       });

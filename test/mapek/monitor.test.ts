@@ -167,4 +167,23 @@ test('a neighbour alone on its interface: a light poll when its OGM becomes over
   assert.ok(calls.neighbours >= 2, `a light poll when the OGM came due: ${calls.neighbours} neighbour polls`);
 });
 
+test('due polls do not spin while the ages stand still (between the simulator steps)', async () => {
+  const world = new SimulatedMesh({
+    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
+    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
+  });
+  world.step(90_000);
+  const d = world.driver(0);
+  // n2 falls silent and the world stops 10 ms before its OGM is overdue: due "now", every time.
+  world.killLink(0, 1);
+  const n2 = (await d.neighbours()).find((n) => n.hardIfname === 'mesh0')!;
+  world.step(1190 - n2.lastSeenMs);
+  const { calls, counting } = countingDriver(d);
+  const monitor = new Monitor(counting, new Knowledge(), new HealthBoard('n1'), silentLogger, { intervalMs: 5000, now: () => world.nowMs });
+  monitor.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  await monitor.stop();
+  assert.ok(calls.neighbours <= 11, `at most one due poll per 100 ms: ${calls.neighbours} in 1 s`);
+});
+
 test.run();
