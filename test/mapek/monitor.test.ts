@@ -37,6 +37,13 @@ function countingDriver(d: MeshDriver) {
   return { calls, counting };
 }
 
+/** One interface per link, as on point-to-point links: each neighbour of n1 is alone on its own. */
+const splitDiamond = () =>
+  new SimulatedMesh({
+    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
+    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
+  });
+
 const diamond = () =>
   new SimulatedMesh({
     seed: 7,
@@ -146,11 +153,7 @@ test('a neighbour overdue with its OGM: the neighbour table alone is polled fast
 });
 
 test('a neighbour alone on its interface: a light poll when its OGM becomes overdue, not a whole interval later', async () => {
-  // One interface per link, as on point-to-point links: each neighbour of n1 is alone on its own.
-  const world = new SimulatedMesh({
-    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
-    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
-  });
+  const world = splitDiamond();
   world.step(90_000);
   const d = world.driver(0);
   const { calls, counting } = countingDriver(d);
@@ -168,10 +171,7 @@ test('a neighbour alone on its interface: a light poll when its OGM becomes over
 });
 
 test('due polls do not spin while the ages stand still (between the simulator steps)', async () => {
-  const world = new SimulatedMesh({
-    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
-    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
-  });
+  const world = splitDiamond();
   world.step(90_000);
   const d = world.driver(0);
   // n2 falls silent and the world stops 10 ms before its OGM is overdue: due "now", every time.
