@@ -156,6 +156,10 @@ export function meshCommands(mesh: MeshInfoFile): Array<{ argv: string[]; stdin?
  * ends (their interfaces pass nothing at all, which is also what a hung interface looks like).
  */
 export function linkFaultDevices(mesh: MeshInfoFile, a: number, b: number): Array<{ netns: string; dev: string }> {
-  return ([[a, b], [b, a]] as const).map(([x, y]) =>
-    mesh.mediumNetns ? { netns: mesh.mediumNetns, dev: mediumIfname(x, y) } : { netns: nodeName(x), dev: linkIfname(x, y) });
+  return ([[a, b], [b, a]] as const).map(([x, y]) => {
+    const node = mesh.nodes[x - 1]!;
+    const i = node.ifaces.find((f) => f.peer === nodeName(y));
+    if (!i) throw new Error(`no link ${x}-${y} in ${mesh.topology.name}`);
+    return mesh.mediumNetns ? { netns: mesh.mediumNetns, dev: i.mediumIfname! } : { netns: node.netns, dev: i.ifname };
+  });
 }

@@ -7,6 +7,7 @@ import { Knowledge } from '../../src/mapek/knowledge.ts';
 import { HealthBoard } from '../../src/agent/health.ts';
 import { silentLogger } from '../../src/agent/logger.ts';
 import { MeshError, type MeshDriver } from '../../src/mesh/driver.ts';
+import { SPLIT_DIAMOND } from './sim-agent.ts';
 
 function setup(world: SimulatedMesh, node = 0, driver: MeshDriver = world.driver(node)) {
   const knowledge = new Knowledge({ historyLength: 10 });
@@ -38,11 +39,7 @@ function countingDriver(d: MeshDriver) {
 }
 
 /** One interface per link, as on point-to-point links: each neighbour of n1 is alone on its own. */
-const splitDiamond = () =>
-  new SimulatedMesh({
-    seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
-    topology: { links: [{ a: 0, b: 1, bands: [0] }, { a: 0, b: 2, bands: [1] }, { a: 1, b: 3, bands: [1] }, { a: 2, b: 3, bands: [0] }] },
-  });
+const splitDiamond = () => new SimulatedMesh({ seed: 7, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'], topology: SPLIT_DIAMOND });
 
 const diamond = () =>
   new SimulatedMesh({

@@ -60,6 +60,7 @@ test('a mesh with a medium: each link is two veth pairs and a bridge there; faul
   }
   assert.equal(linkFaultDevices(mesh, 3, 4), [{ netns: 'medium', dev: 'm3-4' }, { netns: 'medium', dev: 'm4-3' }]);
   assert.equal(linkFaultDevices(describeMesh(diamond()), 3, 4), [{ netns: 'n3', dev: 'v3-4' }, { netns: 'n4', dev: 'v4-3' }]);
+  assert.throws(() => linkFaultDevices(mesh, 1, 4), /no link 1-4 in diamond/);
 });
 
 test('topologies: bad shapes are refused with the reason', () => {
