@@ -8,13 +8,19 @@
 export const CHUNK: i32 = 256;
 
 // Squared Euclidean distance between two float32 vectors of length d, float32 lanes per chunk,
-// float64 across chunks.
+// float64 across chunks. A chunk whose float32 partial overflowed (any |a − b| above ~1.8e19
+// squares to +Inf) is summed again in float64: otherwise every distance to one huge finite
+// update is +Inf, the rules that rank by distance see ties, and the choice falls to slot order.
+// The partial is a sum of squares, so it is +Inf exactly when some step overflowed; inputs
+// that stay in range keep the float32 lanes and their bits.
 export function sqDistance(a: usize, b: usize, d: i32): f64 {
   let total: f64 = 0;
   let j = 0;
   const d8 = d & ~7;
   while (j < d8) {
     const end = min<i32>(j + CHUNK, d8);
+    const start = j;
+    let p: f32;
     if (ASC_FEATURE_SIMD) {
       let acc0 = f32x4.splat(0);
       let acc1 = f32x4.splat(0);
@@ -26,8 +32,8 @@ export function sqDistance(a: usize, b: usize, d: i32): f64 {
         acc1 = f32x4.add(acc1, f32x4.mul(d1, d1));
       }
       const s = f32x4.add(acc0, acc1);
-      total += <f64>((f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) +
-        (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3)));
+      p = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) +
+        (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
     } else {
       let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
       let a4: f32 = 0, a5: f32 = 0, a6: f32 = 0, a7: f32 = 0;
@@ -45,23 +51,41 @@ export function sqDistance(a: usize, b: usize, d: i32): f64 {
         a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
         a4 += t4 * t4; a5 += t5 * t5; a6 += t6 * t6; a7 += t7 * t7;
       }
-      total += <f64>(((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)));
+      p = ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7));
     }
+    const o = <usize>start << 2;
+    total += p < Infinity ? <f64>p : sqDistanceWide(a + o, b + o, end - start);
   }
   for (; j < d; j++) {
-    const t = load<f32>(a + (<usize>j << 2)) - load<f32>(b + (<usize>j << 2));
-    total += <f64>(t * t);
+    const o = <usize>j << 2;
+    const t = load<f32>(a + o) - load<f32>(b + o);
+    const q = t * t;
+    total += q < Infinity ? <f64>q : sqDistanceWide(a + o, b + o, 1);
   }
   return total;
 }
 
-// Squared Euclidean norm, same lane structure as sqDistance.
+// sqDistance of len coordinates in float64 throughout: finite for every finite float32 input,
+// since (2·3.4e38)² = 4.6e77 and even 2²⁸ such terms stay far below the float64 maximum 1.8e308.
+function sqDistanceWide(a: usize, b: usize, len: i32): f64 {
+  let total: f64 = 0;
+  for (let j = 0; j < len; j++) {
+    const o = <usize>j << 2;
+    const t = <f64>load<f32>(a + o) - <f64>load<f32>(b + o);
+    total += t * t;
+  }
+  return total;
+}
+
+// Squared Euclidean norm, same lane structure and same float64 fallback as sqDistance.
 export function sqNorm(a: usize, d: i32): f64 {
   let total: f64 = 0;
   let j = 0;
   const d8 = d & ~7;
   while (j < d8) {
     const end = min<i32>(j + CHUNK, d8);
+    const start = j;
+    let p: f32;
     if (ASC_FEATURE_SIMD) {
       let acc0 = f32x4.splat(0);
       let acc1 = f32x4.splat(0);
@@ -73,8 +97,8 @@ export function sqNorm(a: usize, d: i32): f64 {
         acc1 = f32x4.add(acc1, f32x4.mul(x1, x1));
       }
       const s = f32x4.add(acc0, acc1);
-      total += <f64>((f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) +
-        (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3)));
+      p = (f32x4.extract_lane(s, 0) + f32x4.extract_lane(s, 1)) +
+        (f32x4.extract_lane(s, 2) + f32x4.extract_lane(s, 3));
     } else {
       let a0: f32 = 0, a1: f32 = 0, a2: f32 = 0, a3: f32 = 0;
       let a4: f32 = 0, a5: f32 = 0, a6: f32 = 0, a7: f32 = 0;
@@ -85,12 +109,25 @@ export function sqNorm(a: usize, d: i32): f64 {
         a0 += t0 * t0; a1 += t1 * t1; a2 += t2 * t2; a3 += t3 * t3;
         a4 += t4 * t4; a5 += t5 * t5; a6 += t6 * t6; a7 += t7 * t7;
       }
-      total += <f64>(((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7)));
+      p = ((a0 + a4) + (a1 + a5)) + ((a2 + a6) + (a3 + a7));
     }
+    total += p < Infinity ? <f64>p : sqNormWide(a + (<usize>start << 2), end - start);
   }
   for (; j < d; j++) {
-    const t = load<f32>(a + (<usize>j << 2));
-    total += <f64>(t * t);
+    const o = <usize>j << 2;
+    const t = load<f32>(a + o);
+    const q = t * t;
+    total += q < Infinity ? <f64>q : sqNormWide(a + o, 1);
+  }
+  return total;
+}
+
+// sqNorm of len coordinates in float64 throughout (see sqDistanceWide).
+function sqNormWide(a: usize, len: i32): f64 {
+  let total: f64 = 0;
+  for (let j = 0; j < len; j++) {
+    const t = <f64>load<f32>(a + (<usize>j << 2));
+    total += t * t;
   }
   return total;
 }

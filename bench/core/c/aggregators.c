@@ -36,24 +36,43 @@ static int imin(int a, int b) { return a < b ? a : b; }
 static int imax(int a, int b) { return a > b ? a : b; }
 
 // ---- kernels (assembly/lanes.ts) ---------------------------------------------------------------
+// A float32 chunk partial that overflowed to +Inf is summed again in float64 (see sqDistance).
+static double sq_distance_wide(const float *a, const float *b, int len) {
+  double total = 0;
+  for (int j = 0; j < len; j++) {
+    const double t = (double)a[j] - (double)b[j];
+    total += t * t;
+  }
+  return total;
+}
+
 static double sq_distance(const float *a, const float *b, int d) {
   double total = 0;
   int j = 0;
   const int d8 = d & ~7;
   while (j < d8) {
     const int end = imin(j + CHUNK, d8);
+    const int start = j;
     float acc[8] = {0};
     for (; j < end; j += 8)
       for (int l = 0; l < 8; l++) {
         const float t = a[j + l] - b[j + l];
         acc[l] += t * t;
       }
-    total += (double)(((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+    const float p = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    total += p < INFINITY ? (double)p : sq_distance_wide(a + start, b + start, end - start);
   }
   for (; j < d; j++) {
     const float t = a[j] - b[j];
-    total += (double)(t * t);
+    const float q = t * t;
+    total += q < INFINITY ? (double)q : sq_distance_wide(a + j, b + j, 1);
   }
+  return total;
+}
+
+static double sq_norm_wide(const float *a, int len) {
+  double total = 0;
+  for (int j = 0; j < len; j++) total += (double)a[j] * (double)a[j];
   return total;
 }
 
@@ -63,12 +82,17 @@ static double sq_norm(const float *a, int d) {
   const int d8 = d & ~7;
   while (j < d8) {
     const int end = imin(j + CHUNK, d8);
+    const int start = j;
     float acc[8] = {0};
     for (; j < end; j += 8)
       for (int l = 0; l < 8; l++) acc[l] += a[j + l] * a[j + l];
-    total += (double)(((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7])));
+    const float p = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    total += p < INFINITY ? (double)p : sq_norm_wide(a + start, end - start);
   }
-  for (; j < d; j++) total += (double)(a[j] * a[j]);
+  for (; j < d; j++) {
+    const float q = a[j] * a[j];
+    total += q < INFINITY ? (double)q : sq_norm_wide(a + j, 1);
+  }
   return total;
 }
 
