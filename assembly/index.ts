@@ -2,7 +2,7 @@
 // allocation: the TypeScript side owns the linear memory above heapBase() and passes pointers.
 // Bump ABI_VERSION whenever an export's signature or meaning changes, so that a stale
 // core.wasm left on a router is refused instead of misread.
-const ABI_VERSION: i32 = 1;
+const ABI_VERSION: i32 = 2;
 
 export function abiVersion(): i32 {
   return ABI_VERSION;

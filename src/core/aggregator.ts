@@ -53,7 +53,7 @@ export interface AggregatorOptions {
 }
 
 type Region =
-  | 'xs' | 'pre' | 'out' | 'acc' | 'acc16' | 'D' | 'idx' | 'idx2' | 'perm' | 'sel' | 'order' | 'itmp' | 'alive'
+  | 'xs' | 'pre' | 'out' | 'start' | 'acc' | 'acc16' | 'D' | 'idx' | 'idx2' | 'perm' | 'sel' | 'order' | 'itmp' | 'alive'
   | 'w' | 'w2' | 'scores' | 'totals' | 'row' | 'tmp' | 'coef' | 'alpha' | 'beta' | 'S' | 'pairs' | 'info' | 'neighbours';
 
 export class Aggregator {
@@ -84,7 +84,7 @@ export class Aggregator {
     this.hasPre = opts.preAggregation ?? true;
     const nd = n * d * 4;
     const layout = new Layout<Region>()
-      .add('xs', nd).add('pre', this.hasPre ? nd : 0).add('out', d * 4)
+      .add('xs', nd).add('pre', this.hasPre ? nd : 0).add('out', d * 4).add('start', d * 4)
       .add('acc', ACC_BLOCK * 8).add('acc16', LANES * 8).add('D', n * n * 8)
       .add('idx', n * 4).add('idx2', n * 4).add('perm', n * 4).add('sel', n * 4).add('order', n * 4)
       .add('itmp', n * 4).add('alive', n * 4)
@@ -277,7 +277,7 @@ export class Aggregator {
       }
       case 'geometric-median': {
         out.iterations = core.geometricMedian(
-          xs, d, idx, m, w, plan.nu, plan.maxIter, plan.tol, p.out, p.acc, p.alpha, p.beta, p.info,
+          xs, d, idx, m, w, plan.nu, plan.maxIter, plan.tol, p.out, p.acc, p.alpha, p.beta, p.info, p.start, p.S, p.pairs,
         );
         out.objective = memory.f64(p.info, 1)[0];
         break;

@@ -36,7 +36,7 @@ export interface CoreExports {
   ): void;
   geometricMedian(
     xs: Ptr, d: number, idx: Ptr, m: number, w: Ptr, nu: number, maxIter: number, tol: number,
-    out: Ptr, acc: Ptr, alpha: Ptr, beta: Ptr, info: Ptr,
+    out: Ptr, acc: Ptr, alpha: Ptr, beta: Ptr, info: Ptr, start: Ptr, S: Ptr, pairs: Ptr,
   ): number;
   centeredClipping(
     xs: Ptr, d: number, idx: Ptr, m: number, w: Ptr, tau: number, iterations: number, out: Ptr, acc: Ptr, coef: Ptr,
@@ -73,7 +73,7 @@ export interface CoreExports {
 }
 
 // Bump together with ABI_VERSION in assembly/index.ts.
-export const CORE_ABI_VERSION = 1;
+export const CORE_ABI_VERSION = 2;
 
 export const EXPORT_NAMES: readonly (keyof CoreExports)[] = [
   'memory', 'abiVersion', 'heapBase', 'simdEnabled', 'firstNonFinite', 'sqDistance', 'sqNorm', 'networkCapacity',

@@ -129,7 +129,10 @@ export function objective(xs: Vec[], v: Vec, alpha?: number[]): number {
   return s;
 }
 
-/** Smoothed Weiszfeld from the weighted mean; each iterate rounded to float32 like the core's. */
+/**
+ * Smoothed Weiszfeld from the weighted mean or the coordinate-wise median, whichever has the
+ * lower objective (the mean on a tie); each iterate rounded to float32 like the core's.
+ */
 export function geometricMedian(
   xs: Vec[], w: number[] | undefined, nu: number, maxIter: number, tol: number,
 ): { result: Float32Array; iterations: number; objective: number } {
@@ -137,6 +140,12 @@ export function geometricMedian(
   const alpha = xs.map((_, i) => (w ? w[i]! : 1) / W);
   let v = mean(xs, w);
   let obj = objective(xs, v, alpha);
+  const med = median(xs);
+  const medObj = objective(xs, med, alpha);
+  if (medObj < obj) {
+    v = med;
+    obj = medObj;
+  }
   let it = 0;
   while (it < maxIter) {
     const beta = xs.map((x, i) => alpha[i]! / Math.max(nu, Math.sqrt(sqDist(v, x))));

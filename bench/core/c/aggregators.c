@@ -145,7 +145,7 @@ static void store_quotient(float *out, const double *acc, double divisor, int le
 // ---- workspace -----------------------------------------------------------------------------------
 typedef struct {
   int n, d;
-  float *xs, *pre, *out, *S, *center;
+  float *xs, *pre, *out, *start, *S, *center;
   double *w, *acc, *acc16, *D, *w2, *scores, *totals, *row, *tmp, *coef, *alpha, *beta;
   int *idx, *idx2, *perm, *sel, *order, *itmp, *alive, *pairs, *neighbours;
 } Work;
@@ -457,8 +457,15 @@ static int geometric_median(Work *W, const float *xs, const int *idx, int m, con
   const int d = W->d;
   const double total = sum_coefficients(idx, m, w);
   for (int k = 0; k < m; k++) W->alpha[idx[k]] = (w ? w[idx[k]] : 1.0) / total;
+  // start: the mean or the coordinate-wise median, the lower objective (assembly/geometric-median.ts)
+  coordinate_median(xs, d, idx, m, W->start, W->S, W->pairs);
+  const double median_obj = distance_pass(xs, d, idx, m, W->start, W->alpha, nu, W->beta);
   weighted_mean(xs, d, idx, m, w, out, W->acc);
   double obj = distance_pass(xs, d, idx, m, out, W->alpha, nu, W->beta);
+  if (median_obj < obj) {
+    memcpy(out, W->start, sizeof(float) * d);
+    obj = distance_pass(xs, d, idx, m, out, W->alpha, nu, W->beta);
+  }
   int it = 0;
   while (it < max_iter) {
     combine_rows(xs, d, idx, m, W->beta, sum_coefficients(idx, m, W->beta), out, W->acc);
@@ -746,6 +753,7 @@ int main(int argc, char **argv) {
   const int t = n > 1 ? 32 - __builtin_clz((unsigned)(n - 1)) : 1;
   W.pre = alloc(nd * 4);
   W.out = alloc((size_t)d * 4);
+  W.start = alloc((size_t)d * 4);
   W.S = alloc((size_t)n * LANES * 4);
   W.acc = alloc(ACC_BLOCK * 8);
   W.acc16 = alloc(LANES * 8);
