@@ -146,6 +146,42 @@ test('a rejected update is left out as the core leaves it out', async () => {
   }
 });
 
+test('huge finite updates (1e20, ±3e38): the C stick still computes the bits of the WASM build', async () => {
+  // one attacker among honest updates in [-1, 1]: its float32 distances overflow, and both must
+  // fall back to float64 at the same places (assembly/lanes.ts)
+  const rng = new Rng(17);
+  for (const [n, f, d] of [[7, 1, 4], [11, 2, 600]] as const) {
+    for (const v of [1e20, 3e38, -3e38]) {
+      const xs = Array.from({ length: n }, () => Float32Array.from({ length: d }, () => rng.next() * 2 - 1));
+      xs[2] = Float32Array.from({ length: d }, (_, j) => (j % 3 === 0 ? v : 0));
+      const flat = new Float32Array(n * d);
+      xs.forEach((x, i) => flat.set(x, i * d));
+      const cases: [string, AggregationConfig][] = [
+        [`krum:${f}`, { rule: 'krum', f }],
+        [`multi-krum:${f}:${n - f}`, { rule: 'multi-krum', f, m: n - f }],
+        [`bulyan:${f}`, { rule: 'bulyan', f }],
+        ['geometric-median:0.00001:8:0.000001', { rule: 'geometric-median', f }],
+        ['centered-clipping:1:3', { rule: 'centered-clipping', f, tau: 1, iterations: 3 }],
+        ['norm-clipping:1', { rule: 'norm-clipping', f, maxNorm: 1 }],
+        [`nnm:${f}/trimmed-mean:${f}`, { rule: 'trimmed-mean', f, pre: { kind: 'nnm' } }],
+      ];
+      const session = stick.open({ n, d, xs: flat });
+      try {
+        for (const [spec, config] of cases) {
+          const got = await session.check(spec);
+          const o = aggregate(wasm, xs, config);
+          const what = `n=${n} d=${d} attacker ${v} ${spec}`;
+          assert.ok(o.result.every(Number.isFinite), `${what}: WASM result not finite`);
+          assert.ok(identical(got.result, o.result), `${what}: C differs from WASM (max ${maxAbsDiff(got.result, o.result)})`);
+          if (o.iterations !== undefined) assert.is(got.iterations, o.iterations, `${what}: iterations`);
+        }
+      } finally {
+        await session.close();
+      }
+    }
+  }
+});
+
 test('timing answers one time per run, and bad commands get an error, not a crash', async () => {
   const rng = new Rng(11);
   const xs = rng.vectors(5, 16);
