@@ -42,7 +42,10 @@ export type AggregationConfig =
   /** m: how many of the best-scored updates to average (default n − f). */
   | (Common & { rule: 'multi-krum'; m?: number })
   | (Common & { rule: 'bulyan' })
-  /** nu: smoothing ν (default 1e-5); maxIter: Weiszfeld updates (default 8); tol: relative objective change to stop at (default 1e-6). */
+  /**
+   * nu: smoothing ν (default 1e-5); maxIter: Weiszfeld updates (default 8); tol: relative objective change to stop at (default 1e-6).
+   * Starts at the (weighted) mean or the coordinate-wise median, whichever has the lower objective.
+   */
   | (Common & { rule: 'geometric-median'; nu?: number; maxIter?: number; tol?: number })
   /** tau: clipping radius τ (default 10); iterations L (default 1); center v₀ (default 0, normally the last aggregate). */
   | (Common & { rule: 'centered-clipping'; tau?: number; iterations?: number; center?: ArrayLike<number> })
