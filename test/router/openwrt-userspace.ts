@@ -7,7 +7,7 @@
 // without LD_LIBRARY_PATH, on this machine and after a pivot_root into the root.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -144,12 +144,14 @@ export function buildOpenwrtUserspace(components: string[], options: { cache?: s
     rmSync(join(work, 'src'), { recursive: true, force: true });
     rmSync(join(work, 'build'), { recursive: true, force: true });
     writeFileSync(join(work, 'BUILT'), `${closure(components).join(' ')}\n`);
+    chmodSync(work, 0o755); // mkdtemp made it 0700; users other than the builder run these tools too
     try {
       renameSync(work, final);
     } catch {
       // Another process finished the same build first: use its root, drop ours.
       rmSync(work, { recursive: true, force: true });
       if (!existsSync(join(final, 'BUILT'))) throw new Error(`openwrt-userspace: ${final} exists but is not a finished build; remove it`);
+      return { root: join(final, 'root'), built: false };
     }
     return { root: join(final, 'root'), built: true };
   } catch (e) {
