@@ -17,9 +17,15 @@ const PKG = 'x0tta6bl4';
 
 interface Case {
   name: string;
-  text: string;
+  text: string | Buffer;
   /** Our parser must also warn, matching this. */
   warns?: RegExp;
+  /**
+   * A deliberate difference: uci reads this, we refuse it. We take only text (no control bytes,
+   * valid UTF-8) so that a binary file or device node named as the config gives one clear error
+   * instead of a half-read config.
+   */
+  onlyWeRefuse?: true;
 }
 
 const CASES: Case[] = [
@@ -85,6 +91,11 @@ const CASES: Case[] = [
   { name: 'option before any section', text: "option x 1\nconfig t 'a'\n" },
   { name: 'keyword glued to a vertical tab', text: "config\vt 'a'\n" },
   { name: 'config without a type', text: 'config \n' },
+  { name: 'a byte order mark', text: "\uFEFFconfig t 'a'\n" },
+  // Read by uci, refused by us on purpose (see Case.onlyWeRefuse).
+  { name: 'a NUL byte (uci cuts the value there)', text: "config t 'a'\n\toption x a\0b\n", onlyWeRefuse: true },
+  { name: 'a control byte in a value', text: "config t 'a'\n\toption x a\x01b\n", onlyWeRefuse: true },
+  { name: 'bytes that are not UTF-8', text: Buffer.from("config t 'a'\n\toption x a\xffb\n", 'latin1'), onlyWeRefuse: true },
 ];
 
 /** A `uci export` text as data, read independently of our parser: its format is fixed. */
@@ -159,12 +170,17 @@ if (missing.length) {
         ours = parseUci(c.text, { file, single: true });
       } catch (e) {
         if (!(e instanceof UciSyntaxError)) throw e;
+        if (c.onlyWeRefuse) {
+          assert.is(exported.status, 0, `uci now refuses it too: drop onlyWeRefuse (${exported.stderr.trim()})`);
+          return;
+        }
         assert.is.not(exported.status, 0, `uci reads what we refuse (${e.message}):\n${exported.stdout}`);
         const line = /Parse error \(.*\) at line (\d+)/.exec(exported.stderr);
         assert.ok(line, `uci fails differently: ${exported.stderr}`);
         assert.is(e.line, Number(line[1]), `uci: ${exported.stderr.trim()}; ours: ${e.message}`);
         return;
       }
+      assert.not.ok(c.onlyWeRefuse, 'we read what this case says we refuse');
       assert.is(exported.status, 0, `uci refuses what we read: ${exported.stderr.trim()}`);
       assert.equal(plainDocument(ours), [readExport(exported.stdout)]);
       // `uci show` names anonymous sections @type[N]; ours must name them the same way.
