@@ -1,7 +1,7 @@
 // Differential test: OpenWrt's real `uci` CLI, built from the vendored openwrt/uci and libubox
 // sources, and our parser read the same files; the sections, options, values and their order
-// must be the same, and an input one of them refuses the other must refuse too (at the same
-// line). `uci` only ever sees a scratch directory: -c (configs), -C (override configs) and -t
+// must be the same (and our serializer must write what `uci export` writes), and an input one
+// of them refuses the other must refuse too (at the same line). `uci` only ever sees a scratch directory: -c (configs), -C (override configs) and -t
 // (change files) all point into it, never at /etc/config.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { plainDocument, sectionRef, type PlainPackage } from '../../src/config/uci-document.ts';
 import { parseUci, UciSyntaxError } from '../../src/config/uci-parser.ts';
+import { serializeUci } from '../../src/config/uci-serializer.ts';
 import { buildOpenwrtUserspace, missingForBuild } from '../router/openwrt-userspace.ts';
 
 const PKG = 'x0tta6bl4';
@@ -183,6 +184,8 @@ if (missing.length) {
       assert.not.ok(c.onlyWeRefuse, 'we read what this case says we refuse');
       assert.is(exported.status, 0, `uci refuses what we read: ${exported.stderr.trim()}`);
       assert.equal(plainDocument(ours), [readExport(exported.stdout)]);
+      // Our writer writes what `uci export` writes, byte for byte.
+      assert.fixture(serializeUci(ours), exported.stdout);
       // `uci show` names anonymous sections @type[N]; ours must name them the same way.
       assert.is(shown.status, 0, shown.stderr);
       const theirs = shown.stdout
