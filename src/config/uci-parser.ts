@@ -264,7 +264,7 @@ class Parser {
       this.skipComment(); // to the end of the line
       const rest = this.text.slice(restStart, this.pos).trim();
       if (rest !== '' && !rest.startsWith('#'))
-        this.warn(semiLine, semiColumn, `libuci ignores the rest of this line after '${last!.value};' (${quoteFound(rest)} is not read): put a space before ';' or quote the value`);
+        this.warn(semiLine, semiColumn, `libuci ignores the rest of this line after '${last!.value};' (${rest.length} characters are not read): put a space before ';' or quote the value`);
       return;
     }
     this.skipBlanks();
