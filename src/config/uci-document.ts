@@ -33,9 +33,9 @@ export interface UciSection {
   typeIndex: number;
   /** Line of the first `config` statement that opened this section. */
   line: number;
-  /** Every `config` line that opened this section: more than one when a named section repeats (uci merges them). */
+  /** Every `config` line that opened this section: more than one when a named section repeats (libuci merges them into the first). */
   lines: number[];
-  /** Options and lists in the order uci keeps them (a changed option moves to the end, as in libuci). */
+  /** Options and lists in the order libuci keeps them: where each name first appeared (a value set again is replaced in place). */
   options: Map<string, UciOption>;
 }
 

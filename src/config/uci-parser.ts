@@ -1,12 +1,15 @@
 // Parser for UCI text (/etc/config/*), following libuci's file.c: statements package/config/
 // option/list (or p/c/o/l), ';' between statements, '#' comments outside quotes, '…' literal
 // (may span lines), "…" and unquoted text with backslash escapes and line continuation,
-// adjacent pieces concatenated. Merge rules follow libuci too: a repeated named section is
-// merged into the first (its type must not change), a repeated option replaces the earlier one,
-// `list` after `option` turns the option into a list, and an empty option value is ignored.
+// adjacent pieces concatenated. Merge rules follow libuci's uci_set/uci_add_list too (checked
+// against the real `uci` in test/config/uci-libuci.test.ts): a repeated named section is merged
+// into the first, at its place, with a warning (its type must not change: an error, as in
+// libuci's default strict mode); a repeated option replaces the value in place (libuci keeps
+// the first position); `list` after `option` turns the option into a list at its place; an
+// `option` after a `list` replaces the list; and an empty option value is ignored.
 //
-// Where libuci's in-place tokenizer behaves oddly around ';' we follow the documented grammar
-// and add a UciWarning instead (see `statementEnd`). Input is bounded (MAX_UCI_BYTES) and must
+// libuci's in-place tokenizer treats ';' oddly in two places; we read those as it does, with a
+// warning or an error that says so (see `statementEnd`). Input is bounded (MAX_UCI_BYTES) and must
 // be text: NUL and other control bytes are rejected with their position, so a binary file or a
 // device node gives one clear error rather than a hang or a garbage document.
 import { basename } from 'node:path';
@@ -80,7 +83,9 @@ function describeChar(c: string): string {
 
 function quoteFound(s: string): string {
   const shown = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  return `'${shown}'`;
+  // Control, format and line-separator characters are shown escaped, so an error stays one
+  // readable line (no raw CR, no right-to-left override).
+  return `'${shown.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`)}'`;
 }
 
 /** Position (1-based line and column) of a character index, for errors found before parsing. */
@@ -214,7 +219,8 @@ class Parser {
     const line = this.line;
     const column = this.column();
     const start = this.pos;
-    while (this.pos < this.text.length && !isSpace(this.text[this.pos])) this.pos++;
+    // libuci splits the statement word off with strtok(" \t"): "config\vt" is one (bad) word.
+    while (this.pos < this.text.length && !' \t\n'.includes(this.text[this.pos]!)) this.pos++;
     const word = this.text.slice(start, this.pos);
     const keyword = KEYWORDS[word];
     if (!keyword) this.fail('a statement: package, config, option or list (or p, c, o, l)', quoteFound(word), line, column);
@@ -232,10 +238,11 @@ class Parser {
   }
 
   /**
-   * After the arguments: end of line, end of file, a comment, or ';'. libuci's tokenizer writes
-   * its string terminator over a ';' that directly follows an unquoted value, so it silently
-   * drops the rest of that line; and it rejects a ';' that ends a line otherwise. Both are
-   * reported as warnings so the file can be made to mean the same to every reader.
+   * After the arguments: end of line, end of file, a comment, or ';'. Two of libuci's ways with
+   * ';' are followed, since a file must mean the same to the agent as to `uci` and LuCI:
+   * - its tokenizer writes the string terminator over a ';' that directly follows an unquoted
+   *   value, which ends the line there: the rest of the line is dropped (with a warning);
+   * - any other ';' followed only by blanks up to a line break is "invalid command" (an error).
    */
   private statementEnd(last: Arg | undefined): void {
     const semicolonDirect = this.peek() === ';' && last !== undefined && last.plain && last.line === this.line;
@@ -252,13 +259,18 @@ class Parser {
     const semiLine = this.line;
     const semiColumn = this.column();
     this.pos++;
+    if (semicolonDirect) {
+      const restStart = this.pos;
+      this.skipComment(); // to the end of the line
+      const rest = this.text.slice(restStart, this.pos).trim();
+      if (rest !== '' && !rest.startsWith('#'))
+        this.warn(semiLine, semiColumn, `libuci ignores the rest of this line after '${last!.value};' (${rest.length} characters are not read): put a space before ';' or quote the value`);
+      return;
+    }
     this.skipBlanks();
-    const next = this.peek();
-    const restIsEmpty = next === undefined || next === '\n' || next === '#';
-    if (semicolonDirect && !restIsEmpty)
-      this.warn(semiLine, semiColumn, `libuci ignores the rest of this line after '${last!.value};': put a space before ';' or quote the value`);
-    else if (!semicolonDirect && (next === undefined || next === '\n'))
-      this.warn(semiLine, semiColumn, "libuci rejects a ';' at the end of a line ('invalid command'): remove it");
+    // libuci reads the next statement word up to ' ' or '\t' only, so "\r\n" here is a word too.
+    if (this.peek() === '\n')
+      this.fail("a statement after ';' (libuci rejects a ';' at the end of a line: remove it)", 'the end of the line', semiLine, semiColumn);
   }
 
   /** One argument, or null when the statement has no more (end of line, ';' or a comment). */
@@ -398,6 +410,11 @@ class Parser {
             type.column,
           );
         existing.lines.push(line);
+        this.warn(
+          line,
+          column,
+          `section '${name}' is defined again (first at line ${existing.line}): libuci merges the two, later options replace earlier values in place and lists are extended`,
+        );
         this.section = existing;
         return;
       }
@@ -431,7 +448,7 @@ class Parser {
         return;
       }
       const replaced = existing ? [...existing.alsoSetAt, ...(existing.kind === 'option' ? [existing.line] : existing.lines)] : [];
-      section.options.delete(name); // a changed option moves to the end, as libuci's uci_set does
+      // Map.set on an existing key keeps its place: libuci's uci_set replaces the value in place.
       section.options.set(name, { kind: 'option', name, value, line, column, alsoSetAt: replaced });
       return;
     }
@@ -443,7 +460,7 @@ class Parser {
     const list: UciOption = existing
       ? { kind: 'list', name, values: [existing.value, value], lines: [existing.line, line], alsoSetAt: existing.alsoSetAt }
       : { kind: 'list', name, values: [value], lines: [line], alsoSetAt: [] };
-    section.options.delete(name);
+    // An option turned into a list keeps its place too (uci_add_list inserts it after the old one).
     section.options.set(name, list);
   }
 }

@@ -88,10 +88,7 @@ export function validateDocument(doc: UciDocument): Validated {
       issue('error', named.line, name, null, `expected config ${name} '${name}', found config ${named.type} '${name}'`);
       continue;
     }
-    // uci merges a repeated named section; for this file that is an error, but the merged
-    // options are still checked so that one run reports everything.
-    if (named && named.lines.length > 1)
-      issue('error', named.lines[1]!, name, null, `section '${name}' is defined more than once (lines ${named.lines.join(', ')}): keep one`);
+    // A repeated named section is merged as libuci merges it; the parser's warning says so.
     if (ofType.length > 1) {
       const where = ofType.map((s) => `${sectionRef(s)} at line ${s.line}`).join(', ');
       issue('error', ofType[1]!.line, name, null, `expected one section of type '${name}', found ${ofType.length}: ${where}`);

@@ -260,9 +260,13 @@ test('a syntax error is a ConfigError with the line and column', () => {
 });
 
 test('section rules: duplicate named section, wrong name, wrong type, two of a type', () => {
+  // A repeated named section merges as in libuci (a warning, not an error); its options are checked.
   const dup = errorsOf("config agent 'agent'\n option fleet a\nconfig healing 'healing'\nconfig agent 'agent'\n option log_level nope\n");
-  assert.equal(dup.map((i) => [i.line, i.section, i.option]), [[4, 'agent', null], [5, 'agent', 'log_level']]);
-  assert.match(dup[0]!.message, /defined more than once \(lines 1, 4\)/);
+  assert.equal(dup.map((i) => [i.line, i.section, i.option]), [[5, 'agent', 'log_level']]);
+  const merged = parseConfigText("config agent 'agent'\n option fleet a\nconfig agent 'agent'\n option log_level warn\n", 'm.conf');
+  assert.equal([merged.config.agent.fleet, merged.config.agent.logLevel], ['a', 'warn']);
+  assert.equal(merged.warnings.map((w) => [w.severity, w.line]), [['warning', 3]]);
+  assert.match(merged.warnings[0]!.message, /section 'agent' is defined again \(first at line 1\): libuci merges/);
   const wrongName = errorsOf("config agent 'main'\n");
   assert.match(wrongName[0]!.message, /expected config agent 'agent', found config agent 'main'/);
   const wrongType = errorsOf("config daemon 'agent'\n");
@@ -291,8 +295,10 @@ test('an option set twice: the last wins, with a warning naming both lines', () 
 });
 
 test("libuci's ';' quirks reach the config warnings", () => {
+  // As in libuci, 'a;' ends the line: log_level is not read.
   const { config, warnings } = parseConfigText("config agent 'agent'; option fleet a;option log_level warn\n", 'q.conf');
-  assert.is(config.agent.logLevel, 'warn');
+  assert.is(config.agent.fleet, 'a');
+  assert.is(config.agent.logLevel, defaultConfig().agent.logLevel);
   assert.match(warnings[0]!.message, /libuci ignores the rest of this line/);
 });
 

@@ -1,6 +1,6 @@
 // The UCI grammar, one construct at a time, against what libuci's file.c does with it.
-// The real `uci` tool is not packaged for Debian, so these expectations come from reading
-// openwrt/uci file.c and list.c, not from running it.
+// These expectations were read from openwrt/uci file.c and list.c and checked by running the
+// real `uci` built from those sources; uci-libuci.test.ts repeats that check on every run.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { findSection, getList, getOption, plainDocument, sectionRef, type UciSection } from '../../src/config/uci-document.ts';
@@ -124,19 +124,21 @@ test('anonymous sections and @type[N] naming (N counts named sections of the typ
   assert.is(only("config t ''").name, null);
 });
 
-test('a repeated named section merges into the first (same type)', () => {
-  const doc = parse("config t 'a'\n option x 1\n option y 1\nconfig u 'b'\nconfig t 'a'\n option y 2\n");
+test('a repeated named section merges into the first, at its place, with a warning', () => {
+  const doc = parse("config t 'a'\n option x 1\n option y 1\n list l 1\nconfig u 'b'\nconfig t 'a'\n option z 2\n option x 2\n list l 2\n");
   const pkg = doc.packages[0]!;
-  assert.is(pkg.sections.length, 2);
+  assert.equal(pkg.sections.map((s) => s.name), ['a', 'b']);
   const a = pkg.sections[0]!;
-  assert.equal(a.lines, [1, 5]);
-  assert.is(getOption(a, 'x'), '1');
-  assert.is(getOption(a, 'y'), '2');
+  assert.equal(a.lines, [1, 6]);
+  // libuci's order: x replaced in place, new z appended, the list extended.
+  assert.equal(plainDocument(doc)[0]!.sections[0]!.options, [['x', '2'], ['y', '1'], ['l', ['1', '2']], ['z', '2']]);
+  assert.equal(doc.warnings.map((w) => [w.line, w.column]), [[6, 1]]);
+  assert.match(doc.warnings[0]!.message, /section 'a' is defined again \(first at line 1\): libuci merges the two/);
 });
 
-test('a repeated option replaces the value and moves to the end; lines are tracked', () => {
+test('a repeated option keeps its first position (libuci replaces it in place); lines are tracked', () => {
   const s = only("config t\n option a 1\n option b 2\n option a 3\n");
-  assert.equal([...s.options.keys()], ['b', 'a']);
+  assert.equal([...s.options.keys()], ['a', 'b']);
   const a = s.options.get('a')!;
   assert.ok(a.kind === 'option');
   assert.is(a.value, '3');
@@ -144,11 +146,14 @@ test('a repeated option replaces the value and moves to the end; lines are track
   assert.equal(a.alsoSetAt, [2]);
 });
 
-test('list after option turns it into a list; option after list replaces the list', () => {
-  assert.equal(getList(only('config t\n option a 1\n list a 2\n'), 'a'), ['1', '2']);
-  const s = only('config t\n list a 1\n list a 2\n option a 3\n');
+test('list after option turns it into a list; option after list replaces the list; both in place', () => {
+  const l = only('config t\n option a 1\n option b 1\n list a 2\n');
+  assert.equal(getList(l, 'a'), ['1', '2']);
+  assert.equal([...l.options.keys()], ['a', 'b']);
+  const s = only('config t\n list a 1\n list a 2\n option b 1\n option a 3\n');
   assert.is(getOption(s, 'a'), '3');
   assert.is(getList(s, 'a'), undefined);
+  assert.equal([...s.options.keys()], ['a', 'b']);
 });
 
 test('an empty option value is ignored (neither set nor deleted); an empty list item is kept', () => {
@@ -189,17 +194,30 @@ test('name rules: section/option [A-Za-z0-9_], package adds -, type any printabl
   assert.ok(only('config t\n option Opt_9 x').options.has('Opt_9'));
 });
 
-test('parser warnings where libuci reads ; differently', () => {
-  // An unquoted value directly followed by ';': libuci drops the rest of the line.
-  const dropped = parse("config t 'n'\n option a x;option b y\n");
+test("';' as libuci reads it: 'x;' ends the line (a warning), a ';' ending a line is an error", () => {
+  // An unquoted value directly followed by ';': libuci's terminator overwrites the ';' and the
+  // rest of the line is not read.
+  const dropped = parse("config t 'n'\n option a x;option b y\n option c z\n");
+  const s = dropped.packages[0]!.sections[0]!;
+  assert.equal([...s.options.keys()], ['a', 'c']);
   assert.is(dropped.warnings.length, 1);
   assert.is(dropped.warnings[0]!.line, 2);
-  assert.match(dropped.warnings[0]!.message, /ignores the rest of this line/);
-  // A ';' ending the line after a quoted value: libuci says 'invalid command'.
-  const trailing = parse("config t 'n'\n option a 'x';\n");
-  assert.match(trailing.warnings[0]!.message, /end of a line/);
+  assert.match(dropped.warnings[0]!.message, /ignores the rest of this line after 'x;' \(10 characters are not read\)/);
+  assert.equal([...only('config t n;;option a 1\n').options.keys()], []);
+  // Nothing to drop: no warning.
+  assert.is(parse("config t 'n'\n option a x;\n option b y; # c\n").warnings.length, 0);
+  // A ';' ending the line after a quoted value or a blank: libuci says 'invalid command'.
+  for (const text of ["config t 'n'\n option a 'x';\n", "config t 'n'\n option a x ; \n", 'config t "n";\r\n'])
+    assert.throws(() => parse(text), /a statement after ';' \(libuci rejects a ';' at the end of a line/, text);
+  // ... but not at the very end of the file, where libuci finds no further word.
+  assert.is(getOption(only("config t 'n'\n option a 'x';"), 'a'), 'x');
   // The documented forms give no warning.
-  assert.is(parse("config t 'n'; option a 'x'; option b y ; option c z\n").warnings.length, 0);
+  assert.is(parse("config t 'n' ; option a 'x'; option b y ; option c z\n").warnings.length, 0);
+});
+
+test("the statement word ends at a space or tab only (libuci's strtok), errors escape control characters", () => {
+  assert.throws(() => parse('config\vt n\n'), (e: Error) => e.message.includes("found 'config\\u{B}t'"));
+  assert.is(only('config\tt\toption_less').name, 'option_less');
 });
 
 test('what the document says, without positions', () => {
