@@ -12,13 +12,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * Where the upstream archives are: $X0_OPENWRT_VENDOR, else vendor/openwrt-userspace in the
- * repository, else the shared copy next to the worktrees (/work/shared/vendor/...).
+ * Where the upstream archives are: $X0_OPENWRT_VENDOR, else ../shared/vendor/openwrt-userspace
+ * next to the repository (where CI and every checkout find them), else the workplace's copy.
  */
-export const VENDOR_DIR: string =
-  process.env.X0_OPENWRT_VENDOR ??
-  [new URL('../../vendor/openwrt-userspace', import.meta.url).pathname, '/work/shared/vendor/openwrt-userspace'].find((d) => existsSync(d)) ??
-  '/work/shared/vendor/openwrt-userspace';
+const CANDIDATES = [new URL('../../../shared/vendor/openwrt-userspace', import.meta.url).pathname, '/work/shared/vendor/openwrt-userspace'];
+export const VENDOR_DIR: string = process.env.X0_OPENWRT_VENDOR ?? CANDIDATES.find((d) => existsSync(d)) ?? CANDIDATES[0]!;
 
 /** How one component is built. Later components can add patches and flags here. */
 export interface Recipe {
