@@ -42,9 +42,11 @@ test('fleet: a broker URL that can never work is bad usage (exit 2)', () => {
   oneLine(['fleet', '--broker', 'mqtt://user:pw@127.0.0.1'], 2, 'credentials');
 });
 
-test('fleet: a loopback broker that is down is still a failure (exit 1), not bad usage', () => {
+test('fleet: a loopback broker that is down, or an unreadable CA file, is still a failure (exit 1), not bad usage', () => {
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
   oneLine(['fleet', '--broker', 'mqtt://127.0.0.1:1', '--json', '--wait', '0'], 1, 'refused');
+  // So is a certificate file that cannot be read: the operator fixes the file, not the call.
+  oneLine(['fleet', '--broker', 'mqtts://127.0.0.1:1', '--ca-file', join(dir, 'missing.pem'), '--json'], 1, 'cannot read');
 });
 
 test('demo: counts are plain decimal integers in range', () => {
