@@ -1,7 +1,8 @@
 // The contract every `x0tta6bl4 <command>` module implements. main.ts parses the flags a
 // command declares, so that every command rejects unknown flags the same way.
 
-export type FlagType = 'boolean' | 'string' | 'number';
+/** 'number' and 'integer' take plain decimals only ("16", "0.5"), never 0x10, 1e3 or Infinity. */
+export type FlagType = 'boolean' | 'string' | 'number' | 'integer';
 
 export interface FlagSpec {
   type: FlagType;

@@ -1,6 +1,7 @@
 // How CLI commands find the config and the status socket: flags first, then the config file.
 import { existsSync } from 'node:fs';
 import { ConfigError, defaultConfig, formatConfigIssue, loadConfig, type AgentConfig } from '../config/index.ts';
+import { summarizeIssues } from '../config/config-error.ts';
 import { UserError, type FlagValues } from './command.ts';
 
 export const DEFAULT_CONFIG_PATH = '/etc/config/x0tta6bl4';
@@ -11,7 +12,7 @@ export interface CliConfig {
   warnings: string[];
 }
 
-/** Loads --config (or the default path); an invalid config is a UserError listing every issue. */
+/** Loads --config (or the default path); an invalid config is a one-line UserError with every issue. */
 export function loadConfigForCli(flags: FlagValues): CliConfig {
   const path = typeof flags.config === 'string' ? flags.config : DEFAULT_CONFIG_PATH;
   try {
@@ -19,8 +20,7 @@ export function loadConfigForCli(flags: FlagValues): CliConfig {
     return { config, source: path, warnings: warnings.map(formatConfigIssue) };
   } catch (e) {
     if (e instanceof ConfigError) {
-      const lines = e.issues.length ? e.issues.map(formatConfigIssue) : [e.message];
-      throw new UserError(`invalid config, not starting:\n  ${lines.join('\n  ')}`);
+      throw new UserError(`invalid config, not starting: ${e.issues.length ? summarizeIssues(e.issues) : e.message}`);
     }
     throw e;
   }

@@ -4,6 +4,7 @@ import { UsageError, UserError, type CliCommand, type CliIo } from './command.ts
 import { formatFlags, parseArgs } from './parse-args.ts';
 import { VERSION } from '../version.ts';
 import { commands } from './commands/index.ts';
+import { escapePrintable } from '../config/printable.ts';
 
 const io: CliIo = {
   out: (t) => process.stdout.write(t.endsWith('\n') ? t : t + '\n'),
@@ -40,6 +41,9 @@ function stopSignal(): Promise<string> {
 
 export async function main(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
+  const topLevel = first === '-h' || first === '--help' || first === 'help' || first === '--version' || first === '-V';
+  // `x0tta6bl4 --version extra` is a typo or a script bug, not a request for the version.
+  if (topLevel && rest.length) throw new UsageError(`${first} takes no arguments (got '${rest[0]}'; for a command's help: x0tta6bl4 <command> --help)`);
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     io.out(topHelp());
     return first === undefined ? 2 : 0;
@@ -58,17 +62,18 @@ export async function main(argv: string[]): Promise<number> {
   return cmd.run({ flags: parsed.flags, positionals: parsed.positionals, io, stopSignal: stopSignal() });
 }
 
-// User errors are one line without a stack trace; anything else is a bug and keeps its stack.
+// User errors are one line without a stack trace, with whatever they quote from argv or files
+// escaped (a newline or U+202E must not forge or hide text); anything else is a bug and keeps its stack.
 async function entry(): Promise<void> {
   let code: number;
   try {
     code = await main(process.argv.slice(2));
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`x0tta6bl4: ${e.message}`);
+      io.err(`x0tta6bl4: ${escapePrintable(e.message)}`);
       code = 2;
     } else if (e instanceof UserError) {
-      io.err(`x0tta6bl4: ${e.message}`);
+      io.err(`x0tta6bl4: ${escapePrintable(e.message)}`);
       code = e.exitCode;
     } else {
       io.err(`x0tta6bl4: internal error: ${(e as Error)?.stack ?? String(e)}`);

@@ -1,5 +1,11 @@
 import { UsageError, type FlagSpec, type FlagValues } from './command.ts';
 
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+// Plain decimals only: Number() would also take "0x10", "1e3", "0b1" and " 5 ", which no
+// operator means and which other tools read differently.
+const DECIMAL = /^-?\d{1,16}(\.\d{1,16})?$/;
+const INTEGER = /^-?\d{1,16}$/;
+
 export interface ParsedArgs {
   flags: FlagValues;
   positionals: string[];
@@ -24,7 +30,9 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, comma
       help = true;
       continue;
     }
-    if (!arg.startsWith('-') || arg === '-') {
+    // A negative number ("mesh set orig_interval -5") is a value, not a flag: it reaches the
+    // command, which says what range it expects.
+    if (!arg.startsWith('-') || arg === '-' || NEGATIVE_NUMBER.test(arg)) {
       positionals.push(arg);
       continue;
     }
@@ -56,9 +64,11 @@ export function parseArgs(argv: string[], specs: Record<string, FlagSpec>, comma
       i++;
     }
     if (spec.type === 'number') {
-      const n = Number(value);
-      if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number (got '${value}')`);
-      flags[name] = n;
+      if (!DECIMAL.test(value)) throw new UsageError(`--${name} must be a number (got '${value}')`);
+      flags[name] = Number(value);
+    } else if (spec.type === 'integer') {
+      if (!INTEGER.test(value) || !Number.isSafeInteger(Number(value))) throw new UsageError(`--${name} must be a whole number (got '${value}')`);
+      flags[name] = Number(value);
     } else {
       flags[name] = value;
     }

@@ -1,5 +1,8 @@
 // What is wrong (or odd) in a config, said so that an operator can fix it: the file, the line
 // of the option (or of its section when the option is missing), what was expected and found.
+// Every message is one line with non-printable characters escaped: it ends up in a terminal,
+// syslog or an MQTT reply, where a raw newline or U+202E would forge or hide text.
+import { escapePrintable } from './printable.ts';
 
 export interface ConfigIssue {
   severity: 'error' | 'warning';
@@ -22,17 +25,27 @@ export class ConfigError extends Error {
     readonly warnings: ConfigIssue[] = [],
     summary?: string,
   ) {
-    super(summary ?? describeIssues(file, issues));
+    super(escapePrintable(summary ?? describeIssues(file, issues)));
   }
 }
 
 export function formatConfigIssue(i: ConfigIssue): string {
   const where = [i.section, i.option].filter(Boolean).join('.');
-  return `${i.file}${i.line ? `:${i.line}` : ''}: ${where ? `${where}: ` : ''}${i.message}`;
+  return escapePrintable(`${i.file}${i.line ? `:${i.line}` : ''}: ${where ? `${where}: ` : ''}${i.message}`);
+}
+
+/** How many issues a one-line summary spells out; the rest are counted. */
+const SHOWN_ISSUES = 5;
+
+/** All issues on one line: "2 errors: a; b", the first few spelled out and the rest counted. */
+export function summarizeIssues(issues: ConfigIssue[]): string {
+  const shown = issues.slice(0, SHOWN_ISSUES).map(formatConfigIssue);
+  const more = issues.length - shown.length;
+  const list = `${shown.join('; ')}${more ? `; and ${more} more` : ''}`;
+  return issues.length === 1 ? list : `${issues.length} errors: ${list}`;
 }
 
 function describeIssues(file: string, issues: ConfigIssue[]): string {
-  if (issues.length === 0) return `${file}: invalid config`;
-  const head = `${file}: ${issues.length} error${issues.length === 1 ? '' : 's'}`;
-  return [head, ...issues.map((e) => `  ${formatConfigIssue(e)}`)].join('\n');
+  if (issues.length === 0) return escapePrintable(`${file}: invalid config`);
+  return summarizeIssues(issues);
 }

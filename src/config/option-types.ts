@@ -1,5 +1,6 @@
 // The value types of config options: each turns the UCI string into a typed value or says
 // what it expected, and turns the value back into the string `uci` stores.
+import { IFNAME_EXPECTED, isIfname } from './ifname.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
 
@@ -80,14 +81,8 @@ export function matching(pattern: RegExp, expected: string): OptionType<string> 
   return make(expected, (raw) => (pattern.test(raw) ? raw : undefined));
 }
 
-/** A Linux interface name as the kernel's dev_valid_name accepts it (IFNAMSIZ 16 with the NUL). */
-export const ifname: OptionType<string> = make(
-  "a network interface name: 1 to 15 bytes, no '/', ':' or spaces, not '.' or '..'",
-  (raw) =>
-    raw !== '' && Buffer.byteLength(raw) <= 15 && raw !== '.' && raw !== '..' && !/[/:\s]/.test(raw) && !CONTROL.test(raw)
-      ? raw
-      : undefined,
-);
+/** A Linux interface name as the kernel's dev_valid_name accepts it, without invisible characters. */
+export const ifname: OptionType<string> = make(IFNAME_EXPECTED, (raw) => (isIfname(raw) ? raw : undefined));
 
 export function absolutePath(opts: { maxBytes?: number; optional?: boolean } = {}): OptionType<string> {
   const maxBytes = opts.maxBytes ?? 4095;

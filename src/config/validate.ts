@@ -3,6 +3,7 @@
 import type { ConfigIssue } from './config-error.ts';
 import { crossCheck, type SourceLines } from './cross-checks.ts';
 import { defaultConfig } from './defaults.ts';
+import { escapePrintable } from './printable.ts';
 import { SCHEMA, SECTION_NAMES, sectionFields, type AgentConfig, type Field, type SectionName } from './schema.ts';
 import { sectionRef, type UciDocument, type UciOption, type UciSection } from './uci-document.ts';
 
@@ -42,9 +43,11 @@ function suggest(word: string, candidates: string[]): string {
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
+/** A value as an error quotes it: at most 60 characters (whole code points), non-printables escaped. */
 function shown(value: string, secret: boolean | undefined): string {
   if (secret) return `a value of ${value.length} characters`;
-  return `'${value.length > 60 ? `${value.slice(0, 60)}…` : value}'`;
+  const chars = Array.from(value);
+  return `'${escapePrintable(chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : value)}'`;
 }
 
 /** Parses one field's raw value(s); returns the typed value or the message for the issue. */

@@ -7,6 +7,7 @@ const specs: Record<string, FlagSpec> = {
   json: { type: 'boolean', describe: 'json' },
   config: { type: 'string', value: 'PATH', describe: 'config' },
   count: { type: 'number', describe: 'count' },
+  nodes: { type: 'integer', value: 'N', describe: 'nodes' },
 };
 
 test('flags in every accepted form, positionals kept in order', () => {
@@ -46,6 +47,25 @@ test('unknown flags, missing values and bad numbers are usage errors naming the 
   rejects(['--count='], '--count must be a number');
   rejects(['--json=maybe'], '--json takes no value');
   rejects(['--no-config'], 'unknown option --no-config');
+});
+
+test('numbers are plain decimals: no hex, exponent, binary, Infinity or padding', () => {
+  assert.is(parseArgs(['--count', '0.5'], specs, 't').flags.count, 0.5);
+  assert.is(parseArgs(['--count', '-3'], specs, 't').flags.count, -3);
+  assert.is(parseArgs(['--nodes=16'], specs, 't').flags.nodes, 16);
+  for (const bad of ['0x10', '1e3', '0b1', '0o7', 'Infinity', ' 5', '5 ', '+5', '.5', '5.']) {
+    rejects(['--count', bad], `--count must be a number (got '${bad}')`);
+    rejects(['--nodes', bad], `--nodes must be a whole number (got '${bad}')`);
+  }
+  rejects(['--nodes', '6.0'], "--nodes must be a whole number (got '6.0')");
+  rejects(['--nodes', '99999999999999999'], '--nodes must be a whole number');
+});
+
+test('a negative number is a value (a positional), not an unknown flag', () => {
+  const p = parseArgs(['set', 'orig_interval', '-5'], specs, 't');
+  assert.equal(p.positionals, ['set', 'orig_interval', '-5']);
+  assert.equal(parseArgs(['-0.5', '-.5'], specs, 't').positionals, ['-0.5', '-.5']);
+  rejects(['-x5'], 'unknown option -x5');
 });
 
 test('help text lists every flag with its placeholder', () => {

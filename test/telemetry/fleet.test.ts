@@ -147,7 +147,9 @@ test('bad arguments and an unreachable or misconfigured broker are one clear lin
   };
   await fails({}, UsageError, 'needs --broker');
   await fails({ broker: broker.url, fleet: 'a/b' }, UsageError, 'cannot be an MQTT topic level');
-  await fails({ broker: 'mqtt://broker.example.net' }, UserError, 'refusing plaintext MQTT');
+  // A broker URL that can never work is bad usage (exit 2), like any other bad flag.
+  await fails({ broker: 'mqtt://broker.example.net' }, UsageError, 'refusing plaintext MQTT');
+  await fails({ broker: 'http://x' }, UsageError, 'scheme must be mqtt:// or mqtts://');
   await fails({ broker: broker.url, wait: -1, json: true }, UsageError, '--wait');
   await fails({ broker: `mqtt://127.0.0.1:${await freePort()}`, json: true }, UserError, /connection refused/);
 });

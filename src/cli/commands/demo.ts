@@ -44,12 +44,12 @@ node, each serving its own status API. A fault is injected every few seconds (a 
 a dead link, a flapping link, a hung radio, a partition, then a repair round) and a live
 summary shows what every agent sees. Ctrl-C stops it cleanly.`,
   flags: {
-    nodes: { type: 'number', value: 'N', describe: 'number of nodes, 5 to 50 (default 6)' },
-    seed: { type: 'number', value: 'S', describe: 'seed of the simulation and the faults (default 1)' },
+    nodes: { type: 'integer', value: 'N', describe: 'number of nodes, 5 to 50 (default 6)' },
+    seed: { type: 'integer', value: 'S', describe: 'seed of the simulation and the faults (default 1)' },
     topology: { type: 'string', value: 'T', describe: `${TOPOLOGIES.join(', ')} (default mesh)` },
-    'fault-every': { type: 'number', value: 'SECONDS', describe: 'seconds between faults (default 6)' },
-    duration: { type: 'number', value: 'SECONDS', describe: 'stop after this long (default: run until Ctrl-C)' },
-    'luci-port': { type: 'number', value: 'PORT', describe: 'also serve the LuCI status page of n1 on 127.0.0.1:PORT' },
+    'fault-every': { type: 'integer', value: 'SECONDS', describe: 'seconds between faults (default 6)' },
+    duration: { type: 'integer', value: 'SECONDS', describe: 'stop after this long (default: run until Ctrl-C)' },
+    'luci-port': { type: 'integer', value: 'PORT', describe: 'also serve the LuCI status page of n1 on 127.0.0.1:PORT' },
   },
   async run({ flags, positionals, io, stopSignal }) {
     if (positionals.length) throw new UsageError(`demo takes no arguments (got '${positionals[0]}')`);

@@ -62,7 +62,7 @@ The broker password is read from the ${PASSWORD_ENV} environment variable.`,
   },
 };
 
-/** Connects and subscribes, or throws a UserError saying why not (one line, exit code 1). */
+/** Connects and subscribes, or throws a UsageError (bad --broker) or UserError saying why not. */
 async function connect(flags: Record<string, unknown>, topics: string[], view: FleetView): Promise<MqttClient> {
   let opened;
   try {
@@ -78,7 +78,9 @@ async function connect(flags: Record<string, unknown>, topics: string[], view: F
       connectTimeoutMs: 10_000,
     });
   } catch (e) {
-    if (e instanceof BrokerConfigError) throw new UserError(e.message);
+    // A URL or flag combination that can never work is bad usage (exit 2); an unreadable
+    // certificate file is a failure the operator fixes on disk (exit 1).
+    if (e instanceof BrokerConfigError) throw e.permanent ? new UsageError(e.message) : new UserError(e.message);
     throw e;
   }
   const { client, target } = opened;

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { UsageError, UserError, type CliCommand, type CliIo, type FlagValues } from '../command.ts';
 import { DEFAULT_CONFIG_PATH, loadConfigForCli } from '../config-path.ts';
+import { ifnameProblem } from '../../config/ifname.ts';
 import { MeshError, type MeshDriver, type MeshInfo } from '../../mesh/driver.ts';
 import { openBatmanDriver } from '../../mesh/batman/open-batman-driver.ts';
 import {
@@ -76,7 +77,7 @@ export function createMeshCommand(open: OpenMeshDriver): CliCommand {
       if (sub === undefined) throw new UsageError(`mesh needs what to show: ${TABLES.join(', ')} or set`);
       const meshIf = resolveMeshIf(flags);
       if (sub === 'set') {
-        const plan = planSet(rest, typeof flags.hardif === 'string' ? flags.hardif : undefined);
+        const plan = planSet(rest, typeof flags.hardif === 'string' ? checkIfname('--hardif', flags.hardif) : undefined);
         return withDriver(open, meshIf, (d) => plan(d, io, flags.json === true));
       }
       const table = TABLE_ALIASES[sub];
@@ -92,11 +93,17 @@ export const meshCommand: CliCommand = createMeshCommand((meshIfname) => openBat
 
 function resolveMeshIf(flags: FlagValues): string {
   if (typeof flags.meshif === 'string') {
-    if (!/^[^\s/:]{1,15}$/.test(flags.meshif)) throw new UsageError(`--meshif: not an interface name: '${flags.meshif}'`);
-    return flags.meshif;
+    return checkIfname('--meshif', flags.meshif);
   }
   if (typeof flags.config === 'string' || existsSync(DEFAULT_CONFIG_PATH)) return loadConfigForCli(flags).config.agent.meshInterface;
   return 'bat0';
+}
+
+/** The name back if the kernel would take it (and it prints as what it is), else a UsageError. */
+function checkIfname(flag: string, name: string): string {
+  const problem = ifnameProblem(name);
+  if (problem) throw new UsageError(`${flag}: not an interface name: '${name}' (${problem})`);
+  return name;
 }
 
 async function withDriver(open: OpenMeshDriver, meshIf: string, fn: (d: MeshDriver) => Promise<number>): Promise<number> {

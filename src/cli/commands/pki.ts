@@ -13,6 +13,7 @@ import { publicKeyOfPeerId, signerFor } from '../../federation/ed25519.ts';
 import { defaultTrustDomain, federationSettings } from '../../federation/settings.ts';
 import { loadOrCreateIdentity, IdentityError } from '../../federation/identity.ts';
 import { VERSION } from '../../version.ts';
+import { hasNonPrintable } from '../../config/printable.ts';
 
 const USAGE = `usage: x0tta6bl4 pki init [--dir DIR] [--name CN] [--fleet NAME] [--trust-domain TD] [--days N]
        x0tta6bl4 pki issue --peer-id ID [--dir DIR] [--name CN] [--days N] [--out FILE]
@@ -96,13 +97,14 @@ function paths(dir: string) {
 }
 
 function init(dir: string, flags: FlagValues, out: (s: string) => void): number {
+  const givenName = commonNameFlag(flags);
   const p = paths(dir);
   if (existsSync(p.key) || existsSync(p.cert)) throw new UserError(`${dir} already holds a fleet CA; refusing to overwrite it (every node certificate depends on it)`);
   const fleet = typeof flags.fleet === 'string' ? flags.fleet : 'default';
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(fleet)) throw new UsageError(`--fleet '${fleet}' is not a fleet name (1 to 64 letters, digits, '_' or '-')`);
   const trustDomain = typeof flags['trust-domain'] === 'string' ? flags['trust-domain'] : defaultTrustDomain(fleet);
   if (!/^[a-z0-9._-]{1,255}$/.test(trustDomain)) throw new UsageError(`--trust-domain '${trustDomain}' is not a SPIFFE trust domain (lowercase letters, digits, '.', '_', '-')`);
-  const name = typeof flags.name === 'string' ? flags.name : `${fleet} fleet CA`;
+  const name = givenName ?? `${fleet} fleet CA`;
   const ca = createFleetCa(name, days(flags, 3650));
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -116,6 +118,21 @@ function init(dir: string, flags: FlagValues, out: (s: string) => void): number 
   }
   out(`fleet CA '${name}' (trust domain ${trustDomain}) in ${dir}:\n  ${p.cert}  copy to every router as <state_dir>/fleet-ca.pem\n  ${p.key}  keep it secret, off the routers`);
   return 0;
+}
+
+/** X.509's upper bound for a common name (RFC 5280 ub-common-name), in characters. */
+const MAX_COMMON_NAME = 64;
+
+/** --name if given and usable as a certificate's common name, else a UsageError; undefined if absent. */
+function commonNameFlag(flags: FlagValues): string | undefined {
+  const name = flags.name;
+  if (typeof name !== 'string') return undefined;
+  const chars = Array.from(name).length;
+  if (chars === 0 || chars > MAX_COMMON_NAME)
+    throw new UsageError(`--name must be 1 to ${MAX_COMMON_NAME} characters (got ${chars})`);
+  // Certificates are printed by openssl, logs and /status: nothing there may hide or reorder text.
+  if (hasNonPrintable(name)) throw new UsageError(`--name must not contain control or format characters (got '${name}')`);
+  return name;
 }
 
 function loadCa(dir: string): { cert: X509Certificate; key: ReturnType<typeof createPrivateKey>; meta: PkiMeta } {
@@ -134,10 +151,11 @@ function loadCa(dir: string): { cert: X509Certificate; key: ReturnType<typeof cr
 function issue(dir: string, flags: FlagValues, out: (s: string) => void): number {
   const peerId = flags['peer-id'];
   if (typeof peerId !== 'string') throw new UsageError('pki issue needs --peer-id (run `x0tta6bl4 pki id` on the router)');
+  const givenName = commonNameFlag(flags);
   const nodeKey = publicKeyOfPeerId(peerId);
   if (!nodeKey) throw new UsageError(`'${peerId}' is not an Ed25519 libp2p peer id (12D3KooW...)`);
   const { cert, key, meta } = loadCa(dir);
-  const name = typeof flags.name === 'string' ? flags.name : peerId;
+  const name = givenName ?? peerId;
   const issued = issueNodeCertificate({ ca: cert, caKey: key, nodeKey, spiffeId: `spiffe://${meta.trustDomain}/node/${peerId}`, commonName: name, days: days(flags, 365) });
   const serial = issued.serial.toString(16).toUpperCase();
   if (typeof flags.out === 'string') {
