@@ -14,6 +14,7 @@
 // device node gives one clear error rather than a hang or a garbage document.
 import { basename } from 'node:path';
 import { isUtf8 } from 'node:buffer';
+import { escapePrintable } from './printable.ts';
 import {
   UCI_NAME,
   UCI_PACKAGE_NAME,
@@ -83,9 +84,8 @@ function describeChar(c: string): string {
 
 function quoteFound(s: string): string {
   const shown = s.length > 40 ? `${s.slice(0, 40)}…` : s;
-  // Control, format and line-separator characters are shown escaped, so an error stays one
-  // readable line (no raw CR, no right-to-left override).
-  return `'${shown.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`)}'`;
+  // Escaped, so an error stays one readable line (no raw CR, no right-to-left override).
+  return `'${escapePrintable(shown)}'`;
 }
 
 /** Position (1-based line and column) of a character index, for errors found before parsing. */

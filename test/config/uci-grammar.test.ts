@@ -216,7 +216,7 @@ test("';' as libuci reads it: 'x;' ends the line (a warning), a ';' ending a lin
 });
 
 test("the statement word ends at a space or tab only (libuci's strtok), errors escape control characters", () => {
-  assert.throws(() => parse('config\vt n\n'), (e: Error) => e.message.includes("found 'config\\u{B}t'"));
+  assert.throws(() => parse('config\vt n\n'), (e: Error) => e.message.includes("found 'config\\x0Bt'"));
   assert.is(only('config\tt\toption_less').name, 'option_less');
 });
 
