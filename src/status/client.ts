@@ -1,7 +1,7 @@
 // The CLI's side of the status API: one GET over the agent's Unix socket. Whatever answers is
 // checked before it is returned: another program on the socket path gives one clear error.
 import { request } from 'node:http';
-import { healthProblem, metricsProblem, statusProblem } from './answer-checks.ts';
+import { healthProblem, metricsProblem } from './answer-checks.ts';
 
 export class StatusClientError extends Error {
   override readonly name = 'StatusClientError';
@@ -25,12 +25,18 @@ function problemOf(path: string, body: string): string | null {
     return `not JSON: ${excerpt(body)}`;
   }
   if (path === '/health') return healthProblem(doc);
-  if (path === '/status') return statusProblem(doc);
+  // The commands that show one block of /status check that block; `status` checks the whole.
+  if (path === '/status') return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? null : 'expected a JSON object';
   return null;
 }
 
+/** The error for an answer that is not the agent's. */
+export function notAgentError(socketPath: string, path: string, why: string): StatusClientError {
+  return new StatusClientError(`${socketPath} did not answer ${path} as an x0tta6bl4 agent does: ${why}`);
+}
+
 export function fetchStatus<T>(socketPath: string, path: string, timeoutMs = 5000): Promise<T> {
-  const notAgent = (why: string) => new StatusClientError(`${socketPath} did not answer ${path} as an x0tta6bl4 agent does: ${why}`);
+  const notAgent = (why: string) => notAgentError(socketPath, path, why);
   return new Promise((resolve, reject) => {
     const req = request({ socketPath, path, method: 'GET', timeout: timeoutMs }, (res) => {
       let body = '';
