@@ -96,9 +96,15 @@ function ensureSocketDir(socketPath: string): void {
   for (const d of missing) {
     try {
       mkdirSync(d, { mode: SOCKET_DIR_MODE });
+    } catch (e) {
+      // Someone else made it meanwhile (a second agent starting): theirs, left as it is.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(d, { throwIfNoEntry: false })?.isDirectory()) continue;
+      throw socketError(socketPath, `cannot create directory ${d}: ${errText(e)}`);
+    }
+    try {
       chmodSync(d, SOCKET_DIR_MODE); // mkdir's mode passes through the umask
     } catch (e) {
-      throw socketError(socketPath, `cannot create directory ${d}: ${errText(e)}`);
+      throw socketError(socketPath, `cannot set the mode of ${d}: ${errText(e)}`);
     }
   }
 }

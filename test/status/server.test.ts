@@ -1,7 +1,7 @@
 // The status server on a real Unix socket and a real loopback port, queried by the CLI's client.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStatusServer, StatusServerError } from '../../src/status/server.ts';
@@ -116,6 +116,24 @@ test('unusable paths give clear errors', async () => {
     assert.instance(e, StatusClientError);
     assert.match((e as Error).message, 'is the agent running?');
   }
+});
+
+test('a symbolic link at the socket path is refused and left in place', async () => {
+  const target = join(dir, 'target.txt');
+  writeFileSync(target, 'target');
+  for (const to of [target, join(dir, 'no-such-thing')]) {
+    const link = join(dir, `link-${to.length}.sock`);
+    symlinkSync(to, link);
+    try {
+      await startStatusServer({ socketPath: link, source });
+      assert.unreachable('served through a symlink');
+    } catch (e) {
+      assert.instance(e, StatusServerError);
+      assert.match((e as Error).message, 'symbolic link');
+    }
+    assert.ok(lstatSync(link).isSymbolicLink());
+  }
+  assert.is(readFileSync(target, 'utf8'), 'target');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
