@@ -11,7 +11,7 @@ export const statusCommand: CliCommand = {
   usage: `usage: x0tta6bl4 status [--json] [--health|--metrics] [--socket PATH] [--config PATH]
 
 Asks the running agent over its status socket (status.socket in /etc/config/x0tta6bl4).
-Exit code: 0 healthy, 1 degraded or unreachable, 3 down.`,
+Exit code: 0 healthy, 1 degraded, unreachable or not an agent answering, 3 down.`,
   flags: {
     json: { type: 'boolean', describe: 'print the /status document as JSON' },
     health: { type: 'boolean', describe: 'print only component health' },
