@@ -2,6 +2,7 @@
 // (its line if it is in the file, else its section's line).
 import type { ConfigIssue } from './config-error.ts';
 import type { AgentConfig, SectionName } from './schema.ts';
+import { redactUrl } from '../telemetry/redact-url.ts';
 
 /** Where each section and option was found in the file, for messages. */
 export interface SourceLines {
@@ -24,7 +25,7 @@ export function crossCheck(config: AgentConfig, file: string, lines: SourceLines
   if (t.keyFile !== '' && t.certFile === '')
     at('error', 'telemetry', 'cert_file', 'required when key_file is set (a client key needs its certificate), found nothing');
   if ((t.caFile || t.certFile) && /^(mqtt|ws):/.test(t.broker))
-    at('warning', 'telemetry', 'broker', `TLS files are set but '${t.broker}' does not use TLS: expected mqtts:// or wss://`);
+    at('warning', 'telemetry', 'broker', `TLS files are set but '${redactUrl(t.broker)}' does not use TLS: expected mqtts:// or wss://`);
   if (t.password !== '' && t.username === '')
     at('warning', 'telemetry', 'username', 'a password is set without a username: MQTT brokers ignore it');
 

@@ -8,6 +8,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import clientModule from 'mqtt/lib/client';
 import type { IClientOptions } from 'mqtt/lib/client';
+import { redactUrl } from './redact-url.ts';
 
 const MqttClient = clientModule.default;
 export type MqttClient = InstanceType<typeof MqttClient>;
@@ -41,16 +42,16 @@ export function parseBrokerUrl(url: string, allowPlaintext = false): BrokerTarge
   try {
     u = new URL(url);
   } catch {
-    throw new BrokerConfigError(`broker '${url}' is not a URL (expected mqtts://host[:port])`, true);
+    throw new BrokerConfigError(`broker '${redactUrl(url)}' is not a URL (expected mqtts://host[:port])`, true);
   }
   const protocol = u.protocol.slice(0, -1);
   if (protocol === 'ws' || protocol === 'wss')
     throw new BrokerConfigError(`${protocol}:// brokers are not supported by this build; use mqtts:// (or mqtt:// on loopback)`, true);
-  if (protocol !== 'mqtt' && protocol !== 'mqtts') throw new BrokerConfigError(`broker '${url}': scheme must be mqtt:// or mqtts://`, true);
+  if (protocol !== 'mqtt' && protocol !== 'mqtts') throw new BrokerConfigError(`broker '${redactUrl(url)}': scheme must be mqtt:// or mqtts://`, true);
   if (u.username || u.password) throw new BrokerConfigError('put the broker credentials in username/password, not in the URL', true);
-  if ((u.pathname && u.pathname !== '/') || u.search || u.hash) throw new BrokerConfigError(`broker '${url}': no path or query expected`, true);
+  if ((u.pathname && u.pathname !== '/') || u.search || u.hash) throw new BrokerConfigError(`broker '${redactUrl(url)}': no path or query expected`, true);
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw new BrokerConfigError(`broker '${url}' has no host`, true);
+  if (!host) throw new BrokerConfigError(`broker '${redactUrl(url)}' has no host`, true);
   const port = u.port ? Number(u.port) : protocol === 'mqtts' ? 8883 : 1883;
   const loopback = isLoopback(host);
   if (protocol === 'mqtt' && !loopback && !allowPlaintext)

@@ -11,6 +11,7 @@ import type { ComponentState, StatusEvent, StatusReport } from '../status/types.
 import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
 import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-connection.ts';
+import { redactUrl } from './redact-url.ts';
 import type { CommandArgs } from './command-args.ts';
 import { checkCommand, nonceOf } from './command-check.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';
@@ -157,7 +158,7 @@ class TelemetryPublisher implements Telemetry {
     this.log = o.log;
     this.queue = new EventQueue(o.bufferLimit ?? 1000);
     this.backoff = new Backoff({ minMs: (o.reconnectMinS ?? 1) * 1000, maxMs: (o.reconnectMaxS ?? 60) * 1000 });
-    this.display = o.broker;
+    this.display = redactUrl(o.broker);
   }
 
   start(): void {
@@ -171,7 +172,7 @@ class TelemetryPublisher implements Telemetry {
     if (this.o.bufferFile) this.restoreQueue(this.o.bufferFile);
     this.unsubscribe = this.o.subscribeEvents((e) => this.onEvent(e));
     this.tickTimer = setInterval(() => this.tick(), Math.max(1, this.o.intervalS) * 1000);
-    this.o.health.set(COMPONENT, 'degraded', `connecting to ${this.o.broker}`);
+    this.o.health.set(COMPONENT, 'degraded', `connecting to ${this.display}`);
     this.connect();
   }
 

@@ -99,10 +99,10 @@ test('postinst on a router: user, board defaults once, enabled, started under pr
   const gid = Number(/^x0tta6bl4:x:(\d+):/m.exec(read(root, 'etc/group'))![1]);
   const conf = statSync(join(root, 'etc/config/x0tta6bl4'));
   assert.equal([conf.uid, conf.gid, conf.mode & 0o777], [0, gid, 0o640]);
-  // The status socket's directory, from the shipped config, belongs to the agent.
+  // The status socket's directory, from the shipped config, belongs to the agent (owner and group only).
   assert.match(read(root, 'etc/config/x0tta6bl4'), /option socket '\/var\/run\/x0tta6bl4\/status.sock'/);
   const run = statSync(join(root, 'var/run/x0tta6bl4'));
-  assert.equal([run.uid, run.mode & 0o777], [uid, 0o755]);
+  assert.equal([run.uid, run.mode & 0o777], [uid, 0o750]);
 });
 
 test('capability file and ubus ACL: CAP_NET_ADMIN in all five sets; only reboot and network reload', () => {

@@ -1,7 +1,7 @@
 // The status server on a real Unix socket and a real loopback port, queried by the CLI's client.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStatusServer, StatusServerError } from '../../src/status/server.ts';
@@ -10,14 +10,23 @@ import type { HealthReport, StatusReport, StatusSource } from '../../src/status/
 
 const dir = mkdtempSync(join(tmpdir(), 'x0-status-'));
 const health: HealthReport = { schema: 1, node: 'n1', overall: 'degraded', components: [{ name: 'mesh', state: 'degraded', reason: 'no neighbours' }] };
+const report = {
+  schema: 1,
+  node: { name: 'n1', fleet: 'f', version: '0.0.0', uptimeS: 1 },
+  health,
+  mesh: { interfaces: [], neighbours: [], originators: [], gateways: [], settings: null },
+  links: [],
+  events: [],
+} as unknown as StatusReport;
+const METRICS = 'x0tta6bl4_build_info{node="n1",version="0.0.0"} 1\nx0tta6bl4_up{node="n1"} 0.5\n';
 let statusCalls = 0;
 const source: StatusSource = {
   health: () => health,
   status: () => {
     statusCalls++;
-    return { schema: 1, health } as unknown as StatusReport;
+    return report;
   },
-  metrics: () => 'x0tta6bl4_up{node="n1"} 0.5\n',
+  metrics: () => METRICS,
 };
 
 test('serves /health, /status, /metrics and 404 on the socket and on loopback TCP', async () => {
@@ -27,7 +36,7 @@ test('serves /health, /status, /metrics and 404 on the socket and on loopback TC
     assert.equal(await fetchStatus(sock, '/health'), health);
     await fetchStatus(sock, '/status');
     assert.is(statusCalls, 1);
-    assert.is(await fetchStatus<string>(sock, '/metrics'), 'x0tta6bl4_up{node="n1"} 0.5\n');
+    assert.is(await fetchStatus<string>(sock, '/metrics'), METRICS);
     try {
       await fetchStatus(sock, '/nope');
       assert.unreachable();
@@ -107,6 +116,24 @@ test('unusable paths give clear errors', async () => {
     assert.instance(e, StatusClientError);
     assert.match((e as Error).message, 'is the agent running?');
   }
+});
+
+test('a symbolic link at the socket path is refused and left in place', async () => {
+  const target = join(dir, 'target.txt');
+  writeFileSync(target, 'target');
+  for (const to of [target, join(dir, 'no-such-thing')]) {
+    const link = join(dir, `link-${to.length}.sock`);
+    symlinkSync(to, link);
+    try {
+      await startStatusServer({ socketPath: link, source });
+      assert.unreachable('served through a symlink');
+    } catch (e) {
+      assert.instance(e, StatusServerError);
+      assert.match((e as Error).message, 'symbolic link');
+    }
+    assert.ok(lstatSync(link).isSymbolicLink());
+  }
+  assert.is(readFileSync(target, 'utf8'), 'target');
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,9 +1,10 @@
-import { UsageError, type CliCommand } from '../command.ts';
+import { UsageError, UserError, type CliCommand } from '../command.ts';
 import { loadConfigForCli } from '../config-path.ts';
 import { Agent } from '../../agent/agent.ts';
 import { createLogger } from '../../agent/logger.ts';
 import { openCore } from '../../agent/open-core.ts';
 import { openDriver } from '../../agent/open-driver.ts';
+import { StatusServerError } from '../../status/server.ts';
 
 export const agentCommand: CliCommand = {
   name: 'agent',
@@ -42,7 +43,16 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
       coreEngine: core,
       describeMac,
     });
-    await agent.start();
+    try {
+      await agent.start();
+    } catch (e) {
+      // A status.socket or http_port that cannot be served is the operator's to fix: one line, exit 1.
+      if (e instanceof StatusServerError) {
+        await driver.close().catch(() => {});
+        throw new UserError(e.message);
+      }
+      throw e;
+    }
     const sig = await stopSignal;
     log.info(`${sig}: stopping`);
     await agent.stop();

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError, UserError, type CliCommand, type CliIo } from '../command.ts';
 import { BrokerConfigError, openBrokerClient, type MqttClient } from '../../telemetry/broker-connection.ts';
+import { redactUrl } from '../../telemetry/redact-url.ts';
 import { describeConnectError } from '../../telemetry/connect-errors.ts';
 import { FleetView, renderFleetTable } from '../../telemetry/fleet-view.ts';
 import { fleetSubscriptions, TopicError } from '../../telemetry/topics.ts';
@@ -48,7 +49,7 @@ The broker password is read from the ${PASSWORD_ENV} environment variable.`,
       if (flags.json || flags.once) {
         await Promise.race([sleep(waitS * 1000), stopSignal]);
         const nodes = view.nodes();
-        if (flags.json) io.out(JSON.stringify({ v: 1, broker: flags.broker, fleet: flags.fleet ?? null, nodes, ignored: view.ignored }, null, 2));
+        if (flags.json) io.out(JSON.stringify({ v: 1, broker: redactUrl(flags.broker), fleet: flags.fleet ?? null, nodes, ignored: view.ignored }, null, 2));
         else io.out(renderFleetTable(nodes, Date.now(), flags.fleet === undefined));
         return 0;
       }

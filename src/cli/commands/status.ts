@@ -1,5 +1,6 @@
 import { UsageError, UserError, type CliCommand } from '../command.ts';
-import { fetchStatus, StatusClientError } from '../../status/client.ts';
+import { fetchStatus, notAgentError, StatusClientError } from '../../status/client.ts';
+import { statusProblem } from '../../status/answer-checks.ts';
 import { renderStatus } from '../../status/render.ts';
 import type { HealthReport, StatusReport } from '../../status/types.ts';
 import { resolveSocketPath } from '../config-path.ts';
@@ -10,7 +11,7 @@ export const statusCommand: CliCommand = {
   usage: `usage: x0tta6bl4 status [--json] [--health|--metrics] [--socket PATH] [--config PATH]
 
 Asks the running agent over its status socket (status.socket in /etc/config/x0tta6bl4).
-Exit code: 0 healthy, 1 degraded or unreachable, 3 down.`,
+Exit code: 0 healthy, 1 degraded, unreachable or not an agent answering, 3 down.`,
   flags: {
     json: { type: 'boolean', describe: 'print the /status document as JSON' },
     health: { type: 'boolean', describe: 'print only component health' },
@@ -32,6 +33,8 @@ Exit code: 0 healthy, 1 degraded or unreachable, 3 down.`,
         return exitFor(h.overall);
       }
       const s = await fetchStatus<StatusReport>(socket, '/status');
+      const problem = statusProblem(s);
+      if (problem) throw notAgentError(socket, '/status', problem);
       io.out(flags.json ? JSON.stringify(s, null, 2) : renderStatus(s));
       return exitFor(s.health.overall);
     } catch (e) {
