@@ -2,7 +2,7 @@
 // (its line if it is in the file, else its section's line).
 import type { ConfigIssue } from './config-error.ts';
 import type { AgentConfig, SectionName } from './schema.ts';
-import { redactUrl } from '../telemetry/redact-url.ts';
+import { redactUrl } from './redact-url.ts';
 
 /** Where each section and option was found in the file, for messages. */
 export interface SourceLines {

@@ -4,6 +4,7 @@ import type { ConfigIssue } from './config-error.ts';
 import { crossCheck, type SourceLines } from './cross-checks.ts';
 import { defaultConfig } from './defaults.ts';
 import { escapePrintable } from './printable.ts';
+import { redactUrl } from './redact-url.ts';
 import { SCHEMA, SECTION_NAMES, sectionFields, type AgentConfig, type Field, type SectionName } from './schema.ts';
 import { sectionRef, type UciDocument, type UciOption, type UciSection } from './uci-document.ts';
 
@@ -43,11 +44,14 @@ function suggest(word: string, candidates: string[]): string {
   return best ? ` (did you mean '${best}'?)` : '';
 }
 
-/** A value as an error quotes it: at most 60 characters (whole code points), non-printables escaped. */
+/**
+ * A value as an error quotes it: at most 60 characters (whole code points), non-printables
+ * escaped, credentials in a URL (a mistyped broker) hidden.
+ */
 function shown(value: string, secret: boolean | undefined): string {
   if (secret) return `a value of ${value.length} characters`;
-  const chars = Array.from(value);
-  return `'${escapePrintable(chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : value)}'`;
+  const chars = Array.from(redactUrl(value));
+  return `'${escapePrintable(chars.length > 60 ? `${chars.slice(0, 60).join('')}…` : chars.join(''))}'`;
 }
 
 /** Parses one field's raw value(s); returns the typed value or the message for the issue. */

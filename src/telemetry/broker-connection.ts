@@ -8,7 +8,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import clientModule from 'mqtt/lib/client';
 import type { IClientOptions } from 'mqtt/lib/client';
-import { redactUrl } from './redact-url.ts';
+import { redactUrl } from '../config/redact-url.ts';
 
 const MqttClient = clientModule.default;
 export type MqttClient = InstanceType<typeof MqttClient>;

@@ -11,7 +11,7 @@ import type { ComponentState, StatusEvent, StatusReport } from '../status/types.
 import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
 import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-connection.ts';
-import { redactUrl } from './redact-url.ts';
+import { redactUrl } from '../config/redact-url.ts';
 import type { CommandArgs } from './command-args.ts';
 import { checkCommand, nonceOf } from './command-check.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';

@@ -101,4 +101,10 @@ test('with many errors the line names the first five and counts the rest', () =>
   assert.ok(e.message.endsWith(`; and ${e.issues.length - 5} more`), e.message);
 });
 
+test('a refused broker value does not echo the credentials in it', () => {
+  const e = configError("config telemetry 'telemetry'\n\toption enabled '1'\n\toption broker 'http://op:s3cret-Pw@broker:1883'\n");
+  assert.ok(e.message.includes('broker'), e.message);
+  assert.not.ok(e.message.includes('s3cret-Pw'), e.message);
+});
+
 test.run();

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { redactUrl } from '../../src/telemetry/redact-url.ts';
+import { redactUrl } from '../../src/config/redact-url.ts';
 import { BUNDLE, DEFAULT_CONFIG, simulatorConfig, waitFor } from '../luci/real-agent.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'x0-redact-'));

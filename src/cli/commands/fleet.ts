@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError, UserError, type CliCommand, type CliIo } from '../command.ts';
 import { BrokerConfigError, openBrokerClient, type MqttClient } from '../../telemetry/broker-connection.ts';
-import { redactUrl } from '../../telemetry/redact-url.ts';
+import { redactUrl } from '../../config/redact-url.ts';
 import { describeConnectError } from '../../telemetry/connect-errors.ts';
 import { FleetView, renderFleetTable } from '../../telemetry/fleet-view.ts';
 import { fleetSubscriptions, TopicError } from '../../telemetry/topics.ts';
