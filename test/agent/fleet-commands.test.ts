@@ -75,7 +75,7 @@ test('signed dry-run, run-action and set reach the agent and change what it does
     assert.ok(entry, 'journalled with the operator as its reason');
 
     const unknown = await send('run-action', ['format-flash']);
-    assert.is(unknown.code, 'failed');
+    assert.is(unknown.code, 'bad-args');
     assert.match(unknown.error ?? '', /unknown action 'format-flash'/);
 
     // Read only at start: refused with what to do instead, not reported applied and ignored.

@@ -53,10 +53,11 @@ test.before(async () => {
       if (change.option === 'mesh_interface' && change.value === 'eth9') throw new Error('eth9 does not exist');
       applied.push({ option: `${change.section}.${change.option}`, value: change.value, dryRun: next.agent.dryRun });
     },
-    runAction: (name) => {
-      if (name === 'reboot') throw new Error('reboot is not allowed (healing.allow_reboot is 0)');
-      actions.push(name);
-      return { action: name, done: true };
+    runAction: (a) => {
+      if (a.action === 'reboot') throw new Error('reboot is not allowed (healing.allow_reboot is 0)');
+      const spec = [a.action, a.ifname, a.neighbour].filter((x) => x !== undefined).join('/');
+      actions.push(spec);
+      return { action: spec, done: true };
     },
     learningRound: () => ({ round: 4 }),
   });
