@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
 import { SCHEMA, type AgentConfig, type Field, type SectionName } from '../config/schema.ts';
+import { defaultTrustDomain } from '../federation/settings.ts';
 import type { Logger } from '../agent/logger.ts';
 import { MetricsText } from '../status/metrics.ts';
 import type { ComponentHealth, ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
@@ -94,6 +95,8 @@ export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySour
     ...(c.certFile ? { certFile: c.certFile } : {}),
     ...(c.keyFile ? { keyFile: c.keyFile } : {}),
     ...(commandCaFile ? { commandCaFile } : {}),
+    trustDomain: config.federation.trustDomain || defaultTrustDomain(config.agent.fleet),
+    crlFile: config.federation.crlFile || join(config.agent.stateDir, 'fleet.crl'),
     ...(extras.bufferLimit !== undefined ? { bufferLimit: extras.bufferLimit } : {}),
     ...(extras.bufferFile ? { bufferFile: extras.bufferFile } : {}),
     ...(extras.bufferWriteIntervalS !== undefined ? { bufferWriteIntervalS: extras.bufferWriteIntervalS } : {}),

@@ -7,12 +7,14 @@ import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from '../agent/logger.ts';
 import { FleetCa } from '../federation/fleet-ca.ts';
+import { defaultTrustDomain } from '../federation/settings.ts';
 import type { ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
 import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
 import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-connection.ts';
 import type { CommandArgs } from './command-args.ts';
 import { checkCommand, nonceOf } from './command-check.ts';
+import { CommandCrl } from './command-crl.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';
 import { describeConnectError, type ConnectProblem } from './connect-errors.ts';
 import { EventQueue } from './event-queue.ts';
@@ -47,6 +49,10 @@ export interface TelemetryOptions {
   allowPlaintext?: boolean;
   /** PEM of the fleet CA(s) that certify command signers; without it every command is refused. */
   commandCaFile?: string;
+  /** SPIFFE trust domain: commands are signed by spiffe://<it>/operator/<name> certificates (default <fleet>.x0tta6bl4). */
+  trustDomain?: string;
+  /** The fleet's CRL (kept up to date by the federation); a revoked operator's commands are refused. */
+  crlFile?: string;
   /** QoS 1 events kept while the broker is away (default 1000); the oldest go first. */
   bufferLimit?: number;
   /** Also keep the queue in this file (on flash) across agent restarts; '' = RAM only. */
@@ -123,6 +129,7 @@ class TelemetryPublisher implements Telemetry {
   private readonly nonces = new NonceCache();
   private readonly startedAt = Date.now();
   private trust: FleetCa | null = null;
+  private readonly crl: CommandCrl | null;
   private eventSeq = 0;
   private telemetrySeq = 0;
   private gen = 0;
@@ -158,6 +165,7 @@ class TelemetryPublisher implements Telemetry {
     this.queue = new EventQueue(o.bufferLimit ?? 1000);
     this.backoff = new Backoff({ minMs: (o.reconnectMinS ?? 1) * 1000, maxMs: (o.reconnectMaxS ?? 60) * 1000 });
     this.display = o.broker;
+    this.crl = o.crlFile ? new CommandCrl(o.crlFile, (m) => this.log.warn(m)) : null;
   }
 
   start(): void {
@@ -405,6 +413,8 @@ class TelemetryPublisher implements Telemetry {
         fleet: this.o.fleet,
         node: this.o.node,
         trust: this.trust,
+        trustDomain: this.o.trustDomain ?? defaultTrustDomain(this.o.fleet),
+        ...(this.crl && this.trust ? { revoked: (cert) => this.crl!.revoked(this.trust!, cert) } : {}),
         maxSkewMs: (this.o.maxClockSkewS ?? 300) * 1000,
         notBeforeMs: this.startedAt,
         nonces: this.nonces,

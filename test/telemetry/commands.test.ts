@@ -22,9 +22,11 @@ import { exitIfStuck, Subscriber, until } from './subscriber.ts';
 const dir = mkdtempSync(join(tmpdir(), 'x0-cmds-'));
 const pki = new TestPki(dir);
 const fleetCa = pki.issue('fleet-ca', { ca: true });
-const alice = pki.issue('ops-alice', { issuer: fleetCa, keyType: 'ed25519' });
+// Operator certificates as `pki issue-operator` makes them (SPIFFE ID under the fleet's trust domain).
+const alice = pki.issue('ops-alice', { issuer: fleetCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/operator/alice' });
 const strangerCa = pki.issue('stranger-ca', { ca: true });
-const mallory = pki.issue('ops-mallory', { issuer: strangerCa, keyType: 'ed25519' });
+const mallory = pki.issue('ops-mallory', { issuer: strangerCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/operator/mallory' });
+const router = pki.issue('n2', { issuer: fleetCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/node/12D3KooWn2' });
 copyFileSync(fleetCa.certFile, join(dir, 'fleet-ca.pem')); // <state_dir>/fleet-ca.pem: the default place
 const logs: string[] = [];
 
@@ -177,6 +179,15 @@ test('forged, tampered, unsigned, replayed, stale, misaddressed and malformed co
 
   const unknown = await send('format-disk', sign('format-disk'));
   assert.is(unknown.code, 'unknown-command');
+
+  // Certified by the fleet CA, but not operators: the CA's own key, a router's node certificate.
+  const byCa = await send('dry-run', sign('dry-run', ['off'], { key: fleetCa.keyPem, cert: fleetCa.certPem }));
+  assert.is(byCa.code, 'untrusted');
+  assert.match(byCa.error ?? '', /is a CA certificate.*pki issue-operator/);
+  const byNode = await send('dry-run', sign('dry-run', ['off'], { key: router.keyPem, cert: router.certPem }));
+  assert.is(byNode.code, 'untrusted');
+  assert.match(byNode.error ?? '', 'is a node certificate');
+  assert.is(applied.at(-1)!.dryRun, true, 'neither changed dry run');
   assert.is(health.get('telemetry')?.state, 'ok', 'refusals do not disturb the connection');
 });
 
@@ -187,7 +198,7 @@ test('/health and /metrics show telemetry and the command counts', () => {
   const accepted = Number(/x0tta6bl4_telemetry_commands_total\{result="accepted"\} (\d+)/.exec(m)?.[1]);
   const rejected = Number(/x0tta6bl4_telemetry_commands_total\{result="rejected"\} (\d+)/.exec(m)?.[1]);
   assert.ok(accepted >= 10, m);
-  assert.is(rejected, 10, m); // this test runs before the flood
+  assert.is(rejected, 12, m); // this test runs before the flood
   assert.match(m, '# TYPE x0tta6bl4_telemetry_events_dropped_total counter');
   assert.is(tel.report()?.state, 'connected');
 });
