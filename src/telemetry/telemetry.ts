@@ -19,6 +19,7 @@ import { CommandRejected, type CommandName } from './command-envelope.ts';
 import { describeConnectError, type ConnectProblem } from './connect-errors.ts';
 import { EventQueue } from './event-queue.ts';
 import { NonceCache } from './nonce-cache.ts';
+import { RefusalBudget } from './refusal-budget.ts';
 import type { ReplyPayload, StatePayload } from './payloads.ts';
 import { loadQueueFile, QueueFile } from './queue-file.ts';
 import { buildEvent, buildTelemetry, type SystemLoad } from './snapshot.ts';
@@ -146,8 +147,7 @@ class TelemetryPublisher implements Telemetry {
   private tickTimer: NodeJS.Timeout | null = null;
   private commandChain: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
-  private rejectTokens = 20;
-  private rejectRefillAt = Date.now();
+  private readonly refusals = new RefusalBudget();
   private readonly s = {
     state: 'connecting' as TelemetryStats['state'],
     connects: 0,
@@ -455,13 +455,11 @@ class TelemetryPublisher implements Telemetry {
 
   private reject(name: string, raw: Buffer, e: CommandRejected): void {
     this.s.commandsRejected++;
-    this.log.warn(`command ${name} rejected: ${e.code}: ${e.message}`);
-    // Refusals are cheap to provoke: answer a burst, then at most 2 per second.
-    const now = Date.now();
-    this.rejectTokens = Math.min(20, this.rejectTokens + ((now - this.rejectRefillAt) / 1000) * 2);
-    this.rejectRefillAt = now;
-    if (this.rejectTokens < 1) return;
-    this.rejectTokens--;
+    // Refusals are cheap to provoke: logged and answered in a burst, then at most 2 per second.
+    const spoken = this.refusals.take();
+    if (!spoken) return;
+    const more = spoken.skipped ? ` (${spoken.skipped} more refused since the last one logged)` : '';
+    this.log.warn(`command ${name.slice(0, 64)} rejected: ${e.code}: ${e.message}${more}`);
     this.reply({ cmd: name, nonce: nonceOf(raw), ok: false, code: e.code, error: e.message });
   }
 

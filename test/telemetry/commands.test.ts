@@ -221,6 +221,27 @@ test('a flood of junk is refused and counted, but answered at a limited rate', a
   assert.ok(refusals > 0);
 });
 
+test('5,000 refused commands write a bounded number of log lines, and say how many they left out', async () => {
+  const rejectedBefore = tel.report()!.commandsRejected;
+  const linesBefore = logs.length;
+  const t0 = Date.now();
+  // In batches below mosquitto's per-client queue (max_queued_messages 1000), so none is dropped on the way.
+  for (let sent = 0; sent < 5000; sent += 500) {
+    await Promise.all(Array.from({ length: 500 }, (_, i) => sub.client.publishAsync('x0tta6bl4/lab/n1/cmd/status', `junk ${sent + i}`, { qos: 1 })));
+    await until(() => tel.report()!.commandsRejected >= rejectedBefore + sent + 500, `${sent + 500} refused`);
+  }
+  const elapsedS = (Date.now() - t0) / 1000;
+  assert.is(tel.report()!.commandsRejected, rejectedBefore + 5000, 'every one refused and counted');
+  const lines = logs.slice(linesBefore).filter((l) => l.includes('rejected'));
+  // The reply budget: a burst of 20, then 2 per second (some of the burst was spent above).
+  assert.ok(lines.length <= 20 + Math.ceil(2 * elapsedS) + 1, `${lines.length} log lines for 5000 refusals in ${elapsedS.toFixed(1)} s`);
+  // One more after a pause: it is logged, and says how many went unlogged before it.
+  await new Promise((r) => setTimeout(r, 1100));
+  await sub.client.publishAsync('x0tta6bl4/lab/n1/cmd/status', 'junk after', { qos: 1 });
+  await until(() => tel.report()!.commandsRejected === rejectedBefore + 5001, 'the last one refused');
+  assert.match(logs.at(-1) ?? '', /rejected: malformed: not JSON \(\d+ more refused since the last one logged\)/);
+});
+
 test("the agent's events (Knowledge.onEvent) go out on the events topic", async () => {
   events.emit('rollback', 'hop_penalty 60 → 30: no route to the gateway');
   await sub.until(() => sub.on('x0tta6bl4/lab/n1/events').some((m) => m.text.includes('no route to the gateway')), 'the event');
