@@ -20,6 +20,11 @@ const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}]/u;
 const OPTION_PATH = /^(x0tta6bl4\.)?[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$/;
 
+/** Quoted, with invisible characters as \\uXXXX: a reply must show what was sent, not hide or reorder it (U+202E). */
+function show(v: string): string {
+  return JSON.stringify(v).replace(/[\p{Cc}\p{Cf}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`));
+}
+
 function bad(usage: string, detail: string): CommandRejected {
   return new CommandRejected('bad-args', `${detail}; usage: ${usage}`);
 }
@@ -42,13 +47,13 @@ const parsers: { [K in CommandName]: (args: string[]) => CommandArgs[K] } = {
     if (a.length !== 1) throw bad(usage, `got ${a.length} arguments`);
     const parts = a[0]!.split('/');
     const [action, ifname, neighbour] = parts;
-    if (parts.length > 3) throw bad(usage, `${JSON.stringify(a[0])} has ${parts.length} parts`);
-    if (!ACTION.test(action!)) throw bad(usage, `${JSON.stringify(action)} is not an action name`);
+    if (parts.length > 3) throw bad(usage, `${show(a[0]!)} has ${parts.length} parts`);
+    if (!ACTION.test(action!)) throw bad(usage, `${show(action!)} is not an action name`);
     if (ifname !== undefined) {
       const problem = ifnameProblem(ifname);
-      if (problem) throw bad(usage, `interface ${JSON.stringify(ifname)}: ${problem}`);
+      if (problem) throw bad(usage, `interface ${show(ifname)}: ${problem}`);
     }
-    if (neighbour !== undefined && !macIsUnicast(neighbour)) throw bad(usage, `neighbour ${JSON.stringify(neighbour)} is not a unicast MAC address (aa:bb:cc:dd:ee:ff)`);
+    if (neighbour !== undefined && !macIsUnicast(neighbour)) throw bad(usage, `neighbour ${show(neighbour)} is not a unicast MAC address (aa:bb:cc:dd:ee:ff)`);
     return { action: action!, ...(ifname !== undefined ? { ifname } : {}), ...(neighbour !== undefined ? { neighbour: neighbour.toLowerCase() } : {}) };
   },
   set: (a) => {
