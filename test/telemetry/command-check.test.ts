@@ -155,6 +155,18 @@ test('arguments are checked per command', () => {
   rejected('bad-args', check('status', ['x']));
   rejected('bad-args', check('learning-round', ['now']));
   rejected('bad-args', check('run-action', ['Restart Radio']));
+  // KIND/IFNAME[/NEIGHBOUR]: interface names as Linux takes them, neighbours as unicast MACs.
+  const action = (spec: string) => checkCommand(enc(signed('run-action', [spec])), 'run-action', opts()).args;
+  assert.equal(action('restart-interface/mesh0'), { action: 'restart-interface', ifname: 'mesh0' });
+  assert.equal(action('restart-interface/wlan0-1.5'), { action: 'restart-interface', ifname: 'wlan0-1.5' });
+  assert.equal(action('restart-interface/' + 'x'.repeat(15)), { action: 'restart-interface', ifname: 'x'.repeat(15) });
+  assert.equal(action('quarantine/mesh0/02:AA:bb:00:00:01'), { action: 'quarantine', ifname: 'mesh0', neighbour: '02:aa:bb:00:00:01' });
+  for (const spec of ['restart-interface/', 'restart-interface/.', 'restart-interface/..', 'restart-interface/' + 'x'.repeat(16), 'restart-interface/' + 'é'.repeat(8),
+    'restart-interface/a:b', 'restart-interface/bat0\u200b', 'restart-interface/bat0\u00a0', 'restart-interface/\u202eeth0', 'restart-interface/eth\u0085',
+    'quarantine/mesh0/', 'quarantine/mesh0/01:00:5e:00:00:01', 'quarantine/mesh0/00:00:00:00:00:00', 'quarantine/mesh0/02:00:00:00:00:1', 'quarantine/mesh0/0200.0000.0001',
+    'quarantine/mesh0/02:00:00:00:00:01/x', '/mesh0'])
+    rejected('bad-args', () => action(spec), 'usage: run-action KIND[/IFNAME[/NEIGHBOUR]]');
+  rejected('bad-args', () => action('restart-interface/\u202eeth0'), 'interface "\\u202eeth0"');
   rejected('bad-args', check('set', ['healing.interval']));
   rejected('bad-args', check('set', ['interval', '5']));
   assert.equal(checkCommand(enc(signed('set', ['federation.peer', '/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'])), 'set', opts()).args, {
