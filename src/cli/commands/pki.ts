@@ -23,7 +23,7 @@ const USAGE = `usage: x0tta6bl4 pki init [--dir DIR] [--name CN] [--fleet NAME] 
        x0tta6bl4 pki setting SECTION.OPTION (VALUE | --unset) [--dir DIR] [--ca-key FILE] [--fleet NAME] [--out FILE]
        x0tta6bl4 pki id [--config PATH]
 
-The fleet PKI. init, issue, revoke and setting run on the operator's machine, in DIR (default ./fleet-pki):
+The fleet PKI. init, issue, issue-operator, revoke and setting run on the operator's machine, in DIR (default ./fleet-pki):
   init    creates the fleet CA (Ed25519): fleet-ca.pem (copy to every router as
           <state_dir>/fleet-ca.pem), fleet-ca.key (keep it off the routers), an empty fleet.crl
   issue   a node certificate for a router's peer id (from \`x0tta6bl4 pki id\` on that router):
