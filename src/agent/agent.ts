@@ -7,7 +7,7 @@ import type { Core } from '../core/index.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
-import { Healer, type HealingStatus } from '../mapek/healer.ts';
+import { ActionRefused, Healer, type HealingStatus } from '../mapek/healer.ts';
 import { ACTIONS } from '../mapek/actions/index.ts';
 import { batctlPingProbe } from '../mapek/gateway-probe.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
@@ -17,6 +17,8 @@ import { sysCounters, systemUptimeMs } from '../mapek/system-host.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
+import type { CommandArgs } from '../telemetry/command-args.ts';
+import { CommandRejected } from '../telemetry/command-envelope.ts';
 import { VERSION } from '../version.ts';
 import { adoptStoredFleetSettings, FleetServices, type ConfigChange } from './fleet-services.ts';
 import { HealthBoard } from './health.ts';
@@ -158,7 +160,7 @@ export class Agent implements StatusSource {
       applyLive: (next, change) => this.applyLive(next, change),
       telemetryHooks: {
         applyConfig: (next, change) => this.applyConfig(next, change),
-        runAction: (name) => this.runAction(name),
+        runAction: (a) => this.runAction(a),
       },
     });
     this.healthBoard.onChange((comp, before) => {
@@ -229,14 +231,23 @@ export class Agent implements StatusSource {
     return 'applied until the agent restarts; not persisted to /etc/config';
   }
 
-  /** MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one action through the same commit-confirm path. */
-  private async runAction(spec: string): Promise<unknown> {
-    if (!this.healer) throw new Error('self-healing is disabled in config (healing.enabled)');
-    const [kind, ifname, neighbour] = spec.split('/');
-    if (!kind || !Object.hasOwn(ACTIONS, kind)) throw new Error(`unknown action '${kind ?? ''}' (one of ${Object.keys(ACTIONS).join(', ')})`);
-    if (this.opts.config.agent.dryRun) return { dryRun: true, action: kind, note: 'dry run: not applied' };
-    const e = await this.healer.force(kind as ActionKind, { ...(ifname ? { ifname } : {}), ...(neighbour ? { neighbour } : {}) }, 'operator command over MQTT');
-    return { id: e.id, action: e.action, state: e.state, outcome: e.outcome ?? null };
+  /**
+   * MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one action through the loop's commit-confirm
+   * path and its safety rules (allow_reboot, cool-downs, hourly limit, dry run); a refusal
+   * names the rule.
+   */
+  private async runAction({ action, ifname, neighbour }: CommandArgs['run-action']): Promise<unknown> {
+    if (!this.healer) throw new CommandRejected('disabled', 'self-healing is disabled in config (healing.enabled)');
+    if (!Object.hasOwn(ACTIONS, action)) throw new CommandRejected('bad-args', `unknown action '${action}' (one of ${Object.keys(ACTIONS).join(', ')})`);
+    let e;
+    try {
+      e = await this.healer.force(action as ActionKind, { ...(ifname !== undefined ? { ifname } : {}), ...(neighbour !== undefined ? { neighbour } : {}) }, 'operator command over MQTT');
+    } catch (err) {
+      if (err instanceof ActionRefused) throw new CommandRejected(err.rule === 'bad-target' ? 'bad-args' : err.rule, err.message);
+      throw err;
+    }
+    if (e.state === 'dry-run') return { dryRun: true, id: e.id, action: e.action, target: e.target, note: 'dry run: not applied' };
+    return { id: e.id, action: e.action, target: e.target, state: e.state, outcome: e.outcome ?? null };
   }
 
   get httpPort(): number | null {

@@ -1,7 +1,7 @@
 // Trust in the fleet CA, checked with node:crypto alone: the one place that decides whether a
-// certificate speaks for the fleet. Signed MQTT commands (an operator certificate, or the CA's
-// own) and peer admission (node certificates with a SPIFFE URI SAN) both verify here, so the two
-// cannot drift apart. node:crypto does not expose the keyUsage bits, so a few lines of DER
+// certificate speaks for the fleet. Signed MQTT commands (operator certificates, SPIFFE path
+// /operator/<name>) and peer admission (node certificates, /node/<peer-id>) both verify here, so
+// the two cannot drift apart. node:crypto does not expose the keyUsage bits, so a few lines of DER
 // reading below get them from the raw certificate.
 import { X509Certificate } from 'node:crypto';
 
@@ -261,4 +261,43 @@ export function verifyNodeCertificate(
   const peerId = uri.slice(prefix.length);
   if (!PEER_ID.test(peerId)) throw new CertificateError('IDENTITY', `${describeCert(leaf)}: '${peerId}' is not a peer id`);
   return { ...verified, peerId, spiffeId: uri };
+}
+
+const OPERATOR_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/;
+
+/** An operator name as `pki issue-operator` takes it: it becomes a SPIFFE path segment and a file name. */
+export function operatorNameProblem(name: string): string | null {
+  return OPERATOR_NAME.test(name) ? null : `'${name.slice(0, 80)}' is not an operator name (1 to 64 letters, digits, '.', '_' or '-', not starting with '.')`;
+}
+
+export interface OperatorIdentity extends VerifiedChain {
+  operator: string;
+  spiffeId: string;
+}
+
+/**
+ * An operator certificate, the only kind that may sign fleet commands: chains to the fleet CA,
+ * is not a CA, and names exactly one SPIFFE ID spiffe://<trustDomain>/operator/<name>. The fleet
+ * CA's own key does not sign commands (it stays offline, on the operator's machine), and a node
+ * certificate does not either (a router taken over must not command the rest of the fleet).
+ */
+export function verifyOperatorCertificate(
+  ca: FleetCa,
+  chain: readonly X509Certificate[],
+  opts: VerifyOptions & { trustDomain: string },
+): OperatorIdentity {
+  if (!TRUST_DOMAIN.test(opts.trustDomain)) throw new CertificateError('IDENTITY', `bad trust domain '${opts.trustDomain}'`);
+  const verified = ca.verify(chain, opts);
+  const leaf = verified.leaf;
+  if (leaf.ca)
+    throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a CA certificate; commands are signed by an operator certificate (x0tta6bl4 pki issue-operator), never by a CA key`);
+  const uris = uriSans(leaf);
+  const prefix = `spiffe://${opts.trustDomain}/operator/`;
+  if (uris.length === 1 && uris[0]!.startsWith(`spiffe://${opts.trustDomain}/node/`))
+    throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a node certificate (${uris[0]}); commands are signed by an operator certificate (x0tta6bl4 pki issue-operator)`);
+  if (uris.length !== 1 || !uris[0]!.startsWith(prefix))
+    throw new CertificateError('IDENTITY', `${describeCert(leaf)} is not an operator certificate: it needs exactly one SPIFFE ID under ${prefix} (x0tta6bl4 pki issue-operator)`);
+  const operator = uris[0]!.slice(prefix.length);
+  if (operatorNameProblem(operator)) throw new CertificateError('IDENTITY', `${describeCert(leaf)}: '${operator.slice(0, 80)}' is not an operator name`);
+  return { ...verified, operator, spiffeId: uris[0]! };
 }

@@ -83,7 +83,23 @@ export interface NodeCertSpec {
   now?: number;
 }
 
+/** A node certificate: the node's libp2p key, SAN spiffe://<td>/node/<peer-id>. */
 export function issueNodeCertificate(s: NodeCertSpec): { pem: string; serial: bigint; notAfter: number } {
+  return issueLeaf(s);
+}
+
+export interface OperatorCertSpec extends Omit<NodeCertSpec, 'nodeKey'> {
+  /** Raw Ed25519 public key of the operator (a fresh key made by `pki issue-operator`). */
+  operatorKey: Uint8Array;
+}
+
+/** An operator certificate (signs fleet commands): SAN spiffe://<td>/operator/<name>. */
+export function issueOperatorCertificate(s: OperatorCertSpec): { pem: string; serial: bigint; notAfter: number } {
+  if (!/^spiffe:\/\/[^/]+\/operator\/[^/]+$/.test(s.spiffeId)) throw new Error(`${s.spiffeId} is not an operator SPIFFE ID`);
+  return issueLeaf({ ...s, nodeKey: s.operatorKey });
+}
+
+function issueLeaf(s: NodeCertSpec): { pem: string; serial: bigint; notAfter: number } {
   const now = s.now ?? Date.now();
   const serial = s.serial ?? randomSerial();
   const notAfter = now + s.days * 86_400_000;

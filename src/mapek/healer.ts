@@ -13,7 +13,7 @@ import { Executor, type ExecuteOptions } from './execute.ts';
 import type { Connectivity, Finding } from './findings.ts';
 import { Journal, type JournalEntry } from './journal.ts';
 import type { Knowledge } from './knowledge.ts';
-import { Planner, type PlanOptions, type PlannedStep } from './plan.ts';
+import { Planner, type PlanOptions, type PlannedStep, type Refusal } from './plan.ts';
 import type { ScoreRoutes } from './route-quality.ts';
 import type { SystemLoad } from './system-load.ts';
 import type { GatewayProbe, GatewayProbeState } from './gateway-probe.ts';
@@ -74,6 +74,21 @@ const EXTERNAL_LIMIT = 20;
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * An operator's action the safety rules refuse: `disabled` (never, with this config), `busy`
+ * (not now: cool-down, hourly limit, another action in progress), `bad-target` (the action
+ * wants another target).
+ */
+export class ActionRefused extends Error {
+  override readonly name = 'ActionRefused';
+  constructor(
+    readonly rule: Refusal['rule'] | 'bad-target',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export class Healer {
   readonly journal: Journal;
   findings: Finding[] = [];
@@ -93,6 +108,8 @@ export class Healer {
   private offSettings: (() => void) | null = null;
   private probing: Promise<void> | null = null;
   private lastProbeAt = -Infinity;
+  /** A turn of the loop and an operator's action never interleave: each sees the other's journal entries. */
+  private turn: Promise<unknown> = Promise.resolve();
   readonly externalChanges: ExternalChange[] = [];
 
   constructor(private readonly o: HealerOptions) {
@@ -189,8 +206,18 @@ export class Healer {
       .finally(() => (this.probing = null));
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn, fn);
+    this.turn = run.catch(() => {});
+    return run;
+  }
+
   /** One turn of the loop, after a successful poll. */
-  async step(): Promise<void> {
+  step(): Promise<void> {
+    return this.exclusive(() => this.turnOnce());
+  }
+
+  private async turnOnce(): Promise<void> {
     const now = this.o.now();
     this.probeGateway(now);
     this.baseline ??= await this.o.driver.settings();
@@ -231,23 +258,36 @@ export class Healer {
     this.planner.setDryRun(on);
   }
 
-  /** Runs one action now through the same commit-confirm path (operator command, tests). */
-  async force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
-    const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
-    this.baseline ??= await this.o.driver.settings();
-    return this.executor.start(
-      { findingKey: `forced|${action}`, finding: null, reason, action, target, rung: ACTIONS[action].rung, disruptive: ACTIONS[action].disruptive, status: 'go', note: 'forced' },
-      before,
-    );
+  /**
+   * Runs one action now through the same commit-confirm path and the same safety rules as the
+   * loop (operator command, tests); in dry run it is journalled and reported, not applied.
+   * Throws ActionRefused with the rule that refused it.
+   */
+  force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
+    return this.exclusive(async () => {
+      const a = ACTIONS[action];
+      const wants = a.target === 'none' ? '' : a.target === 'interface' ? '/IFNAME' : '/IFNAME/NEIGHBOUR';
+      const given = target.neighbour !== undefined ? 'neighbour' : target.ifname !== undefined ? 'interface' : 'none';
+      if (given !== a.target) throw new ActionRefused('bad-target', `${action} takes ${wants ? `a target: ${action}${wants}` : `no target: ${action}`}`);
+      const step = { action, target, disruptive: a.disruptive };
+      const refused = this.planner.admit(step, this.journal.all(), this.o.now());
+      if (refused) throw new ActionRefused(refused.rule, refused.note);
+      const planned: PlannedStep = { findingKey: `forced|${action}`, finding: null, reason, action, target, rung: a.rung, disruptive: a.disruptive, status: 'go', note: 'forced' };
+      if (this.o.plan.dryRun) return this.recordDryRun(planned);
+      const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
+      this.baseline ??= await this.o.driver.settings();
+      return this.executor.start(planned, before);
+    });
   }
 
-  private recordDryRun(p: PlannedStep): void {
-    this.journal.add({
+  private recordDryRun(p: PlannedStep): JournalEntry {
+    const entry = this.journal.add({
       atMs: this.o.now(), action: p.action!, target: p.target, finding: p.finding?.kind ?? 'route-churn', findingKey: p.findingKey,
       reason: p.reason, evidence: p.finding?.evidence ?? {}, rung: p.rung, disruptive: p.disruptive, state: 'dry-run',
       revert: null, holdUntilMs: null, before: this.connectivity, after: null, outcome: 'dry run: not applied',
     }, this.o.now(), false);
     this.o.knowledge.addEvent('action', `dry run: would ${ACTIONS[p.action!].describe(p.target)}: ${p.reason}`, this.o.now());
+    return entry;
   }
 
   status(): HealingStatus {

@@ -71,6 +71,23 @@ export class Planner {
     this.position.set(findingKey, (this.position.get(findingKey) ?? 0) + 1);
   }
 
+  /**
+   * The same rules for an operator's action (MQTT run-action): reboot only when allowed,
+   * cool-downs, the hourly limit, one disruptive action at a time, one of a kind being verified,
+   * the action budget. Boot grace and the start-up delay are left out: they spread the fleet's
+   * own reactions to one event, and an operator's command is not one of those.
+   */
+  admit(step: Step, entries: readonly JournalEntry[], nowMs: number): Refusal | null {
+    const inFlight = entries.filter((e) => LIVE.has(e.state));
+    const busy: BusyState = {
+      disruptiveBusy: inFlight.some((e) => e.disruptive),
+      kindsBusy: new Set(inFlight.map((e) => e.action)),
+      recent: entries.filter((e) => e.state !== 'dry-run' && nowMs - e.atMs < budgetWindow(this.o)).length,
+    };
+    // A dry run of a command does not hold back the real one that follows it.
+    return safetyRefusal(step, entries, nowMs, this.o, busy, false);
+  }
+
   plan(findings: Finding[], ctx: PlanContext): PlannedStep[] {
     const keys = new Set(findings.map((f) => f.key));
     const unstable = findings.filter((f) => INSTABILITY_KINDS.has(f.kind));
@@ -97,11 +114,11 @@ export class Planner {
       wanted.push({ key: f.key, finding: f, reason: f.message, step: ladder[pos] ?? null, rung: pos });
     }
 
-    let disruptiveBusy = inFlight.some((e) => e.disruptive);
-    const kindsBusy = new Set(inFlight.map((e) => e.action));
-    const budget = this.o.actionBudget ?? 10;
-    const budgetWindow = this.o.budgetWindowMs ?? 600_000;
-    let recent = entries.filter((e) => e.state !== 'dry-run' && ctx.nowMs - e.atMs < budgetWindow).length;
+    const busy: BusyState = {
+      disruptiveBusy: inFlight.some((e) => e.disruptive),
+      kindsBusy: new Set(inFlight.map((e) => e.action)),
+      recent: entries.filter((e) => e.state !== 'dry-run' && ctx.nowMs - e.atMs < budgetWindow(this.o)).length,
+    };
     for (const w of wanted) {
       const base = { findingKey: w.key, finding: w.finding, reason: w.reason };
       if (!w.step) {
@@ -115,10 +132,7 @@ export class Planner {
         p.note = note;
       };
       const mine = inFlight.find((e) => e.findingKey === w.key);
-      const holding = entries.find((e) => e.state === 'holding' && e.action === w.step!.action && sameTarget(e.target, w.step!.target));
-      const last = lastAttempt(entries, w.step.action, w.step.target);
-      const cooldown = this.o.cooldownMs[w.step.action] ?? this.o.defaultCooldownMs;
-      const disruptiveThisHour = entries.filter((e) => e.disruptive && e.state !== 'dry-run' && ctx.nowMs - e.atMs < HOUR_MS).length;
+      const holding = holdingEntry(entries, w.step);
       if (mine) block(`waiting for ${mine.action} (#${mine.id}) to be verified`, 'in-flight');
       else if (holding) block(`${holding.action} (#${holding.id}) already in place`, 'in-flight');
       else if (w.finding && ctx.nowMs - w.finding.sinceMs < ACT_AFTER_MS[w.finding.kind])
@@ -126,18 +140,14 @@ export class Planner {
       else if (ctx.uptimeMs < this.o.bootGraceMs) block(`boot grace: ${Math.ceil((this.o.bootGraceMs - ctx.uptimeMs) / 1000)} s left`);
       else if (ctx.nowMs - ctx.startedMs < this.o.startupDelayMs)
         block(`start-up delay: ${Math.ceil((this.o.startupDelayMs - (ctx.nowMs - ctx.startedMs)) / 1000)} s left`);
-      else if (w.step.action === 'reboot' && !this.o.allowReboot) block('reboot is off (healing.allow_reboot)');
-      else if (last && ctx.nowMs - last.atMs < cooldown) block(`cool-down: ${w.step.action} ran ${Math.round((ctx.nowMs - last.atMs) / 1000)} s ago`);
-      else if (p.disruptive && disruptiveThisHour >= this.o.maxDisruptivePerHour)
-        block(`${disruptiveThisHour} disruptive actions in the last hour (limit ${this.o.maxDisruptivePerHour})`);
-      else if (p.disruptive && disruptiveBusy) block('another disruptive action is in progress');
-      // One of a kind at a time: two quarantines at once can cut a node off before either is judged.
-      else if (kindsBusy.has(w.step.action)) block(`another ${w.step.action} is being verified`);
-      else if (!this.o.dryRun && recent >= budget) block(`${recent} actions in the last ${budgetWindow / 60_000} min (budget ${budget})`);
+      else {
+        const refused = safetyRefusal(w.step, entries, ctx.nowMs, this.o, busy, true);
+        if (refused) block(refused.note);
+      }
       if (p.status === 'go') {
-        if (p.disruptive) disruptiveBusy = true;
-        kindsBusy.add(w.step.action);
-        recent++;
+        if (p.disruptive) busy.disruptiveBusy = true;
+        busy.kindsBusy.add(w.step.action);
+        busy.recent++;
       }
       if (p.status === 'go' && this.o.dryRun) p.note = 'dry run: planned, not applied';
       out.push(p);
@@ -146,10 +156,49 @@ export class Planner {
   }
 }
 
-function lastAttempt(entries: readonly JournalEntry[], action: ActionKind, target: ActionTarget): JournalEntry | undefined {
+/** Which rule keeps a step from running: `disabled` (not allowed at all) or `busy` (not now). */
+export interface Refusal {
+  rule: 'disabled' | 'busy';
+  note: string;
+}
+
+interface BusyState {
+  disruptiveBusy: boolean;
+  kindsBusy: Set<ActionKind>;
+  /** Actions (not dry runs) within the budget window, those planned 'go' this turn included. */
+  recent: number;
+}
+
+const budgetWindow = (o: PlanOptions) => o.budgetWindowMs ?? 600_000;
+
+/** The safety rules a step must pass, for the loop's plan and for an operator's command alike. */
+function safetyRefusal(step: Step, entries: readonly JournalEntry[], nowMs: number, o: PlanOptions, busy: BusyState, dryRunCools: boolean): Refusal | null {
+  const holding = holdingEntry(entries, step);
+  const last = lastAttempt(entries, step.action, step.target, dryRunCools);
+  const cooldown = o.cooldownMs[step.action] ?? o.defaultCooldownMs;
+  const disruptiveThisHour = entries.filter((e) => e.disruptive && e.state !== 'dry-run' && nowMs - e.atMs < HOUR_MS).length;
+  const budget = o.actionBudget ?? 10;
+  if (holding) return { rule: 'busy', note: `${holding.action} (#${holding.id}) already in place` };
+  if (step.action === 'reboot' && !o.allowReboot) return { rule: 'disabled', note: 'reboot is off (healing.allow_reboot)' };
+  if (last && nowMs - last.atMs < cooldown)
+    return { rule: 'busy', note: `cool-down: ${step.action} ran ${Math.round((nowMs - last.atMs) / 1000)} s ago (cool-down ${Math.round(cooldown / 1000)} s)` };
+  if (step.disruptive && disruptiveThisHour >= o.maxDisruptivePerHour)
+    return { rule: 'busy', note: `hourly limit of ${o.maxDisruptivePerHour} disruptive actions reached (${disruptiveThisHour} in the last hour)` };
+  if (step.disruptive && busy.disruptiveBusy) return { rule: 'busy', note: 'another disruptive action is in progress' };
+  // One of a kind at a time: two quarantines at once can cut a node off before either is judged.
+  if (busy.kindsBusy.has(step.action)) return { rule: 'busy', note: `another ${step.action} is being verified` };
+  if (!o.dryRun && busy.recent >= budget) return { rule: 'busy', note: `${busy.recent} actions in the last ${budgetWindow(o) / 60_000} min (budget ${budget})` };
+  return null;
+}
+
+function holdingEntry(entries: readonly JournalEntry[], step: Step): JournalEntry | undefined {
+  return entries.find((e) => e.state === 'holding' && e.action === step.action && sameTarget(e.target, step.target));
+}
+
+function lastAttempt(entries: readonly JournalEntry[], action: ActionKind, target: ActionTarget, dryRunCools: boolean): JournalEntry | undefined {
   for (let i = entries.length - 1; i >= 0; i--) {
     const e = entries[i]!;
-    if (e.action === action && sameTarget(e.target, target)) return e;
+    if (e.action === action && sameTarget(e.target, target) && (dryRunCools || e.state !== 'dry-run')) return e;
   }
   return undefined;
 }

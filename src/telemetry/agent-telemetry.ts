@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
 import { SCHEMA, type AgentConfig, type Field, type SectionName } from '../config/schema.ts';
+import { defaultTrustDomain } from '../federation/settings.ts';
 import type { Logger } from '../agent/logger.ts';
 import { MetricsText } from '../status/metrics.ts';
 import type { ComponentHealth, ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
+import type { CommandArgs } from './command-args.ts';
 import { CommandRejected } from './command-envelope.ts';
 import { startTelemetry, type CommandHandlers, type Telemetry, type TelemetryOptions, type TelemetryStats } from './telemetry.ts';
 
@@ -27,8 +29,11 @@ export interface AgentTelemetrySources {
    * it wants it to last, writes it to UCI. Throw to refuse; the message goes into the reply.
    */
   applyConfig?(next: AgentConfig, change: { section: SectionName; option: string; previous: unknown; value: unknown }): unknown;
-  /** MQTT `run-action <name>`: a healing action by name, subject to dry-run like any other. */
-  runAction?(name: string): unknown;
+  /**
+   * MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one healing action, under the loop's safety
+   * rules and dry run. Throw CommandRejected to refuse with a code (`disabled`, `busy`, `bad-args`).
+   */
+  runAction?(a: CommandArgs['run-action']): unknown;
   /** MQTT `learning-round`. */
   learningRound?(): unknown;
 }
@@ -90,6 +95,8 @@ export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySour
     ...(c.certFile ? { certFile: c.certFile } : {}),
     ...(c.keyFile ? { keyFile: c.keyFile } : {}),
     ...(commandCaFile ? { commandCaFile } : {}),
+    trustDomain: config.federation.trustDomain || defaultTrustDomain(config.agent.fleet),
+    crlFile: config.federation.crlFile || join(config.agent.stateDir, 'fleet.crl'),
     ...(extras.bufferLimit !== undefined ? { bufferLimit: extras.bufferLimit } : {}),
     ...(extras.bufferFile ? { bufferFile: extras.bufferFile } : {}),
     ...(extras.bufferWriteIntervalS !== undefined ? { bufferWriteIntervalS: extras.bufferWriteIntervalS } : {}),
@@ -135,7 +142,7 @@ export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySour
     };
     if (src.runAction) {
       const run = src.runAction;
-      h['run-action'] = ({ action }) => run(action) ?? { action, started: true };
+      h['run-action'] = (a) => run(a) ?? { action: a.action, started: true };
     }
     if (src.learningRound) {
       const round = src.learningRound;

@@ -6,14 +6,24 @@ import { CommandRejected, type CommandName } from './command-envelope.ts';
 export interface CommandArgs {
   status: Record<string, never>;
   'dry-run': { on: boolean };
-  'run-action': { action: string };
+  /** `KIND[/IFNAME[/NEIGHBOUR]]`; whether the kind wants a target is the agent's to say. */
+  'run-action': { action: string; ifname?: string; neighbour?: string };
   /** `path` is 'section.option' in UCI names; `values` has one item, or several for a list option. */
   set: { path: string; values: string[] };
   'learning-round': Record<string, never>;
 }
 
 const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
+// A neighbour is one unicast station: lower or upper case hex, colons, nothing else.
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// Unicode whitespace, control and format characters (U+200B, U+202E...): invisible in a reply or a log.
+const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}]/u;
 const OPTION_PATH = /^(x0tta6bl4\.)?[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$/;
+
+/** Quoted, with invisible characters as \\uXXXX: a reply must show what was sent, not hide or reorder it (U+202E). */
+function show(v: string): string {
+  return JSON.stringify(v).replace(/[\p{Cc}\p{Cf}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`));
+}
 
 function bad(usage: string, detail: string): CommandRejected {
   return new CommandRejected('bad-args', `${detail}; usage: ${usage}`);
@@ -33,8 +43,18 @@ const parsers: { [K in CommandName]: (args: string[]) => CommandArgs[K] } = {
     return { on: a[0] === 'on' };
   },
   'run-action': (a) => {
-    if (a.length !== 1 || !ACTION.test(a[0]!)) throw bad('run-action <name>', `got ${JSON.stringify(a)}`);
-    return { action: a[0]! };
+    const usage = 'run-action KIND[/IFNAME[/NEIGHBOUR]]';
+    if (a.length !== 1) throw bad(usage, `got ${a.length} arguments`);
+    const parts = a[0]!.split('/');
+    const [action, ifname, neighbour] = parts;
+    if (parts.length > 3) throw bad(usage, `${show(a[0]!)} has ${parts.length} parts`);
+    if (!ACTION.test(action!)) throw bad(usage, `${show(action!)} is not an action name`);
+    if (ifname !== undefined) {
+      const problem = ifnameProblem(ifname);
+      if (problem) throw bad(usage, `interface ${show(ifname)}: ${problem}`);
+    }
+    if (neighbour !== undefined && !macIsUnicast(neighbour)) throw bad(usage, `neighbour ${show(neighbour)} is not a unicast MAC address (aa:bb:cc:dd:ee:ff)`);
+    return { action: action!, ...(ifname !== undefined ? { ifname } : {}), ...(neighbour !== undefined ? { neighbour: neighbour.toLowerCase() } : {}) };
   },
   set: (a) => {
     if (a.length < 2 || !OPTION_PATH.test(a[0]!)) throw bad('set <section.option> <value> [value...]', `got ${JSON.stringify(a.slice(0, 2))}`);
@@ -45,3 +65,21 @@ const parsers: { [K in CommandName]: (args: string[]) => CommandArgs[K] } = {
     return {};
   },
 };
+
+/**
+ * Why Linux would refuse this interface name (net/core/dev.c dev_valid_name), or null. Kept
+ * minimal and on its own: the config's interface-name check can replace it.
+ */
+export function ifnameProblem(name: string): string | null {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes < 1 || bytes > 15) return `${bytes} bytes; Linux allows 1 to 15`;
+  if (name === '.' || name === '..') return `'${name}' is not allowed`;
+  if (/[/:]/.test(name)) return "contains '/' or ':'";
+  if (INVISIBLE.test(name)) return 'contains whitespace, control or format characters';
+  return null;
+}
+
+/** Six colon-separated hex octets, not a group (multicast/broadcast) address, not all zero. */
+export function macIsUnicast(mac: string): boolean {
+  return MAC.test(mac) && (parseInt(mac.slice(0, 2), 16) & 1) === 0 && !/^(00:){5}00$/.test(mac);
+}

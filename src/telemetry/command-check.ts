@@ -1,9 +1,9 @@
 // Decides whether a received command may run: cheap shape and target checks first, then the
-// certificate chain and signature, then the nonce (only a correctly signed command can take a
+// certificate chain (an operator certificate of the fleet, not revoked) and signature, then the nonce (only a correctly signed command can take a
 // nonce-cache slot), then the arguments. Each refusal is a CommandRejected with a reason that is
 // sent back on the reply topic.
 import { X509Certificate } from 'node:crypto';
-import { CertificateError, describeCert, FleetCa, parseCertificates } from '../federation/fleet-ca.ts';
+import { CertificateError, describeCert, FleetCa, parseCertificates, verifyOperatorCertificate } from '../federation/fleet-ca.ts';
 import { parseCommandArgs, type CommandArgs } from './command-args.ts';
 import { COMMAND_NAMES, CommandRejected, parseEnvelope, signatureValid, type CommandEnvelope, type CommandName } from './command-envelope.ts';
 import type { NonceCache } from './nonce-cache.ts';
@@ -13,6 +13,10 @@ export interface CommandCheckOptions {
   node: string;
   /** null: no fleet CA configured, every command is refused. */
   trust: FleetCa | null;
+  /** The fleet's SPIFFE trust domain: signers are spiffe://<trustDomain>/operator/<name>. */
+  trustDomain: string;
+  /** Revoked per the fleet's CRL (absent: nothing is revoked). */
+  revoked?: (cert: X509Certificate) => boolean;
   /** How far a command's ts may be from this node's clock. */
   maxSkewMs: number;
   /** Commands issued before this (the agent's start) are refused: the nonce cache is not kept across restarts. */
@@ -56,11 +60,13 @@ export function checkCommand(raw: Uint8Array, topicCommand: string, o: CommandCh
   let signer: string;
   try {
     chain = parseCertificates(env.cert, 'cert');
-    signer = describeCert(o.trust.verify(chain, { now: o.now }).leaf);
+    const id = verifyOperatorCertificate(o.trust, chain, { now: o.now, trustDomain: o.trustDomain });
+    signer = `operator ${id.operator} ${describeCert(id.leaf)}`;
   } catch (e) {
     if (e instanceof CertificateError) throw new CommandRejected('untrusted', `signer certificate: ${e.message}`);
     throw e;
   }
+  if (o.revoked?.(chain[0]!)) throw new CommandRejected('untrusted', `signer certificate: ${signer} is revoked (fleet CRL)`);
   if (!signatureValid(env, chain[0]!)) throw new CommandRejected('bad-signature', `signature does not verify with ${signer}`);
 
   const verdict = o.nonces.check(env.nonce, ts + o.maxSkewMs, o.now);

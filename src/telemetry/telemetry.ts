@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from '../agent/logger.ts';
 import { FleetCa } from '../federation/fleet-ca.ts';
+import { defaultTrustDomain } from '../federation/settings.ts';
 import type { ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
 import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
@@ -14,10 +15,12 @@ import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-c
 import { redactUrl } from '../config/redact-url.ts';
 import type { CommandArgs } from './command-args.ts';
 import { checkCommand, nonceOf } from './command-check.ts';
+import { CommandCrl } from './command-crl.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';
 import { describeConnectError, type ConnectProblem } from './connect-errors.ts';
 import { EventQueue } from './event-queue.ts';
 import { NonceCache } from './nonce-cache.ts';
+import { RefusalBudget } from './refusal-budget.ts';
 import type { ReplyPayload, StatePayload } from './payloads.ts';
 import { loadQueueFile, QueueFile } from './queue-file.ts';
 import { buildEvent, buildTelemetry, type SystemLoad } from './snapshot.ts';
@@ -48,6 +51,10 @@ export interface TelemetryOptions {
   allowPlaintext?: boolean;
   /** PEM of the fleet CA(s) that certify command signers; without it every command is refused. */
   commandCaFile?: string;
+  /** SPIFFE trust domain: commands are signed by spiffe://<it>/operator/<name> certificates (default <fleet>.x0tta6bl4). */
+  trustDomain?: string;
+  /** The fleet's CRL (kept up to date by the federation); a revoked operator's commands are refused. */
+  crlFile?: string;
   /** QoS 1 events kept while the broker is away (default 1000); the oldest go first. */
   bufferLimit?: number;
   /** Also keep the queue in this file (on flash) across agent restarts; '' = RAM only. */
@@ -124,6 +131,7 @@ class TelemetryPublisher implements Telemetry {
   private readonly nonces = new NonceCache();
   private readonly startedAt = Date.now();
   private trust: FleetCa | null = null;
+  private readonly crl: CommandCrl | null;
   private eventSeq = 0;
   private telemetrySeq = 0;
   private gen = 0;
@@ -140,8 +148,7 @@ class TelemetryPublisher implements Telemetry {
   private tickTimer: NodeJS.Timeout | null = null;
   private commandChain: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
-  private rejectTokens = 20;
-  private rejectRefillAt = Date.now();
+  private readonly refusals = new RefusalBudget();
   private readonly s = {
     state: 'connecting' as TelemetryStats['state'],
     connects: 0,
@@ -159,6 +166,7 @@ class TelemetryPublisher implements Telemetry {
     this.queue = new EventQueue(o.bufferLimit ?? 1000);
     this.backoff = new Backoff({ minMs: (o.reconnectMinS ?? 1) * 1000, maxMs: (o.reconnectMaxS ?? 60) * 1000 });
     this.display = redactUrl(o.broker);
+    this.crl = o.crlFile ? new CommandCrl(o.crlFile, (m) => this.log.warn(m)) : null;
   }
 
   start(): void {
@@ -406,6 +414,8 @@ class TelemetryPublisher implements Telemetry {
         fleet: this.o.fleet,
         node: this.o.node,
         trust: this.trust,
+        trustDomain: this.o.trustDomain ?? defaultTrustDomain(this.o.fleet),
+        ...(this.crl && this.trust ? { revoked: (cert) => this.crl!.revoked(this.trust!, cert) } : {}),
         maxSkewMs: (this.o.maxClockSkewS ?? 300) * 1000,
         notBeforeMs: this.startedAt,
         nonces: this.nonces,
@@ -446,13 +456,11 @@ class TelemetryPublisher implements Telemetry {
 
   private reject(name: string, raw: Buffer, e: CommandRejected): void {
     this.s.commandsRejected++;
-    this.log.warn(`command ${name} rejected: ${e.code}: ${e.message}`);
-    // Refusals are cheap to provoke: answer a burst, then at most 2 per second.
-    const now = Date.now();
-    this.rejectTokens = Math.min(20, this.rejectTokens + ((now - this.rejectRefillAt) / 1000) * 2);
-    this.rejectRefillAt = now;
-    if (this.rejectTokens < 1) return;
-    this.rejectTokens--;
+    // Refusals are cheap to provoke: logged and answered in a burst, then at most 2 per second.
+    const spoken = this.refusals.take();
+    if (!spoken) return;
+    const more = spoken.skipped ? ` (${spoken.skipped} more refused since the last one logged)` : '';
+    this.log.warn(`command ${name.slice(0, 64)} rejected: ${e.code}: ${e.message}${more}`);
     this.reply({ cmd: name, nonce: nonceOf(raw), ok: false, code: e.code, error: e.message });
   }
 

@@ -25,7 +25,7 @@ test('signed dry-run, run-action and set reach the agent and change what it does
   const dir = mkdtempSync(join(tmpdir(), 'x0-fleet-cmd-'));
   const pki = new TestPki(dir);
   const ca = pki.issue('fleet-ca', { ca: true });
-  const ops = pki.issue('ops', { issuer: ca, keyType: 'ed25519' });
+  const ops = pki.issue('ops', { issuer: ca, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/operator/ops' });
   copyFileSync(ca.certFile, join(dir, 'fleet-ca.pem'));
   const world = new SimulatedMesh({ seed: 3, nodes: 3, topology: 'chain' });
   world.step(30_000);
@@ -75,7 +75,7 @@ test('signed dry-run, run-action and set reach the agent and change what it does
     assert.ok(entry, 'journalled with the operator as its reason');
 
     const unknown = await send('run-action', ['format-flash']);
-    assert.is(unknown.code, 'failed');
+    assert.is(unknown.code, 'bad-args');
     assert.match(unknown.error ?? '', /unknown action 'format-flash'/);
 
     // Read only at start: refused with what to do instead, not reported applied and ignored.

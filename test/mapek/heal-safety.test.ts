@@ -75,7 +75,7 @@ test('never two disruptive actions at once; the hourly limit holds; cool-downs p
   await s.run(60_000);
   assert.is(s.journal().filter((e) => e.disruptive).length, 2);
   const blocked = s.agent.healer!.planned.find((p) => p.disruptive && p.status === 'blocked')!;
-  assert.match(blocked.note, '2 disruptive actions in the last hour (limit 2)');
+  assert.match(blocked.note, 'hourly limit of 2 disruptive actions reached (2 in the last hour)');
 });
 
 test('no action storm when every link flaps at once', async () => {

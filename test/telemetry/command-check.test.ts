@@ -2,6 +2,7 @@
 // Certificates come from the openssl CLI.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,16 +15,22 @@ import { TestPki } from './pki.ts';
 const dir = mkdtempSync(join(tmpdir(), 'x0-cmd-'));
 const pki = new TestPki(dir);
 const root = pki.issue('fleet-root', { ca: true });
-const alice = pki.issue('ops-alice', { issuer: root, keyType: 'ed25519' });
+// Operators of fleet f1 (trust domain f1.x0tta6bl4), as `pki issue-operator` makes them.
+const op = (name: string) => `URI:spiffe://f1.x0tta6bl4/operator/${name}`;
+const alice = pki.issue('ops-alice', { issuer: root, keyType: 'ed25519', san: op('alice') });
 const site = pki.issue('site-ca', { issuer: root, ca: true });
-const bob = pki.issue('ops-bob', { issuer: site, keyType: 'rsa' });
+const bob = pki.issue('ops-bob', { issuer: site, keyType: 'rsa', san: op('bob') });
 const otherRoot = pki.issue('other-root', { ca: true });
-const mallory = pki.issue('ops-mallory', { issuer: otherRoot, keyType: 'ed25519' });
+const mallory = pki.issue('ops-mallory', { issuer: otherRoot, keyType: 'ed25519', san: op('mallory') });
+// Certified by the fleet CA, but not as operators.
+const node = pki.issue('n7', { issuer: root, keyType: 'ed25519', san: 'URI:spiffe://f1.x0tta6bl4/node/12D3KooWabc' });
+const plain = pki.issue('ops-plain', { issuer: root, keyType: 'ed25519' });
+const otherFleet = pki.issue('ops-eve', { issuer: root, keyType: 'ed25519', san: 'URI:spiffe://f2.x0tta6bl4/operator/eve' });
 const trust = FleetCa.fromPem(root.certPem);
 const started = Date.now() - 60_000;
 
 function opts(over: Partial<CommandCheckOptions> = {}): CommandCheckOptions {
-  return { fleet: 'f1', node: 'n1', trust, maxSkewMs: 300_000, notBeforeMs: started, nonces: new NonceCache(), now: Date.now(), ...over };
+  return { fleet: 'f1', node: 'n1', trust, trustDomain: 'f1.x0tta6bl4', maxSkewMs: 300_000, notBeforeMs: started, nonces: new NonceCache(), now: Date.now(), ...over };
 }
 const enc = (e: unknown) => Buffer.from(typeof e === 'string' ? e : JSON.stringify(e));
 const signed = (cmd: string, args: string[] = [], over: Partial<Parameters<typeof signCommand>[0]> = {}) =>
@@ -46,17 +53,34 @@ test('a command signed by an operator certified by the fleet CA is accepted, wit
   assert.is(a.name, 'dry-run');
   assert.equal(a.args, { on: true });
   assert.match(a.signer, 'CN=ops-alice');
+  assert.match(a.signer, /^operator alice /);
   const s = checkCommand(enc(signed('set', ['healing.interval', '15'])), 'set', opts());
   assert.equal(s.args, { path: 'healing.interval', values: ['15'] });
 });
 
-test('RSA signer under an intermediate CA, and the fleet CA signing itself (EC), are accepted', () => {
+test('an RSA operator under an intermediate CA is accepted', () => {
   const viaSite = signed('run-action', ['restart-radio'], { key: bob.keyPem, cert: bob.certPem + site.certPem });
   assert.equal(checkCommand(enc(viaSite), 'run-action', opts()).args, { action: 'restart-radio' });
-  const byCa = signed('status', [], { key: root.keyPem, cert: root.certPem });
-  assert.match(checkCommand(enc(byCa), 'status', opts()).signer, 'CN=fleet-root');
   // Without the intermediate in the envelope, there is no path to the fleet CA.
   rejected('untrusted', () => checkCommand(enc(signed('status', [], { key: bob.keyPem, cert: bob.certPem })), 'status', opts()));
+});
+
+test('only operator certificates sign: the fleet CA key, a node certificate, a plain or foreign-domain leaf are refused', () => {
+  const byCa = signed('status', [], { key: root.keyPem, cert: root.certPem });
+  rejected('untrusted', () => checkCommand(enc(byCa), 'status', opts()), /CN=fleet-root .*is a CA certificate.*pki issue-operator/);
+  const byIntermediate = signed('status', [], { key: site.keyPem, cert: site.certPem });
+  rejected('untrusted', () => checkCommand(enc(byIntermediate), 'status', opts()), 'is a CA certificate');
+  const byNode = signed('dry-run', ['on'], { key: node.keyPem, cert: node.certPem });
+  rejected('untrusted', () => checkCommand(enc(byNode), 'dry-run', opts()), /is a node certificate \(spiffe:\/\/f1\.x0tta6bl4\/node\//);
+  rejected('untrusted', () => checkCommand(enc(signed('status', [], { key: plain.keyPem, cert: plain.certPem })), 'status', opts()), 'not an operator certificate');
+  rejected('untrusted', () => checkCommand(enc(signed('status', [], { key: otherFleet.keyPem, cert: otherFleet.certPem })), 'status', opts()), 'spiffe://f1.x0tta6bl4/operator/');
+});
+
+test('a revoked operator is refused (the CRL file itself: test/cli/pki-operator.test.ts)', () => {
+  const serial = new X509Certificate(alice.certPem).serialNumber;
+  const o = opts({ revoked: (c) => c.serialNumber === serial });
+  rejected('untrusted', () => checkCommand(enc(signed('status')), 'status', o), /operator alice .*is revoked/);
+  assert.is(checkCommand(enc(signed('status', [], { key: bob.keyPem, cert: bob.certPem + site.certPem })), 'status', o).name, 'status');
 });
 
 test('signing refuses a key that does not match the certificate', () => {
@@ -131,6 +155,18 @@ test('arguments are checked per command', () => {
   rejected('bad-args', check('status', ['x']));
   rejected('bad-args', check('learning-round', ['now']));
   rejected('bad-args', check('run-action', ['Restart Radio']));
+  // KIND/IFNAME[/NEIGHBOUR]: interface names as Linux takes them, neighbours as unicast MACs.
+  const action = (spec: string) => checkCommand(enc(signed('run-action', [spec])), 'run-action', opts()).args;
+  assert.equal(action('restart-interface/mesh0'), { action: 'restart-interface', ifname: 'mesh0' });
+  assert.equal(action('restart-interface/wlan0-1.5'), { action: 'restart-interface', ifname: 'wlan0-1.5' });
+  assert.equal(action('restart-interface/' + 'x'.repeat(15)), { action: 'restart-interface', ifname: 'x'.repeat(15) });
+  assert.equal(action('quarantine/mesh0/02:AA:bb:00:00:01'), { action: 'quarantine', ifname: 'mesh0', neighbour: '02:aa:bb:00:00:01' });
+  for (const spec of ['restart-interface/', 'restart-interface/.', 'restart-interface/..', 'restart-interface/' + 'x'.repeat(16), 'restart-interface/' + 'é'.repeat(8),
+    'restart-interface/a:b', 'restart-interface/bat0\u200b', 'restart-interface/bat0\u00a0', 'restart-interface/\u202eeth0', 'restart-interface/eth\u0085',
+    'quarantine/mesh0/', 'quarantine/mesh0/01:00:5e:00:00:01', 'quarantine/mesh0/00:00:00:00:00:00', 'quarantine/mesh0/02:00:00:00:00:1', 'quarantine/mesh0/0200.0000.0001',
+    'quarantine/mesh0/02:00:00:00:00:01/x', '/mesh0'])
+    rejected('bad-args', () => action(spec), 'usage: run-action KIND[/IFNAME[/NEIGHBOUR]]');
+  rejected('bad-args', () => action('restart-interface/\u202eeth0'), 'interface "\\u202eeth0"');
   rejected('bad-args', check('set', ['healing.interval']));
   rejected('bad-args', check('set', ['interval', '5']));
   assert.equal(checkCommand(enc(signed('set', ['federation.peer', '/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'])), 'set', opts()).args, {

@@ -22,9 +22,11 @@ import { exitIfStuck, Subscriber, until } from './subscriber.ts';
 const dir = mkdtempSync(join(tmpdir(), 'x0-cmds-'));
 const pki = new TestPki(dir);
 const fleetCa = pki.issue('fleet-ca', { ca: true });
-const alice = pki.issue('ops-alice', { issuer: fleetCa, keyType: 'ed25519' });
+// Operator certificates as `pki issue-operator` makes them (SPIFFE ID under the fleet's trust domain).
+const alice = pki.issue('ops-alice', { issuer: fleetCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/operator/alice' });
 const strangerCa = pki.issue('stranger-ca', { ca: true });
-const mallory = pki.issue('ops-mallory', { issuer: strangerCa, keyType: 'ed25519' });
+const mallory = pki.issue('ops-mallory', { issuer: strangerCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/operator/mallory' });
+const router = pki.issue('n2', { issuer: fleetCa, keyType: 'ed25519', san: 'URI:spiffe://lab.x0tta6bl4/node/12D3KooWn2' });
 copyFileSync(fleetCa.certFile, join(dir, 'fleet-ca.pem')); // <state_dir>/fleet-ca.pem: the default place
 const logs: string[] = [];
 
@@ -53,10 +55,11 @@ test.before(async () => {
       if (change.option === 'mesh_interface' && change.value === 'eth9') throw new Error('eth9 does not exist');
       applied.push({ option: `${change.section}.${change.option}`, value: change.value, dryRun: next.agent.dryRun });
     },
-    runAction: (name) => {
-      if (name === 'reboot') throw new Error('reboot is not allowed (healing.allow_reboot is 0)');
-      actions.push(name);
-      return { action: name, done: true };
+    runAction: (a) => {
+      if (a.action === 'reboot') throw new Error('reboot is not allowed (healing.allow_reboot is 0)');
+      const spec = [a.action, a.ifname, a.neighbour].filter((x) => x !== undefined).join('/');
+      actions.push(spec);
+      return { action: spec, done: true };
     },
     learningRound: () => ({ round: 4 }),
   });
@@ -176,6 +179,15 @@ test('forged, tampered, unsigned, replayed, stale, misaddressed and malformed co
 
   const unknown = await send('format-disk', sign('format-disk'));
   assert.is(unknown.code, 'unknown-command');
+
+  // Certified by the fleet CA, but not operators: the CA's own key, a router's node certificate.
+  const byCa = await send('dry-run', sign('dry-run', ['off'], { key: fleetCa.keyPem, cert: fleetCa.certPem }));
+  assert.is(byCa.code, 'untrusted');
+  assert.match(byCa.error ?? '', /is a CA certificate.*pki issue-operator/);
+  const byNode = await send('dry-run', sign('dry-run', ['off'], { key: router.keyPem, cert: router.certPem }));
+  assert.is(byNode.code, 'untrusted');
+  assert.match(byNode.error ?? '', 'is a node certificate');
+  assert.is(applied.at(-1)!.dryRun, true, 'neither changed dry run');
   assert.is(health.get('telemetry')?.state, 'ok', 'refusals do not disturb the connection');
 });
 
@@ -186,7 +198,7 @@ test('/health and /metrics show telemetry and the command counts', () => {
   const accepted = Number(/x0tta6bl4_telemetry_commands_total\{result="accepted"\} (\d+)/.exec(m)?.[1]);
   const rejected = Number(/x0tta6bl4_telemetry_commands_total\{result="rejected"\} (\d+)/.exec(m)?.[1]);
   assert.ok(accepted >= 10, m);
-  assert.is(rejected, 10, m); // this test runs before the flood
+  assert.is(rejected, 12, m); // this test runs before the flood
   assert.match(m, '# TYPE x0tta6bl4_telemetry_events_dropped_total counter');
   assert.is(tel.report()?.state, 'connected');
 });
@@ -207,6 +219,27 @@ test('a flood of junk is refused and counted, but answered at a limited rate', a
   // A burst of at most 20 replies, then 2 per second.
   assert.ok(refusals <= 20 + Math.ceil(2 * elapsedS) + 1 && refusals < 60, `${refusals} refusals answered in ${elapsedS.toFixed(1)} s`);
   assert.ok(refusals > 0);
+});
+
+test('5,000 refused commands write a bounded number of log lines, and say how many they left out', async () => {
+  const rejectedBefore = tel.report()!.commandsRejected;
+  const linesBefore = logs.length;
+  const t0 = Date.now();
+  // In batches below mosquitto's per-client queue (max_queued_messages 1000), so none is dropped on the way.
+  for (let sent = 0; sent < 5000; sent += 500) {
+    await Promise.all(Array.from({ length: 500 }, (_, i) => sub.client.publishAsync('x0tta6bl4/lab/n1/cmd/status', `junk ${sent + i}`, { qos: 1 })));
+    await until(() => tel.report()!.commandsRejected >= rejectedBefore + sent + 500, `${sent + 500} refused`);
+  }
+  const elapsedS = (Date.now() - t0) / 1000;
+  assert.is(tel.report()!.commandsRejected, rejectedBefore + 5000, 'every one refused and counted');
+  const lines = logs.slice(linesBefore).filter((l) => l.includes('rejected'));
+  // The reply budget: a burst of 20, then 2 per second (some of the burst was spent above).
+  assert.ok(lines.length <= 20 + Math.ceil(2 * elapsedS) + 1, `${lines.length} log lines for 5000 refusals in ${elapsedS.toFixed(1)} s`);
+  // One more after a pause: it is logged, and says how many went unlogged before it.
+  await new Promise((r) => setTimeout(r, 1100));
+  await sub.client.publishAsync('x0tta6bl4/lab/n1/cmd/status', 'junk after', { qos: 1 });
+  await until(() => tel.report()!.commandsRejected === rejectedBefore + 5001, 'the last one refused');
+  assert.match(logs.at(-1) ?? '', /rejected: malformed: not JSON \(\d+ more refused since the last one logged\)/);
 });
 
 test("the agent's events (Knowledge.onEvent) go out on the events topic", async () => {

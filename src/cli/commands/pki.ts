@@ -1,12 +1,14 @@
-// `x0tta6bl4 pki`: the operator's fleet CA (init), node certificates (issue), revocation
+// `x0tta6bl4 pki`: the operator's fleet CA (init), node certificates (issue), operator
+// certificates that sign fleet commands (issue-operator), revocation
 // (revoke, writes a CRL), fleet-wide settings (setting) — run on the operator's machine; and
 // `pki id`, run on a router, which prints the peer id the operator needs for `issue`.
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, UserError, type CliCommand, type FlagValues } from '../command.ts';
 import { loadConfigForCli } from '../config-path.ts';
-import { createCrl, createFleetCa, issueNodeCertificate, signSetting } from '../../federation/pki-issue.ts';
+import { operatorNameProblem } from '../../federation/fleet-ca.ts';
+import { createCrl, createFleetCa, issueNodeCertificate, issueOperatorCertificate, rawEd25519, signSetting } from '../../federation/pki-issue.ts';
 import { fleetSettingChange } from '../../federation/fleet-settings.ts';
 import { defaultConfig } from '../../config/defaults.ts';
 import { publicKeyOfPeerId, signerFor } from '../../federation/ed25519.ts';
@@ -17,16 +19,21 @@ import { hasNonPrintable } from '../../config/printable.ts';
 
 const USAGE = `usage: x0tta6bl4 pki init [--dir DIR] [--name CN] [--fleet NAME] [--trust-domain TD] [--days N]
        x0tta6bl4 pki issue --peer-id ID [--dir DIR] [--name CN] [--days N] [--out FILE]
+       x0tta6bl4 pki issue-operator --name NAME [--dir DIR] [--days N] [--out FILE]
        x0tta6bl4 pki revoke (--serial HEX | --cert FILE) [--dir DIR] [--days N]
        x0tta6bl4 pki setting SECTION.OPTION (VALUE | --unset) [--dir DIR] [--ca-key FILE] [--fleet NAME] [--out FILE]
        x0tta6bl4 pki id [--config PATH]
 
-The fleet PKI. init, issue, revoke and setting run on the operator's machine, in DIR (default ./fleet-pki):
+The fleet PKI. init, issue, issue-operator, revoke and setting run on the operator's machine, in DIR (default ./fleet-pki):
   init    creates the fleet CA (Ed25519): fleet-ca.pem (copy to every router as
           <state_dir>/fleet-ca.pem), fleet-ca.key (keep it off the routers), an empty fleet.crl
   issue   a node certificate for a router's peer id (from \`x0tta6bl4 pki id\` on that router):
           its key is the router's libp2p key, its URI SAN spiffe://<trust-domain>/node/<peer-id>.
           Copy it to the router as <state_dir>/node-cert.pem
+  issue-operator  an operator certificate, the only kind that signs MQTT fleet commands (the
+          fleet CA's own key and node certificates never do): a new Ed25519 key, URI SAN
+          spiffe://<trust-domain>/operator/<NAME>. Writes FILE (default DIR/operators/NAME.pem)
+          and its key beside it (FILE without .pem, plus .key; mode 0600); revoke it like a node
   revoke  adds a certificate to the revocation list and rewrites fleet.crl; copy it to any one
           router as <state_dir>/fleet.crl and the fleet spreads it within one gossip round
   setting a fleet-wide config option signed by the fleet CA (e.g. healing.cooldown 300), written
@@ -52,12 +59,12 @@ export const pkiCommand: CliCommand = {
   usage: USAGE,
   flags: {
     dir: { type: 'string', value: 'DIR', describe: 'the fleet PKI directory (default ./fleet-pki)' },
-    name: { type: 'string', value: 'CN', describe: 'common name of the CA or node certificate' },
+    name: { type: 'string', value: 'CN', describe: 'common name of the CA or node certificate; the operator name (issue-operator)' },
     fleet: { type: 'string', value: 'NAME', describe: 'fleet name, for the default trust domain (default "default")' },
     'trust-domain': { type: 'string', value: 'TD', describe: 'SPIFFE trust domain (default <fleet>.x0tta6bl4)' },
     days: { type: 'number', value: 'N', describe: 'validity: CA 3650, node 365, CRL next update 30' },
     'peer-id': { type: 'string', value: 'ID', describe: 'the router\'s libp2p peer id (issue)' },
-    out: { type: 'string', value: 'FILE', describe: 'write the certificate here instead of stdout (issue)' },
+    out: { type: 'string', value: 'FILE', describe: 'write the certificate here instead of stdout (issue; issue-operator: its key goes beside it)' },
     serial: { type: 'string', value: 'HEX', describe: 'serial of the certificate to revoke' },
     cert: { type: 'string', value: 'FILE', describe: 'certificate to revoke (its serial is read)' },
     config: { type: 'string', value: 'PATH', describe: 'config file, for `pki id` (default /etc/config/x0tta6bl4)' },
@@ -74,14 +81,16 @@ export const pkiCommand: CliCommand = {
         return init(dir, flags, io.out);
       case 'issue':
         return issue(dir, flags, io.out);
+      case 'issue-operator':
+        return issueOperator(dir, flags, io.out);
       case 'revoke':
         return revoke(dir, flags, io.out);
       case 'id':
         return id(flags, io.out);
       case undefined:
-        throw new UsageError('pki needs a subcommand: init, issue, revoke, setting or id');
+        throw new UsageError('pki needs a subcommand: init, issue, issue-operator, revoke, setting or id');
       default:
-        throw new UsageError(`unknown pki subcommand '${sub}' (init, issue, revoke, setting, id)`);
+        throw new UsageError(`unknown pki subcommand '${sub}' (init, issue, issue-operator, revoke, setting, id)`);
     }
   },
 };
@@ -168,6 +177,36 @@ function issue(dir: string, flags: FlagValues, out: (s: string) => void): number
   } else {
     out(issued.pem.trimEnd());
   }
+  return 0;
+}
+
+function issueOperator(dir: string, flags: FlagValues, out: (s: string) => void): number {
+  const name = flags.name;
+  if (typeof name !== 'string') throw new UsageError('pki issue-operator needs --name NAME (who signs the commands, e.g. alice)');
+  const problem = operatorNameProblem(name);
+  if (problem) throw new UsageError(`--name ${problem}`);
+  const d = days(flags, 365);
+  const { cert, key, meta } = loadCa(dir);
+  const certFile = typeof flags.out === 'string' ? flags.out : join(dir, 'operators', `${name}.pem`);
+  const keyFile = `${certFile.replace(/\.pem$/, '')}.key`;
+  const pair = generateKeyPairSync('ed25519');
+  const spiffeId = `spiffe://${meta.trustDomain}/operator/${name}`;
+  const issued = issueOperatorCertificate({ ca: cert, caKey: key, operatorKey: rawEd25519(pair.publicKey), spiffeId, commonName: name, days: d });
+  try {
+    if (typeof flags.out !== 'string') mkdirSync(join(dir, 'operators'), { recursive: true, mode: 0o700 });
+    // Exclusive: an existing key (maybe in use) is never overwritten, and no planted link is followed.
+    writeFileSync(keyFile, pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    throw new UserError(`cannot write the operator key ${keyFile}: ${(e as Error).message}`);
+  }
+  try {
+    writeFileSync(certFile, issued.pem, { flag: 'wx' });
+  } catch (e) {
+    rmSync(keyFile, { force: true });
+    throw new UserError(`cannot write the operator certificate ${certFile}: ${(e as Error).message}`);
+  }
+  const serial = issued.serial.toString(16).toUpperCase();
+  out(`operator certificate ${spiffeId} (serial ${serial}, valid until ${new Date(issued.notAfter).toISOString()}):\n  ${certFile}\n  ${keyFile}  (the key: keep it secret)`);
   return 0;
 }
 

@@ -38,6 +38,8 @@ export interface HealAction {
   readonly rung: number;
   /** Interrupts traffic: counted against the hourly limit, never two at once. */
   readonly disruptive: boolean;
+  /** What it acts on: nothing, an interface (IFNAME), or a neighbour on an interface (IFNAME/NEIGHBOUR). */
+  readonly target: 'none' | 'interface' | 'neighbour';
   /** Undone after the hold time even when it helped (settings meant for a bad spell only). */
   readonly temporary: boolean;
   describe(t: ActionTarget): string;
@@ -63,7 +65,7 @@ export class SupersededError extends ActionError {
 
 export function requireIfname(t: ActionTarget): string {
   // Interface names go into command lines: only what Linux allows, and nothing a shell or nft would read.
-  if (!t.ifname || !/^[A-Za-z0-9_.-]{1,15}$/.test(t.ifname)) throw new ActionError(`not an interface name: ${String(t.ifname)}`);
+  if (!t.ifname || !/^[A-Za-z0-9_.-]{1,15}$/.test(t.ifname) || t.ifname === '.' || t.ifname === '..') throw new ActionError(`not an interface name: ${String(t.ifname)}`);
   return t.ifname;
 }
 

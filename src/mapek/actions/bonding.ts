@@ -6,6 +6,7 @@ export const bonding: HealAction = {
   kind: 'bonding',
   rung: 1,
   disruptive: false,
+  target: 'none',
   temporary: true,
   describe: () => 'enable bonding',
   async prepare(ctx) {

@@ -7,6 +7,7 @@ export const gatewayReselect: HealAction = {
   kind: 'gateway-reselect',
   rung: 1,
   disruptive: false,
+  target: 'none',
   temporary: false,
   describe: () => 're-elect the gateway (gw_mode off, then client)',
   async prepare(ctx) {

@@ -16,6 +16,7 @@ export const origInterval: HealAction = {
   kind: 'orig-interval',
   rung: 1,
   disruptive: false,
+  target: 'none',
   temporary: true,
   describe: () => 'lower orig_interval',
   async prepare(ctx) {

@@ -40,6 +40,7 @@ export const quarantine: HealAction = {
   kind: 'quarantine',
   rung: 3,
   disruptive: false,
+  target: 'neighbour',
   temporary: true,
   describe: (t) => `quarantine ${t.neighbour} on ${t.ifname} (nftables drop of ethertype ${BATADV_ETHERTYPE})`,
   async prepare(_ctx, t) {

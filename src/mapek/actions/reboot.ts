@@ -8,6 +8,7 @@ export const reboot: HealAction = {
   kind: 'reboot',
   rung: 6,
   disruptive: true,
+  target: 'none',
   temporary: false,
   describe: () => 'reboot the router',
   async prepare() {

@@ -12,6 +12,7 @@ export const restartInterface: HealAction = {
   kind: 'restart-interface',
   rung: 4,
   disruptive: true,
+  target: 'interface',
   temporary: false,
   describe: (t) => `restart interface ${t.ifname}`,
   async prepare(ctx, t) {

@@ -17,6 +17,7 @@ export const restartService: HealAction = {
   kind: 'restart-service',
   rung: 5,
   disruptive: true,
+  target: 'none',
   temporary: false,
   describe: () => 'restart the wireless service (wifi reload)',
   async prepare(ctx) {

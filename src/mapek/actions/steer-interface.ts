@@ -10,6 +10,7 @@ export const steerInterface: HealAction = {
   kind: 'steer-interface',
   rung: 2,
   disruptive: false,
+  target: 'interface',
   temporary: true,
   describe: (t) => `steer traffic off ${t.ifname}`,
   async prepare(ctx, t): Promise<RevertState> {
