@@ -1,6 +1,8 @@
 // The argument shapes of the fleet commands, checked before any handler runs, so handlers get
 // typed values. Option values of `set` are validated by its handler through the config schema
 // (src/config/apply-option.ts), which knows every option's type.
+import { ifnameProblem } from '../config/ifname.ts';
+import { escapePrintable } from '../config/printable.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';
 
 export interface CommandArgs {
@@ -16,13 +18,11 @@ export interface CommandArgs {
 const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
 // A neighbour is one unicast station: lower or upper case hex, colons, nothing else.
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-// Unicode whitespace, control and format characters (U+200B, U+202E...): invisible in a reply or a log.
-const INVISIBLE = /[\p{White_Space}\p{Cc}\p{Cf}]/u;
 const OPTION_PATH = /^(x0tta6bl4\.)?[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$/;
 
-/** Quoted, with invisible characters as \\uXXXX: a reply must show what was sent, not hide or reorder it (U+202E). */
+/** Quoted, non-printables escaped: a reply must show what was sent, not hide or reorder it (U+202E). */
 function show(v: string): string {
-  return JSON.stringify(v).replace(/[\p{Cc}\p{Cf}\p{Z}]/gu, (c) => (c === ' ' ? c : `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`));
+  return `'${escapePrintable(v)}'`;
 }
 
 function bad(usage: string, detail: string): CommandRejected {
@@ -65,19 +65,6 @@ const parsers: { [K in CommandName]: (args: string[]) => CommandArgs[K] } = {
     return {};
   },
 };
-
-/**
- * Why Linux would refuse this interface name (net/core/dev.c dev_valid_name), or null. Kept
- * minimal and on its own: the config's interface-name check can replace it.
- */
-export function ifnameProblem(name: string): string | null {
-  const bytes = Buffer.byteLength(name, 'utf8');
-  if (bytes < 1 || bytes > 15) return `${bytes} bytes; Linux allows 1 to 15`;
-  if (name === '.' || name === '..') return `'${name}' is not allowed`;
-  if (/[/:]/.test(name)) return "contains '/' or ':'";
-  if (INVISIBLE.test(name)) return 'contains whitespace, control or format characters';
-  return null;
-}
 
 /** Six colon-separated hex octets, not a group (multicast/broadcast) address, not all zero. */
 export function macIsUnicast(mac: string): boolean {

@@ -166,7 +166,7 @@ test('arguments are checked per command', () => {
     'quarantine/mesh0/', 'quarantine/mesh0/01:00:5e:00:00:01', 'quarantine/mesh0/00:00:00:00:00:00', 'quarantine/mesh0/02:00:00:00:00:1', 'quarantine/mesh0/0200.0000.0001',
     'quarantine/mesh0/02:00:00:00:00:01/x', '/mesh0'])
     rejected('bad-args', () => action(spec), 'usage: run-action KIND[/IFNAME[/NEIGHBOUR]]');
-  rejected('bad-args', () => action('restart-interface/\u202eeth0'), 'interface "\\u202eeth0"');
+  rejected('bad-args', () => action('restart-interface/\u202eeth0'), "interface '\\u{202E}eth0'");
   rejected('bad-args', check('set', ['healing.interval']));
   rejected('bad-args', check('set', ['interval', '5']));
   assert.equal(checkCommand(enc(signed('set', ['federation.peer', '/ip4/10.0.0.1/tcp/4001', '/ip4/10.0.0.2/tcp/4001'])), 'set', opts()).args, {
