@@ -97,7 +97,7 @@ test('key usage: read from the DER; the signer needs digitalSignature, an anchor
   rejects('NOT_A_CA', () => FleetCa.fromPem(operator.certPem));
 });
 
-test('the fleet CA may sign commands itself when its key usage allows it', () => {
+test('the chain check alone accepts the CA itself when its key usage allows it (commands add the operator-certificate rule on top)', () => {
   assert.is(ca.verify(certs(root)).path.length, 1);
   const strict = FleetCa.fromPem(signOnlyCa.certPem);
   rejects('KEY_USAGE', () => strict.verify(certs(signOnlyCa)), 'not digitalSignature');
