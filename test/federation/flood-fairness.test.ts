@@ -12,6 +12,7 @@ import type { Federation } from '../../src/federation/types.ts';
 
 const FLOOD = 300;
 const FLOOD_SOURCE = '127.0.0.3';
+const SECOND_SOURCE = '127.0.0.4';
 const ADMISSION_DEADLINE_MS = 5_000;
 // What node.ts lets one source hold while its connections are not admitted.
 const PER_SOURCE = 4;
@@ -30,12 +31,13 @@ class Flood {
   constructor(
     private readonly port: number,
     private readonly reconnect: boolean,
+    private readonly source = FLOOD_SOURCE,
   ) {
     for (let i = 0; i < FLOOD; i++) this.connect();
   }
   private connect(): void {
     if (this.stopped) return;
-    const s = net.connect({ host: '127.0.0.1', port: this.port, localAddress: FLOOD_SOURCE });
+    const s = net.connect({ host: '127.0.0.1', port: this.port, localAddress: this.source });
     this.opened++;
     this.open.add(s);
     s.on('error', () => {});
@@ -47,6 +49,18 @@ class Flood {
   /** Sockets the node has accepted and still holds (connected, not closed by either side). */
   held(): number {
     return [...this.open].filter((s) => !s.connecting && !s.destroyed && s.readyState === 'open').length;
+  }
+  /** Waits until the node has accepted and sorted the flood (a loaded machine takes a while): the number it holds is steady for a second. */
+  async settled(): Promise<number> {
+    await until('flood connected', () => [...this.open].every((s) => !s.connecting), 10_000);
+    let held = this.held();
+    for (let still = 0, end = Date.now() + 15_000; still < 4 && Date.now() < end; ) {
+      await sleep(250);
+      const now = this.held();
+      still = now === held ? still + 1 : 0;
+      held = now;
+    }
+    return held;
   }
   stop(): void {
     this.stopped = true;
@@ -87,16 +101,7 @@ const victimPort = () => Number(/\/tcp\/(\d+)\//.exec(victim.addresses()[0]!)![1
 test('300 held half-open connections from one address: a certified peer from another is admitted within 5 s', async () => {
   const flood = new Flood(victimPort(), false);
   try {
-    // Let the node accept and sort the whole flood before the peer dials (a loaded machine takes
-    // a while): until the number it holds has not changed for a second.
-    await until('flood connected', () => [...flood.open].every((s) => !s.connecting), 10_000);
-    let held = flood.held();
-    for (let still = 0, end = Date.now() + 15_000; still < 4 && Date.now() < end; ) {
-      await sleep(250);
-      const now = flood.held();
-      still = now === held ? still + 1 : 0;
-      held = now;
-    }
+    const held = await flood.settled();
     const { ms } = await joinDuringFlood('honest1');
     console.log(`  held flood: certified peer ${admittedBoth(victim, started.at(-1)!) ? 'admitted' : 'NOT admitted'} after ${ms} ms; flood connections the node kept: ${held} of ${FLOOD}`);
     assert.ok(admittedBoth(victim, started.at(-1)!), `not admitted within ${ms} ms`);
@@ -126,6 +131,23 @@ test('a flood that reconnects as fast as it is closed: a certified peer is still
     assert.ok(admittedBoth(victim, friend), 'the peer admitted before the flood was dropped');
   } finally {
     flood.stop();
+  }
+});
+
+test('held floods from two addresses take every pending slot: a certified peer from a third still gets in at once', async () => {
+  const a = new Flood(victimPort(), false, FLOOD_SOURCE);
+  const b = new Flood(victimPort(), false, SECOND_SOURCE);
+  try {
+    const held = await Promise.all([a.settled(), b.settled()]);
+    const { ms } = await joinDuringFlood('honest3');
+    console.log(`  two held floods: certified peer ${admittedBoth(victim, started.at(-1)!) ? 'admitted' : 'NOT admitted'} after ${ms} ms; flood connections kept: ${held.join(' + ')}`);
+    assert.ok(admittedBoth(victim, started.at(-1)!), `not admitted within ${ms} ms`);
+    assert.ok(ms <= ADMISSION_DEADLINE_MS, `admitted only after ${ms} ms`);
+    // It took the place of a flood connection (the oldest of the biggest holder), which was closed.
+    assert.ok(a.held() + b.held() < held[0]! + held[1]!, `flood connections held: ${a.held()} + ${b.held()}, before ${held.join(' + ')}`);
+  } finally {
+    a.stop();
+    b.stop();
   }
 });
 
