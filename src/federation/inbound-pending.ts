@@ -96,7 +96,13 @@ export function sourceOf(maConn: Pick<MultiaddrConnection, 'remoteAddr'>): strin
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return mapped[1]!;
   if (!address.includes(':')) return address;
-  return `${expand6(address).slice(0, 4).join(':')}::/64`;
+  const g = expand6(address);
+  // An IPv4 peer on a dual-stack listener, written in hex (::ffff:a00:3).
+  if (g.slice(0, 5).every((x) => x === '0') && g[5] === 'ffff') {
+    const n = (parseInt(g[6]!, 16) << 16) | parseInt(g[7]!, 16);
+    return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+  }
+  return `${g.slice(0, 4).join(':')}::/64`;
 }
 
 function expand6(a: string): string[] {
