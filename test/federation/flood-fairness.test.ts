@@ -9,6 +9,11 @@ import { rmSync } from 'node:fs';
 import { TestFleet, until, sleep } from './fleet-harness.ts';
 import { startFederationWith } from '../../src/federation/federation.ts';
 import type { Federation } from '../../src/federation/types.ts';
+import { createLibp2p, type Libp2p } from 'libp2p';
+import { tcp } from '@libp2p/tcp';
+import { noise } from '@chainsafe/libp2p-noise';
+import { yamux } from '@chainsafe/libp2p-yamux';
+import { multiaddr } from '@multiformats/multiaddr';
 
 const FLOOD = 300;
 const FLOOD_SOURCE = '127.0.0.3';
@@ -148,6 +153,28 @@ test('held floods from two addresses take every pending slot: a certified peer f
   } finally {
     a.stop();
     b.stop();
+  }
+});
+
+test('peers from one address that finish the handshake but never present a certificate hold at most its share', async () => {
+  // Bare libp2p nodes (noise, yamux, nothing else) dialling from 127.0.0.3: each completes the
+  // handshake and then just sits there, unadmitted, until the admission timeout. Forty of them
+  // would fill every connection the node accepts (max_connections 32).
+  const bots: Libp2p[] = [];
+  try {
+    for (let i = 0; i < 40; i++)
+      bots.push(await createLibp2p({ transports: [tcp({ dialOpts: { localAddress: FLOOD_SOURCE } })], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionManager: { dialTimeout: 4_000 } }));
+    const target = multiaddr(victim.addresses()[0]!);
+    const dialled = await Promise.allSettled(bots.map((b) => b.dial(target)));
+    const connected = () => bots.filter((b) => b.getConnections().length > 0).length;
+    const inAtOnce = connected();
+    const { ms } = await joinDuringFlood('honest4');
+    console.log(`  handshake flood: ${dialled.filter((d) => d.status === 'fulfilled').length} of 40 got through the handshake, ${inAtOnce} still connected; certified peer ${admittedBoth(victim, started.at(-1)!) ? 'admitted' : 'NOT admitted'} after ${ms} ms`);
+    assert.ok(admittedBoth(victim, started.at(-1)!), `not admitted within ${ms} ms`);
+    assert.ok(ms <= ADMISSION_DEADLINE_MS, `admitted only after ${ms} ms`);
+    assert.ok(inAtOnce <= PER_SOURCE, `${inAtOnce} unadmitted peers from ${FLOOD_SOURCE} connected at once`);
+  } finally {
+    await Promise.all(bots.map((b) => b.stop()));
   }
 });
 
