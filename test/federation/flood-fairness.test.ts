@@ -161,9 +161,11 @@ test('peers from one address that finish the handshake but never present a certi
   // handshake and then just sits there, unadmitted, until the admission timeout. Forty of them
   // would fill every connection the node accepts (max_connections 32).
   const bots: Libp2p[] = [];
+  // @libp2p/tcp spreads dialOpts into net.connect; its type names only a subset of those options.
+  const fromFloodSource = { noDelay: true, localAddress: FLOOD_SOURCE };
   try {
     for (let i = 0; i < 40; i++)
-      bots.push(await createLibp2p({ transports: [tcp({ dialOpts: { localAddress: FLOOD_SOURCE } })], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionManager: { dialTimeout: 4_000 } }));
+      bots.push(await createLibp2p({ transports: [tcp({ dialOpts: fromFloodSource })], connectionEncrypters: [noise()], streamMuxers: [yamux()], connectionManager: { dialTimeout: 4_000 } }));
     const target = multiaddr(victim.addresses()[0]!);
     const dialled = await Promise.allSettled(bots.map((b) => b.dial(target)));
     const connected = () => bots.filter((b) => b.getConnections().length > 0).length;
