@@ -10,6 +10,7 @@ import { identify, type Identify } from '@libp2p/identify';
 import { ping, type PingService } from '@libp2p/ping';
 import type { PeerId, PrivateKey, Message, PeerDiscovery } from '@libp2p/interface';
 import { createHash } from 'node:crypto';
+import { InboundPending } from './inbound-pending.ts';
 
 export type FederationNode = Libp2p<{ identify: Identify; ping: PingService; pubsub: GossipSub }>;
 
@@ -36,10 +37,19 @@ export interface NodeOptions {
 // it is admitted (its messages meet our topic validators, which reject them).
 const UNADMITTED = -100;
 
+// Unadmitted inbound connections (handshake or certificate exchange still running): a router
+// cannot afford many, honest fleets connect slowly. Split fairly per source (inbound-pending.ts).
+const PENDING_TOTAL = 8;
+const PENDING_PER_SOURCE = 4;
+// A noise handshake is three messages; even a slow router over a radio hop finishes in well under
+// a second. libp2p's default (10 s) lets a half-open connection hold its slot that long.
+const INBOUND_UPGRADE_TIMEOUT_MS = 5_000;
+
 // Gossip overhead around our envelope (protobuf RPC framing, topic name, control messages).
 const RPC_OVERHEAD = 16 * 1024;
 
 export async function createFederationNode(o: NodeOptions): Promise<FederationNode> {
+  const pending = new InboundPending({ total: PENDING_TOTAL, perSource: PENDING_PER_SOURCE, admitted: o.admitted });
   return createLibp2p({
     // Started by the caller once the admission and sync handlers are registered.
     start: false,
@@ -58,14 +68,21 @@ export async function createFederationNode(o: NodeOptions): Promise<FederationNo
     ],
     connectionManager: {
       maxConnections: o.maxConnections,
-      // A router cannot afford many half-open handshakes; honest fleets connect slowly.
-      maxIncomingPendingConnections: 8,
+      // libp2p's global cap counts before the connection gater sees a connection, so one busy
+      // address would fill it; the fair limit is the gater's (InboundPending). This is a backstop
+      // above it, for connections the gater has refused but libp2p has not yet let go.
+      maxIncomingPendingConnections: 2 * PENDING_TOTAL,
+      inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
       inboundConnectionThreshold: o.inboundPerHostPerSecond,
       dialTimeout: 10_000,
     },
     connectionGater: {
       denyDialPeer: (p) => o.denyPeer(p),
-      denyInboundEncryptedConnection: (p) => o.denyPeer(p),
+      denyInboundConnection: (maConn) => pending.refuse(maConn),
+      denyInboundEncryptedConnection: (p, maConn) => {
+        pending.identified(maConn, p.toString());
+        return o.denyPeer(p);
+      },
       denyOutboundEncryptedConnection: (p) => o.denyPeer(p),
     },
     peerDiscovery: o.discovery ? [() => o.discovery!] : [],
