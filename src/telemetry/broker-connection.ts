@@ -3,11 +3,11 @@
 // node:net / node:tls socket. Using MQTT.js's client class directly instead of its connect()
 // keeps its WebSocket and SOCKS transports out of the bundle (about 135 KB); mqtt:// and
 // mqtts:// are what routers use.
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import clientModule from 'mqtt/lib/client';
 import type { IClientOptions } from 'mqtt/lib/client';
+import { readRegularFile } from '../flash/safe-read.ts';
 
 const MqttClient = clientModule.default;
 export type MqttClient = InstanceType<typeof MqttClient>;
@@ -88,12 +88,19 @@ export interface OpenedClient {
   security: string;
 }
 
+/** A CA bundle, certificate chain or key in PEM; anything larger is not one. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+
 function readPem(path: string, what: string): Buffer {
+  let pem: Buffer | null;
   try {
-    return readFileSync(path);
+    // Regular files only, bounded: a FIFO or a device here must not block or fill memory.
+    pem = readRegularFile(path, { maxBytes: MAX_PEM_BYTES });
   } catch (e) {
-    throw new BrokerConfigError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, false);
+    throw new BrokerConfigError(`cannot read ${what} ${(e as Error).message}`, false);
   }
+  if (pem === null) throw new BrokerConfigError(`cannot read ${what} ${path}: ENOENT`, false);
+  return pem;
 }
 
 /** Starts connecting; the caller listens for connect/error/close. Throws BrokerConfigError before any I/O. */
