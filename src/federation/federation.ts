@@ -67,7 +67,7 @@ export async function startFederation(config: AgentConfig, opts: StartOptions = 
 }
 
 export async function startFederationWith(s: FederationSettings, opts: StartOptions = {}): Promise<Federation> {
-  const ca = FleetCa.fromPem(readInput(s.caFile, 'fleet CA', 'run `x0tta6bl4 pki init` on the operator machine and copy fleet-ca.pem here'));
+  const ca = FleetCa.fromPem(readInput(s.caFile, 'fleet CA', 'run `x0tta6bl4 pki init` on the operator machine and copy fleet-ca.pem here'), `fleet CA ${s.caFile}`);
   const { key, created } = await loadOrCreateIdentity(s.keyFile);
   const signer = signerFor(key);
   const log = opts.log ?? silentLogger;

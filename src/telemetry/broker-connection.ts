@@ -4,7 +4,7 @@
 // keeps its WebSocket and SOCKS transports out of the bundle (about 135 KB); mqtt:// and
 // mqtts:// are what routers use.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { createSecureContext, connect as tlsConnect } from 'node:tls';
 import clientModule from 'mqtt/lib/client';
 import type { IClientOptions } from 'mqtt/lib/client';
 import { readRegularFile } from '../flash/safe-read.ts';
@@ -103,6 +103,28 @@ function readPem(path: string, what: string): Buffer {
   return pem;
 }
 
+/**
+ * Any file can be named as ca/cert/key: one that is not PEM (or a key that does not match its
+ * certificate) is a one-line reason here, not an exception thrown inside the connect.
+ */
+function checkTlsFiles(tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }, s: ConnectSettings): void {
+  const check = (what: string, o: Parameters<typeof createSecureContext>[0]) => {
+    try {
+      createSecureContext(o);
+    } catch (e) {
+      throw new BrokerConfigError(`${what}: ${(e as Error).message.replace(/^error:[0-9A-F]+:/, '')}`, false);
+    }
+  };
+  // Node skips what is not a certificate in `ca` without a word: say it, instead of failing later as "untrusted".
+  if (tls.ca && !tls.ca.includes('-----BEGIN CERTIFICATE-----')) throw new BrokerConfigError(`ca_file ${s.caFile}: no PEM certificate in it`, false);
+  if (tls.ca) check(`ca_file ${s.caFile}`, { ca: tls.ca });
+  if (tls.cert && tls.key) {
+    check(`cert_file ${s.certFile}`, { cert: tls.cert });
+    check(`key_file ${s.keyFile}`, { key: tls.key });
+    check(`cert_file ${s.certFile} with key_file ${s.keyFile}`, { cert: tls.cert, key: tls.key });
+  }
+}
+
 /** Starts connecting; the caller listens for connect/error/close. Throws BrokerConfigError before any I/O. */
 export function openBrokerClient(s: ConnectSettings): OpenedClient {
   const target = parseBrokerUrl(s.broker, s.allowPlaintext);
@@ -117,6 +139,7 @@ export function openBrokerClient(s: ConnectSettings): OpenedClient {
           key: s.keyFile ? readPem(s.keyFile, 'key_file') : undefined,
         }
       : null;
+  if (tls) checkTlsFiles(tls, s);
   const security = [
     tls ? 'TLS' : 'plaintext',
     ...(tls?.cert ? ['client certificate'] : []),

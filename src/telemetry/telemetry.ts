@@ -125,6 +125,7 @@ class TelemetryPublisher implements Telemetry {
   private readonly nonces = new NonceCache();
   private readonly startedAt = Date.now();
   private trust: FleetCa | null = null;
+  private trustProblem: string | null = null;
   private eventSeq = 0;
   private telemetrySeq = 0;
   private gen = 0;
@@ -255,8 +256,13 @@ class TelemetryPublisher implements Telemetry {
       const pem = readRegularFile(this.o.commandCaFile, { maxBytes: MAX_PEM_BYTES });
       if (pem === null) throw new Error(`${this.o.commandCaFile}: does not exist`);
       this.trust = FleetCa.fromPem(pem, `fleet CA ${this.o.commandCaFile}`);
+      this.trustProblem = null;
     } catch (e) {
       // Keep the last good CA: a file being replaced must not open or close the door by accident.
+      // Said once per distinct problem, not at every reconnect.
+      const why = (e as Error).message;
+      if (why === this.trustProblem) return;
+      this.trustProblem = why;
       this.log.warn(`cannot load the fleet CA for commands: ${(e as Error).message}${this.trust ? '; keeping the previous one' : '; commands are refused'}`);
     }
   }
