@@ -2,14 +2,13 @@
 // FIFO, a char device made with mknod (the same as /dev/zero, but in a scratch directory), a
 // directory, symlinks, a path under /proc (read only) and a real full tmpfs.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRegularFile, SafeReadError } from '../../src/flash/safe-read.ts';
 import { ForeignFileError, writeFileAtomic } from '../../src/flash/write-atomic.ts';
-import { loadOrCreateIdentity } from '../../src/federation/identity.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'x0-files-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,32 +37,6 @@ test('missing is null; the size cap holds, also for /proc files that claim size 
   const status = readRegularFile('/proc/self/status', { maxBytes: 64 * 1024 })!;
   assert.match(status.toString(), /^Name:/);
   assert.throws(() => readRegularFile('/proc/self/status', { maxBytes: 100 }), /more than the 100 bytes/);
-});
-
-test('a symlink planted at the old temp name (<file>.tmp-<pid>) does not receive the key; the key is 0600', async () => {
-  const key = join(dir, 'federation.key');
-  const target = join(dir, 'key-decoy');
-  writeFileSync(target, 'decoy');
-  symlinkSync(target, `${key}.tmp-${process.pid}`);
-  const r = await loadOrCreateIdentity(key);
-  assert.ok(r.created);
-  assert.is(readFileSync(target, 'utf8'), 'decoy', 'the symlink target is unchanged');
-  assert.ok(lstatSync(key).isFile());
-  assert.is(statSync(key).mode & 0o777, 0o600);
-});
-
-test('a planted 0666 file at the old temp name does not become a 0666 key; umask 000 does not widen it', async () => {
-  const key = join(dir, 'federation2.key');
-  writeFileSync(`${key}.tmp-${process.pid}`, '');
-  chmodSync(`${key}.tmp-${process.pid}`, 0o666);
-  const old = process.umask(0);
-  try {
-    await loadOrCreateIdentity(key);
-  } finally {
-    process.umask(old);
-  }
-  assert.is(statSync(key).mode & 0o777, 0o600);
-  assert.is(readFileSync(`${key}.tmp-${process.pid}`, 'utf8'), '', 'the planted file is left alone');
 });
 
 test('the key file is created only where nothing is: a file that appears is never replaced', () => {

@@ -81,13 +81,13 @@ test('a foreign file at the path is never moved, replaced or deleted: memory onl
     const p = path();
     writeFileSync(p, text);
     const j = new Journal({ path: p });
-    assert.ok(j.loadWarning && j.loadWarning.startsWith(p), String(j.loadWarning));
-    assert.ok(j.problem()?.includes(p), String(j.problem()));
     j.add(entry(0, 'applying'), 0, true);
     j.flush(1);
     assert.is(readFileSync(p, 'utf8'), text, 'byte for byte unchanged');
     assert.not.ok(existsSync(`${p}.bad`));
     assert.equal(readdirSync(dir).filter((n) => n.includes('.tmp')), []);
+    assert.ok(j.loadWarning && j.loadWarning.startsWith(p), String(j.loadWarning));
+    assert.ok(j.problem()?.includes(p), String(j.problem()));
   }
 });
 
@@ -135,8 +135,8 @@ test('a full disk (a real 256 KiB tmpfs): failed writes counted and shown as a p
     }
     for (let i = 1; i < 150; i++) j.add({ ...entry(i), reason: 'x'.repeat(400) }, i, true);
     assert.ok(j.stats.writeErrors > 0, 'writes failed');
-    assert.match(String(j.problem()), /ENOSPC/);
     assert.equal(readdirSync(mnt).filter((n) => n.includes('.tmp')), [], 'no temporary files left behind');
+    assert.match(String(j.problem()), /ENOSPC/);
     rmSync(filler);
     j.add(entry(200), 200, true);
     assert.is(j.problem(), null, 'writes again once there is room');
