@@ -35,7 +35,8 @@ export function storedFleetSettings(config: AgentConfig, now: () => number = Dat
     if (pem === null) throw new Error('does not exist');
     ca = FleetCa.fromPem(pem);
   } catch (e) {
-    return { settings: {}, problems: [`fleet settings not read: fleet CA ${s.caFile}: ${(e as Error).message}`] };
+    const why = (e as Error).message;
+    return { settings: {}, problems: [`fleet settings not read: fleet CA ${why.startsWith(s.caFile) ? why : `${s.caFile}: ${why}`}`] };
   }
   // Read-only: this state never writes, so its signer is never asked to sign.
   const signer = { publicKey: new Uint8Array(32), peerId: 'reader', sign: (): never => { throw new Error('read-only fleet state'); } };
