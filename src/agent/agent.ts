@@ -146,6 +146,7 @@ export class Agent implements StatusSource {
       afterPoll: async () => {
         this.fleet.afterPoll();
         await this.healer?.step();
+        this.journalHealth();
       },
     });
     this.fleet = new FleetServices({
@@ -181,12 +182,21 @@ export class Agent implements StatusSource {
       } catch (e) {
         this.opts.log.error(`healing: could not restore what the previous run left: ${(e as Error).message}`);
       }
+      this.journalHealth();
     }
     await this.fleet.start();
     if (c.healing.enabled && !this.opts.manualLoop) this.monitor.start();
     else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
     this.opts.log.info(`started: node ${this.name}, mesh ${c.agent.meshInterface} via ${this.opts.driver.kind}`);
+  }
+
+  /** The action journal on flash: a refused file or failing writes show in /health, not only in stats. */
+  private journalHealth(): void {
+    const j = this.healer?.journal;
+    if (!j || (!j.path && !j.refused)) return; // memory only by design (simulator, tests)
+    const problem = j.problem();
+    this.healthBoard.set('journal', problem ? 'degraded' : 'ok', problem ?? `writing ${j.path}`);
   }
 
   /** One poll and one turn of the loop (manualLoop). */

@@ -4,7 +4,7 @@
 // agent calls; the Federation interface (types.ts) is all the rest of the agent sees.
 import './promise-polyfill.ts';
 import { hostname } from 'node:os';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
@@ -20,7 +20,10 @@ import { peerIdOfKey, signerFor, type Signer } from './ed25519.ts';
 import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate, type NodeIdentity } from './fleet-ca.ts';
 import { FleetState } from './fleet-state.ts';
 import { keepFile } from './keep-file.ts';
-import { CrlError, verifyCrl } from './crl.ts';
+import { CrlError, MAX_CRL_BYTES, verifyCrl } from './crl.ts';
+import { readRegularFile } from '../flash/safe-read.ts';
+import { ForeignFileError } from '../flash/write-atomic.ts';
+import { decodeEntry } from './state-entry.ts';
 import { loadOrCreateIdentity } from './identity.ts';
 import { createFederationNode, type FederationNode } from './node.ts';
 import { MeshDiscovery } from './mesh-discovery.ts';
@@ -64,7 +67,7 @@ export async function startFederation(config: AgentConfig, opts: StartOptions = 
 }
 
 export async function startFederationWith(s: FederationSettings, opts: StartOptions = {}): Promise<Federation> {
-  const ca = FleetCa.fromPem(readInput(s.caFile, 'fleet CA', 'run `x0tta6bl4 pki init` on the operator machine and copy fleet-ca.pem here'));
+  const ca = FleetCa.fromPem(readInput(s.caFile, 'fleet CA', 'run `x0tta6bl4 pki init` on the operator machine and copy fleet-ca.pem here'), `fleet CA ${s.caFile}`);
   const { key, created } = await loadOrCreateIdentity(s.keyFile);
   const signer = signerFor(key);
   const log = opts.log ?? silentLogger;
@@ -83,13 +86,21 @@ export async function startFederationWith(s: FederationSettings, opts: StartOpti
   return f;
 }
 
+/** A CA bundle or certificate chain in PEM is far smaller; anything bigger is the wrong file. */
+const MAX_PEM_BYTES = 1024 * 1024;
+/** A CRL file: the DER limit, as PEM (base64 and line breaks). */
+const MAX_CRL_FILE = Math.ceil((MAX_CRL_BYTES * 4) / 3) + 64 * 1024;
+
 function readInput(file: string, what: string, hint: string): string {
+  let bytes: Buffer | null;
   try {
-    return readFileSync(file, 'latin1');
+    // Regular files only, bounded: a FIFO or a device here must not block or fill memory.
+    bytes = readRegularFile(file, { maxBytes: MAX_PEM_BYTES });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FederationError(code === 'ENOENT' ? `${what} ${file} does not exist: ${hint}` : `${what} ${file}: ${(e as Error).message}`);
+    throw new FederationError(`${what} ${(e as Error).message}`);
   }
+  if (bytes === null) throw new FederationError(`${what} ${file} does not exist: ${hint}`);
+  return bytes.toString('latin1');
 }
 
 interface Admitted {
@@ -240,13 +251,15 @@ class FederationService implements Federation {
   }
 
   private loadCrlFile(): void {
-    let bytes: Buffer;
+    let bytes: Buffer | null;
     try {
-      bytes = readFileSync(this.s.crlFile);
+      // No symlink: the agent also writes this file (keepCrl).
+      bytes = readRegularFile(this.s.crlFile, { maxBytes: MAX_CRL_FILE, noFollow: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`CRL ${this.s.crlFile}: ${(e as Error).message}`);
+      this.log.warn(`CRL ignored: ${(e as Error).message}`);
       return;
     }
+    if (bytes === null) return;
     try {
       const e = this.state.offerCrl(bytes);
       if (e) this.gossipEntries([e.bytes]);
@@ -274,16 +287,14 @@ class FederationService implements Federation {
       let why: string | null = null;
       let mtime = 0;
       try {
-        const st = statSync(file);
-        mtime = st.mtimeMs;
-        if (!st.isFile() || st.size > MAX_SETTING_FILE) why = `not a setting file (over ${MAX_SETTING_FILE} bytes or not a file)`;
-        else {
-          const bytes = new Uint8Array(readFileSync(file));
-          const r = this.state.merge(bytes);
-          if (!r.ok) why = r.reason;
-          else if (!r.key.startsWith('setting/')) why = 'not a setting entry';
-          else if (r.changed) fresh.push(bytes);
-        }
+        mtime = lstatSync(file).mtimeMs;
+        const read = readRegularFile(file, { maxBytes: MAX_SETTING_FILE, noFollow: true });
+        if (read === null) continue;
+        const bytes = new Uint8Array(read);
+        const r = this.state.merge(bytes);
+        if (!r.ok) why = r.reason;
+        else if (!r.key.startsWith('setting/')) why = 'not a setting entry';
+        else if (r.changed) fresh.push(bytes);
       } catch (e) {
         why = (e as Error).message;
       }
@@ -676,14 +687,28 @@ class FederationService implements Federation {
   private keepCrl(): void {
     const crl = this.state.crl();
     if (!crl) return;
-    try {
+    const isOurCrl = (b: Buffer): boolean => {
       try {
-        const onDisk = verifyCrl(this.ca, readFileSync(this.s.crlFile));
-        if (onDisk.number >= crl.number) return; // as new or newer (and maybe PEM): leave it
-      } catch (e) {
-        if (!(e instanceof CrlError) && (e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        verifyCrl(this.ca, b);
+        return true;
+      } catch {
+        return false;
       }
-      if (keepFile(this.s.crlFile, crl.der)) this.log.info(`CRL ${crl.number} kept in ${this.s.crlFile}`);
+    };
+    try {
+      const bytes = readRegularFile(this.s.crlFile, { maxBytes: MAX_CRL_FILE, noFollow: true });
+      if (bytes !== null) {
+        let onDisk;
+        try {
+          onDisk = verifyCrl(this.ca, bytes);
+        } catch (e) {
+          // Not a CRL of this fleet (crl_file may name any file): never replaced.
+          if (e instanceof CrlError) throw new ForeignFileError(`${this.s.crlFile}: exists and is not a CRL of this fleet; left untouched`);
+          throw e;
+        }
+        if (onDisk.number >= crl.number) return; // as new or newer (and maybe PEM): leave it
+      }
+      if (keepFile(this.s.crlFile, crl.der, { owns: isOurCrl, maxBytes: MAX_CRL_FILE, what: 'CRL' })) this.log.info(`CRL ${crl.number} kept in ${this.s.crlFile}`);
     } catch (e) {
       this.log.warn(`cannot keep the fleet CRL in ${this.s.crlFile}: ${(e as Error).message}`);
     }
@@ -696,7 +721,14 @@ class FederationService implements Federation {
     // The key was checked when the entry was merged: letters, digits, '_', '.', '-' only.
     const file = join(this.s.settingsDir, `${name}.setting`);
     try {
-      keepFile(file, e.bytes);
+      const owns = (b: Buffer): boolean => {
+        try {
+          return decodeEntry(new Uint8Array(b)).key === `setting/${name}`;
+        } catch {
+          return false;
+        }
+      };
+      keepFile(file, e.bytes, { owns, maxBytes: MAX_SETTING_FILE, what: 'fleet setting' });
     } catch (err) {
       this.log.warn(`cannot keep fleet setting ${name} in ${file}: ${(err as Error).message}`);
     }

@@ -2,7 +2,7 @@
 // id (and with it the node certificate, which names the peer id) survives restarts and upgrades.
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
-import { readFileSync, statSync } from 'node:fs';
+import { readRegularFile } from '../flash/safe-read.ts';
 import { writeFileAtomic } from '../flash/write-atomic.ts';
 
 export class IdentityError extends Error {
@@ -12,13 +12,12 @@ export class IdentityError extends Error {
 const MAX_KEY_FILE = 4096;
 
 export async function loadOrCreateIdentity(file: string): Promise<{ key: PrivateKey; created: boolean }> {
-  let bytes: Buffer | null = null;
+  let bytes: Buffer | null;
   try {
-    if (statSync(file).size > MAX_KEY_FILE) throw new IdentityError(`${file}: larger than ${MAX_KEY_FILE} bytes, not a libp2p key`);
-    bytes = readFileSync(file);
+    // No symlink: the agent writes this file; a link planted there would point the key elsewhere.
+    bytes = readRegularFile(file, { maxBytes: MAX_KEY_FILE, noFollow: true });
   } catch (e) {
-    if (e instanceof IdentityError) throw e;
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new IdentityError(`${file}: cannot read the identity key (${(e as Error).message})`);
+    throw new IdentityError(`cannot read the identity key ${(e as Error).message}`);
   }
   if (bytes) {
     // A damaged key is never replaced silently: a new key would be a new peer id that the node
@@ -40,10 +39,10 @@ export async function loadOrCreateIdentity(file: string): Promise<{ key: Private
   return { key, created: true };
 }
 
-/** Atomic and private: a crash never leaves half a key, and no other user can read it. */
+/** Atomic and private (0600 whatever the umask or a planted file's mode); never over an existing file. */
 function writeKeyFile(file: string, data: Uint8Array): void {
   try {
-    writeFileAtomic(file, data, { mode: 0o600, dirMode: 0o700 });
+    writeFileAtomic(file, data, { mode: 0o600, dirMode: 0o700, existing: 'absent' });
   } catch (e) {
     throw new IdentityError(`${file}: cannot write the new identity key (${(e as Error).message})`);
   }

@@ -3,7 +3,8 @@
 // option the agent reads only when its parts start (most of them) takes the fleet's value
 // from the first moment. Same checks as the running federation: only entries signed by the
 // fleet CA count, newest wins, a withdrawal (tombstone) removes the setting.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { readRegularFile } from '../flash/safe-read.ts';
 import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
 import { FleetCa } from './fleet-ca.ts';
@@ -30,9 +31,12 @@ export function storedFleetSettings(config: AgentConfig, now: () => number = Dat
   if (names.length === 0) return { settings: {}, problems };
   let ca: FleetCa;
   try {
-    ca = FleetCa.fromPem(readFileSync(s.caFile));
+    const pem = readRegularFile(s.caFile, { maxBytes: 1024 * 1024 });
+    if (pem === null) throw new Error('does not exist');
+    ca = FleetCa.fromPem(pem);
   } catch (e) {
-    return { settings: {}, problems: [`fleet settings not read: fleet CA ${s.caFile}: ${(e as Error).message}`] };
+    const why = (e as Error).message;
+    return { settings: {}, problems: [`fleet settings not read: fleet CA ${why.startsWith(s.caFile) ? why : `${s.caFile}: ${why}`}`] };
   }
   // Read-only: this state never writes, so its signer is never asked to sign.
   const signer = { publicKey: new Uint8Array(32), peerId: 'reader', sign: (): never => { throw new Error('read-only fleet state'); } };
@@ -43,12 +47,10 @@ export function storedFleetSettings(config: AgentConfig, now: () => number = Dat
   for (const n of names) {
     const file = join(s.settingsDir, n);
     try {
-      const st = statSync(file);
-      if (!st.isFile() || st.size > MAX_SETTING_FILE) {
-        problems.push(`${file}: not a setting file (over ${MAX_SETTING_FILE} bytes or not a file)`);
-        continue;
-      }
-      const r = state.merge(new Uint8Array(readFileSync(file)));
+      // Regular files only, bounded, no symlink (the agent writes here too): never blocks.
+      const bytes = readRegularFile(file, { maxBytes: MAX_SETTING_FILE, noFollow: true });
+      if (bytes === null) continue;
+      const r = state.merge(new Uint8Array(bytes));
       if (!r.ok) problems.push(`${file}: ${r.reason}`);
       else if (!r.key.startsWith('setting/')) problems.push(`${file}: not a setting entry`);
     } catch (e) {

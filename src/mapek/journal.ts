@@ -3,8 +3,11 @@
 // already ran this hour. Flash wears: routine updates are batched and written at most once per
 // minWriteIntervalMs; only an action about to change the system forces a write (so that a crash
 // in the middle of it is known afterwards), and actions themselves are rate-limited.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+// The path is under agent.state_dir: a file there that is not a journal is never moved,
+// replaced or deleted (the journal then lives in memory only, and /health says so).
+import { renameSync } from 'node:fs';
+import { readRegularFile } from '../flash/safe-read.ts';
+import { writeFileAtomic } from '../flash/write-atomic.ts';
 import type { ActionKind, ActionTarget, RevertState } from './actions/index.ts';
 import type { Connectivity, Evidence, FindingKind } from './findings.ts';
 
@@ -56,6 +59,15 @@ export interface JournalStats {
 }
 
 const OPEN_STATES: ReadonlySet<EntryState> = new Set(['applying', 'verifying', 'holding']);
+/** 200 entries with their evidence are far below this. */
+export const MAX_JOURNAL_BYTES = 8 * 1024 * 1024;
+// What every journal this agent writes starts with (JSON.stringify keeps the key order).
+const JOURNAL_START = Buffer.from('{"version":1,"entries":[');
+
+/** True when the bytes are a journal this agent wrote (perhaps damaged), false for anything else. */
+export function isJournalFile(bytes: Buffer): boolean {
+  return bytes.subarray(0, JOURNAL_START.length).equals(JOURNAL_START);
+}
 
 export class Journal {
   readonly stats: JournalStats = { writes: 0, writeErrors: 0, lastWriteError: null };
@@ -67,26 +79,54 @@ export class Journal {
   private readonly minWriteIntervalMs: number;
   /** Why the persisted journal could not be read, if it could not. */
   readonly loadWarning: string | null = null;
+  /** The file written, or null: memory only (none configured, or the file there was refused). */
+  readonly path: string | null;
+  /** Why the configured file is not used at all (memory only), if it is not. */
+  readonly refused: string | null = null;
 
-  constructor(private readonly opts: JournalOptions) {
+  constructor(opts: JournalOptions) {
     this.limit = opts.limit ?? 200;
     this.minWriteIntervalMs = opts.minWriteIntervalMs ?? 60_000;
-    if (opts.path && existsSync(opts.path)) {
+    this.path = opts.path;
+    if (!opts.path) return;
+    let bytes: Buffer | null;
+    try {
+      // Regular file only, bounded, no symlink: the agent writes this path.
+      bytes = readRegularFile(opts.path, { maxBytes: MAX_JOURNAL_BYTES, noFollow: true });
+    } catch (e) {
+      this.refused = `${(e as Error).message}; the journal is kept in memory only`;
+      this.loadWarning = this.refused;
+      this.path = null;
+      return;
+    }
+    if (bytes === null) return;
+    if (!isJournalFile(bytes)) {
+      this.refused = `${opts.path}: exists and is not a journal this agent wrote; left untouched, the journal is kept in memory only`;
+      this.loadWarning = this.refused;
+      this.path = null;
+      return;
+    }
+    try {
+      const doc = JSON.parse(bytes.toString('utf8')) as { version?: unknown; entries?: unknown };
+      if (doc.version !== 1 || !Array.isArray(doc.entries)) throw new Error('not a version 1 journal');
+      this.entries = (doc.entries as JournalEntry[]).filter(isEntry).slice(-this.limit);
+      this.nextId = this.entries.reduce((m, e) => Math.max(m, e.id), 0) + 1;
+    } catch (e) {
+      // Our own journal, damaged: it must not stop the agent; keep it aside for a human to read.
+      this.loadWarning = `${opts.path}: ${(e as Error).message}; kept as ${opts.path}.bad, starting a new journal`;
       try {
-        const doc = JSON.parse(readFileSync(opts.path, 'utf8')) as { version?: unknown; entries?: unknown };
-        if (doc.version !== 1 || !Array.isArray(doc.entries)) throw new Error('not a version 1 journal');
-        this.entries = (doc.entries as JournalEntry[]).filter(isEntry).slice(-this.limit);
-        this.nextId = this.entries.reduce((m, e) => Math.max(m, e.id), 0) + 1;
-      } catch (e) {
-        // A corrupt journal must not stop the agent; keep it aside for a human to read.
-        this.loadWarning = `${opts.path}: ${(e as Error).message}; starting a new journal`;
-        try {
-          renameSync(opts.path, `${opts.path}.bad`);
-        } catch {
-          // nothing more to do
-        }
+        renameSync(opts.path, `${opts.path}.bad`);
+      } catch {
+        // nothing more to do
       }
     }
+  }
+
+  /** For /health: null while the journal is written fine (or memory only by design). */
+  problem(): string | null {
+    if (this.refused) return this.refused;
+    if (this.stats.lastWriteError) return `cannot write ${this.path}: ${this.stats.lastWriteError} (${this.stats.writeErrors} failed writes); retrying`;
+    return null;
   }
 
   all(): readonly JournalEntry[] {
@@ -129,16 +169,19 @@ export class Journal {
   flush(nowMs: number): void {
     if (!this.dirty) return;
     this.dirty = false;
-    const path = this.opts.path;
+    const path = this.path;
     if (!path) return;
     try {
-      mkdirSync(dirname(path), { recursive: true });
       // Write then rename: a power cut leaves the old journal or the new one, never half of one.
-      writeFileSync(`${path}.tmp`, JSON.stringify({ version: 1, entries: this.entries }));
-      renameSync(`${path}.tmp`, path);
+      writeFileAtomic(path, JSON.stringify({ version: 1, entries: this.entries }), {
+        mode: 0o600, dirMode: 0o700, existing: isJournalFile, maxExistingBytes: MAX_JOURNAL_BYTES, what: 'journal',
+      });
       this.lastWriteMs = nowMs;
       this.stats.writes++;
+      this.stats.lastWriteError = null;
     } catch (e) {
+      // Not written: try again at the next change (the entries stay dirty).
+      this.dirty = true;
       this.stats.writeErrors++;
       this.stats.lastWriteError = (e as Error).message;
     }

@@ -3,12 +3,12 @@
 // node:net / node:tls socket. Using MQTT.js's client class directly instead of its connect()
 // keeps its WebSocket and SOCKS transports out of the bundle (about 135 KB); mqtt:// and
 // mqtts:// are what routers use.
-import { readFileSync } from 'node:fs';
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { createSecureContext, connect as tlsConnect } from 'node:tls';
 import clientModule from 'mqtt/lib/client';
 import type { IClientOptions } from 'mqtt/lib/client';
 import { redactUrl } from '../config/redact-url.ts';
+import { readRegularFile } from '../flash/safe-read.ts';
 
 const MqttClient = clientModule.default;
 export type MqttClient = InstanceType<typeof MqttClient>;
@@ -89,11 +89,40 @@ export interface OpenedClient {
   security: string;
 }
 
+/** A CA bundle, certificate chain or key in PEM; anything larger is not one. */
+export const MAX_PEM_BYTES = 1024 * 1024;
+
 function readPem(path: string, what: string): Buffer {
+  let pem: Buffer | null;
   try {
-    return readFileSync(path);
+    // Regular files only, bounded: a FIFO or a device here must not block or fill memory.
+    pem = readRegularFile(path, { maxBytes: MAX_PEM_BYTES });
   } catch (e) {
-    throw new BrokerConfigError(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, false);
+    throw new BrokerConfigError(`cannot read ${what} ${(e as Error).message}`, false);
+  }
+  if (pem === null) throw new BrokerConfigError(`cannot read ${what} ${path}: ENOENT`, false);
+  return pem;
+}
+
+/**
+ * Any file can be named as ca/cert/key: one that is not PEM (or a key that does not match its
+ * certificate) is a one-line reason here, not an exception thrown inside the connect.
+ */
+function checkTlsFiles(tls: { ca?: Buffer; cert?: Buffer; key?: Buffer }, s: ConnectSettings): void {
+  const check = (what: string, o: Parameters<typeof createSecureContext>[0]) => {
+    try {
+      createSecureContext(o);
+    } catch (e) {
+      throw new BrokerConfigError(`${what}: ${(e as Error).message.replace(/^error:[0-9A-F]+:/, '')}`, false);
+    }
+  };
+  // Node skips what is not a certificate in `ca` without a word: say it, instead of failing later as "untrusted".
+  if (tls.ca && !tls.ca.includes('-----BEGIN CERTIFICATE-----')) throw new BrokerConfigError(`ca_file ${s.caFile}: no PEM certificate in it`, false);
+  if (tls.ca) check(`ca_file ${s.caFile}`, { ca: tls.ca });
+  if (tls.cert && tls.key) {
+    check(`cert_file ${s.certFile}`, { cert: tls.cert });
+    check(`key_file ${s.keyFile}`, { key: tls.key });
+    check(`cert_file ${s.certFile} with key_file ${s.keyFile}`, { cert: tls.cert, key: tls.key });
   }
 }
 
@@ -111,6 +140,7 @@ export function openBrokerClient(s: ConnectSettings): OpenedClient {
           key: s.keyFile ? readPem(s.keyFile, 'key_file') : undefined,
         }
       : null;
+  if (tls) checkTlsFiles(tls, s);
   const security = [
     tls ? 'TLS' : 'plaintext',
     ...(tls?.cert ? ['client certificate'] : []),

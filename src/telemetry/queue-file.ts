@@ -3,10 +3,23 @@
 // so a power cut leaves the old or the new file, never half of one), at most once per
 // `minIntervalMs`, only when the queue changed, and removed once the queue is empty; while the
 // broker is reachable the queue drains between writes and the flash is not touched at all.
-import { readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../flash/write-atomic.ts';
+// The path comes from the config: a file there that is not an event buffer (say /etc/passwd)
+// is never read past its first line's check, replaced or deleted.
+import { readRegularFile, SafeReadError } from '../flash/safe-read.ts';
+import { ForeignFileError, removeOwnFile, writeFileAtomic } from '../flash/write-atomic.ts';
 
 const HEADER = JSON.stringify({ x0tta6bl4: 'event-buffer', v: 1 });
+const HEADER_LINE = Buffer.from(`${HEADER}\n`);
+
+/** An event is at most a few KiB; a buffer file is bounded by the queue limit times that. */
+export function maxQueueFileBytes(limit: number): number {
+  return Math.max(1024 * 1024, limit * 16 * 1024);
+}
+
+/** True when the bytes are an event buffer this agent wrote (they start with its header line). */
+export function isQueueFile(bytes: Buffer): boolean {
+  return bytes.subarray(0, HEADER_LINE.length).equals(HEADER_LINE);
+}
 
 export interface LoadedQueue {
   payloads: string[];
@@ -22,15 +35,15 @@ export class QueueFileError extends Error {
 
 /** Reads a queue file; a missing file is an empty queue, a foreign one a QueueFileError. */
 export function loadQueueFile(path: string, limit: number): LoadedQueue {
-  let text: string;
+  let bytes: Buffer | null;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readRegularFile(path, { maxBytes: maxQueueFileBytes(limit), noFollow: true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { payloads: [], skipped: 0, dropped: 0 };
-    throw new QueueFileError(`cannot read event buffer ${path}: ${(e as Error).message}`);
+    throw new QueueFileError(`${(e as Error).message}`);
   }
-  const lines = text.split('\n');
-  if (lines[0] !== HEADER) throw new QueueFileError(`${path} is not an event buffer file (unexpected first line)`);
+  if (bytes === null) return { payloads: [], skipped: 0, dropped: 0 };
+  if (!isQueueFile(bytes)) throw new QueueFileError(`${path}: exists and is not an event buffer this agent wrote`);
+  const lines = bytes.toString('utf8').split('\n');
   const payloads: string[] = [];
   let skipped = 0;
   for (const line of lines.slice(1)) {
@@ -49,10 +62,13 @@ export function loadQueueFile(path: string, limit: number): LoadedQueue {
 
 export interface QueueFileOptions {
   path: string;
+  /** The queue's bound (sizes the largest buffer file read back; default 1000). */
+  limit?: number;
   minIntervalMs: number;
   /** The queue's current content, read when a write happens. */
   payloads: () => string[];
-  onError: (message: string) => void;
+  /** foreign: the path holds something the agent did not write (it was left alone). */
+  onError: (message: string, foreign: boolean) => void;
 }
 
 export class QueueFile {
@@ -91,16 +107,18 @@ export class QueueFile {
     if (content === this.onDisk) return;
     this.lastWriteAt = Date.now();
     try {
+      const maxBytes = maxQueueFileBytes(this.o.limit ?? 1000);
       if (content === null) {
-        rmSync(this.o.path, { force: true });
+        removeOwnFile(this.o.path, isQueueFile, maxBytes, 'event buffer');
       } else {
-        writeFileAtomic(this.o.path, content, { mode: 0o600 });
+        writeFileAtomic(this.o.path, content, { mode: 0o600, existing: isQueueFile, maxExistingBytes: maxBytes, what: 'event buffer' });
       }
       this.onDisk = content;
       this.writes++;
     } catch (e) {
       this.errors++;
-      this.o.onError(`cannot write event buffer ${this.o.path}: ${(e as Error).message}`);
+      const foreign = e instanceof ForeignFileError || e instanceof SafeReadError;
+      this.o.onError(foreign ? (e as Error).message : `cannot write event buffer ${this.o.path}: ${(e as Error).message}`, foreign);
     }
   }
 

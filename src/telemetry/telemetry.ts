@@ -3,11 +3,12 @@
 // signed commands with replies. It never blocks or fails the agent: every problem becomes the
 // `telemetry` health component and a retry with jittered exponential backoff.
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { freemem, loadavg, totalmem } from 'node:os';
 import type { Logger } from '../agent/logger.ts';
 import { FleetCa } from '../federation/fleet-ca.ts';
 import { defaultTrustDomain } from '../federation/settings.ts';
+import { readRegularFile } from '../flash/safe-read.ts';
+import { MAX_PEM_BYTES } from './broker-connection.ts';
 import type { ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
 import { VERSION } from '../version.ts';
 import { Backoff } from './backoff.ts';
@@ -124,6 +125,7 @@ export function startTelemetry(o: TelemetryOptions): Telemetry {
 class TelemetryPublisher implements Telemetry {
   private readonly boot = randomBytes(4).toString('hex');
   private readonly log: Logger;
+  private readonly health0: TelemetryOptions['health'];
   private topics: NodeTopics | null = null;
   private readonly queue: EventQueue;
   private file: QueueFile | null = null;
@@ -132,6 +134,7 @@ class TelemetryPublisher implements Telemetry {
   private readonly startedAt = Date.now();
   private trust: FleetCa | null = null;
   private readonly crl: CommandCrl | null;
+  private trustProblem: string | null = null;
   private eventSeq = 0;
   private telemetrySeq = 0;
   private gen = 0;
@@ -161,7 +164,15 @@ class TelemetryPublisher implements Telemetry {
     lastError: null as string | null,
   };
 
-  constructor(private readonly o: TelemetryOptions) {
+  private readonly o: TelemetryOptions;
+  /** Why the event buffer file is not used (memory only); shown in every health line. */
+  private fileProblem: string | null = null;
+  private lastHealth: [ComponentState, string] | null = null;
+
+  constructor(o: TelemetryOptions) {
+    // A refused buffer file keeps the component degraded, whatever the connection does.
+    this.o = { ...o, health: { set: (_name, state, reason) => this.setHealth(state, reason) } };
+    this.health0 = o.health;
     this.log = o.log;
     this.queue = new EventQueue(o.bufferLimit ?? 1000);
     this.backoff = new Backoff({ minMs: (o.reconnectMinS ?? 1) * 1000, maxMs: (o.reconnectMaxS ?? 60) * 1000 });
@@ -184,23 +195,45 @@ class TelemetryPublisher implements Telemetry {
     this.connect();
   }
 
+  private setHealth(state: ComponentState, reason: string): void {
+    this.lastHealth = [state, reason];
+    if (this.fileProblem && state !== 'disabled') {
+      if (state === 'ok') state = 'degraded';
+      reason = `${reason}; ${this.fileProblem}`;
+    }
+    this.health0.set(COMPONENT, state, reason);
+  }
+
+  /** The buffer file cannot be used: memory only from now on, said once in the log and always in /health. */
+  private refuseFile(message: string): void {
+    this.file?.close();
+    this.file = null;
+    this.fileProblem = `telemetry.buffer_file refused: ${message}; events kept in memory only`;
+    this.log.warn(this.fileProblem);
+    if (this.lastHealth) this.setHealth(...this.lastHealth);
+  }
+
   private restoreQueue(path: string): void {
+    let loaded;
+    try {
+      loaded = loadQueueFile(path, this.queue.limit);
+    } catch (e) {
+      // Not ours (or not a regular file): left byte for byte as it is, never written or deleted.
+      this.refuseFile((e as Error).message);
+      return;
+    }
     this.file = new QueueFile({
       path,
+      limit: this.queue.limit,
       minIntervalMs: (this.o.bufferWriteIntervalS ?? 60) * 1000,
       payloads: () => this.queue.payloads(),
-      onError: (m) => this.log.warn(m),
+      onError: (m, foreign) => (foreign ? this.refuseFile(m) : this.log.warn(m)),
     });
-    try {
-      const loaded = loadQueueFile(path, this.queue.limit);
-      for (const p of loaded.payloads) this.queue.push(p);
-      this.queue.dropped += loaded.dropped;
-      this.file.adopt(loaded.payloads);
-      if (loaded.payloads.length || loaded.skipped)
-        this.log.info(`restored ${loaded.payloads.length} buffered events from ${path}${loaded.skipped ? ` (${loaded.skipped} unreadable lines skipped)` : ''}`);
-    } catch (e) {
-      this.log.warn(`${(e as Error).message}; starting with an empty event buffer`);
-    }
+    for (const p of loaded.payloads) this.queue.push(p);
+    this.queue.dropped += loaded.dropped;
+    this.file.adopt(loaded.payloads);
+    if (loaded.payloads.length || loaded.skipped)
+      this.log.info(`restored ${loaded.payloads.length} buffered events from ${path}${loaded.skipped ? ` (${loaded.skipped} unreadable lines skipped)` : ''}`);
   }
 
   private misconfigured(reason: string): void {
@@ -229,9 +262,16 @@ class TelemetryPublisher implements Telemetry {
   private loadTrust(): void {
     if (!this.o.commandCaFile) return;
     try {
-      this.trust = FleetCa.fromPem(readFileSync(this.o.commandCaFile), `fleet CA ${this.o.commandCaFile}`);
+      const pem = readRegularFile(this.o.commandCaFile, { maxBytes: MAX_PEM_BYTES });
+      if (pem === null) throw new Error(`${this.o.commandCaFile}: does not exist`);
+      this.trust = FleetCa.fromPem(pem, `fleet CA ${this.o.commandCaFile}`);
+      this.trustProblem = null;
     } catch (e) {
       // Keep the last good CA: a file being replaced must not open or close the door by accident.
+      // Said once per distinct problem, not at every reconnect.
+      const why = (e as Error).message;
+      if (why === this.trustProblem) return;
+      this.trustProblem = why;
       this.log.warn(`cannot load the fleet CA for commands: ${(e as Error).message}${this.trust ? '; keeping the previous one' : '; commands are refused'}`);
     }
   }

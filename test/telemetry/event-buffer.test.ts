@@ -4,7 +4,8 @@
 // reconnect backoff.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Backoff } from '../../src/telemetry/backoff.ts';
@@ -95,6 +96,47 @@ test('loading: corrupt lines skipped, beyond the limit the oldest dropped, a for
   assert.equal(loadQueueFile(join(dir, 'missing'), 10), { payloads: [], skipped: 0, dropped: 0 });
   writeFileSync(join(dir, 'foreign'), 'root:x:0:0\n');
   assert.throws(() => loadQueueFile(join(dir, 'foreign'), 10), (e: unknown) => e instanceof QueueFileError && /not an event buffer/.test((e as Error).message));
+});
+
+test('a file the agent did not write is never replaced or deleted, even if it appears later', () => {
+  const path = join(dir, 'appears-later');
+  let payloads = [ev(1)];
+  const errors: [string, boolean][] = [];
+  const f = new QueueFile({ path, minIntervalMs: 1000, payloads: () => payloads, onError: (m, foreign) => errors.push([m, foreign]) });
+  const passwd = 'root:x:0:0:root:/root:/bin/sh\n';
+  writeFileSync(path, passwd);
+  f.flushNow(); // the outage: the queue would be written here
+  assert.is(readFileSync(path, 'utf8'), passwd, 'not replaced');
+  payloads = [];
+  f.flushNow(); // the broker is back: the queue is empty, the file would be removed here
+  assert.is(readFileSync(path, 'utf8'), passwd, 'not deleted');
+  assert.ok(errors.length >= 1);
+  assert.ok(errors.every(([m, foreign]) => foreign && m.includes(path)), JSON.stringify(errors));
+  assert.equal(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
+});
+
+test('a FIFO, a device, a directory or a symlink at the path: refused at once, left as it is', () => {
+  const decoy = join(dir, 'decoy');
+  writeFileSync(decoy, 'decoy');
+  const kinds: Record<string, () => void> = {
+    fifo: () => execFileSync('mkfifo', [join(dir, 'fifo')]),
+    zero: () => execFileSync('mknod', [join(dir, 'zero'), 'c', '1', '5']),
+    sub: () => mkdirSync(join(dir, 'sub')),
+    link: () => symlinkSync(decoy, join(dir, 'link')),
+  };
+  for (const [name, make] of Object.entries(kinds)) {
+    make();
+    const path = join(dir, name);
+    assert.throws(() => loadQueueFile(path, 10), (e: unknown) => e instanceof QueueFileError && (e as Error).message.startsWith(path), name);
+    const errors: string[] = [];
+    const f = new QueueFile({ path, minIntervalMs: 1000, payloads: () => [ev(1)], onError: (m) => errors.push(m) });
+    f.flushNow();
+    assert.is(errors.length, 1, name);
+  }
+  assert.is(readFileSync(decoy, 'utf8'), 'decoy');
+  assert.ok(lstatSync(join(dir, 'link')).isSymbolicLink());
+  assert.ok(lstatSync(join(dir, 'fifo')).isFIFO());
+  assert.ok(lstatSync(join(dir, 'zero')).isCharacterDevice());
 });
 
 test('a write that fails is counted and reported, not thrown', () => {

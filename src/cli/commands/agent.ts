@@ -5,6 +5,7 @@ import { createLogger } from '../../agent/logger.ts';
 import { openCore } from '../../agent/open-core.ts';
 import { openDriver } from '../../agent/open-driver.ts';
 import { StatusServerError } from '../../status/server.ts';
+import { ensureStateDir, StateDirError } from '../../agent/state-dir.ts';
 
 export const agentCommand: CliCommand = {
   name: 'agent',
@@ -30,6 +31,13 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
     if (!config.agent.enabled) {
       log.info(`agent.enabled is off in ${source}; not starting`);
       return 0;
+    }
+    try {
+      // Before anything reads or writes there: a state_dir others can write is refused (exit 1).
+      if (ensureStateDir(config.agent.stateDir).created) log.info(`created agent.state_dir ${config.agent.stateDir} (mode 0700)`);
+    } catch (e) {
+      if (e instanceof StateDirError) throw new UserError(e.message);
+      throw e;
     }
     const core = await openCore(log);
     const { driver, describeMac } = await openDriver(config, log);
