@@ -1,6 +1,6 @@
 // Reading /etc/config/x0tta6bl4: file problems (missing, unreadable, not a file, too big) and
 // syntax errors become a ConfigError with one issue; schema problems, all of them at once.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readRegularFile, SafeReadError } from '../flash/safe-read.ts';
 import { ConfigError, type ConfigIssue } from './config-error.ts';
 import type { AgentConfig } from './schema.ts';
 import { MAX_UCI_BYTES, parseUci, UciSyntaxError } from './uci-parser.ts';
@@ -19,40 +19,18 @@ function fileIssue(file: string, message: string): ConfigError {
 }
 
 function readConfigFile(path: string): Uint8Array {
-  let fd: number;
+  let bytes: Buffer | null;
   try {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    bytes = readRegularFile(path, { maxBytes: MAX_UCI_BYTES });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw fileIssue(path, 'file not found');
-    if (code === 'EACCES' || code === 'EPERM') throw fileIssue(path, 'permission denied: cannot read the config file (run as root, or check its mode)');
-    if (code === 'ENOTDIR') throw fileIssue(path, 'file not found (a parent of the path is not a directory)');
-    throw fileIssue(path, `cannot open: ${(e as Error).message}`);
+    if (!(e instanceof SafeReadError)) throw e;
+    if (e.code === 'EACCES' || e.code === 'EPERM') throw fileIssue(path, 'permission denied: cannot read the config file (run as root, or check its mode)');
+    if (e.code === 'ENOTDIR') throw fileIssue(path, 'file not found (a parent of the path is not a directory)');
+    if (e.code === 'EFBIG') throw fileIssue(path, `${e.reason} (is this the right file?)`);
+    throw fileIssue(path, e.reason);
   }
-  try {
-    const st = fstatSync(fd);
-    // A FIFO or a device (/dev/zero) would block or never end: only regular files are configs.
-    if (st.isDirectory()) throw fileIssue(path, 'is a directory, not a config file');
-    if (!st.isFile()) throw fileIssue(path, 'is not a regular file');
-    if (st.size > MAX_UCI_BYTES)
-      throw fileIssue(path, `is ${st.size} bytes; a config file is at most ${MAX_UCI_BYTES / 1024} KiB (is this the right file?)`);
-    // Read at most one byte past the limit, so a file that grows while we read stays bounded.
-    const buf = Buffer.alloc(Math.min(st.size, MAX_UCI_BYTES) + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n === buf.length) break;
-    }
-    return buf.subarray(0, n);
-  } catch (e) {
-    if (e instanceof ConfigError) throw e;
-    throw fileIssue(path, `cannot read: ${(e as Error).message}`);
-  } finally {
-    closeSync(fd);
-  }
+  if (!bytes) throw fileIssue(path, 'file not found');
+  return bytes;
 }
 
 /** Parses and validates config text; throws ConfigError carrying every issue if there is any error. */

@@ -8,11 +8,13 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, statSyn
 export class SafeReadError extends Error {
   override readonly name = 'SafeReadError';
   constructor(
-    message: string,
-    /** The errno code behind it, when there is one (ENOENT, EACCES, ELOOP...). */
+    path: string,
+    /** What is wrong, without the path (a caller may word it its own way). */
+    readonly reason: string,
+    /** The errno code behind it, when there is one (ENOENT, EACCES, ELOOP), or EFTYPE / EFBIG. */
     readonly code: string | null = null,
   ) {
-    super(message);
+    super(`${path}: ${reason}`);
   }
 }
 
@@ -52,7 +54,7 @@ function errnoMessage(e: NodeJS.ErrnoException): string {
 }
 
 function fail(path: string, why: string, code: string | null = null): never {
-  throw new SafeReadError(`${path}: ${why}`, code);
+  throw new SafeReadError(path, why, code);
 }
 
 function limitText(n: number): string {
