@@ -2,10 +2,11 @@
 // (federation.crl_file, default <state_dir>/fleet.crl), re-read when it changes. A missing file
 // revokes nothing; an unreadable or forged one keeps the last good list (a file being replaced
 // must not reinstate a revoked operator), and is said once in the log.
-import { readFileSync, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import type { X509Certificate } from 'node:crypto';
 import { isRevoked, MAX_CRL_BYTES, verifyCrl, type Crl } from '../federation/crl.ts';
 import type { FleetCa } from '../federation/fleet-ca.ts';
+import { readRegularFile } from '../flash/safe-read.ts';
 
 export class CommandCrl {
   private crl: Crl | null = null;
@@ -33,11 +34,12 @@ export class CommandCrl {
     const stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
     if (stamp === this.seen) return;
     this.seen = stamp;
-    // Stat before open: a FIFO or a device there must not block or flood the agent.
-    if (!st.isFile()) return this.problem(`the fleet CRL ${this.path} is not a regular file`);
-    if (st.size > MAX_CRL_BYTES) return this.problem(`the fleet CRL ${this.path} is ${st.size} bytes, more than ${MAX_CRL_BYTES}`);
     try {
-      this.crl = verifyCrl(trust, readFileSync(this.path));
+      // The safe reader: a FIFO or a device there (even one swapped in after the stat above)
+      // must not block or flood the agent.
+      const bytes = readRegularFile(this.path, { maxBytes: MAX_CRL_BYTES });
+      if (!bytes) return;
+      this.crl = verifyCrl(trust, bytes);
       this.warned = '';
     } catch (e) {
       this.problem(`the fleet CRL ${this.path} is not usable: ${(e as Error).message}`);
