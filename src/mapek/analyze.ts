@@ -4,7 +4,11 @@
 import { linkKey, type Knowledge } from './knowledge.ts';
 import { findingKey, type Connectivity, type Evidence, type Finding, type FindingKind, type FindingSubject } from './findings.ts';
 import { scoreRouteTable, type RouteView, type ScoreRoutes } from './route-quality.ts';
-import { SUSPECT_INTERVALS } from './monitor.ts';
+import {
+  CHURN_CHANGES, CHURN_WINDOW_MS, CLEAN_SILENT_AFTER_MS, DEGRADED_TQ, deadAfterMs, FLAP_OUTAGES, FLAP_WINDOW_MS, FROZEN_SUSPECT_MS,
+  LATE_KNOWN_MS, LATE_MEMORY_MS, ORIGINATOR_SILENT_FACTOR, PARTITION_MEMORY_MS, PARTITION_SHARE, PROBE_FAILURES, PROBE_MEMORY_MS, RX_EXPECTED,
+  RECENT_REACHABLE_MS, STUCK_AFTER_MS, SILENT_AFTER_MS, SUSPECT_INTERVALS,
+} from './detection-timing.ts';
 
 export interface AnalyzeOptions {
   /** A neighbour not heard for this long is silent (default 2500 ms: two and a half OGM intervals). */
@@ -37,16 +41,6 @@ export interface Analysis {
   routes: Map<string, RouteView>;
 }
 
-const PARTITION_MEMORY_MS = 600_000;
-/** Gateway probe: this many failures in a row make the gateway lost, if the last is this recent. */
-const PROBE_FAILURES = 2;
-const PROBE_MEMORY_MS = 60_000;
-/** Counters still for this long make silent neighbours on that interface the interface's problem. */
-const FROZEN_SUSPECT_MS = 2000;
-/** Packets that would have arrived, at the rate before, during a silence that declares traffic stopped (e⁻⁶ ≈ 0.25 % for a
- * Poisson stream; it only counts with the neighbour's OGM overdue as well). */
-const RX_EXPECTED = 6;
-
 export class Analyzer {
   private readonly firstSeen = new Map<string, number>();
   private maxReachable: { value: number; atMs: number }[] = [];
@@ -61,17 +55,17 @@ export class Analyzer {
     private readonly failureProbs: () => ReadonlyMap<string, number> = () => new Map(),
   ) {
     this.o = {
-      silentAfterMs: opts.silentAfterMs ?? 2500,
-      cleanSilentAfterMs: opts.cleanSilentAfterMs ?? 2000,
-      flapOutages: opts.flapOutages ?? 3,
-      flapWindowMs: opts.flapWindowMs ?? 60_000,
-      churnChanges: opts.churnChanges ?? 4,
-      churnWindowMs: opts.churnWindowMs ?? 60_000,
-      stuckAfterMs: opts.stuckAfterMs ?? 4000,
-      degradedTq: opts.degradedTq ?? 100,
-      partitionShare: opts.partitionShare ?? 0.5,
-      lateMemoryMs: opts.lateMemoryMs ?? 300_000,
-      lateKnownMs: opts.lateKnownMs ?? 30_000,
+      silentAfterMs: opts.silentAfterMs ?? SILENT_AFTER_MS,
+      cleanSilentAfterMs: opts.cleanSilentAfterMs ?? CLEAN_SILENT_AFTER_MS,
+      flapOutages: opts.flapOutages ?? FLAP_OUTAGES,
+      flapWindowMs: opts.flapWindowMs ?? FLAP_WINDOW_MS,
+      churnChanges: opts.churnChanges ?? CHURN_CHANGES,
+      churnWindowMs: opts.churnWindowMs ?? CHURN_WINDOW_MS,
+      stuckAfterMs: opts.stuckAfterMs ?? STUCK_AFTER_MS,
+      degradedTq: opts.degradedTq ?? DEGRADED_TQ,
+      partitionShare: opts.partitionShare ?? PARTITION_SHARE,
+      lateMemoryMs: opts.lateMemoryMs ?? LATE_MEMORY_MS,
+      lateKnownMs: opts.lateKnownMs ?? LATE_KNOWN_MS,
     };
   }
 
@@ -134,7 +128,7 @@ export class Analyzer {
       // given up half an interval sooner.
       const late = k.latenessOf(key, nowMs - o.lateMemoryMs);
       const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= o.lateKnownMs;
-      const deadAfter = clean ? Math.min(o.cleanSilentAfterMs, o.silentAfterMs) : o.silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
+      const deadAfter = deadAfterMs(o.silentAfterMs, o.cleanSilentAfterMs, clean, lastTq);
       const othersLive = live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
       const stopped = othersLive === 0 ? this.trafficStopped(n.hardIfname, n.lastSeenMs, nowMs) : null;
       if (n.lastSeenMs >= deadAfter || stopped) {
@@ -203,7 +197,7 @@ export class Analyzer {
     const failing = new Set(found.filter((f) => f.kind === 'link-dead' || f.kind === 'link-late').map((f) => linkKey(f.subject.ifname!, f.subject.neighbour!)));
     const liveHops = new Set(live.map((x) => linkKey(x.hardIfname, x.neighbour)).filter((key) => !failing.has(key)));
     const fresh = new Set(
-      originators.filter((x) => x.best && x.lastSeenMs < 2 * o.silentAfterMs && liveHops.has(linkKey(x.hardIfname, x.nextHop))).map((x) => x.originator),
+      originators.filter((x) => x.best && x.lastSeenMs < ORIGINATOR_SILENT_FACTOR * o.silentAfterMs && liveHops.has(linkKey(x.hardIfname, x.nextHop))).map((x) => x.originator),
     );
     let gateway: Connectivity['gateway'] = 'n/a';
     if (settings?.gwMode === 'client') {
@@ -224,7 +218,7 @@ export class Analyzer {
       : 0;
     this.maxReachable = this.maxReachable.filter((m) => nowMs - m.atMs < PARTITION_MEMORY_MS);
     this.maxReachable.push({ value: fresh.size, atMs: nowMs });
-    const recentReachable = Math.max(...this.maxReachable.filter((m) => nowMs - m.atMs <= 30_000).map((m) => m.value));
+    const recentReachable = Math.max(...this.maxReachable.filter((m) => nowMs - m.atMs <= RECENT_REACHABLE_MS).map((m) => m.value));
     const connectivity: Connectivity = { reachable: fresh.size, recentReachable, liveNeighbours: live.length, gateway, quality: round3(quality) };
     const recentMax = Math.max(...this.maxReachable.map((m) => m.value));
     if (activeIf.size > 0 && recentMax >= 1 && (live.length === 0 || fresh.size < recentMax * o.partitionShare)) {

@@ -8,6 +8,7 @@ import { ACTIONS } from './actions/index.ts';
 import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';
 import { INSTABILITY_KEY, INSTABILITY_KINDS } from './policies.ts';
 import { Analyzer, type AnalyzeOptions } from './analyze.ts';
+import { SILENT_AFTER_MS } from './detection-timing.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { Executor, type ExecuteOptions } from './execute.ts';
 import type { Connectivity, Finding } from './findings.ts';
@@ -234,7 +235,7 @@ export class Healer {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
       if (r.verdict !== 'helped' && r.entry.findingKey !== INSTABILITY_KEY) this.planner.escalate(r.entry.findingKey);
     }
-    const liveIfnames = new Set(this.o.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < 2500).map((n) => n.hardIfname));
+    const liveIfnames = new Set(this.o.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
     this.planned = this.planner.plan(this.findings, {
       nowMs: now, uptimeMs: this.o.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
     });
