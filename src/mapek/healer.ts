@@ -2,7 +2,7 @@
 // plan → execute. Owns the journal and the executor; shows its state to /status and /metrics.
 import type { MeshDriver, MeshSettings } from '../mesh/driver.ts';
 import type { Logger } from '../agent/logger.ts';
-import { MetricsText } from '../status/metrics.ts';
+import { MetricsText } from '../status/metrics-text.ts';
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';

@@ -1,10 +1,38 @@
 // What the agent knows about its mesh: the latest tables, a window of samples per link, and
 // the recent events. The monitor writes it; analysis, the status API and telemetry read it.
-import type { Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
-import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../status/types.ts';
+import type { Gateway, HardInterface, MeshSettings, Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { SystemLoad } from './system-load.ts';
 import type { GatewayProbeState } from './gateway-probe.ts';
 import { OUTAGE_MEMORY_MS, RX_HISTORY_MS, RX_RATE_MIN_SPAN_MS, RX_RATE_WINDOW_MS, STALE_READING_MS } from './detection-timing.ts';
+
+// The shapes below are also the status API's (status/types.ts re-exports them, schema 1):
+// change them only by adding fields.
+
+export type EventKind = 'finding' | 'action' | 'rollback' | 'fault' | 'info';
+
+export interface StatusEvent {
+  ts: string;
+  kind: EventKind;
+  message: string;
+}
+
+export interface LinkStatus {
+  neighbour: string;
+  hardIfname: string;
+  metricKind: 'tq' | 'throughput';
+  /** TQ 0..255 or throughput in kbit/s; null while the link has no current sample. */
+  metric: number | null;
+  /** Last samples, oldest first, one per poll (null where the link was absent). */
+  history: (number | null)[];
+}
+
+export interface MeshSnapshot {
+  interfaces: HardInterface[];
+  neighbours: Neighbour[];
+  originators: Originator[];
+  gateways: Gateway[];
+  settings: MeshSettings | null;
+}
 
 /** /sys/class/net/<if>/statistics, the part the loop reads. */
 export interface IfCounters {

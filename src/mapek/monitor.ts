@@ -2,10 +2,9 @@
 // changed between two polls into events. It never throws out of a poll: a driver failure
 // becomes the mesh component's health and an event, and the next poll tries again.
 import { MeshError, type Gateway, type MeshDriver, type Neighbour, type Originator } from '../mesh/driver.ts';
-import type { MeshSnapshot } from '../status/types.ts';
 import type { HealthBoard } from '../agent/health.ts';
 import type { Logger } from '../agent/logger.ts';
-import { directLinkMetric, linkKey, type IfCounters, type Knowledge } from './knowledge.ts';
+import { directLinkMetric, linkKey, type IfCounters, type Knowledge, type MeshSnapshot } from './knowledge.ts';
 import { procLoadReader, type SystemLoadReader } from './system-load.ts';
 import { DEGRADED_TQ, DUE_MIN_GAP_MS, DUE_SLACK_MS, FAST_POLL_MS, LATE_INTERVALS, SILENT_AFTER_MS, SUSPECT_INTERVALS, staleAfterMs } from './detection-timing.ts';
 
