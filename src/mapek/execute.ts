@@ -53,7 +53,7 @@ export class Executor {
   constructor(
     private readonly journal: Journal,
     private readonly ctx: () => ActionContext,
-    private readonly o: ExecuteOptions,
+    private readonly options: ExecuteOptions,
     private readonly report: Report,
     private readonly now: () => number,
   ) {}
@@ -96,7 +96,7 @@ export class Executor {
     const now = this.now();
     if (activeKeys.has(INSTABILITY_KEY)) this.unstableAt = now;
     const out: Review[] = [];
-    for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.o.verifyWindowMs)) {
+    for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.options.verifyWindowMs)) {
       const action = ACTIONS[entry.action];
       let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
       // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
@@ -104,7 +104,7 @@ export class Executor {
       const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;
       if (verdict === 'helped') {
         const temporary = action.temporary && entry.revert !== null;
-        const hold = entry.action === 'quarantine' ? this.o.quarantineMs : this.o.holdMs;
+        const hold = entry.action === 'quarantine' ? this.options.quarantineMs : this.options.holdMs;
         this.journal.update(entry, { state: temporary ? 'holding' : 'kept', after, outcome: `helped: ${summary}`, holdUntilMs: temporary ? now + hold : null }, now, temporary);
       } else {
         try {

@@ -2,12 +2,13 @@
 // plan → execute. Owns the journal and the executor; shows its state to /status and /metrics.
 import type { MeshDriver, MeshSettings } from '../mesh/driver.ts';
 import type { Logger } from '../agent/logger.ts';
-import { MetricsText } from '../status/metrics.ts';
+import { MetricsText } from '../status/metrics-text.ts';
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';
 import { INSTABILITY_KEY, INSTABILITY_KINDS } from './policies.ts';
 import { Analyzer, type AnalyzeOptions } from './analyze.ts';
+import { SILENT_AFTER_MS } from './detection-timing.ts';
 import type { CommandRunner } from './command-runner.ts';
 import { Executor, type ExecuteOptions } from './execute.ts';
 import type { Connectivity, Finding } from './findings.ts';
@@ -112,25 +113,25 @@ export class Healer {
   private turn: Promise<unknown> = Promise.resolve();
   readonly externalChanges: ExternalChange[] = [];
 
-  constructor(private readonly o: HealerOptions) {
-    this.journal = new Journal({ path: o.journalPath, minWriteIntervalMs: o.journalMinWriteIntervalMs });
-    if (this.journal.loadWarning) o.log.warn(this.journal.loadWarning);
-    this.analyzer = new Analyzer(o.knowledge, o.score, o.analyze, o.describeMac, o.failureProbs);
-    this.startedMs = o.now();
-    this.startupDelayMs = Math.floor(o.random() * o.plan.startupJitterMs);
-    this.planner = new Planner({ ...o.plan, startupDelayMs: this.startupDelayMs });
+  constructor(private readonly options: HealerOptions) {
+    this.journal = new Journal({ path: options.journalPath, minWriteIntervalMs: options.journalMinWriteIntervalMs });
+    if (this.journal.loadWarning) options.log.warn(this.journal.loadWarning);
+    this.analyzer = new Analyzer(options.knowledge, options.score, options.analyze, options.describeMac, options.failureProbs);
+    this.startedMs = options.now();
+    this.startupDelayMs = Math.floor(options.random() * options.plan.startupJitterMs);
+    this.planner = new Planner({ ...options.plan, startupDelayMs: this.startupDelayMs });
     const report = (kind: 'action' | 'rollback' | 'finding', message: string) => {
-      o.knowledge.addEvent(kind, message, o.now());
-      (kind === 'action' ? o.log.info : o.log.warn)(message);
+      options.knowledge.addEvent(kind, message, options.now());
+      (kind === 'action' ? options.log.info : options.log.warn)(message);
     };
-    const driver = this.recordingDriver(o.driver);
-    this.executor = new Executor(this.journal, () => ({ driver, run: o.run, baseline: this.baseline!, sleep: o.sleep ?? realSleep, fastOrigIntervalMs: o.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), o.execute, report, o.now);
+    const driver = this.recordingDriver(options.driver);
+    this.executor = new Executor(this.journal, () => ({ driver, run: options.run, baseline: this.baseline!, sleep: options.sleep ?? realSleep, fastOrigIntervalMs: options.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), options.execute, report, options.now);
   }
 
   /** The driver the actions use: notes each mesh setting they write (see settingsEvent). */
   private recordingDriver(d: MeshDriver): MeshDriver {
     const setMesh: MeshDriver['setMesh'] = (changes) => {
-      const at = this.o.now();
+      const at = this.options.now();
       for (const [k, v] of Object.entries(changes)) {
         const w = this.ownWrites.get(k);
         const values = w && at - w.atMs < OWN_WRITE_MS ? w.values : [];
@@ -150,7 +151,7 @@ export class Healer {
     const prev = this.lastSettings;
     this.lastSettings = s;
     if (!prev) return;
-    const now = this.o.now();
+    const now = this.options.now();
     for (const key of Object.keys(s) as (keyof MeshSettings)[]) {
       const [from, to] = [JSON.stringify(prev[key]), JSON.stringify(s[key])];
       if (from === to) continue;
@@ -159,8 +160,8 @@ export class Healer {
       this.externalChanges.push({ atMs: now, setting: key, from: prev[key], to: s[key] });
       if (this.externalChanges.length > EXTERNAL_LIMIT) this.externalChanges.shift();
       if (this.baseline) (this.baseline as unknown as Record<string, unknown>)[key] = s[key];
-      this.o.knowledge.addEvent('info', `setting ${key} changed outside the agent: ${from} → ${to}`, now);
-      this.o.log.info(`setting ${key} changed outside the agent: ${from} → ${to}; temporary changes will not undo it`);
+      this.options.knowledge.addEvent('info', `setting ${key} changed outside the agent: ${from} → ${to}`, now);
+      this.options.log.info(`setting ${key} changed outside the agent: ${from} → ${to}; temporary changes will not undo it`);
     }
   }
 
@@ -168,13 +169,13 @@ export class Healer {
   async start(): Promise<void> {
     const open = this.journal.open();
     if (open.length) {
-      this.o.log.warn(`journal: ${open.length} action(s) left open by the previous run; undoing temporary changes`);
-      this.baseline = await this.o.driver.settings().catch(() => null);
+      this.options.log.warn(`journal: ${open.length} action(s) left open by the previous run; undoing temporary changes`);
+      this.baseline = await this.options.driver.settings().catch(() => null);
       if (this.baseline) await this.executor.restoreAll('agent restarted');
     }
-    this.baseline = await this.o.driver.settings().catch(() => null);
+    this.baseline = await this.options.driver.settings().catch(() => null);
     this.lastSettings = this.baseline ? { ...this.baseline } : null;
-    this.offSettings ??= this.o.driver.onSettingsChanged((x) => this.settingsEvent(x));
+    this.offSettings ??= this.options.driver.onSettingsChanged((x) => this.settingsEvent(x));
   }
 
   async stop(): Promise<void> {
@@ -182,7 +183,7 @@ export class Healer {
     this.offSettings?.();
     this.offSettings = null;
     if (this.baseline) await this.executor.restoreAll('agent stopped');
-    this.journal.flush(this.o.now());
+    this.journal.flush(this.options.now());
   }
 
   /**
@@ -190,8 +191,8 @@ export class Healer {
    * takes seconds); its result is in the knowledge for the next analysis.
    */
   private probeGateway(now: number): void {
-    const g = this.o.gatewayProbe;
-    const k = this.o.knowledge;
+    const g = this.options.gatewayProbe;
+    const k = this.options.knowledge;
     const best = k.mesh.gateways.find((x) => x.best);
     if (!g || this.probing || !best || k.mesh.settings?.gwMode !== 'client' || now - this.lastProbeAt < (g.everyMs ?? 10_000)) return;
     this.lastProbeAt = now;
@@ -200,8 +201,8 @@ export class Healer {
       .then((r) => {
         const prev = k.gatewayProbe;
         const failures = r.ok ? 0 : (prev && prev.originator === best.originator ? prev.failures : 0) + 1;
-        k.gatewayProbe = { originator: best.originator, ...r, atMs: this.o.now(), failures };
-        if (!r.ok && failures === 1) this.o.log.info(`gateway probe of ${best.originator}: ${r.detail}`);
+        k.gatewayProbe = { originator: best.originator, ...r, atMs: this.options.now(), failures };
+        if (!r.ok && failures === 1) this.options.log.info(`gateway probe of ${best.originator}: ${r.detail}`);
       })
       .finally(() => (this.probing = null));
   }
@@ -218,9 +219,9 @@ export class Healer {
   }
 
   private async turnOnce(): Promise<void> {
-    const now = this.o.now();
+    const now = this.options.now();
     this.probeGateway(now);
-    this.baseline ??= await this.o.driver.settings();
+    this.baseline ??= await this.options.driver.settings();
     const analysis = this.analyzer.run(now);
     // What we silenced ourselves (a quarantined neighbour) is not a new problem.
     const quarantined = this.executor.active('quarantine').map((q) => q.target);
@@ -234,13 +235,13 @@ export class Healer {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
       if (r.verdict !== 'helped' && r.entry.findingKey !== INSTABILITY_KEY) this.planner.escalate(r.entry.findingKey);
     }
-    const liveIfnames = new Set(this.o.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < 2500).map((n) => n.hardIfname));
+    const liveIfnames = new Set(this.options.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
     this.planned = this.planner.plan(this.findings, {
-      nowMs: now, uptimeMs: this.o.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
+      nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
     });
     for (const p of this.planned) {
       if (p.status !== 'go') continue;
-      if (this.o.plan.dryRun) {
+      if (this.options.plan.dryRun) {
         this.recordDryRun(p);
         continue;
       }
@@ -254,7 +255,7 @@ export class Healer {
 
   /** Dry run switched at run time (MQTT `dry-run on|off`): the next plan already follows it. */
   setDryRun(on: boolean): void {
-    this.o.plan.dryRun = on;
+    this.options.plan.dryRun = on;
     this.planner.setDryRun(on);
   }
 
@@ -270,37 +271,37 @@ export class Healer {
       const given = target.neighbour !== undefined ? 'neighbour' : target.ifname !== undefined ? 'interface' : 'none';
       if (given !== a.target) throw new ActionRefused('bad-target', `${action} takes ${wants ? `a target: ${action}${wants}` : `no target: ${action}`}`);
       const step = { action, target, disruptive: a.disruptive };
-      const refused = this.planner.admit(step, this.journal.all(), this.o.now());
+      const refused = this.planner.admit(step, this.journal.all(), this.options.now());
       if (refused) throw new ActionRefused(refused.rule, refused.note);
       const planned: PlannedStep = { findingKey: `forced|${action}`, finding: null, reason, action, target, rung: a.rung, disruptive: a.disruptive, status: 'go', note: 'forced' };
-      if (this.o.plan.dryRun) return this.recordDryRun(planned);
+      if (this.options.plan.dryRun) return this.recordDryRun(planned);
       const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
-      this.baseline ??= await this.o.driver.settings();
+      this.baseline ??= await this.options.driver.settings();
       return this.executor.start(planned, before);
     });
   }
 
   private recordDryRun(p: PlannedStep): JournalEntry {
     const entry = this.journal.add({
-      atMs: this.o.now(), action: p.action!, target: p.target, finding: p.finding?.kind ?? 'route-churn', findingKey: p.findingKey,
+      atMs: this.options.now(), action: p.action!, target: p.target, finding: p.finding?.kind ?? 'route-churn', findingKey: p.findingKey,
       reason: p.reason, evidence: p.finding?.evidence ?? {}, rung: p.rung, disruptive: p.disruptive, state: 'dry-run',
       revert: null, holdUntilMs: null, before: this.connectivity, after: null, outcome: 'dry run: not applied',
-    }, this.o.now(), false);
-    this.o.knowledge.addEvent('action', `dry run: would ${ACTIONS[p.action!].describe(p.target)}: ${p.reason}`, this.o.now());
+    }, this.options.now(), false);
+    this.options.knowledge.addEvent('action', `dry run: would ${ACTIONS[p.action!].describe(p.target)}: ${p.reason}`, this.options.now());
     return entry;
   }
 
   status(): HealingStatus {
     return {
-      dryRun: this.o.plan.dryRun,
+      dryRun: this.options.plan.dryRun,
       findings: this.findings,
       plan: this.planned,
       connectivity: this.connectivity,
       journal: this.journal.all().slice(-50),
       startupDelayS: Math.round(this.startupDelayMs / 1000),
-      system: this.o.knowledge.system,
+      system: this.options.knowledge.system,
       externalChanges: [...this.externalChanges],
-      gatewayProbe: this.o.knowledge.gatewayProbe,
+      gatewayProbe: this.options.knowledge.gatewayProbe,
     };
   }
 
@@ -321,7 +322,7 @@ export class Healer {
     m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'blocked').length, { ...l, status: 'blocked' });
     m.add('x0tta6bl4_plan_steps', 'gauge', 'Planned steps, by status.', this.planned.filter((p) => p.status === 'in-flight').length, { ...l, status: 'in-flight' });
     m.add('x0tta6bl4_journal_writes_total', 'counter', 'Journal writes to storage.', this.journal.stats.writes, l);
-    const sys = this.o.knowledge.system;
+    const sys = this.options.knowledge.system;
     if (sys) {
       m.add('x0tta6bl4_load1', 'gauge', 'Load average over 1 minute (/proc/loadavg).', sys.load1, l);
       m.add('x0tta6bl4_memory_total_bytes', 'gauge', 'MemTotal (/proc/meminfo).', sys.memTotalKb * 1024, l);

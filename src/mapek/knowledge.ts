@@ -1,9 +1,38 @@
 // What the agent knows about its mesh: the latest tables, a window of samples per link, and
 // the recent events. The monitor writes it; analysis, the status API and telemetry read it.
-import type { Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
-import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../status/types.ts';
+import type { Gateway, HardInterface, MeshSettings, Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { SystemLoad } from './system-load.ts';
 import type { GatewayProbeState } from './gateway-probe.ts';
+import { OUTAGE_MEMORY_MS, RX_HISTORY_MS, RX_RATE_MIN_SPAN_MS, RX_RATE_WINDOW_MS, STALE_READING_MS } from './detection-timing.ts';
+
+// The shapes below are also the status API's (status/types.ts re-exports them, schema 1):
+// change them only by adding fields.
+
+export type EventKind = 'finding' | 'action' | 'rollback' | 'fault' | 'info';
+
+export interface StatusEvent {
+  ts: string;
+  kind: EventKind;
+  message: string;
+}
+
+export interface LinkStatus {
+  neighbour: string;
+  hardIfname: string;
+  metricKind: 'tq' | 'throughput';
+  /** TQ 0..255 or throughput in kbit/s; null while the link has no current sample. */
+  metric: number | null;
+  /** Last samples, oldest first, one per poll (null where the link was absent). */
+  history: (number | null)[];
+}
+
+export interface MeshSnapshot {
+  interfaces: HardInterface[];
+  neighbours: Neighbour[];
+  originators: Originator[];
+  gateways: Gateway[];
+  settings: MeshSettings | null;
+}
 
 /** /sys/class/net/<if>/statistics, the part the loop reads. */
 export interface IfCounters {
@@ -51,11 +80,6 @@ interface CounterLife {
 }
 
 const TRANSITION_LIMIT = 32;
-/** Counter readings older than this say nothing about now. */
-const STALE_READING_MS = 5000;
-/** How far back the received-packet rate before a silence is measured. */
-const RX_RATE_WINDOW_MS = 5000;
-const RX_HISTORY_MS = 15_000;
 
 export interface KnowledgeOptions {
   historyLength?: number;
@@ -151,7 +175,7 @@ export class Knowledge {
       if (seen.has(key)) continue;
       if (l.live) push(l.outages, atMs, TRANSITION_LIMIT);
       l.live = false;
-      if (l.outages.every((t) => atMs - t > 600_000)) this.lives.delete(key);
+      if (l.outages.every((t) => atMs - t > OUTAGE_MEMORY_MS)) this.lives.delete(key);
     }
   }
 
@@ -221,7 +245,7 @@ export class Knowledge {
   /**
    * How long an up interface has received nothing, and how many packets a second it received in
    * the RX_RATE_WINDOW_MS before; null when its counters are not read (or not lately), or the
-   * readings before the silence span less than 2 s. The silence starts where the packets counted
+   * readings before the silence span less than RX_RATE_MIN_SPAN_MS. The silence starts where the packets counted
    * by the last reading that saw any would have ended at that rate: readings are a second apart
    * until the loop polls fast, and a stream that stopped just after one reading shows only a few
    * packets at the next.
@@ -232,7 +256,7 @@ export class Knowledge {
     const last = c.rx.findIndex((r) => r.at === c.rxMovedAt);
     const prev = c.rx[last - 1];
     const start = c.rx.find((r) => r.at >= c.rxMovedAt - RX_RATE_WINDOW_MS);
-    if (last < 0 || !prev || !start || prev.at - start.at < 2000) return null;
+    if (last < 0 || !prev || !start || prev.at - start.at < RX_RATE_MIN_SPAN_MS) return null;
     // Counters that went back (a driver that resets them on restart) tell nothing about a rate.
     if (c.rx[last]!.packets < prev.packets || prev.packets < start.packets) return null;
     const ratePerS = ((prev.packets - start.packets) * 1000) / (prev.at - start.at);

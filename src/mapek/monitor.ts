@@ -2,11 +2,11 @@
 // changed between two polls into events. It never throws out of a poll: a driver failure
 // becomes the mesh component's health and an event, and the next poll tries again.
 import { MeshError, type Gateway, type MeshDriver, type Neighbour, type Originator } from '../mesh/driver.ts';
-import type { MeshSnapshot } from '../status/types.ts';
 import type { HealthBoard } from '../agent/health.ts';
 import type { Logger } from '../agent/logger.ts';
-import { directLinkMetric, linkKey, type IfCounters, type Knowledge } from './knowledge.ts';
+import { directLinkMetric, linkKey, type IfCounters, type Knowledge, type MeshSnapshot } from './knowledge.ts';
 import { procLoadReader, type SystemLoadReader } from './system-load.ts';
+import { DEGRADED_TQ, DUE_MIN_GAP_MS, DUE_SLACK_MS, FAST_POLL_MS, LATE_INTERVALS, SILENT_AFTER_MS, SUSPECT_INTERVALS, staleAfterMs } from './detection-timing.ts';
 
 /** Reads an interface's packet counters (/sys/class/net/<if>/statistics); null when it has none. */
 export type CounterReader = (ifname: string) => Promise<IfCounters | null>;
@@ -18,7 +18,7 @@ export interface MonitorOptions {
   /** Names MACs in messages (the demo maps them to node names). */
   describeMac?: (mac: string) => string;
   now?: () => number;
-  /** A neighbour not heard for this long counts as silent for liveness windows (default 2500 ms). */
+  /** A neighbour not heard for this long counts as silent for liveness windows (default SILENT_AFTER_MS). */
   silentAfterMs?: number;
   /** Interface counters, read every poll for every hard interface (stuck-radio detection). */
   counters?: CounterReader;
@@ -29,23 +29,11 @@ export interface MonitorOptions {
    */
   system?: SystemLoadReader | null;
   systemEveryMs?: number;
-  /** The poll interval while a neighbour is overdue with its OGM (default 250 ms, never above intervalMs). */
+  /** The poll interval while a neighbour is overdue with its OGM (default FAST_POLL_MS, never above intervalMs). */
   fastIntervalMs?: number;
   /** Runs after every successful poll, inside it: the loop never overlaps itself. */
   afterPoll?: () => Promise<void>;
 }
-
-/** A neighbour this many OGM intervals silent is overdue: one OGM missed (a late event). */
-export const LATE_INTERVALS = 1.5;
-/** From this many intervals of silence on, the monitor polls fast. */
-export const SUSPECT_INTERVALS = 1.2;
-/** A due poll comes this long after the moment it waits for (the reading must be past it). */
-const DUE_SLACK_MS = 20;
-/**
- * And no sooner than this after the poll before: a driver whose ages move in steps (the
- * simulator's world steps every 100 ms) would otherwise be asked again and again in between.
- */
-const DUE_MIN_GAP_MS = 100;
 
 export interface MonitorStats {
   polls: number;
@@ -91,7 +79,7 @@ export class Monitor {
     if (this.timer) return;
     this.health.set('loop', 'ok', `polling every ${this.opts.intervalMs} ms`);
     this.stopped = false;
-    const fast = Math.min(this.opts.fastIntervalMs ?? 250, this.opts.intervalMs);
+    const fast = Math.min(this.opts.fastIntervalMs ?? FAST_POLL_MS, this.opts.intervalMs);
     // One poll at a time: a slow driver stretches the interval instead of piling up requests.
     // While a neighbour is overdue the next poll comes sooner: detection is not held back by
     // the poll interval when it matters.
@@ -122,7 +110,7 @@ export class Monitor {
   /** Liveness and lateness of every neighbour link, and whether to poll fast. */
   private recordNeighbours(at: number, neighbours: Neighbour[], staleMs: number): void {
     const k = this.knowledge;
-    const silentAfter = this.opts.silentAfterMs ?? 2500;
+    const silentAfter = this.opts.silentAfterMs ?? SILENT_AFTER_MS;
     k.recordLiveness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < silentAfter })));
     const lateMs = LATE_INTERVALS * k.ogmIntervalMs;
     k.recordLateness(at, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= lateMs && n.lastSeenMs < staleMs })));
@@ -155,7 +143,7 @@ export class Monitor {
       const neighbours = await this.driver.neighbours();
       const at = this.now();
       k.mesh = { ...k.mesh, neighbours };
-      this.recordNeighbours(at, neighbours, Math.max(5000, 5 * settings.origIntervalMs));
+      this.recordNeighbours(at, neighbours, staleAfterMs(settings.origIntervalMs));
       await this.readCounters(at, k.mesh.interfaces);
       ok = true;
     } catch (e) {
@@ -189,11 +177,10 @@ export class Monitor {
       ]);
       const k = this.knowledge;
       const before = k.mesh;
-      // batman-adv keeps a silent neighbour listed until its 200 s purge: what tells that it is
-      // gone is its last-seen age, measured against the OGM interval.
+      // A silent neighbour stays listed until batman-adv purges it: its age tells (staleAfterMs).
       // Neighbours send at their own interval, not ours: a lowered local orig_interval (a healing
       // action) must not shorten this.
-      const staleMs = Math.max(5000, 5 * settings.origIntervalMs);
+      const staleMs = staleAfterMs(settings.origIntervalMs);
       k.algo = mesh.algo;
       k.meshAddress = mesh.meshAddress;
       k.mesh = { interfaces, neighbours, originators, gateways, settings };
@@ -273,7 +260,7 @@ export class Monitor {
       k.addEvent('finding', `link to ${this.name(mac)} on ${ifname} dead: ${n ? `silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` : 'purged'}`, at);
     }
 
-    const threshold = this.opts.degradedTq ?? 100;
+    const threshold = this.opts.degradedTq ?? DEGRADED_TQ;
     for (const l of k.linkStatus()) {
       if (l.metricKind !== 'tq' || l.history.length < 2) continue;
       const prev = l.history.at(-2);

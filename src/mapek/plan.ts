@@ -59,11 +59,11 @@ export class Planner {
   private readonly position = new Map<string, number>();
   private readonly lastSeen = new Map<string, number>();
 
-  constructor(private readonly o: PlanOptions) {}
+  constructor(private readonly options: PlanOptions) {}
 
   /** Dry run switched at run time (MQTT `dry-run on|off`). */
   setDryRun(on: boolean): void {
-    this.o.dryRun = on;
+    this.options.dryRun = on;
   }
 
   /** The step at this finding's position did not help: the next one is due. */
@@ -82,10 +82,10 @@ export class Planner {
     const busy: BusyState = {
       disruptiveBusy: inFlight.some((e) => e.disruptive),
       kindsBusy: new Set(inFlight.map((e) => e.action)),
-      recent: entries.filter((e) => e.state !== 'dry-run' && nowMs - e.atMs < budgetWindow(this.o)).length,
+      recent: entries.filter((e) => e.state !== 'dry-run' && nowMs - e.atMs < budgetWindow(this.options)).length,
     };
     // A dry run of a command does not hold back the real one that follows it.
-    return safetyRefusal(step, entries, nowMs, this.o, busy, false);
+    return safetyRefusal(step, entries, nowMs, this.options, busy, false);
   }
 
   plan(findings: Finding[], ctx: PlanContext): PlannedStep[] {
@@ -94,7 +94,7 @@ export class Planner {
     if (unstable.length) keys.add(INSTABILITY_KEY);
     for (const k of keys) this.lastSeen.set(k, ctx.nowMs);
     for (const [k, at] of [...this.lastSeen]) {
-      if (ctx.nowMs - at < (this.o.ladderMemoryMs ?? 600_000)) continue;
+      if (ctx.nowMs - at < (this.options.ladderMemoryMs ?? 600_000)) continue;
       this.lastSeen.delete(k);
       this.position.delete(k);
     }
@@ -117,7 +117,7 @@ export class Planner {
     const busy: BusyState = {
       disruptiveBusy: inFlight.some((e) => e.disruptive),
       kindsBusy: new Set(inFlight.map((e) => e.action)),
-      recent: entries.filter((e) => e.state !== 'dry-run' && ctx.nowMs - e.atMs < budgetWindow(this.o)).length,
+      recent: entries.filter((e) => e.state !== 'dry-run' && ctx.nowMs - e.atMs < budgetWindow(this.options)).length,
     };
     for (const w of wanted) {
       const base = { findingKey: w.key, finding: w.finding, reason: w.reason };
@@ -137,11 +137,11 @@ export class Planner {
       else if (holding) block(`${holding.action} (#${holding.id}) already in place`, 'in-flight');
       else if (w.finding && ctx.nowMs - w.finding.sinceMs < ACT_AFTER_MS[w.finding.kind])
         block(`finding must persist ${ACT_AFTER_MS[w.finding.kind] / 1000} s`);
-      else if (ctx.uptimeMs < this.o.bootGraceMs) block(`boot grace: ${Math.ceil((this.o.bootGraceMs - ctx.uptimeMs) / 1000)} s left`);
-      else if (ctx.nowMs - ctx.startedMs < this.o.startupDelayMs)
-        block(`start-up delay: ${Math.ceil((this.o.startupDelayMs - (ctx.nowMs - ctx.startedMs)) / 1000)} s left`);
+      else if (ctx.uptimeMs < this.options.bootGraceMs) block(`boot grace: ${Math.ceil((this.options.bootGraceMs - ctx.uptimeMs) / 1000)} s left`);
+      else if (ctx.nowMs - ctx.startedMs < this.options.startupDelayMs)
+        block(`start-up delay: ${Math.ceil((this.options.startupDelayMs - (ctx.nowMs - ctx.startedMs)) / 1000)} s left`);
       else {
-        const refused = safetyRefusal(w.step, entries, ctx.nowMs, this.o, busy, true);
+        const refused = safetyRefusal(w.step, entries, ctx.nowMs, this.options, busy, true);
         if (refused) block(refused.note);
       }
       if (p.status === 'go') {
@@ -149,7 +149,7 @@ export class Planner {
         busy.kindsBusy.add(w.step.action);
         busy.recent++;
       }
-      if (p.status === 'go' && this.o.dryRun) p.note = 'dry run: planned, not applied';
+      if (p.status === 'go' && this.options.dryRun) p.note = 'dry run: planned, not applied';
       out.push(p);
     }
     return out;
@@ -169,25 +169,25 @@ interface BusyState {
   recent: number;
 }
 
-const budgetWindow = (o: PlanOptions) => o.budgetWindowMs ?? 600_000;
+const budgetWindow = (options: PlanOptions) => options.budgetWindowMs ?? 600_000;
 
 /** The safety rules a step must pass, for the loop's plan and for an operator's command alike. */
-function safetyRefusal(step: Step, entries: readonly JournalEntry[], nowMs: number, o: PlanOptions, busy: BusyState, dryRunCools: boolean): Refusal | null {
+function safetyRefusal(step: Step, entries: readonly JournalEntry[], nowMs: number, options: PlanOptions, busy: BusyState, dryRunCools: boolean): Refusal | null {
   const holding = holdingEntry(entries, step);
   const last = lastAttempt(entries, step.action, step.target, dryRunCools);
-  const cooldown = o.cooldownMs[step.action] ?? o.defaultCooldownMs;
+  const cooldown = options.cooldownMs[step.action] ?? options.defaultCooldownMs;
   const disruptiveThisHour = entries.filter((e) => e.disruptive && e.state !== 'dry-run' && nowMs - e.atMs < HOUR_MS).length;
-  const budget = o.actionBudget ?? 10;
+  const budget = options.actionBudget ?? 10;
   if (holding) return { rule: 'busy', note: `${holding.action} (#${holding.id}) already in place` };
-  if (step.action === 'reboot' && !o.allowReboot) return { rule: 'disabled', note: 'reboot is off (healing.allow_reboot)' };
+  if (step.action === 'reboot' && !options.allowReboot) return { rule: 'disabled', note: 'reboot is off (healing.allow_reboot)' };
   if (last && nowMs - last.atMs < cooldown)
     return { rule: 'busy', note: `cool-down: ${step.action} ran ${Math.round((nowMs - last.atMs) / 1000)} s ago (cool-down ${Math.round(cooldown / 1000)} s)` };
-  if (step.disruptive && disruptiveThisHour >= o.maxDisruptivePerHour)
-    return { rule: 'busy', note: `hourly limit of ${o.maxDisruptivePerHour} disruptive actions reached (${disruptiveThisHour} in the last hour)` };
+  if (step.disruptive && disruptiveThisHour >= options.maxDisruptivePerHour)
+    return { rule: 'busy', note: `hourly limit of ${options.maxDisruptivePerHour} disruptive actions reached (${disruptiveThisHour} in the last hour)` };
   if (step.disruptive && busy.disruptiveBusy) return { rule: 'busy', note: 'another disruptive action is in progress' };
   // One of a kind at a time: two quarantines at once can cut a node off before either is judged.
   if (busy.kindsBusy.has(step.action)) return { rule: 'busy', note: `another ${step.action} is being verified` };
-  if (!o.dryRun && busy.recent >= budget) return { rule: 'busy', note: `${busy.recent} actions in the last ${budgetWindow(o) / 60_000} min (budget ${budget})` };
+  if (!options.dryRun && busy.recent >= budget) return { rule: 'busy', note: `${busy.recent} actions in the last ${budgetWindow(options) / 60_000} min (budget ${budget})` };
   return null;
 }
 

@@ -1,14 +1,12 @@
 // The status API's documents (schema 1). The LuCI page, the CLI and telemetry read these
 // shapes: change them only by adding fields, or bump `schema`.
-import type {
-  Gateway,
-  HardInterface,
-  MeshSettings,
-  Neighbour,
-  Originator,
-  RoutingAlgo,
-} from '../mesh/driver.ts';
+import type { RoutingAlgo } from '../mesh/driver.ts';
 import type { HealingStatus } from '../mapek/healer.ts';
+import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../mapek/knowledge.ts';
+
+// The knowledge's shapes are part of these documents; they live with the knowledge, which the
+// status room reads (and must not be read by: no import cycle).
+export type { EventKind, LinkStatus, MeshSnapshot, StatusEvent };
 
 export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled';
 
@@ -25,24 +23,6 @@ export interface HealthReport {
   components: ComponentHealth[];
 }
 
-export type EventKind = 'finding' | 'action' | 'rollback' | 'fault' | 'info';
-
-export interface StatusEvent {
-  ts: string;
-  kind: EventKind;
-  message: string;
-}
-
-export interface LinkStatus {
-  neighbour: string;
-  hardIfname: string;
-  metricKind: 'tq' | 'throughput';
-  /** TQ 0..255 or throughput in kbit/s; null while the link has no current sample. */
-  metric: number | null;
-  /** Last samples, oldest first, one per poll (null where the link was absent). */
-  history: (number | null)[];
-}
-
 export interface NodeStatus {
   name: string;
   fleet: string;
@@ -54,14 +34,6 @@ export interface NodeStatus {
   address: string | null;
   dryRun: boolean;
   core: 'wasm' | 'js' | null;
-}
-
-export interface MeshSnapshot {
-  interfaces: HardInterface[];
-  neighbours: Neighbour[];
-  originators: Originator[];
-  gateways: Gateway[];
-  settings: MeshSettings | null;
 }
 
 export interface StatusReport {

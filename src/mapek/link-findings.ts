@@ -1,0 +1,145 @@
+// The findings about neighbour links: flapping, and dead, late or degrading (at most one of
+// these per link). Flapping is found first: a flapping link's down phases are not separate
+// "dead" findings.
+import type { Neighbour } from '../mesh/driver.ts';
+import { linkKey, type Knowledge, type LinkStatus } from './knowledge.ts';
+import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
+import {
+  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, SUSPECT_INTERVALS, deadAfterMs,
+} from './detection-timing.ts';
+
+/** Links with flapOutages outages or more within flapWindowMs. */
+export function flappingFindings(scene: Scene): NewFinding[] {
+  const { knowledge, settings, nowMs, name } = scene;
+  const found: NewFinding[] = [];
+  for (const n of scene.mesh.neighbours) {
+    const outages = knowledge.outagesSince(linkKey(n.hardIfname, n.neighbour), nowMs - settings.flapWindowMs);
+    if (outages.length < settings.flapOutages) continue;
+    found.push({
+      kind: 'neighbour-flapping', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+      message: `neighbour ${name(n.neighbour)} on ${n.hardIfname} flapping: ${outages.length} outages in ${settings.flapWindowMs / 1000} s`,
+      evidence: { outages: outages.length, windowS: settings.flapWindowMs / 1000, heardNow: n.lastSeenMs < settings.silentAfterMs, lastSeenMs: n.lastSeenMs },
+    });
+  }
+  return found;
+}
+
+/** Dead, else late, else degrading, for every link on an active interface that is not flapping. */
+export function linkFindings(scene: Scene, flapping: ReadonlySet<string>): NewFinding[] {
+  const status = new Map(scene.knowledge.linkStatus().map((l) => [linkKey(l.hardIfname, l.neighbour), l]));
+  const found: NewFinding[] = [];
+  for (const n of scene.mesh.neighbours) {
+    const key = linkKey(n.hardIfname, n.neighbour);
+    if (!scene.activeIfnames.has(n.hardIfname) || flapping.has(key)) continue;
+    const link = readLink(scene, n, key, status.get(key));
+    // A silent link that is not found dead is not found late or degrading either.
+    const finding = link.silent ? deadLink(scene, n, link) : lateLink(scene, n, link) ?? degradingLink(scene, n, link);
+    if (finding) found.push(finding);
+  }
+  return found;
+}
+
+interface TrafficStop {
+  silentMs: number;
+  ratePerS: number;
+}
+
+/** What the knowledge says of one link, read once for the three findings. */
+interface LinkReading {
+  key: string;
+  status: LinkStatus | undefined;
+  /** Its metric samples in the window, gaps left out. */
+  samples: number[];
+  late: ReturnType<Knowledge['latenessOf']>;
+  /** No OGM missed for lateMemoryMs (at most the one now), known for lateKnownMs at least. */
+  clean: boolean;
+  /** Other neighbours heard on the same interface. */
+  othersLive: number;
+  stopped: TrafficStop | null;
+  /** Silent past its dead-after time, or its traffic stopped with its OGMs. */
+  silent: boolean;
+}
+
+function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | undefined): LinkReading {
+  const { knowledge, settings, nowMs } = scene;
+  const samples = (status?.history ?? []).filter((v): v is number => v !== null);
+  // A lossy link misses OGMs in a row by chance: the worse its TQ, the longer the silence it takes.
+  const lastTq = status?.metricKind === 'tq' ? samples.at(-1) : undefined;
+  // A clean link (no OGM missed in lateMemoryMs) missing two in a row is no chance: it is
+  // given up half an interval sooner.
+  const late = knowledge.latenessOf(key, nowMs - settings.lateMemoryMs);
+  const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= settings.lateKnownMs;
+  const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq);
+  const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
+  const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs) : null;
+  return { key, status, samples, late, clean, othersLive, stopped, silent: n.lastSeenMs >= deadAfter || stopped !== null };
+}
+
+/**
+ * A neighbour alone on its interface, overdue with its OGM, whose traffic stopped with it: the
+ * interface received nothing for as long as RX_EXPECTED packets would have taken at the rate
+ * before. Either sign alone is common (a late OGM now and then; traffic that simply ends);
+ * both at once are a dead link, seconds before OGM silence alone could tell.
+ */
+function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number, nowMs: number): TrafficStop | null {
+  const ogm = knowledge.ogmIntervalMs;
+  if (ogm <= 0 || lastSeenMs < SUSPECT_INTERVALS * ogm) return null;
+  const rx = knowledge.rxSilence(ifname, nowMs);
+  if (!rx || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) return null;
+  return rx;
+}
+
+/** A silent link is dead, unless it never lived or its interface is what went quiet. */
+function deadLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | null {
+  const { knowledge, nowMs, name } = scene;
+  // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
+  if (link.samples.length === 0 && knowledge.outagesSince(link.key, 0).length === 0) return null;
+  // On a hung radio every neighbour goes silent: that is the interface's finding, not theirs.
+  if ((knowledge.countersFrozenMs(n.hardIfname, nowMs)?.frozenMs ?? 0) >= FROZEN_SUSPECT_MS) return null;
+  // Nor is a neighbour dead while its interface has passed nothing since it went silent
+  // (not even our own OGMs): that is the interface again, until its counters say otherwise.
+  if (knowledge.countersMovedSince(n.hardIfname, nowMs - n.lastSeenMs) === false) return null;
+  const stopped = link.stopped;
+  return {
+    kind: 'link-dead', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+    message: `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
+      (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : ''),
+    evidence: { lastSeenMs: n.lastSeenMs, lastMetric: link.samples.at(-1) ?? null, liveOnInterface: link.othersLive,
+      ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}) },
+  };
+}
+
+/**
+ * A clean link that misses an OGM for the first time in a while, while routes go over it:
+ * the earliest sign of a link dying. Its answer is cheap and reversible (faster OGMs, so
+ * that batman-adv itself reroutes sooner if the link is really gone).
+ */
+function lateLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | null {
+  const { settings, nowMs, name } = scene;
+  const late = link.late;
+  if (!late?.late || !link.clean) return null;
+  const via = scene.mesh.originators.filter((x) => x.best && x.nextHop === n.neighbour && x.hardIfname === n.hardIfname).length;
+  if (via === 0) return null;
+  return {
+    kind: 'link-late', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+    message: `link to ${name(n.neighbour)} on ${n.hardIfname} late: no OGM for ${(n.lastSeenMs / 1000).toFixed(1)} s, its first miss in ${Math.round(Math.min(settings.lateMemoryMs, nowMs - late.knownSinceMs) / 1000)} s`,
+    evidence: { lastSeenMs: n.lastSeenMs, routesVia: via, latesInWindow: late.lates.length },
+  };
+}
+
+/** A TQ link whose last samples average below degradedTq, having been DEGRADED_DROP above it. */
+function degradingLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | null {
+  const { degradedTq } = scene.settings;
+  const recent = (link.status?.history ?? []).slice(-DEGRADING_SAMPLES).filter((v): v is number => v !== null);
+  if (link.status?.metricKind !== 'tq' || recent.length < DEGRADING_SAMPLES) return null;
+  const mean = recent.reduce((a, b) => a + b, 0) / recent.length;
+  const max = Math.max(...link.samples);
+  if (!(mean < degradedTq && max >= degradedTq + DEGRADED_DROP)) return null;
+  const via = [...scene.routes.values()].filter((r) => r.used?.nextHop === n.neighbour && r.used.ifname === n.hardIfname);
+  return {
+    kind: 'link-degrading', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+    message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} degrading: TQ ${max} → ${Math.round(mean)}`,
+    evidence: { tqNow: Math.round(mean), tqMax: max, routesVia: via.length,
+      worstRouteScore: via.length ? round3(Math.min(...via.map((r) => r.used!.score))) : null },
+  };
+}
