@@ -1,8 +1,8 @@
 // A full agent on one node of a simulated mesh, driven in virtual time: every tick steps the
 // world by the poll interval and runs one poll and one turn of the healing loop.
 import { defaultConfig } from '../../src/config/index.ts';
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger, type Logger } from '../../src/agent/logger.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
+import type { Logger } from '../../src/agent/logger.ts';
 import { IDEAL_LINK_MODEL, SimulatedMesh, type SimulatedMeshOptions } from '../../src/mesh/simulator/index.ts';
 import { simulatedHost, type SimulatedHost } from '../../src/mapek/sim-host.ts';
 import type { ScoreRoutes } from '../../src/mapek/route-quality.ts';
@@ -65,11 +65,10 @@ export async function attach(world: SimulatedMesh, o: SimAgentOptions = {}) {
   const config = healingConfig(o.configure);
   config.agent.nodeName = world.nodeName(node);
   if (o.socket) config.status.socket = o.socket;
-  const agent = new Agent({
+  const agent = createAgent({
     config,
-    configSource: 'test',
     driver: world.driver(node),
-    log: o.log ?? silentLogger,
+    log: o.log,
     serveStatus: o.socket !== undefined,
     manualLoop: true,
     // Late-bound, so that a test can swap host.run (e.g. to make a command hang).

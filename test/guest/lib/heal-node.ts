@@ -3,7 +3,8 @@
 // taken in that namespace, link faults (netem) and the kernel's own view read with batctl, ip
 // and nft as the oracle.
 import { execFileSync } from 'node:child_process';
-import { Agent } from '../../../src/agent/agent.ts';
+import type { Agent } from '../../../src/agent/agent.ts';
+import { createAgent } from '../../../src/agent/create-agent.ts';
 import { createLogger } from '../../../src/agent/logger.ts';
 import { defaultConfig } from '../../../src/config/index.ts';
 import type { AgentConfig } from '../../../src/config/schema.ts';
@@ -68,13 +69,13 @@ export async function startHealAgent(node: MeshNodeInfo, o: HealAgentOptions = {
   config.healing.startupJitterS = 0;
   o.configure?.(config);
   const driver = await openNode(node);
-  const agent = new Agent({
+  const agent = createAgent({
     config,
     configSource: 'vm test',
     driver,
     log: createLogger(o.quiet ? 'warn' : 'info', (l) => log(`${node.name} ${l}`)),
     serveStatus: false,
-    coreEngine: core,
+    core,
     host: { run: netnsRunner(node.netns), ...(o.counters === false ? {} : { counters: netnsCounters(node.netns) }) },
     journalPath: o.journalPath ?? null,
     ...(o.uptimeMs ? { uptimeMs: o.uptimeMs } : {}),
