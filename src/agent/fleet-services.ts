@@ -106,8 +106,10 @@ export class FleetServices {
           core,
           // Without the federation the model still learns from this router's own links.
           transport: this.federation ? federationTransport(this.federation) : null,
-          onRound: (o) =>
-            knowledge.addEvent('info', `learning round ${o.round}: ${o.heard} updates, ${o.applied ? 'applied' : `skipped: ${o.skipped}`}, AUC ${o.auc.toFixed(3)}`),
+          onRound: (round) => {
+            const result = round.applied ? 'applied' : `skipped: ${round.skipped}`;
+            knowledge.addEvent('info', `learning round ${round.round}: ${round.heard} updates, ${result}, AUC ${round.auc.toFixed(3)}`);
+          },
         }),
       );
       this.learning.start();
