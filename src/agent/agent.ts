@@ -24,6 +24,7 @@ import type { HealthBoard } from './health.ts';
 import type { Logger } from './logger.ts';
 import { startingHealth, type StartingHealth } from './starting-health.ts';
 
+/** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
   run: CommandRunner;
   counters?: CounterReader;
