@@ -1,3 +1,5 @@
+// `x0tta6bl4 agent` (what procd starts): loads and checks the config, prepares state_dir, opens
+// the core and the mesh driver, and runs the agent createAgent builds until SIGTERM.
 import { UsageError, UserError, type CliCommand } from '../command.ts';
 import { loadConfigForCli } from '../config-path.ts';
 import { createAgent } from '../../agent/create-agent.ts';
