@@ -5,7 +5,8 @@
 // of unanswered pings after the fault. Writes {runs: [...]} to $X0VM_OUT.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent } from '../../src/agent/agent.ts';
+import type { Agent } from '../../src/agent/agent.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import { createLogger } from '../../src/agent/logger.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
@@ -111,7 +112,7 @@ async function startOne(i: number): Promise<Agent> {
   // This process runs inside the node's namespace (startAgents): netlink, ip, nft and
   // /sys/class/net counters are the node's own, as on a router.
   const driver = await openBatmanDriver({ meshIfname: 'bat0', timeoutMs: 20_000 });
-  const agent = new Agent({
+  const agent = createAgent({
     config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
     journalPath: null,
   });

@@ -2,8 +2,8 @@
 // every node and once with batman-adv alone. "Connected" is ground truth from the world: the
 // best-route chain n1→n4 and n4→n1 walks only over links that deliver (a continuous ping across
 // the mesh would get through). Heal seconds = how long after the fault it was not connected.
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger } from '../../src/agent/logger.ts';
+import type { Agent } from '../../src/agent/agent.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import type { Core } from '../../src/core/index.ts';
 import { IDEAL_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { simulatedHost } from '../../src/mapek/sim-host.ts';
@@ -76,8 +76,8 @@ export async function runScenario(scenario: Scenario, seed: number, withAgent: b
         c.healing.cooldownS = 120;
       });
       config.agent.nodeName = world.nodeName(node);
-      const agent = new Agent({
-        config, configSource: 'bench', driver: world.driver(node), log: silentLogger, serveStatus: false, manualLoop: true,
+      const agent = createAgent({
+        config, configSource: 'bench', driver: world.driver(node), serveStatus: false, manualLoop: true,
         host, now: () => world.nowMs, uptimeMs: () => 3_600_000 + world.nowMs, random: () => 0.5,
         scoreRoutes: core?.scoreRoutes, journalPath: null,
       });

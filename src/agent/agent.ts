@@ -1,19 +1,17 @@
 // The agent: wires config, mesh driver, WASM core, the monitor and the status API together,
-// in one place, and owns their lifecycle. Each piece stays ignorant of the others.
+// in one place, and owns their lifecycle. Each piece stays ignorant of the others; each gets
+// its options from the config through its mapper (healing-options.ts, learning-options.ts,
+// telemetryOptions, federationSettings). createAgent (create-agent.ts) builds it.
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { AgentConfig } from '../config/schema.ts';
-import type { Core } from '../core/index.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
 import { ActionRefused, Healer, type HealingStatus } from '../mapek/healer.ts';
 import { ACTIONS } from '../mapek/actions/index.ts';
-import { batctlPingProbe } from '../mapek/gateway-probe.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
-import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
+import type { CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
-import { sysCounters, systemUptimeMs } from '../mapek/system-host.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
@@ -21,45 +19,35 @@ import type { CommandArgs } from '../telemetry/command-args.ts';
 import { CommandRejected } from '../telemetry/command-envelope.ts';
 import { VERSION } from '../version.ts';
 import { adoptStoredFleetSettings, FleetServices, type ConfigChange } from './fleet-services.ts';
-import { HealthBoard } from './health.ts';
-import { privilegedRunner, privilegesHealth, readPrivileges, type ProcessPrivileges } from './privileges.ts';
+import { healerOptions, monitorOptions } from './healing-options.ts';
+import type { HealthBoard } from './health.ts';
 import type { Logger } from './logger.ts';
+import { startingHealth, type StartingHealth } from './starting-health.ts';
 
-export interface AgentOptions {
-  config: AgentConfig;
-  /** Where the config came from, for messages ("embedded default" for the demo). */
-  configSource: string;
-  configWarnings?: string[];
-  driver: MeshDriver;
-  log: Logger;
-  /** The WASM core's kind, or null when it could not load (the agent still runs without it). */
-  core?: { kind: 'wasm' | 'js'; reason?: string } | null;
-  /** The loaded core itself: route scoring and federated learning run in it. */
-  coreEngine?: Core | null;
-  /** Names MACs in events (the demo knows node names; a router does not). */
-  describeMac?: (mac: string) => string;
-  /** Status API: false for agents that only live in-process (tests). */
-  serveStatus?: boolean;
-  /** The core's route scoring (core.scoreRoutes); without it analysis falls back to plain TQ. */
-  scoreRoutes?: ScoreRoutes;
-  /**
-   * Where host commands (ip, nft, wifi) and interface counters come from. Default: the real
-   * system for the batman-adv driver; for the simulator nothing (a simulated mesh must never
-   * take the host's interfaces down): pass simulatedHost(world, node) from src/mapek/sim-host.ts.
-   */
-  host?: { run: CommandRunner; counters?: CounterReader; sleep?: (ms: number) => Promise<void> };
-  /** The loop's clock, time since boot and randomness (tests run them in virtual time). */
-  now?: () => number;
-  uptimeMs?: () => number;
-  random?: () => number;
-  /** Journal file; default <state_dir>/journal.json for batman-adv, memory only for the simulator. */
-  journalPath?: string | null;
-  /** No timers: the caller drives the loop with tick() (tests, benchmarks). */
-  manualLoop?: boolean;
+/** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
+export interface AgentHost {
+  run: CommandRunner;
+  counters?: CounterReader;
+  sleep?: (ms: number) => Promise<void>;
 }
 
-const refusingRunner: CommandRunner = async (argv) => ({ code: 127, stdout: '', stderr: `${argv[0]}: no host commands for a simulated mesh` });
+/** What an Agent is built from, every default resolved: createAgent (create-agent.ts) makes it. */
+export interface AgentParts extends StartingHealth {
+  driver: MeshDriver;
+  log: Logger;
+  describeMac?: (mac: string) => string;
+  serveStatus: boolean;
+  scoreRoutes: ScoreRoutes | null;
+  host: AgentHost;
+  now: () => number;
+  uptimeMs: () => number;
+  random: () => number;
+  /** undefined: the journal's default place (healerOptions). */
+  journalPath?: string | null;
+  manualLoop: boolean;
+}
 
+/** Built by createAgent (create-agent.ts), which resolves the defaults. */
 export class Agent implements StatusSource {
   readonly name: string;
   readonly knowledge = new Knowledge();
@@ -70,76 +58,32 @@ export class Agent implements StatusSource {
   private server: StatusServer | null = null;
   private readonly startedAt = Date.now();
 
-  constructor(private readonly opts: AgentOptions) {
-    const c = opts.config;
+  constructor(private readonly opts: AgentParts) {
+    const { config, driver, log, host, now } = opts;
     // This router's own values: a withdrawn fleet setting returns to them.
-    const uciConfig = structuredClone(c);
-    if (c.federation.enabled) adoptStoredFleetSettings(c, uciConfig, opts.log);
-    this.name = c.agent.nodeName || hostname();
-    this.healthBoard = new HealthBoard(this.name);
-    const warnings = opts.configWarnings ?? [];
-    this.healthBoard.set(
-      'config',
-      warnings.length ? 'degraded' : 'ok',
-      warnings.length ? `${opts.configSource}: ${warnings.length} warning(s): ${warnings[0]}` : opts.configSource,
-    );
-    this.healthBoard.set('mesh', 'degraded', 'not polled yet');
-    this.healthBoard.set('loop', c.healing.enabled ? 'degraded' : 'disabled', c.healing.enabled ? 'starting' : 'disabled in config');
-    const core = opts.core;
-    this.healthBoard.set(
-      'core',
-      core == null ? 'down' : core.kind === 'wasm' ? 'ok' : 'degraded',
-      core == null ? 'WASM core unavailable' : core.kind === 'wasm' ? 'WebAssembly' : `portable JS fallback: ${core.reason ?? ''}`,
-    );
-    for (const part of ['telemetry', 'federation', 'learning'] as const)
-      this.healthBoard.set(part, c[part].enabled ? 'degraded' : 'disabled', c[part].enabled ? 'starting' : 'disabled in config');
-    const now = opts.now ?? Date.now;
-    const simulated = opts.driver.kind === 'simulator';
-    let privileges: ProcessPrivileges | null = null;
-    try {
-      privileges = readPrivileges();
-      const ph = privilegesHealth(privileges, { needsNetAdmin: !simulated });
-      this.healthBoard.set('privileges', ph.state, ph.reason);
-    } catch (e) {
-      this.healthBoard.set('privileges', 'degraded', (e as Error).message);
-    }
-    // As the unprivileged user, reboot and wifi reload go through ubus and root-only commands are refused.
-    const realRun = privileges ? privilegedRunner(systemRunner, privileges) : systemRunner;
-    const host = opts.host ?? (simulated ? { run: refusingRunner } : { run: realRun, counters: sysCounters });
-    const h = c.healing;
-    const started = now();
-    this.healer = h.enabled
-      ? new Healer({
-          driver: opts.driver,
-          run: host.run,
-          sleep: host.sleep,
-          knowledge: this.knowledge,
-          log: opts.log.child('heal'),
-          now,
-          // Boot grace counts from boot; where /proc/uptime is unreadable, from the agent's start.
-          uptimeMs: opts.uptimeMs ?? (() => systemUptimeMs() ?? now() - started),
-          random: opts.random ?? Math.random,
-          score: opts.scoreRoutes ?? opts.coreEngine?.scoreRoutes ?? null,
-          journalPath: opts.journalPath !== undefined ? opts.journalPath : simulated ? null : join(c.agent.stateDir, 'journal.json'),
-          plan: {
-            dryRun: c.agent.dryRun,
-            bootGraceMs: h.bootGraceS * 1000,
-            startupJitterMs: h.startupJitterS * 1000,
-            maxDisruptivePerHour: h.maxDisruptivePerHour,
-            allowReboot: h.allowReboot,
-            cooldownMs: {},
-            defaultCooldownMs: h.cooldownS * 1000,
-          },
-          execute: { verifyWindowMs: h.verifyWindowS * 1000, holdMs: h.holdS * 1000, quarantineMs: h.quarantineS * 1000 },
-          fastOrigIntervalMs: Math.round(h.fastOrigIntervalS * 1000),
-          describeMac: opts.describeMac,
-          failureProbs: () => this.fleet.failureProbabilities(),
-          // batctl ping through the host runner; never on a simulated mesh (no batctl there).
-          gatewayProbe: !simulated && h.gatewayProbe ? { probe: batctlPingProbe(host.run, c.agent.meshInterface), everyMs: h.gatewayProbeIntervalS * 1000 } : null,
-        })
+    const uciConfig = structuredClone(config);
+    if (config.federation.enabled) adoptStoredFleetSettings(config, uciConfig, log);
+    this.name = config.agent.nodeName || hostname();
+    this.healthBoard = startingHealth(this.name, opts);
+    this.healer = config.healing.enabled
+      ? new Healer(
+          healerOptions(config, {
+            driver,
+            run: host.run,
+            sleep: host.sleep,
+            knowledge: this.knowledge,
+            log: log.child('heal'),
+            now,
+            uptimeMs: opts.uptimeMs,
+            random: opts.random,
+            score: opts.scoreRoutes,
+            journalPath: opts.journalPath,
+            describeMac: opts.describeMac,
+            failureProbs: () => this.fleet.failureProbabilities(),
+          }),
+        )
       : null;
-    this.monitor = new Monitor(opts.driver, this.knowledge, this.healthBoard, opts.log.child('monitor'), {
-      intervalMs: Math.round(c.healing.intervalS * 1000),
+    this.monitor = new Monitor(driver, this.knowledge, this.healthBoard, log.child('monitor'), monitorOptions(config, {
       describeMac: opts.describeMac,
       now,
       counters: host.counters,
@@ -148,14 +92,14 @@ export class Agent implements StatusSource {
         await this.healer?.step();
         this.journalHealth();
       },
-    });
+    }));
     this.fleet = new FleetServices({
-      config: c,
+      config,
       node: this.name,
-      core: opts.coreEngine ?? null,
+      core: opts.core,
       knowledge: this.knowledge,
       health: this.healthBoard,
-      log: opts.log,
+      log,
       status: () => this.status(),
       uciConfig,
       applyLive: (next, change) => this.applyLive(next, change),
@@ -172,7 +116,7 @@ export class Agent implements StatusSource {
 
   async start(): Promise<void> {
     const c = this.opts.config;
-    if (this.opts.serveStatus !== false) {
+    if (this.opts.serveStatus) {
       this.server = await startStatusServer({ socketPath: c.status.socket, httpPort: c.status.httpPort, source: this });
       this.healthBoard.set('status', 'ok', `serving ${c.status.socket}${this.server.httpPort ? ` and 127.0.0.1:${this.server.httpPort}` : ''}`);
     }

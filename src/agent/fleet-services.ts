@@ -3,7 +3,7 @@
 // may stop the agent from watching and healing its mesh: a part that fails to start is
 // reported down in /health with the reason, and the rest runs on.
 import type { AgentConfig, SectionName } from '../config/schema.ts';
-import type { AggregationRule, Core } from '../core/index.ts';
+import type { Core } from '../core/index.ts';
 import { startFederation } from '../federation/federation.ts';
 import { fleetSettingChange } from '../federation/fleet-settings.ts';
 import { storedFleetSettings } from '../federation/stored-settings.ts';
@@ -17,6 +17,7 @@ import { MetricsText } from '../status/metrics.ts';
 import type { StatusReport } from '../status/types.ts';
 import { startAgentTelemetry, type AgentTelemetry, type AgentTelemetrySources } from '../telemetry/agent-telemetry.ts';
 import type { HealthBoard } from './health.ts';
+import { learningOptions } from './learning-options.ts';
 import type { Logger } from './logger.ts';
 
 export interface ConfigChange {
@@ -63,13 +64,13 @@ export class FleetServices {
   private learning: LearningService | null = null;
   private telemetry: AgentTelemetry | null = null;
 
-  constructor(private readonly d: FleetServicesDeps) {}
+  constructor(private readonly deps: FleetServicesDeps) {}
 
   async start(): Promise<void> {
-    const { config: c, health, log } = this.d;
-    if (c.federation.enabled) {
+    const { config, health, log } = this.deps;
+    if (config.federation.enabled) {
       try {
-        this.federation = await startFederation(c, { log: log.child('federation') });
+        this.federation = await startFederation(config, { log: log.child('federation') });
         this.federation.onSetting((name, value) => this.onFleetSetting(name, value));
         const h = this.federation.health();
         health.set('federation', h.state, h.reason);
@@ -78,51 +79,39 @@ export class FleetServices {
       }
     } else health.set('federation', 'disabled', 'disabled in config');
 
-    if (c.learning.enabled) this.startLearning();
+    if (config.learning.enabled) this.startLearning();
     else health.set('learning', 'disabled', 'disabled in config');
 
     // Telemetry last: its first snapshot then already shows federation and learning.
-    this.telemetry = startAgentTelemetry(c, {
-      node: this.d.node,
-      status: this.d.status,
-      onEvent: (l) => this.d.knowledge.onEvent(l),
+    this.telemetry = startAgentTelemetry(config, {
+      node: this.deps.node,
+      status: this.deps.status,
+      onEvent: (l) => this.deps.knowledge.onEvent(l),
       health,
       log,
       learningRound: this.learning ? () => this.learning!.runRound() : undefined,
-      ...this.d.telemetryHooks,
-    }, {
-      commandCaFile: c.telemetry.commandCaFile || undefined,
-      bufferLimit: c.telemetry.bufferLimit,
-      bufferFile: c.telemetry.bufferFile || undefined,
-      bufferWriteIntervalS: c.telemetry.bufferWriteIntervalS,
-      allowPlaintext: c.telemetry.allowPlaintext,
+      ...this.deps.telemetryHooks,
     });
   }
 
   private startLearning(): void {
-    const { config: c, health, core, knowledge } = this.d;
+    const { config, health, core, knowledge } = this.deps;
     if (!core) {
       health.set('learning', 'down', 'the WASM core did not load (learning trains and aggregates in it)');
       return;
     }
     try {
-      this.learning = new LearningService({
-        core,
-        // Without the federation the model still learns from this router's own links.
-        transport: this.federation ? federationTransport(this.federation) : null,
-        roundIntervalMs: c.learning.roundIntervalS * 1000,
-        horizonMs: c.learning.horizonS * 1000,
-        learner: {
-          aggregation: { rule: c.learning.rule.replace(/_/g, '-') as AggregationRule, f: c.learning.byzantineF, bucketing: c.learning.bucketing },
-          workerMomentum: c.learning.workerMomentum,
-          roundTimeoutMs: c.learning.roundTimeoutS * 1000,
-          // cohort 1: every sender adds the full noise, so privacy holds however few peers answer.
-          dp: c.learning.dpClipNorm > 0 ? { clipNorm: c.learning.dpClipNorm, noiseMultiplier: c.learning.dpNoiseMultiplier, cohort: 1 } : null,
-          secure: c.learning.secureAggregation ? { clipNorm: c.learning.dpClipNorm } : null,
-        },
-        onRound: (o) =>
-          knowledge.addEvent('info', `learning round ${o.round}: ${o.heard} updates, ${o.applied ? 'applied' : `skipped: ${o.skipped}`}, AUC ${o.auc.toFixed(3)}`),
-      });
+      this.learning = new LearningService(
+        learningOptions(config, {
+          core,
+          // Without the federation the model still learns from this router's own links.
+          transport: this.federation ? federationTransport(this.federation) : null,
+          onRound: (round) => {
+            const result = round.applied ? 'applied' : `skipped: ${round.skipped}`;
+            knowledge.addEvent('info', `learning round ${round.round}: ${round.heard} updates, ${result}, AUC ${round.auc.toFixed(3)}`);
+          },
+        }),
+      );
       this.learning.start();
       health.set('learning', 'ok', this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)');
     } catch (e) {
@@ -132,7 +121,7 @@ export class FleetServices {
 
   /** A fleet setting (signed by the fleet CA) came in, changed or was withdrawn (value null). */
   private onFleetSetting(name: string, value: string | null): void {
-    const { config, uciConfig, knowledge, log } = this.d;
+    const { config, uciConfig, knowledge, log } = this.deps;
     const r = fleetSettingChange(config, uciConfig, name, value);
     if (!r.ok) {
       log.warn(`fleet setting ${name} not applied: ${r.reason}`);
@@ -142,7 +131,7 @@ export class FleetServices {
     // Already in force (adopted from state_dir at start, or heard twice).
     if (JSON.stringify(r.previous) === JSON.stringify(r.value)) return;
     const what = `fleet setting ${r.section}.${r.option} = ${String(r.value)}${value === null ? ' (withdrawn: this router\'s own value)' : ''}`;
-    if (this.d.applyLive(r.config, r)) knowledge.addEvent('info', `${what} applied (signed by the fleet CA)`);
+    if (this.deps.applyLive(r.config, r)) knowledge.addEvent('info', `${what} applied (signed by the fleet CA)`);
     else knowledge.addEvent('info', `${what} adopted (signed by the fleet CA); takes effect at the next start of the agent`);
   }
 
@@ -156,14 +145,14 @@ export class FleetServices {
   /** After every monitor poll: new samples for the local training data, fresh component states. */
   afterPoll(): void {
     if (this.learning) {
-      this.learning.observe(this.d.knowledge);
+      this.learning.observe(this.deps.knowledge);
       const s = this.learning.status();
       const scope = this.federation ? `${s.peersHeard} peers heard` : 'local data only';
-      this.d.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
+      this.deps.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
     }
     if (this.federation) {
       const h = this.federation.health();
-      this.d.health.set('federation', h.state, h.reason);
+      this.deps.health.set('federation', h.state, h.reason);
     }
   }
 
@@ -181,7 +170,7 @@ export class FleetServices {
   }
 
   metrics(): string {
-    const learning = this.learning ? renderLearningMetrics(this.learning.status(), this.d.node) : '';
+    const learning = this.learning ? renderLearningMetrics(this.learning.status(), this.deps.node) : '';
     let federation = '';
     if (this.federation) {
       const m = new MetricsText();

@@ -64,14 +64,13 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     fleet: config.agent.fleet,
     nodeName,
     version,
-    listen: [...config.federation.listen],
-    peers: [...config.federation.peers],
-    maxConnections: config.federation.maxConnections,
+    listen: [...f.listen],
+    peers: [...f.peers],
+    maxConnections: f.maxConnections,
     keyFile: f.keyFile || join(dir, 'federation.key'),
     caFile: f.caFile || join(dir, 'fleet-ca.pem'),
     certFile: f.certFile || join(dir, 'node-cert.pem'),
-    crlFile: f.crlFile || join(dir, 'fleet.crl'),
-    trustDomain: f.trustDomain || defaultTrustDomain(config.agent.fleet),
+    ...fleetTrust(config),
     settingsDir: join(dir, 'fleet-settings'),
     mdns: f.mdns,
     mdnsInterface: f.mdnsInterface || config.agent.meshInterface,
@@ -93,6 +92,18 @@ export function federationSettings(config: AgentConfig, version: string, nodeNam
     inboundPerHostPerSecond: 5,
     redialMs: 5_000,
     peerExchange: f.peerExchange,
+  };
+}
+
+/**
+ * The fleet's trust settings that more than the federation reads: telemetry checks command
+ * signers against the same trust domain and CRL (the CRL the federation keeps up to date).
+ */
+export function fleetTrust(config: AgentConfig): Pick<FederationSettings, 'crlFile' | 'trustDomain'> {
+  const f = config.federation;
+  return {
+    crlFile: f.crlFile || join(config.agent.stateDir, 'fleet.crl'),
+    trustDomain: f.trustDomain || defaultTrustDomain(config.agent.fleet),
   };
 }
 

@@ -1,12 +1,13 @@
-// The one call the agent makes to run fleet telemetry: options from the loaded config (section
-// `telemetry`), the agent's status and events as sources, and the fleet commands mapped onto
-// what the agent offers. Returns what /health, /metrics and /status show, and stop().
+// The one call the agent makes to run fleet telemetry: options mapped from the loaded config
+// (section `telemetry`, by telemetryOptions), the agent's status and events as sources, and the
+// fleet commands mapped onto what the agent offers. Returns what /health, /metrics and /status
+// show, and stop().
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
 import { SCHEMA, type AgentConfig, type Field, type SectionName } from '../config/schema.ts';
-import { defaultTrustDomain } from '../federation/settings.ts';
+import { fleetTrust } from '../federation/settings.ts';
 import type { Logger } from '../agent/logger.ts';
 import { MetricsText } from '../status/metrics.ts';
 import type { ComponentHealth, ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
@@ -38,18 +39,6 @@ export interface AgentTelemetrySources {
   learningRound?(): unknown;
 }
 
-/**
- * Settings the config schema does not have (yet); the defaults are what a router wants. The
- * fleet CA for commands defaults to <agent.state_dir>/fleet-ca.pem when that file exists.
- */
-export interface AgentTelemetryExtras {
-  commandCaFile?: string;
-  bufferLimit?: number;
-  bufferFile?: string;
-  bufferWriteIntervalS?: number;
-  allowPlaintext?: boolean;
-}
-
 export interface AgentTelemetry {
   /** The `telemetry` component as /health shows it. */
   health(): ComponentHealth;
@@ -62,45 +51,64 @@ export interface AgentTelemetry {
 
 const COMPONENT = 'telemetry';
 
-export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySources, extras: AgentTelemetryExtras = {}): AgentTelemetry {
-  const c = config.telemetry;
+/** The telemetry client's options that come from the config rather than from the agent. */
+export type TelemetrySettings = Omit<TelemetryOptions, 'source' | 'subscribeEvents' | 'health' | 'commands' | 'log'>;
+
+/** Where the fleet CA for commands is looked for when telemetry.command_ca_file is empty. */
+export function defaultCommandCaFile(config: AgentConfig): string {
+  return join(config.agent.stateDir, 'fleet-ca.pem');
+}
+
+/**
+ * The `telemetry` section mapped onto the telemetry client's options. Commands are checked
+ * against the fleet's trust domain and CRL as the federation settings name them; the fleet CA
+ * for commands defaults to <agent.state_dir>/fleet-ca.pem when that file exists.
+ */
+export function telemetryOptions(config: AgentConfig, node: string): TelemetrySettings {
+  const settings = config.telemetry;
+  const defaultCa = defaultCommandCaFile(config);
+  const commandCaFile = settings.commandCaFile || (existsSync(defaultCa) ? defaultCa : undefined);
+  return {
+    node,
+    fleet: config.agent.fleet,
+    broker: settings.broker,
+    intervalS: settings.intervalS,
+    ...(settings.username ? { username: settings.username } : {}),
+    ...(settings.password ? { password: settings.password } : {}),
+    ...(settings.caFile ? { caFile: settings.caFile } : {}),
+    ...(settings.certFile ? { certFile: settings.certFile } : {}),
+    ...(settings.keyFile ? { keyFile: settings.keyFile } : {}),
+    ...(commandCaFile ? { commandCaFile } : {}),
+    ...fleetTrust(config),
+    bufferLimit: settings.bufferLimit,
+    ...(settings.bufferFile ? { bufferFile: settings.bufferFile } : {}),
+    bufferWriteIntervalS: settings.bufferWriteIntervalS,
+    ...(settings.allowPlaintext ? { allowPlaintext: true } : {}),
+  };
+}
+
+export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySources): AgentTelemetry {
+  const settings = config.telemetry;
   const health = (): ComponentHealth => src.health.get(COMPONENT) ?? { name: COMPONENT, state: 'disabled', reason: 'not started' };
-  if (!c.enabled) {
+  if (!settings.enabled) {
     src.health.set(COMPONENT, 'disabled', 'disabled in config');
     return { health, metrics: () => '', report: () => null, stop: async () => {} };
   }
-  if (!c.broker) {
+  if (!settings.broker) {
     src.health.set(COMPONENT, 'down', 'telemetry.enabled is 1 but telemetry.broker is empty');
     return { health, metrics: () => metricsFor(null), report: () => null, stop: async () => {} };
   }
 
-  const defaultCa = join(config.agent.stateDir, 'fleet-ca.pem');
-  const commandCaFile = extras.commandCaFile ?? (existsSync(defaultCa) ? defaultCa : undefined);
+  const options = telemetryOptions(config, src.node);
   const log = src.log.child('telemetry');
-  if (!commandCaFile) log.info(`no fleet CA for commands (${defaultCa}): fleet commands are refused`);
+  if (!options.commandCaFile) log.info(`no fleet CA for commands (${defaultCommandCaFile(config)}): fleet commands are refused`);
 
   // Events after stop() must not reach a stopped publisher; Knowledge has no unsubscribe.
   let listener: ((e: StatusEvent) => void) | null = null;
   src.onEvent((e) => listener?.(e));
 
-  let current = config;
-  const options: TelemetryOptions = {
-    node: src.node,
-    fleet: config.agent.fleet,
-    broker: c.broker,
-    intervalS: c.intervalS,
-    ...(c.username ? { username: c.username } : {}),
-    ...(c.password ? { password: c.password } : {}),
-    ...(c.caFile ? { caFile: c.caFile } : {}),
-    ...(c.certFile ? { certFile: c.certFile } : {}),
-    ...(c.keyFile ? { keyFile: c.keyFile } : {}),
-    ...(commandCaFile ? { commandCaFile } : {}),
-    trustDomain: config.federation.trustDomain || defaultTrustDomain(config.agent.fleet),
-    crlFile: config.federation.crlFile || join(config.agent.stateDir, 'fleet.crl'),
-    ...(extras.bufferLimit !== undefined ? { bufferLimit: extras.bufferLimit } : {}),
-    ...(extras.bufferFile ? { bufferFile: extras.bufferFile } : {}),
-    ...(extras.bufferWriteIntervalS !== undefined ? { bufferWriteIntervalS: extras.bufferWriteIntervalS } : {}),
-    ...(extras.allowPlaintext ? { allowPlaintext: true } : {}),
+  const telemetry: Telemetry = startTelemetry({
+    ...options,
     source: { status: () => src.status() },
     subscribeEvents: (l) => {
       listener = l;
@@ -109,54 +117,54 @@ export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySour
       };
     },
     health: src.health,
-    commands: handlers(),
+    commands: commandHandlers(config, src, () => telemetry.stats()),
     log,
-  };
-  const t: Telemetry = startTelemetry(options);
-
-  function handlers(): CommandHandlers {
-    const change = (path: string, values: string[]) => {
-      if (!src.applyConfig) throw new CommandRejected('disabled', 'this agent cannot change its configuration at run time');
-      const r = applyOption(current, path, values.length === 1 ? values[0]! : values, 'mqtt');
-      if (!r.ok) throw new CommandRejected('bad-args', r.issues.map(formatConfigIssue).join('; '));
-      src.applyConfig(r.config, { section: r.section, option: r.option, previous: r.previous, value: r.value });
-      current = r.config;
-      const secret = (SCHEMA[r.section] as Record<string, Field<unknown>>)[r.key]?.type.secret === true;
-      const show = (v: unknown) => (secret ? '(secret)' : v);
-      return { option: `${r.section}.${r.option}`, previous: show(r.previous), value: show(r.value), warnings: r.warnings.map(formatConfigIssue) };
-    };
-    const h: CommandHandlers = {
-      status: () => {
-        const s = src.status();
-        return {
-          node: s.node,
-          health: s.health,
-          neighbours: s.mesh.neighbours.length,
-          gateway: s.mesh.gateways.find((g) => g.best)?.originator ?? null,
-          links: s.links.map((l) => ({ neighbour: l.neighbour, metric: l.metric })),
-          telemetry: t.stats(),
-        };
-      },
-      'dry-run': ({ on }) => change('agent.dry_run', [on ? '1' : '0']),
-      set: ({ path, values }) => change(path, values),
-    };
-    if (src.runAction) {
-      const run = src.runAction;
-      h['run-action'] = (a) => run(a) ?? { action: a.action, started: true };
-    }
-    if (src.learningRound) {
-      const round = src.learningRound;
-      h['learning-round'] = () => round() ?? { started: true };
-    }
-    return h;
-  }
-
+  });
   return {
     health,
-    metrics: () => metricsFor(t.stats()),
-    report: () => t.stats(),
-    stop: () => t.stop(),
+    metrics: () => metricsFor(telemetry.stats()),
+    report: () => telemetry.stats(),
+    stop: () => telemetry.stop(),
   };
+}
+
+/** The fleet commands mapped onto what the agent offers; `set` and `dry-run` build on earlier changes. */
+function commandHandlers(config: AgentConfig, src: AgentTelemetrySources, stats: () => TelemetryStats): CommandHandlers {
+  let current = config;
+  const change = (path: string, values: string[]) => {
+    if (!src.applyConfig) throw new CommandRejected('disabled', 'this agent cannot change its configuration at run time');
+    const r = applyOption(current, path, values.length === 1 ? values[0]! : values, 'mqtt');
+    if (!r.ok) throw new CommandRejected('bad-args', r.issues.map(formatConfigIssue).join('; '));
+    src.applyConfig(r.config, { section: r.section, option: r.option, previous: r.previous, value: r.value });
+    current = r.config;
+    const secret = (SCHEMA[r.section] as Record<string, Field<unknown>>)[r.key]?.type.secret === true;
+    const show = (v: unknown) => (secret ? '(secret)' : v);
+    return { option: `${r.section}.${r.option}`, previous: show(r.previous), value: show(r.value), warnings: r.warnings.map(formatConfigIssue) };
+  };
+  const handlers: CommandHandlers = {
+    status: () => {
+      const s = src.status();
+      return {
+        node: s.node,
+        health: s.health,
+        neighbours: s.mesh.neighbours.length,
+        gateway: s.mesh.gateways.find((g) => g.best)?.originator ?? null,
+        links: s.links.map((l) => ({ neighbour: l.neighbour, metric: l.metric })),
+        telemetry: stats(),
+      };
+    },
+    'dry-run': ({ on }) => change('agent.dry_run', [on ? '1' : '0']),
+    set: ({ path, values }) => change(path, values),
+  };
+  if (src.runAction) {
+    const run = src.runAction;
+    handlers['run-action'] = (a) => run(a) ?? { action: a.action, started: true };
+  }
+  if (src.learningRound) {
+    const round = src.learningRound;
+    handlers['learning-round'] = () => round() ?? { started: true };
+  }
+  return handlers;
 }
 
 function metricsFor(s: TelemetryStats | null): string {

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger } from '../../src/agent/logger.ts';
+import type { Agent } from '../../src/agent/agent.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { FLEET, TestFleet, until } from '../federation/fleet-harness.ts';
@@ -43,7 +43,7 @@ test('two agents admit each other; /status, /metrics and `peers` show it', async
       c.federation.enabled = true;
       c.federation.listen = [listen];
       c.federation.peers = peers;
-      return new Agent({ config: c, configSource: 'test', driver: world.driver(i), log: silentLogger });
+      return createAgent({ config: c, driver: world.driver(i) });
     };
     const dirA = join(fleet.root, 'a');
     const dirB = join(fleet.root, 'b');
@@ -79,7 +79,7 @@ test('peers: federation off → exit 4 with the reason', async () => {
   c.agent.nodeName = 'solo';
   c.healing.enabled = false;
   c.status.socket = join(fleet.root, 'status.sock');
-  const agent = new Agent({ config: c, configSource: 'test', driver: world.driver(0), log: silentLogger });
+  const agent = createAgent({ config: c, driver: world.driver(0) });
   await agent.start();
   try {
     const r = await peersCli(c.status.socket);

@@ -9,8 +9,7 @@ import * as assert from 'uvu/assert';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger } from '../../src/agent/logger.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { simulatedHost } from '../../src/mapek/sim-host.ts';
 import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
@@ -35,8 +34,8 @@ test('signed dry-run, run-action and set reach the agent and change what it does
   config.agent.stateDir = dir;
   config.telemetry = { ...config.telemetry, enabled: true, broker: broker.url, intervalS: 5 };
   const driver = world.driver(0);
-  const agent = new Agent({
-    config, configSource: 'test', driver, log: silentLogger, serveStatus: false,
+  const agent = createAgent({
+    config, driver, serveStatus: false,
     host: simulatedHost(world, 0),
     uptimeMs: () => 3_600_000, // past the boot grace
     random: () => 0, // no start-up delay

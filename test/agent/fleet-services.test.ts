@@ -7,8 +7,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger } from '../../src/agent/logger.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import { loadCore } from '../../src/core/index.ts';
 import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
@@ -34,15 +33,7 @@ test('telemetry, learning and a failing federation, each visible; the agent runs
   config.federation.enabled = true;
   config.federation.listen = ['/ip4/127.0.0.1/tcp/0'];
   const core = await loadCore();
-  const agent = new Agent({
-    config,
-    configSource: 'test',
-    driver: world.driver(0),
-    log: silentLogger,
-    serveStatus: false,
-    core: { kind: core.kind },
-    coreEngine: core,
-  });
+  const agent = createAgent({ config, driver: world.driver(0), serveStatus: false, core });
   const sub = await Subscriber.connect(`mqtt://127.0.0.1:${broker.port}`, ['x0tta6bl4/lab/n1/#']);
   try {
     await agent.start();

@@ -7,7 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Agent } from '../../src/agent/agent.ts';
+import type { Agent } from '../../src/agent/agent.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
 import { createLogger } from '../../src/agent/logger.ts';
 import { defaultConfig } from '../../src/config/index.ts';
 import type { AgentConfig } from '../../src/config/schema.ts';
@@ -47,7 +48,7 @@ test('fleet settings: in force from the start, heard live, kept for the next sta
       c.federation.listen = [listen];
       c.federation.peers = peers;
       const log = createLogger('info', (l) => logs.push(`${name} ${l}`));
-      const agent = new Agent({ config: c, configSource: 'test', driver: world.driver(i), log, serveStatus: false });
+      const agent = createAgent({ config: c, driver: world.driver(i), log, serveStatus: false });
       agents.push(agent);
       return { agent, config: c };
     };

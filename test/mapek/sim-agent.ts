@@ -1,8 +1,8 @@
 // A full agent on one node of a simulated mesh, driven in virtual time: every tick steps the
 // world by the poll interval and runs one poll and one turn of the healing loop.
 import { defaultConfig } from '../../src/config/index.ts';
-import { Agent } from '../../src/agent/agent.ts';
-import { silentLogger, type Logger } from '../../src/agent/logger.ts';
+import { createAgent } from '../../src/agent/create-agent.ts';
+import type { Logger } from '../../src/agent/logger.ts';
 import { IDEAL_LINK_MODEL, SimulatedMesh, type SimulatedMeshOptions } from '../../src/mesh/simulator/index.ts';
 import { simulatedHost, type SimulatedHost } from '../../src/mapek/sim-host.ts';
 import type { ScoreRoutes } from '../../src/mapek/route-quality.ts';
@@ -45,40 +45,39 @@ export function healingConfig(configure?: (c: AgentConfig) => void): AgentConfig
   return c;
 }
 
-export async function simAgent(o: SimAgentOptions = {}) {
+export async function simAgent(options: SimAgentOptions = {}) {
   const world = new SimulatedMesh({
     seed: 3,
     topology: SPLIT_DIAMOND,
     linkModel: IDEAL_LINK_MODEL,
     nodeNames: ['n1', 'n2', 'n3', 'n4'],
     settings: (n) => ({ gwMode: n === 3 ? 'server' : 'client' }),
-    ...o.world,
+    ...options.world,
   });
-  world.step(o.warmupMs ?? 90_000);
-  return attach(world, o);
+  world.step(options.warmupMs ?? 90_000);
+  return attach(world, options);
 }
 
 /** An agent on an existing world (a restart: a new agent, the same world and journal). */
-export async function attach(world: SimulatedMesh, o: SimAgentOptions = {}) {
-  const node = o.node ?? 0;
+export async function attach(world: SimulatedMesh, options: SimAgentOptions = {}) {
+  const node = options.node ?? 0;
   const host: SimulatedHost = simulatedHost(world, node);
-  const config = healingConfig(o.configure);
+  const config = healingConfig(options.configure);
   config.agent.nodeName = world.nodeName(node);
-  if (o.socket) config.status.socket = o.socket;
-  const agent = new Agent({
+  if (options.socket) config.status.socket = options.socket;
+  const agent = createAgent({
     config,
-    configSource: 'test',
     driver: world.driver(node),
-    log: o.log ?? silentLogger,
-    serveStatus: o.socket !== undefined,
+    log: options.log,
+    serveStatus: options.socket !== undefined,
     manualLoop: true,
     // Late-bound, so that a test can swap host.run (e.g. to make a command hang).
     host: { counters: host.counters, sleep: host.sleep, run: (argv, opts) => host.run(argv, opts) },
     now: () => world.nowMs,
-    uptimeMs: o.uptimeMs ?? (() => 3_600_000 + world.nowMs),
+    uptimeMs: options.uptimeMs ?? (() => 3_600_000 + world.nowMs),
     random: () => 0.5,
-    scoreRoutes: o.score,
-    journalPath: o.journalPath ?? null,
+    scoreRoutes: options.score,
+    journalPath: options.journalPath ?? null,
     describeMac: (m) => world.describeMac(m),
   });
   await agent.start();

@@ -1,6 +1,8 @@
+// `x0tta6bl4 agent` (what procd starts): loads and checks the config, prepares state_dir, opens
+// the core and the mesh driver, and runs the agent createAgent builds until SIGTERM.
 import { UsageError, UserError, type CliCommand } from '../command.ts';
 import { loadConfigForCli } from '../config-path.ts';
-import { Agent } from '../../agent/agent.ts';
+import { createAgent } from '../../agent/create-agent.ts';
 import { createLogger } from '../../agent/logger.ts';
 import { openCore } from '../../agent/open-core.ts';
 import { openDriver } from '../../agent/open-driver.ts';
@@ -41,16 +43,7 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
     }
     const core = await openCore(log);
     const { driver, describeMac } = await openDriver(config, log);
-    const agent = new Agent({
-      config,
-      configSource: source,
-      configWarnings: warnings,
-      driver,
-      log,
-      core: core && { kind: core.kind, reason: core.fallbackReason },
-      coreEngine: core,
-      describeMac,
-    });
+    const agent = createAgent({ config, configSource: source, configWarnings: warnings, driver, log, core, describeMac });
     try {
       await agent.start();
     } catch (e) {

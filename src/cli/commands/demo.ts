@@ -1,3 +1,5 @@
+// `x0tta6bl4 demo`: reads the flags (nodes, seed, topology, fault rate, duration, LuCI port)
+// and hands them to runDemo (src/demo/demo.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError, type CliCommand } from '../command.ts';

@@ -3,7 +3,8 @@
 // taken in that namespace, link faults (netem) and the kernel's own view read with batctl, ip
 // and nft as the oracle.
 import { execFileSync } from 'node:child_process';
-import { Agent } from '../../../src/agent/agent.ts';
+import type { Agent } from '../../../src/agent/agent.ts';
+import { createAgent } from '../../../src/agent/create-agent.ts';
 import { createLogger } from '../../../src/agent/logger.ts';
 import { defaultConfig } from '../../../src/config/index.ts';
 import type { AgentConfig } from '../../../src/config/schema.ts';
@@ -56,7 +57,7 @@ export interface HealAgentOptions {
 let core: Awaited<ReturnType<typeof loadCore>> | null | undefined;
 
 /** A whole agent on `node`, its loop running on its own timers, as on a router. */
-export async function startHealAgent(node: MeshNodeInfo, o: HealAgentOptions = {}): Promise<Agent> {
+export async function startHealAgent(node: MeshNodeInfo, options: HealAgentOptions = {}): Promise<Agent> {
   // The WASM core scores routes as on a router; the bundle cannot find it next to its sources.
   core ??= await loadCore({ wasmPath: `${process.env.X0VM_REPO ?? process.cwd()}/dist/core.wasm` }).catch((e: Error) => {
     log(`WASM core unavailable (${e.message}): route quality falls back to TQ/255`);
@@ -66,18 +67,18 @@ export async function startHealAgent(node: MeshNodeInfo, o: HealAgentOptions = {
   config.agent.nodeName = node.name;
   config.healing.bootGraceS = 0;
   config.healing.startupJitterS = 0;
-  o.configure?.(config);
+  options.configure?.(config);
   const driver = await openNode(node);
-  const agent = new Agent({
+  const agent = createAgent({
     config,
     configSource: 'vm test',
     driver,
-    log: createLogger(o.quiet ? 'warn' : 'info', (l) => log(`${node.name} ${l}`)),
+    log: createLogger(options.quiet ? 'warn' : 'info', (l) => log(`${node.name} ${l}`)),
     serveStatus: false,
-    coreEngine: core,
-    host: { run: netnsRunner(node.netns), ...(o.counters === false ? {} : { counters: netnsCounters(node.netns) }) },
-    journalPath: o.journalPath ?? null,
-    ...(o.uptimeMs ? { uptimeMs: o.uptimeMs } : {}),
+    core,
+    host: { run: netnsRunner(node.netns), ...(options.counters === false ? {} : { counters: netnsCounters(node.netns) }) },
+    journalPath: options.journalPath ?? null,
+    ...(options.uptimeMs ? { uptimeMs: options.uptimeMs } : {}),
   });
   await agent.start();
   return agent;
