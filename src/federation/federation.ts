@@ -10,7 +10,7 @@ import { X509Certificate } from 'node:crypto';
 import { multiaddr } from '@multiformats/multiaddr';
 import { TopicValidatorResult, type PeerDiscovery, type PeerId, type Stream, type Connection } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import type { AgentConfig } from '../config/schema.ts';
+import { sectionFields, type AgentConfig } from '../config/schema.ts';
 import type { Logger } from '../agent/logger.ts';
 import { silentLogger } from '../agent/logger.ts';
 import { VERSION } from '../version.ts';
@@ -43,10 +43,6 @@ const MAX_SYNC_BYTES = 8 * 1024 * 1024;
 const REJECT_BACKOFF_MS = 60_000;
 // Peer exchange: dial registry peers until this many are connected.
 const PX_TARGET = 8;
-/** Settings a running federation takes over from a changed config (reconfigure). */
-const LIVE_OPTIONS = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'] as const;
-/** The rest are wired into the libp2p node or the identity: they need a restart. */
-const RESTART_OPTIONS = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'] as const;
 
 export class FederationError extends Error {
   override readonly name = 'FederationError';
@@ -329,12 +325,17 @@ class FederationService implements Federation {
     const applied: string[] = [];
     const restart: string[] = [];
     const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    for (const k of LIVE_OPTIONS) {
-      if (same(next[k], this.s[k])) continue;
-      (this.s as unknown as Record<string, unknown>)[k] = next[k];
-      applied.push(k);
+    // The schema flags which federation options a running federation takes over (apply: 'live');
+    // the rest are wired into the libp2p node or the identity. federation.enabled is no setting here.
+    const current = this.s as unknown as Record<string, unknown>;
+    for (const [k, field] of sectionFields('federation')) {
+      if (!Object.hasOwn(current, k) || same(next[k as keyof FederationSettings], current[k])) continue;
+      if (field.apply === 'restart') restart.push(k);
+      else {
+        current[k] = next[k as keyof FederationSettings];
+        applied.push(k);
+      }
     }
-    for (const k of RESTART_OPTIONS) if (!same(next[k], this.s[k])) restart.push(k);
     if (applied.includes('ratePerSecond') || applied.includes('rateBurst')) this.rate.set(this.s.ratePerSecond, this.s.rateBurst);
     if (applied.includes('quarantineQuorum')) {
       this.state.setQuorum(this.s.quarantineQuorum);
