@@ -3,7 +3,7 @@
 // its options from the config through its mapper (healing-options.ts, learning-options.ts,
 // telemetryOptions, federationSettings). createAgent (create-agent.ts) builds it.
 import { hostname } from 'node:os';
-import type { AgentConfig } from '../config/schema.ts';
+import { findField, type AgentConfig } from '../config/schema.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import { Knowledge } from '../mapek/knowledge.ts';
 import { Monitor, type CounterReader } from '../mapek/monitor.ts';
@@ -160,10 +160,12 @@ export class Agent implements StatusSource {
 
   /**
    * A change that passed the schema (MQTT `set`/`dry-run`, a fleet setting), applied while
-   * running where it can be: agent.dry_run, and the federation options its reconfigure takes.
-   * False: the option is read only when the parts start. Nothing is written to /etc/config.
+   * running where the schema flags the option `apply: 'live'`: agent.dry_run here, the
+   * federation's live options through its reconfigure. False: the option is read only when
+   * the parts start. Nothing is written to /etc/config.
    */
   private applyLive(next: AgentConfig, change: ConfigChange): boolean {
+    if (findField(change.section, change.option)?.[1].apply !== 'live') return false;
     const c = this.opts.config;
     if (change.section === 'agent' && change.option === 'dry_run') {
       c.agent.dryRun = next.agent.dryRun;

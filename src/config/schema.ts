@@ -1,6 +1,8 @@
 // The schema of /etc/config/x0tta6bl4: one named section per key (`config agent 'agent'`),
 // one line per option. The AgentConfig type is derived from it, so adding an option is one
-// line here: `camelCaseKey: option('uci_name', type, default)`.
+// line here: `camelCaseKey: option('uci_name', type, default, flags)`. The flags say how a
+// change reaches a running agent (live or at the next start) and whether the option may be
+// set fleet-wide; the MQTT `set`, fleet settings and the federation's reconfigure read them here.
 import {
   absolutePath,
   bool,
@@ -24,14 +26,30 @@ export interface Field<T> {
   /** The type of the value (of each item, for a list). */
   readonly type: OptionType<unknown>;
   readonly default: T;
+  /**
+   * 'live': a running agent takes a change over (MQTT `set`, a fleet setting); 'restart': the
+   * option is read only when the parts start (procd restarts the agent on `uci commit`).
+   */
+  readonly apply: 'live' | 'restart';
+  /**
+   * Per router, never a fleet-wide setting: identity and files, interfaces and addresses, and
+   * what would cut the fleet's own channel.
+   */
+  readonly nodeLocal: boolean;
 }
 
-function option<T>(uci: string, type: OptionType<T>, def: T): Field<T> {
-  return { uci, kind: 'option', type: type as OptionType<unknown>, default: def };
+export type OptionFlags = Partial<Pick<Field<unknown>, 'apply' | 'nodeLocal'>>;
+
+// Most options are read when the parts start and may be set fleet-wide: the default.
+const LIVE = { apply: 'live' } as const;
+const NODE_LOCAL = { nodeLocal: true } as const;
+
+function option<T>(uci: string, type: OptionType<T>, def: T, flags: OptionFlags = {}): Field<T> {
+  return { uci, kind: 'option', type: type as OptionType<unknown>, default: def, apply: flags.apply ?? 'restart', nodeLocal: flags.nodeLocal ?? false };
 }
 
-function list<T>(uci: string, type: OptionType<T>, def: T[]): Field<T[]> {
-  return { uci, kind: 'list', type: type as OptionType<unknown>, default: def };
+function list<T>(uci: string, type: OptionType<T>, def: T[], flags: OptionFlags = {}): Field<T[]> {
+  return { uci, kind: 'list', type: type as OptionType<unknown>, default: def, apply: flags.apply ?? 'restart', nodeLocal: flags.nodeLocal ?? false };
 }
 
 export const AGGREGATION_RULES = [
@@ -48,20 +66,20 @@ export const AGGREGATION_RULES = [
 
 export const SCHEMA = {
   agent: {
-    enabled: option('enabled', bool, true),
+    enabled: option('enabled', bool, true, NODE_LOCAL),
     // Goes into MQTT topics and peer metadata: hostname characters only ('' = the hostname).
-    nodeName: option('node_name', matching(/^$|^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a node name: up to 64 letters, digits, '_', '.' or '-' (starting with a letter or digit), or empty for the hostname"), ''),
-    fleet: option('fleet', matching(/^[A-Za-z0-9_-]{1,64}$/, "a fleet name: 1 to 64 letters, digits, '_' or '-'"), 'default'),
-    meshDriver: option('mesh_driver', oneOf(['batman-adv', 'simulator']), 'batman-adv'),
-    meshInterface: option('mesh_interface', ifname, 'bat0'),
-    stateDir: option('state_dir', absolutePath(), '/etc/x0tta6bl4'),
+    nodeName: option('node_name', matching(/^$|^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "a node name: up to 64 letters, digits, '_', '.' or '-' (starting with a letter or digit), or empty for the hostname"), '', NODE_LOCAL),
+    fleet: option('fleet', matching(/^[A-Za-z0-9_-]{1,64}$/, "a fleet name: 1 to 64 letters, digits, '_' or '-'"), 'default', NODE_LOCAL),
+    meshDriver: option('mesh_driver', oneOf(['batman-adv', 'simulator']), 'batman-adv', NODE_LOCAL),
+    meshInterface: option('mesh_interface', ifname, 'bat0', NODE_LOCAL),
+    stateDir: option('state_dir', absolutePath(), '/etc/x0tta6bl4', NODE_LOCAL),
     logLevel: option('log_level', oneOf(['debug', 'info', 'warn', 'error']), 'info'),
-    dryRun: option('dry_run', bool, false),
+    dryRun: option('dry_run', bool, false, LIVE),
   },
   status: {
     // 107 bytes: sun_path holds 108 with the terminating NUL.
-    socket: option('socket', absolutePath({ maxBytes: 107 }), '/var/run/x0tta6bl4/status.sock'),
-    httpPort: option('http_port', integer(0, 65535), 0),
+    socket: option('socket', absolutePath({ maxBytes: 107 }), '/var/run/x0tta6bl4/status.sock', NODE_LOCAL),
+    httpPort: option('http_port', integer(0, 65535), 0, NODE_LOCAL),
   },
   healing: {
     enabled: option('enabled', bool, true),
@@ -92,43 +110,43 @@ export const SCHEMA = {
     intervalS: option('interval', seconds(5, 3600), 60),
     username: option('username', text(256), ''),
     password: option('password', text(256, { secret: true }), ''),
-    caFile: option('ca_file', absolutePath({ optional: true }), ''),
-    certFile: option('cert_file', absolutePath({ optional: true }), ''),
-    keyFile: option('key_file', absolutePath({ optional: true }), ''),
+    caFile: option('ca_file', absolutePath({ optional: true }), '', NODE_LOCAL),
+    certFile: option('cert_file', absolutePath({ optional: true }), '', NODE_LOCAL),
+    keyFile: option('key_file', absolutePath({ optional: true }), '', NODE_LOCAL),
     // Fleet CA that certifies MQTT command signers; empty: <state_dir>/fleet-ca.pem if present.
-    commandCaFile: option('command_ca_file', absolutePath({ optional: true }), ''),
+    commandCaFile: option('command_ca_file', absolutePath({ optional: true }), '', NODE_LOCAL),
     // QoS 1 events kept while the broker is away (oldest dropped first, counted).
     bufferLimit: option('buffer_limit', integer(10, 100000), 1000),
     // Copy of the event buffer on flash that survives agent restarts; empty: RAM only.
-    bufferFile: option('buffer_file', absolutePath({ optional: true }), ''),
+    bufferFile: option('buffer_file', absolutePath({ optional: true }), '', NODE_LOCAL),
     // At most one rewrite of buffer_file per this many seconds (flash wear).
     bufferWriteIntervalS: option('buffer_write_interval', seconds(5, 3600), 60),
     // mqtt:// (no TLS) to a broker that is not on loopback.
     allowPlaintext: option('allow_plaintext', bool, false),
   },
   federation: {
-    enabled: option('enabled', bool, false),
+    enabled: option('enabled', bool, false, NODE_LOCAL),
     listen: list('listen', multiaddr, ['/ip4/0.0.0.0/tcp/4001']),
-    peers: list('peer', multiaddr, []),
+    peers: list('peer', multiaddr, [], LIVE),
     maxConnections: option('max_connections', integer(1, 1024), 32),
     // Empty paths: the files `x0tta6bl4 pki` tells the operator to put in state_dir.
-    keyFile: option('key_file', absolutePath({ optional: true }), ''),
-    caFile: option('ca_file', absolutePath({ optional: true }), ''),
-    certFile: option('cert_file', absolutePath({ optional: true }), ''),
-    crlFile: option('crl_file', absolutePath({ optional: true }), ''),
+    keyFile: option('key_file', absolutePath({ optional: true }), '', NODE_LOCAL),
+    caFile: option('ca_file', absolutePath({ optional: true }), '', NODE_LOCAL),
+    certFile: option('cert_file', absolutePath({ optional: true }), '', NODE_LOCAL),
+    crlFile: option('crl_file', absolutePath({ optional: true }), '', NODE_LOCAL),
     // SPIFFE trust domain of the node certificates; empty: derived from agent.fleet.
-    trustDomain: option('trust_domain', matching(/^$|^[a-z0-9._-]{1,255}$/, "a SPIFFE trust domain: lower-case letters, digits, '.', '_' or '-', or empty for the fleet's"), ''),
+    trustDomain: option('trust_domain', matching(/^$|^[a-z0-9._-]{1,255}$/, "a SPIFFE trust domain: lower-case letters, digits, '.', '_' or '-', or empty for the fleet's"), '', NODE_LOCAL),
     mdns: option('mdns', bool, true),
     // Interface mDNS announces and listens on; empty: agent.mesh_interface.
-    mdnsInterface: option('mdns_interface', matching(/^$|^[A-Za-z0-9_.@:-]{1,15}$/, 'an interface name (up to 15 characters), or empty for agent.mesh_interface'), ''),
+    mdnsInterface: option('mdns_interface', matching(/^$|^[A-Za-z0-9_.@:-]{1,15}$/, 'an interface name (up to 15 characters), or empty for agent.mesh_interface'), '', NODE_LOCAL),
     maxMessageBytes: option('max_message_size', integer(1024, 4194304), 1048576),
     // Per-peer gossip budget: messages per second sustained, and the burst above it.
-    ratePerSecond: option('rate_limit', integer(1, 1000), 20),
-    rateBurst: option('rate_burst', integer(1, 10000), 100),
+    ratePerSecond: option('rate_limit', integer(1, 1000), 20, LIVE),
+    rateBurst: option('rate_burst', integer(1, 10000), 100, LIVE),
     // Distinct admitted peers whose signed votes quarantine a peer fleet-wide.
-    quarantineQuorum: option('quarantine_quorum', integer(1, 64), 3),
+    quarantineQuorum: option('quarantine_quorum', integer(1, 64), 3, LIVE),
     // Dial peers found in the signed fleet registry (peer exchange).
-    peerExchange: option('peer_exchange', bool, true),
+    peerExchange: option('peer_exchange', bool, true, LIVE),
   },
   learning: {
     enabled: option('enabled', bool, false),
@@ -171,4 +189,15 @@ export const SECTION_NAMES = Object.keys(SCHEMA) as SectionName[];
 /** The fields of one section as [camelCase key, field] pairs, in schema order. */
 export function sectionFields(section: SectionName): [string, Field<unknown>][] {
   return Object.entries(SCHEMA[section]) as [string, Field<unknown>][];
+}
+
+/** The field of `section.option` (UCI names) as [camelCase key, field], or undefined. */
+export function findField(section: string, option: string): [string, Field<unknown>] | undefined {
+  if (!Object.hasOwn(SCHEMA, section)) return undefined;
+  return sectionFields(section as SectionName).find(([, f]) => f.uci === option);
+}
+
+/** `section.option` names (UCI spelling, schema order) of the fields `pick` selects. */
+export function optionNames(pick: (field: Field<unknown>) => boolean): string[] {
+  return SECTION_NAMES.flatMap((s) => sectionFields(s).filter(([, f]) => pick(f)).map(([, f]) => `${s}.${f.uci}`));
 }

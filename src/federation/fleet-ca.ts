@@ -1,9 +1,10 @@
 // Trust in the fleet CA, checked with node:crypto alone: the one place that decides whether a
 // certificate speaks for the fleet. Signed MQTT commands (operator certificates, SPIFFE path
 // /operator/<name>) and peer admission (node certificates, /node/<peer-id>) both verify here, so
-// the two cannot drift apart. node:crypto does not expose the keyUsage bits, so a few lines of DER
-// reading below get them from the raw certificate.
+// the two cannot drift apart. node:crypto does not expose the keyUsage bits, so they are read
+// from the raw certificate with der.ts.
 import { X509Certificate } from 'node:crypto';
+import { children, DerError, oidText, readTlv, type Tlv } from './der.ts';
 
 export type CertificateErrorCode =
   | 'MALFORMED' // not PEM, not X.509, too big
@@ -75,31 +76,16 @@ export function parseCertificates(pem: string | Uint8Array, what: string): X509C
 export function keyUsageOf(cert: X509Certificate): Set<KeyUsage> | null {
   const der = cert.raw;
   try {
-    const certSeq = tlv(der, 0, 0x30);
-    const tbs = tlv(der, certSeq.start, 0x30);
-    for (let at = tbs.start; at < tbs.end; ) {
-      const field = tlv(der, at);
-      at = field.end;
-      if (field.tag !== 0xa3) continue; // [3] extensions
-      const exts = tlv(der, field.start, 0x30);
-      for (let e = exts.start; e < exts.end; ) {
-        const ext = tlv(der, e, 0x30);
-        e = ext.end;
-        const oid = tlv(der, ext.start, 0x06);
-        // 2.5.29.15 id-ce-keyUsage
-        if (!(oid.end - oid.start === 3 && der[oid.start] === 0x55 && der[oid.start + 1] === 0x1d && der[oid.start + 2] === 0x0f)) continue;
-        let next = tlv(der, oid.end);
-        if (next.tag === 0x01) next = tlv(der, next.end); // critical flag
-        if (next.tag !== 0x04) throw new Error('keyUsage value is not an OCTET STRING');
-        const bits = tlv(der, next.start, 0x03);
-        const out = new Set<KeyUsage>();
-        // bits.start holds the count of unused bits; the flags follow.
-        for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
-          const byte = bits.start + 1 + (i >> 3);
-          if (byte < bits.end && der[byte]! & (0x80 >> (i & 7))) out.add(KEY_USAGE_BITS[i]!);
-        }
-        return out;
-      }
+    const tbs = readTlv(der, readTlv(der, 0, der.length, 0x30).start, der.length, 0x30);
+    const extensions = children(der, tbs).find((field) => field.tag === 0xa3); // [3] extensions
+    if (!extensions) return null;
+    for (const ext of children(der, readTlv(der, extensions.start, extensions.end, 0x30))) {
+      if (ext.tag !== 0x30) throw new DerError(`DER tag 0x${ext.tag.toString(16)} where 0x30 was expected`);
+      const [id, ...rest] = children(der, ext);
+      if (!id || oidText(der, id) !== KEY_USAGE_OID) continue;
+      const value = rest[0]?.tag === 0x01 ? rest[1] : rest[0]; // after the critical flag, if any
+      if (value?.tag !== 0x04) throw new DerError('keyUsage value is not an OCTET STRING');
+      return usageBits(der, readTlv(der, value.start, value.end, 0x03));
     }
   } catch (e) {
     throw new CertificateError('MALFORMED', `${describeCert(cert)}: cannot read extensions (${(e as Error).message})`);
@@ -107,27 +93,16 @@ export function keyUsageOf(cert: X509Certificate): Set<KeyUsage> | null {
   return null;
 }
 
-interface Tlv {
-  tag: number;
-  start: number;
-  end: number;
-}
+const KEY_USAGE_OID = '2.5.29.15'; // id-ce-keyUsage
 
-function tlv(der: Uint8Array, at: number, expect?: number): Tlv {
-  if (at + 2 > der.length) throw new Error('truncated DER');
-  const tag = der[at]!;
-  if (expect !== undefined && tag !== expect) throw new Error(`DER tag 0x${tag.toString(16)} where 0x${expect.toString(16)} was expected`);
-  let len = der[at + 1]!;
-  let start = at + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 3 || start + n > der.length) throw new Error('bad DER length');
-    len = 0;
-    for (let i = 0; i < n; i++) len = (len << 8) | der[start + i]!;
-    start += n;
+function usageBits(der: Uint8Array, bits: Tlv): Set<KeyUsage> {
+  const out = new Set<KeyUsage>();
+  // bits.start holds the count of unused bits; the flags follow.
+  for (let i = 0; i < KEY_USAGE_BITS.length; i++) {
+    const byte = bits.start + 1 + (i >> 3);
+    if (byte < bits.end && der[byte]! & (0x80 >> (i & 7))) out.add(KEY_USAGE_BITS[i]!);
   }
-  if (start + len > der.length) throw new Error('DER length past the end');
-  return { tag, start, end: start + len };
+  return out;
 }
 
 /** "CN=ops-alice (sha256 AB:CD:EF:01)": enough to tell certificates apart in a log line. */
@@ -235,6 +210,23 @@ export function uriSans(cert: X509Certificate): string[] {
 const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
 const PEER_ID = /^[A-Za-z0-9]{1,128}$/;
 
+/**
+ * What node and operator certificates share: a valid trust domain, a chain to the fleet CA, a
+ * leaf that is no CA (`isCa` says what to tell the holder of one), and the leaf's URI SANs.
+ */
+function verifySpiffeLeaf(
+  ca: FleetCa,
+  chain: readonly X509Certificate[],
+  opts: VerifyOptions & { trustDomain: string },
+  isCa: string,
+): { verified: VerifiedChain; leaf: X509Certificate; uris: string[] } {
+  if (!TRUST_DOMAIN.test(opts.trustDomain)) throw new CertificateError('IDENTITY', `bad trust domain '${opts.trustDomain}'`);
+  const verified = ca.verify(chain, opts);
+  const leaf = verified.leaf;
+  if (leaf.ca) throw new CertificateError('IDENTITY', `${describeCert(leaf)} ${isCa}`);
+  return { verified, leaf, uris: uriSans(leaf) };
+}
+
 export interface NodeIdentity extends VerifiedChain {
   peerId: string;
   spiffeId: string;
@@ -249,11 +241,7 @@ export function verifyNodeCertificate(
   chain: readonly X509Certificate[],
   opts: VerifyOptions & { trustDomain: string },
 ): NodeIdentity {
-  if (!TRUST_DOMAIN.test(opts.trustDomain)) throw new CertificateError('IDENTITY', `bad trust domain '${opts.trustDomain}'`);
-  const verified = ca.verify(chain, opts);
-  const leaf = verified.leaf;
-  if (leaf.ca) throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a CA certificate, not a node certificate`);
-  const uris = uriSans(leaf);
+  const { verified, leaf, uris } = verifySpiffeLeaf(ca, chain, opts, 'is a CA certificate, not a node certificate');
   if (uris.length !== 1) throw new CertificateError('IDENTITY', `${describeCert(leaf)} has ${uris.length} URI SANs; a node certificate has exactly one SPIFFE ID`);
   const prefix = `spiffe://${opts.trustDomain}/node/`;
   const uri = uris[0]!;
@@ -286,12 +274,12 @@ export function verifyOperatorCertificate(
   chain: readonly X509Certificate[],
   opts: VerifyOptions & { trustDomain: string },
 ): OperatorIdentity {
-  if (!TRUST_DOMAIN.test(opts.trustDomain)) throw new CertificateError('IDENTITY', `bad trust domain '${opts.trustDomain}'`);
-  const verified = ca.verify(chain, opts);
-  const leaf = verified.leaf;
-  if (leaf.ca)
-    throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a CA certificate; commands are signed by an operator certificate (x0tta6bl4 pki issue-operator), never by a CA key`);
-  const uris = uriSans(leaf);
+  const { verified, leaf, uris } = verifySpiffeLeaf(
+    ca,
+    chain,
+    opts,
+    'is a CA certificate; commands are signed by an operator certificate (x0tta6bl4 pki issue-operator), never by a CA key',
+  );
   const prefix = `spiffe://${opts.trustDomain}/operator/`;
   if (uris.length === 1 && uris[0]!.startsWith(`spiffe://${opts.trustDomain}/node/`))
     throw new CertificateError('IDENTITY', `${describeCert(leaf)} is a node certificate (${uris[0]}); commands are signed by an operator certificate (x0tta6bl4 pki issue-operator)`);

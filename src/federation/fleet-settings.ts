@@ -1,37 +1,15 @@
 // Fleet-wide settings: one UCI option (`section.option` = value) signed by the fleet CA, spread
 // through the fleet state, applied by every agent in memory through the same schema check as
 // `x0tta6bl4 config set`. Some options can only be per node and are refused here, on the
-// operator's machine (`pki setting`) and again on every router:
+// operator's machine (`pki setting`) and again on every router (the schema's `nodeLocal` flag
+// marks the first three kinds):
 //  - identity and files: a node's name, fleet, state dir, key/certificate/CRL paths;
 //  - interfaces and addresses: mesh interface, status socket/port, mDNS interface, listen/peer;
 //  - what would cut the fleet's own channel: federation.enabled, trust_domain, agent.fleet;
 //  - secrets (they would travel to every router in the replicated state) and lists.
 import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
-import { SCHEMA, sectionFields, type AgentConfig, type SectionName } from '../config/schema.ts';
-
-const NODE_LOCAL = new Set([
-  'agent.enabled',
-  'agent.node_name',
-  'agent.fleet',
-  'agent.mesh_driver',
-  'agent.mesh_interface',
-  'agent.state_dir',
-  'status.socket',
-  'status.http_port',
-  'telemetry.ca_file',
-  'telemetry.cert_file',
-  'telemetry.key_file',
-  'telemetry.command_ca_file',
-  'telemetry.buffer_file',
-  'federation.enabled',
-  'federation.key_file',
-  'federation.ca_file',
-  'federation.cert_file',
-  'federation.crl_file',
-  'federation.trust_domain',
-  'federation.mdns_interface',
-]);
+import { findField, SCHEMA, sectionFields, type AgentConfig, type SectionName } from '../config/schema.ts';
 
 /** Setting names are `section.option` in UCI spelling (what `x0tta6bl4 config set` takes). */
 export const SETTING_NAME = /^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,63}$/;
@@ -41,9 +19,9 @@ export function fleetSettingProblem(name: string): string | null {
   if (!SETTING_NAME.test(name)) return `'${name.slice(0, 100)}' is not an option name like healing.cooldown`;
   const [section, option] = name.split('.') as [string, string];
   if (!Object.hasOwn(SCHEMA, section)) return `no section '${section}' in the agent's config`;
-  const field = sectionFields(section as SectionName).find(([, f]) => f.uci === option)?.[1];
+  const field = findField(section, option)?.[1];
   if (!field) return `no option '${option}' in section '${section}'`;
-  if (NODE_LOCAL.has(name)) return `${name} is per router and cannot be set fleet-wide`;
+  if (field.nodeLocal) return `${name} is per router and cannot be set fleet-wide`;
   if (field.kind === 'list') return `${name} is a list; fleet settings carry one value`;
   if (field.type.secret) return `${name} is a secret; fleet settings are readable on every router`;
   return null;

@@ -71,10 +71,10 @@ export class FleetState {
   private readonly sign: (b: Uint8Array) => Uint8Array;
   private readonly listeners: ((kind: ChangeKind, key: string) => void)[] = [];
 
-  constructor(private readonly o: FleetStateOptions) {
-    this.now = o.now ?? Date.now;
+  constructor(private readonly options: FleetStateOptions) {
+    this.now = options.now ?? Date.now;
     this.clock = new HybridClock(this.now);
-    this.sign = nodeSigner(o.fleet, o.signer);
+    this.sign = nodeSigner(options.fleet, options.signer);
   }
 
   onChange(l: (kind: ChangeKind, key: string) => void): void {
@@ -84,17 +84,17 @@ export class FleetState {
   // ---- local writes (each returns the entry to gossip) ----
 
   announce(info: NodeInfo): StateEntry {
-    return this.write(`node/${this.o.signer.peerId}`, Buffer.from(JSON.stringify({ ...info, cert: this.o.certPem })), false);
+    return this.write(`node/${this.options.signer.peerId}`, Buffer.from(JSON.stringify({ ...info, cert: this.options.certPem })), false);
   }
 
   vote(target: string, reason: string, on = true): StateEntry {
     if (!PEER_ID.test(target)) throw new EntryError(`'${target}' is not a peer id`);
-    return this.write(`vote/${target}/${this.o.signer.peerId}`, on ? Buffer.from(JSON.stringify({ reason: reason.slice(0, 200) })) : new Uint8Array(), !on);
+    return this.write(`vote/${target}/${this.options.signer.peerId}`, on ? Buffer.from(JSON.stringify({ reason: reason.slice(0, 200) })) : new Uint8Array(), !on);
   }
 
   /** Adopts a CRL the operator put on this node; returns the entry when it is newer than ours. */
   offerCrl(der: Uint8Array): StateEntry | null {
-    const crl = verifyCrl(this.o.ca, der);
+    const crl = verifyCrl(this.options.ca, der);
     if (this.currentCrl && newerCrl(this.currentCrl, crl) === this.currentCrl) return null;
     const e = encodeEntry({ kind: KIND_CRL, key: 'crl', stamp: { wall: crl.thisUpdate, counter: 0 }, ttlMs: 0, tombstone: false, value: crl.der }, null);
     const r = this.merge(e);
@@ -102,7 +102,7 @@ export class FleetState {
   }
 
   private write(key: string, value: Uint8Array, tombstone: boolean): StateEntry {
-    const e = encodeEntry({ kind: KIND_NODE, key, stamp: this.clock.tick(), author: this.o.signer.publicKey, ttlMs: this.o.entryTtlMs, tombstone, value }, this.sign);
+    const e = encodeEntry({ kind: KIND_NODE, key, stamp: this.clock.tick(), author: this.options.signer.publicKey, ttlMs: this.options.entryTtlMs, tombstone, value }, this.sign);
     const r = this.merge(e);
     if (!r.ok) throw new EntryError(`own entry refused: ${r.reason}`);
     return e;
@@ -118,7 +118,7 @@ export class FleetState {
       return { ok: false, reason: `malformed: ${(err as Error).message}` };
     }
     const now = this.now();
-    if (e.stamp.wall > now + this.o.maxSkewMs && e.kind !== KIND_CRL) return { ok: false, reason: 'future-dated' };
+    if (e.stamp.wall > now + this.options.maxSkewMs && e.kind !== KIND_CRL) return { ok: false, reason: 'future-dated' };
     if (e.ttlMs > 0 && e.stamp.wall + e.ttlMs < now) return { ok: true, changed: false, key: e.key };
     const old = this.entries.get(e.key);
     if (!old && this.entries.size >= MAX_ENTRIES) return { ok: false, reason: 'fleet state full' };
@@ -145,16 +145,16 @@ export class FleetState {
     if (e.kind === KIND_CRL) {
       if (e.key !== 'crl') return 'a CRL entry must have key crl';
       try {
-        return verifyCrl(this.o.ca, e.value);
+        return verifyCrl(this.options.ca, e.value);
       } catch (err) {
         return err instanceof CrlError ? err.message : String(err);
       }
     }
     if (e.kind === KIND_SETTING) {
       if (!/^setting\/[A-Za-z0-9_.-]{1,64}$/.test(e.key)) return 'bad setting key';
-      const ok = this.o.ca.anchors.some((a) => {
+      const ok = this.options.ca.anchors.some((a) => {
         try {
-          return cryptoVerify(a.publicKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', concat(stateDomain(this.o.fleet), e.signed), a.publicKey, e.signature);
+          return cryptoVerify(a.publicKey.asymmetricKeyType === 'ed25519' ? null : 'sha256', concat(stateDomain(this.options.fleet), e.signed), a.publicKey, e.signature);
         } catch {
           return false;
         }
@@ -176,7 +176,7 @@ export class FleetState {
     } else {
       return `unknown key ${e.key.slice(0, 80)}`;
     }
-    if (!verifyNodeEntry(this.o.fleet, e)) return 'bad signature';
+    if (!verifyNodeEntry(this.options.fleet, e)) return 'bad signature';
     if (parts[0] === 'node' && !e.tombstone) return this.registryRecord(authorId, e);
     return null;
   }
@@ -193,7 +193,7 @@ export class FleetState {
     if (typeof v.name !== 'string' || v.name.length > 64 || typeof v.version !== 'string' || v.version.length > 64 || !strs(v.addrs, 16) || !strs(v.capabilities, 32) || typeof v.cert !== 'string')
       return 'registry entry fields malformed';
     try {
-      const id = verifyNodeCertificate(this.o.ca, parseCertificates(v.cert, `certificate of ${peerId}`), { trustDomain: this.o.trustDomain, now: this.now() });
+      const id = verifyNodeCertificate(this.options.ca, parseCertificates(v.cert, `certificate of ${peerId}`), { trustDomain: this.options.trustDomain, now: this.now() });
       if (id.peerId !== peerId) return `registry certificate names ${id.peerId}`;
       return { peerId, name: v.name, addrs: v.addrs!, version: v.version, capabilities: v.capabilities!, lastSeen: e.stamp.wall, leaf: id.leaf, serial: id.leaf.serialNumber };
     } catch (err) {
@@ -255,7 +255,7 @@ export class FleetState {
 
   /** A new quarantine quorum (a config change); quarantined() counts with it from now on. */
   setQuorum(n: number): void {
-    this.o.quorum = n;
+    this.options.quorum = n;
   }
 
   /** Targets with votes from at least `quorum` distinct trusted voters (not counting self-votes). */
@@ -269,7 +269,7 @@ export class FleetState {
       if (!s) voters.set(target, (s = new Set()));
       s.add(voter);
     }
-    return [...voters].filter(([, s]) => s.size >= this.o.quorum).map(([t]) => t).sort();
+    return [...voters].filter(([, s]) => s.size >= this.options.quorum).map(([t]) => t).sort();
   }
 
   setting(name: string): string | undefined {

@@ -32,7 +32,7 @@ export class InboundPending {
   refused = 0;
   displaced = 0;
 
-  constructor(private readonly o: InboundPendingOptions) {}
+  constructor(private readonly options: InboundPendingOptions) {}
 
   /** A new inbound TCP connection: true if it must be refused. May abort an older one to make room. */
   refuse(maConn: Pick<MultiaddrConnection, 'remoteAddr' | 'timeline' | 'abort'>): boolean {
@@ -40,8 +40,8 @@ export class InboundPending {
     const source = sourceOf(maConn);
     const counts = this.counts();
     const mine = counts.get(source) ?? 0;
-    if (mine >= this.o.perSource) return this.refuseNewest();
-    if (this.pending.length >= this.o.total) {
+    if (mine >= this.options.perSource) return this.refuseNewest();
+    if (this.pending.length >= this.options.total) {
       let biggest: string | undefined;
       for (const [s, n] of counts) if (biggest === undefined || n > counts.get(biggest)!) biggest = s;
       // Only from a source with at least two more: taking one from a source with one more would
@@ -76,7 +76,7 @@ export class InboundPending {
   }
 
   private prune(): void {
-    const admitted = this.o.admitted;
+    const admitted = this.options.admitted;
     this.pending = this.pending.filter((p) => {
       if (p.timeline.close !== undefined) return false;
       if (p.timeline.upgraded === undefined) return true;

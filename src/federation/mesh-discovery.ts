@@ -110,13 +110,13 @@ export class MeshDiscovery extends EventTarget {
   private lastForeignQuery = 0;
   private readonly queryId = randomInt(1, 0xffff);
   private readonly found = new Map<string, DiscoveredPeer & { reported: number }>();
-  private readonly st: DiscoveryStatus;
+  private readonly stats: DiscoveryStatus;
 
-  constructor(private readonly o: MeshDiscoveryOptions) {
+  constructor(private readonly options: MeshDiscoveryOptions) {
     super();
-    this.service = serviceName(o.fleet);
-    this.st = {
-      ifname: o.ifname,
+    this.service = serviceName(options.fleet);
+    this.stats = {
+      ifname: options.ifname,
       address: null,
       state: 'stopped',
       reason: 'not started',
@@ -134,7 +134,7 @@ export class MeshDiscovery extends EventTarget {
 
   status(): DiscoveryStatus {
     const announcing = this.joined && this.socket ? this.ownAddresses() : [];
-    return { ...this.st, announcing, ignored: { ...this.st.ignored }, peers: [...this.found.values()].map(({ peerId, addrs, lastSeen }) => ({ peerId, addrs, lastSeen })) };
+    return { ...this.stats, announcing, ignored: { ...this.stats.ignored }, peers: [...this.found.values()].map(({ peerId, addrs, lastSeen }) => ({ peerId, addrs, lastSeen })) };
   }
 
   /** libp2p Startable: binds the socket. Never throws: discovery is optional, the node runs on without it. */
@@ -145,18 +145,18 @@ export class MeshDiscovery extends EventTarget {
     try {
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject);
-        s.bind(this.o.port, () => {
+        s.bind(this.options.port, () => {
           s.off('error', reject);
           resolve();
         });
       });
     } catch (e) {
-      this.setState('down', `cannot bind UDP port ${this.o.port}: ${(e as Error).message}`);
+      this.setState('down', `cannot bind UDP port ${this.options.port}: ${(e as Error).message}`);
       s.close();
       this.socket = null;
       return;
     }
-    s.on('error', (e) => this.o.log.debug(`mDNS socket: ${e.message}`));
+    s.on('error', (e) => this.options.log.debug(`mDNS socket: ${e.message}`));
     s.on('message', (msg, rinfo) => this.onPacket(msg, rinfo));
     s.setMulticastTTL(255); // RFC 6762 11: receivers may check it, and it never leaves the link anyway
     s.setMulticastLoopback(true); // other agents on this host (tests) hear us; our own packets are recognised
@@ -180,12 +180,12 @@ export class MeshDiscovery extends EventTarget {
   }
 
   private setState(state: DiscoveryStatus['state'], reason: string): void {
-    if (this.st.state !== state || this.st.reason !== reason) {
-      if (state === 'down' || state === 'waiting') this.o.log.warn(`mDNS on ${this.o.ifname}: ${reason}`);
-      else if (state === 'running') this.o.log.info(`mDNS on ${this.o.ifname}: ${reason}`);
+    if (this.stats.state !== state || this.stats.reason !== reason) {
+      if (state === 'down' || state === 'waiting') this.options.log.warn(`mDNS on ${this.options.ifname}: ${reason}`);
+      else if (state === 'running') this.options.log.info(`mDNS on ${this.options.ifname}: ${reason}`);
     }
-    this.st.state = state;
-    this.st.reason = reason;
+    this.stats.state = state;
+    this.stats.reason = reason;
   }
 
   /** Follows the interface's address (it may come up, change or vanish), then asks the link. */
@@ -194,23 +194,23 @@ export class MeshDiscovery extends EventTarget {
     this.refreshInterface();
     if (this.joined) {
       // A start always asks: a new node must not wait for others' periods.
-      if (!first && Date.now() - this.lastForeignQuery < this.o.intervalMs * 0.8) this.st.queriesSuppressed++;
+      if (!first && Date.now() - this.lastForeignQuery < this.options.intervalMs * 0.8) this.stats.queriesSuppressed++;
       else {
         this.send(encodeQuery(this.queryId, this.service), 'query');
         // Nobody answers their own question: the asker announces itself with it, so that the
         // others keep hearing from it (and a node that just came up is known at once).
-        if (first || Date.now() - this.lastAnswer > this.o.intervalMs / 2) this.answer();
+        if (first || Date.now() - this.lastAnswer > this.options.intervalMs / 2) this.answer();
       }
     }
     // ±10 % so that routers booted together do not ask in lockstep.
-    const next = this.o.intervalMs * (0.9 + Math.random() * 0.2);
+    const next = this.options.intervalMs * (0.9 + Math.random() * 0.2);
     this.timer = setTimeout(() => this.tick(), next);
     this.timer.unref();
   }
 
   private refreshInterface(): void {
     const s = this.socket!;
-    const list = (networkInterfaces()[this.o.ifname] ?? []).filter((a) => a.family === 'IPv4');
+    const list = (networkInterfaces()[this.options.ifname] ?? []).filter((a) => a.family === 'IPv4');
     this.subnets = list.flatMap((a) => {
       const addr = ipv4(a.address);
       const mask = ipv4(a.netmask);
@@ -226,9 +226,9 @@ export class MeshDiscovery extends EventTarget {
       }
       this.joined = null;
     }
-    this.st.address = want;
+    this.stats.address = want;
     if (!want) {
-      this.setState('waiting', `${this.o.ifname} has no IPv4 address (a bridged mesh interface: set federation.mdns_interface to the bridge)`);
+      this.setState('waiting', `${this.options.ifname} has no IPv4 address (a bridged mesh interface: set federation.mdns_interface to the bridge)`);
       return;
     }
     try {
@@ -237,20 +237,20 @@ export class MeshDiscovery extends EventTarget {
       this.joined = want;
       this.setState('running', `service ${this.service} on ${want}`);
     } catch (e) {
-      this.setState('waiting', `cannot join ${GROUP} on ${this.o.ifname} (${want}): ${(e as Error).message}`);
+      this.setState('waiting', `cannot join ${GROUP} on ${this.options.ifname} (${want}): ${(e as Error).message}`);
     }
   }
 
   private send(packet: Buffer, kind: 'query' | 'answer'): void {
-    this.socket?.send(packet, this.o.port, GROUP, (err) => {
-      if (err) this.o.log.debug(`mDNS ${kind} on ${this.o.ifname}: ${err.message}`);
+    this.socket?.send(packet, this.options.port, GROUP, (err) => {
+      if (err) this.options.log.debug(`mDNS ${kind} on ${this.options.ifname}: ${err.message}`);
     });
-    if (kind === 'query') this.st.queriesSent++;
-    else this.st.answersSent++;
+    if (kind === 'query') this.stats.queriesSent++;
+    else this.stats.answersSent++;
   }
 
   private ignore(reason: string): void {
-    this.st.ignored[reason] = (this.st.ignored[reason] ?? 0) + 1;
+    this.stats.ignored[reason] = (this.stats.ignored[reason] ?? 0) + 1;
   }
 
   private onLink(address: string): boolean {
@@ -259,7 +259,7 @@ export class MeshDiscovery extends EventTarget {
   }
 
   private onPacket(msg: Buffer, rinfo: RemoteInfo): void {
-    this.st.packetsReceived++;
+    this.stats.packetsReceived++;
     if (!this.joined) return this.ignore('not_joined');
     if (msg.length > MAX_PACKET) return this.ignore('oversize');
     // Cheapest check first: a packet from another interface's network is never parsed.
@@ -295,11 +295,11 @@ export class MeshDiscovery extends EventTarget {
   private ownAddresses(): string[] {
     const mine = new Set(this.subnets.map((s) => s.text));
     const out: string[] = [];
-    for (const ma of this.o.addresses()) {
+    for (const ma of this.options.addresses()) {
       let s = ma.toString();
       const m = /^\/ip4\/([\d.]+)\/tcp\/\d+(\/p2p\/[A-Za-z0-9]+)?$/.exec(s);
       if (!m || !mine.has(m[1]!)) continue;
-      if (!m[2]) s += `/p2p/${this.o.peerId}`;
+      if (!m[2]) s += `/p2p/${this.options.peerId}`;
       if (!out.includes(s)) out.push(s);
     }
     return out.slice(0, MAX_ADDRS);
@@ -309,11 +309,11 @@ export class MeshDiscovery extends EventTarget {
     if (!this.joined) return;
     const addrs = this.ownAddresses();
     if (!addrs.length) {
-      this.o.log.debug(`mDNS: no listen address on ${this.o.ifname} (${this.joined}) to announce`);
+      this.options.log.debug(`mDNS: no listen address on ${this.options.ifname} (${this.joined}) to announce`);
       return;
     }
     this.lastAnswer = Date.now();
-    this.send(encodeResponse(this.service, `${this.o.peerId}.${this.service}`, addrs.map((a) => `dnsaddr=${a}`)), 'answer');
+    this.send(encodeResponse(this.service, `${this.options.peerId}.${this.service}`, addrs.map((a) => `dnsaddr=${a}`)), 'answer');
   }
 
   private onResponse(p: MdnsPacket): void {
@@ -323,7 +323,7 @@ export class MeshDiscovery extends EventTarget {
       if (r.type !== TYPE_TXT || !Array.isArray(r.data) || !r.name.toLowerCase().endsWith(suffix)) continue;
       ours = true;
       const instance = r.name.slice(0, -suffix.length);
-      if (instance === this.o.peerId) {
+      if (instance === this.options.peerId) {
         this.ignore('self');
         continue;
       }
@@ -357,7 +357,7 @@ export class MeshDiscovery extends EventTarget {
     const old = this.found.get(key);
     if (old) this.found.delete(key); // re-insert: the map stays in last-seen order
     else {
-      this.st.peersFound++;
+      this.stats.peersFound++;
       if (this.found.size >= MAX_PEERS) this.found.delete(this.found.keys().next().value!);
     }
     const reported = old && now - old.reported < REPORT_GAP_MS && old.addrs.join() === addrs.join() ? old.reported : now;

@@ -48,14 +48,14 @@ const INBOUND_UPGRADE_TIMEOUT_MS = 5_000;
 // Gossip overhead around our envelope (protobuf RPC framing, topic name, control messages).
 const RPC_OVERHEAD = 16 * 1024;
 
-export async function createFederationNode(o: NodeOptions): Promise<FederationNode> {
-  const pending = new InboundPending({ total: PENDING_TOTAL, perSource: PENDING_PER_SOURCE, admitted: o.admitted });
+export async function createFederationNode(options: NodeOptions): Promise<FederationNode> {
+  const pending = new InboundPending({ total: PENDING_TOTAL, perSource: PENDING_PER_SOURCE, admitted: options.admitted });
   return createLibp2p({
     // Started by the caller once the admission and sync handlers are registered.
     start: false,
-    privateKey: o.privateKey,
-    addresses: { listen: o.listen },
-    transports: [tcp({ maxConnections: o.maxConnections })],
+    privateKey: options.privateKey,
+    addresses: { listen: options.listen },
+    transports: [tcp({ maxConnections: options.maxConnections })],
     connectionEncrypters: [noise()],
     streamMuxers: [
       yamux({
@@ -67,69 +67,74 @@ export async function createFederationNode(o: NodeOptions): Promise<FederationNo
       }),
     ],
     connectionManager: {
-      maxConnections: o.maxConnections,
+      maxConnections: options.maxConnections,
       // libp2p's global cap counts before the connection gater sees a connection, so one busy
       // address would fill it; the fair limit is the gater's (InboundPending). This is a backstop
       // above it, for connections the gater has refused but libp2p has not yet let go.
       maxIncomingPendingConnections: 2 * PENDING_TOTAL,
       inboundUpgradeTimeout: INBOUND_UPGRADE_TIMEOUT_MS,
-      inboundConnectionThreshold: o.inboundPerHostPerSecond,
+      inboundConnectionThreshold: options.inboundPerHostPerSecond,
       dialTimeout: 10_000,
     },
     connectionGater: {
-      denyDialPeer: (p) => o.denyPeer(p),
+      denyDialPeer: (p) => options.denyPeer(p),
       denyInboundConnection: (maConn) => pending.refuse(maConn),
       denyInboundEncryptedConnection: (p, maConn) => {
         pending.identified(maConn, p.toString());
-        return o.denyPeer(p);
+        return options.denyPeer(p);
       },
-      denyOutboundEncryptedConnection: (p) => o.denyPeer(p),
+      denyOutboundEncryptedConnection: (p) => options.denyPeer(p),
     },
-    peerDiscovery: o.discovery ? [() => o.discovery!] : [],
+    peerDiscovery: options.discovery ? [() => options.discovery!] : [],
     services: {
       identify: identify({ maxMessageSize: 8 * 1024 }),
       ping: ping(),
-      pubsub: gossipsub({
-        // Fleets are 5–50 routers whose links are radio hops: every extra mesh peer repeats each
-        // message over the air. The defaults (D=6, Dlo=4, Dhi=12) are sized for thousands of
-        // internet peers; 4/2/6 still keeps two disjoint paths per node in a small mesh.
-        D: 4,
-        Dlo: 2,
-        Dhi: 6,
-        Dout: 1, // must stay below Dlo and at most D/2
-        Dscore: 2,
-        Dlazy: 4,
-        // Our own messages go to every subscribed peer, not only the mesh: in a small fleet that
-        // is nearly the same set, and it reaches peers before the mesh has formed after a
-        // (re)connect — which is when revocations and votes matter most.
-        floodPublish: true,
-        // A node alone (fleet of one, or all peers revoked) must not fail to publish.
-        allowPublishToZeroTopicPeers: true,
-        // Gossipsub's own peer exchange would hand out addresses of unadmitted peers; ours goes
-        // through the signed node registry instead.
-        doPX: false,
-        // Our envelope already names and signs the sender (envelope.ts); gossipsub's signature
-        // would double the cost. The message id is then the content hash.
-        globalSignaturePolicy: 'StrictNoSign',
-        msgIdFn: (m: Message) => createHash('sha256').update(m.data).digest().subarray(0, 20),
-        fastMsgIdFn: (m) => createHash('sha1').update(m.data ?? new Uint8Array()).digest('base64'),
-        maxInboundDataLength: o.maxMessageBytes + RPC_OVERHEAD,
-        // Validators are async (admission lookups); forward only after they accept.
-        asyncValidation: false,
-        fallbackToFloodsub: false,
-        emitSelf: false,
-        scoreParams: {
-          appSpecificScore: (id: string) => (o.admitted === undefined || o.admitted(id) ? 0 : UNADMITTED),
-          appSpecificWeight: 1,
-          // Off: admission already bounds who may join, and routers behind one NAT, or test
-          // nodes on 127.0.0.1, share an address (the default would cut off an 11th).
-          IPColocationFactorWeight: 0,
-        },
-        scoreThresholds: { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: 10 * UNADMITTED, acceptPXThreshold: 10, opportunisticGraftThreshold: 20 },
-        // A peer that grafted us while its admission was still running was pruned with this
-        // backoff; the default minute would keep a just-admitted peer out of the mesh that long.
-        pruneBackoff: 10_000,
-      }),
+      pubsub: gossipsub(gossipsubOptions(options)),
     },
   }) as Promise<FederationNode>;
+}
+
+/** Gossipsub tuned for a small fleet of routers on radio links, closed to unadmitted peers. */
+function gossipsubOptions(options: NodeOptions): Parameters<typeof gossipsub>[0] {
+  return {
+    // Fleets are 5–50 routers whose links are radio hops: every extra mesh peer repeats each
+    // message over the air. The defaults (D=6, Dlo=4, Dhi=12) are sized for thousands of
+    // internet peers; 4/2/6 still keeps two disjoint paths per node in a small mesh.
+    D: 4,
+    Dlo: 2,
+    Dhi: 6,
+    Dout: 1, // must stay below Dlo and at most D/2
+    Dscore: 2,
+    Dlazy: 4,
+    // Our own messages go to every subscribed peer, not only the mesh: in a small fleet that
+    // is nearly the same set, and it reaches peers before the mesh has formed after a
+    // (re)connect — which is when revocations and votes matter most.
+    floodPublish: true,
+    // A node alone (fleet of one, or all peers revoked) must not fail to publish.
+    allowPublishToZeroTopicPeers: true,
+    // Gossipsub's own peer exchange would hand out addresses of unadmitted peers; ours goes
+    // through the signed node registry instead.
+    doPX: false,
+    // Our envelope already names and signs the sender (envelope.ts); gossipsub's signature
+    // would double the cost. The message id is then the content hash.
+    globalSignaturePolicy: 'StrictNoSign',
+    msgIdFn: (m: Message) => createHash('sha256').update(m.data).digest().subarray(0, 20),
+    fastMsgIdFn: (m) => createHash('sha1').update(m.data ?? new Uint8Array()).digest('base64'),
+    maxInboundDataLength: options.maxMessageBytes + RPC_OVERHEAD,
+    // Validators are async (admission lookups); forward only after they accept.
+    asyncValidation: false,
+    fallbackToFloodsub: false,
+    emitSelf: false,
+    scoreParams: {
+      appSpecificScore: (id: string) => (options.admitted === undefined || options.admitted(id) ? 0 : UNADMITTED),
+      appSpecificWeight: 1,
+      // Off: admission already bounds who may join, and routers behind one NAT, or test
+      // nodes on 127.0.0.1, share an address (the default would cut off an 11th).
+      IPColocationFactorWeight: 0,
+    },
+    scoreThresholds: { gossipThreshold: -10, publishThreshold: -50, graylistThreshold: 10 * UNADMITTED, acceptPXThreshold: 10, opportunisticGraftThreshold: 20 },
+    // A peer that grafted us while its admission was still running was pruned with this
+    // backoff; the default minute would keep a just-admitted peer out of the mesh that long.
+    pruneBackoff: 10_000,
+  };
 }

@@ -85,9 +85,10 @@ export interface Federation {
    */
   onSetting(handler: SettingHandler): () => void;
   /**
-   * Takes over the federation options that can change at run time (rate_limit, rate_burst,
-   * quarantine_quorum, peer_exchange, peer) from a changed config, e.g. after a fleet setting
-   * or an MQTT `set`; `restart` names the changed ones that wait for the next start.
+   * Takes over the federation options that can change at run time (those the config schema
+   * flags `apply: 'live'`: rate_limit, rate_burst, quarantine_quorum, peer_exchange, peer) from a
+   * changed config, e.g. after a fleet setting or an MQTT `set`; `restart` names the changed
+   * ones that wait for the next start.
    */
   reconfigure(config: AgentConfig): { applied: string[]; restart: string[] };
   /** mDNS discovery on the mesh interface (state, counters, peers found), or null when off. */

@@ -12,7 +12,9 @@ import {
   SECTION_NAMES,
   serializeAgentConfig,
   type ConfigIssue,
+  type Field,
 } from '../../src/config/index.ts';
+import { optionNames } from '../../src/config/schema.ts';
 
 function errorsOf(text: string, file = 'test.conf'): ConfigIssue[] {
   try {
@@ -87,6 +89,40 @@ test('every default is a valid value of its own type', () => {
       }
     }
   }
+});
+
+// How each option reaches a running agent, and whether it may be fleet-wide, is declared once in
+// the schema. These were the hand-kept lists before (NODE_LOCAL in fleet-settings.ts,
+// LIVE_OPTIONS/RESTART_OPTIONS in federation.ts, Agent.applyLive): the schema must say the same.
+const NODE_LOCAL_BEFORE = [
+  'agent.enabled', 'agent.node_name', 'agent.fleet', 'agent.mesh_driver', 'agent.mesh_interface', 'agent.state_dir',
+  'status.socket', 'status.http_port',
+  'telemetry.ca_file', 'telemetry.cert_file', 'telemetry.key_file', 'telemetry.command_ca_file', 'telemetry.buffer_file',
+  'federation.enabled', 'federation.key_file', 'federation.ca_file', 'federation.cert_file', 'federation.crl_file',
+  'federation.trust_domain', 'federation.mdns_interface',
+];
+const FEDERATION_LIVE_BEFORE = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'];
+const FEDERATION_RESTART_BEFORE = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'];
+// Agent.applyLive took agent.dry_run itself and the federation's live options through reconfigure.
+const LIVE_BEFORE = ['agent.dry_run', 'federation.rate_limit', 'federation.rate_burst', 'federation.quarantine_quorum', 'federation.peer_exchange', 'federation.peer'];
+
+test('every option has its flags: apply live or restart, node-local or not', () => {
+  for (const section of SECTION_NAMES) {
+    for (const [key, field] of Object.entries(SCHEMA[section]) as [string, Field<unknown>][]) {
+      assert.ok(field.apply === 'live' || field.apply === 'restart', `${section}.${key}: apply`);
+      assert.type(field.nodeLocal, 'boolean', `${section}.${key}: nodeLocal`);
+    }
+  }
+});
+
+test('the flags say what the hand-kept lists said', () => {
+  const sorted = (a: string[]) => [...a].sort();
+  assert.equal(sorted(optionNames((f) => f.nodeLocal)), sorted(NODE_LOCAL_BEFORE));
+  assert.equal(sorted(optionNames((f) => f.apply === 'live')), sorted(LIVE_BEFORE));
+  const federation = Object.entries(SCHEMA.federation) as [string, Field<unknown>][];
+  assert.equal(sorted(federation.filter(([, f]) => f.apply === 'live').map(([k]) => k)), sorted(FEDERATION_LIVE_BEFORE));
+  // federation.enabled was in neither list: turning the federation on or off is a restart.
+  assert.equal(sorted(federation.filter(([, f]) => f.apply === 'restart').map(([k]) => k)), sorted([...FEDERATION_RESTART_BEFORE, 'enabled']));
 });
 
 test('an empty file or empty sections mean all defaults', () => {
