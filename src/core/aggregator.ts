@@ -60,7 +60,7 @@ export class Aggregator {
   readonly n: number;
   readonly d: number;
   private readonly base: number;
-  private readonly p: Record<Region, number>;
+  private readonly ptr: Record<Region, number>;
   private readonly hasPre: boolean;
   private readonly wrongLength = new Map<number, number>();
   private weighted = false;
@@ -93,8 +93,8 @@ export class Aggregator {
       .add('S', n * LANES * 4).add('pairs', core.networkCapacity(n) * 8).add('info', 32)
       .add('neighbours', this.hasPre ? n * n * 4 : 0);
     this.base = memory.alloc(layout.bytes);
-    this.p = layout.place(this.base);
-    this.memory.f32(this.p.xs, n * d).fill(0);
+    this.ptr = layout.place(this.base);
+    this.memory.f32(this.ptr.xs, n * d).fill(0);
   }
 
   /** Zero-copy view of slot i (length d) in core memory: write update i into it. */
@@ -102,7 +102,7 @@ export class Aggregator {
     this.live();
     this.slot(i);
     this.wrongLength.delete(i);
-    return this.memory.f32(this.p.xs + i * this.d * 4, this.d);
+    return this.memory.f32(this.ptr.xs + i * this.d * 4, this.d);
   }
 
   /**
@@ -117,7 +117,7 @@ export class Aggregator {
       return;
     }
     this.wrongLength.delete(i);
-    this.memory.f32(this.p.xs + i * this.d * 4, this.d).set(values);
+    this.memory.f32(this.ptr.xs + i * this.d * 4, this.d).set(values);
   }
 
   /** Per-update weights (e.g. local sample counts), or null for equal weights. */
@@ -130,7 +130,7 @@ export class Aggregator {
     if (weights.length !== this.n) {
       throw new AggregationError('invalid-weights', `weights: need ${this.n} values, got ${weights.length}`);
     }
-    const w = this.memory.f64(this.p.w, this.n);
+    const w = this.memory.f64(this.ptr.w, this.n);
     for (let i = 0; i < this.n; i++) {
       const v = weights[i]!;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -143,7 +143,7 @@ export class Aggregator {
 
   run(config: AggregationConfig): AggregationResult {
     this.live();
-    const { core, memory, n, d, p } = this;
+    const { core, memory, n, d, ptr: p } = this;
     const rule = config?.rule ?? 'aggregation';
     const count = config?.count ?? n;
     if (!Number.isInteger(count) || count < 1 || count > n) fail(rule, `count must be an integer in [1, ${n}], got ${String(count)}`);
@@ -246,7 +246,7 @@ export class Aggregator {
     plan: Plan, xs: number, idx: number, m: number, w: number, centered: boolean,
     out: AggregationResult, label: (pos: number) => number,
   ): void {
-    const { core, memory, d, p } = this;
+    const { core, memory, d, ptr: p } = this;
     switch (plan.rule) {
       case 'mean':
         core.weightedMean(xs, d, idx, m, w, p.out, p.acc);

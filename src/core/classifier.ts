@@ -76,8 +76,8 @@ export class Classifier extends Trainable<'hid' | 'z', Int32Array> {
   inputs(): { x: Float32Array; labels: Int32Array } {
     this.live();
     return {
-      x: this.memory.f32(this.p.x, this.maxBatch * this.features),
-      labels: this.memory.i32(this.p.labels, this.maxBatch),
+      x: this.memory.f32(this.ptr.x, this.maxBatch * this.features),
+      labels: this.memory.i32(this.ptr.labels, this.maxBatch),
     };
   }
 
@@ -91,23 +91,23 @@ export class Classifier extends Trainable<'hid' | 'z', Int32Array> {
   /** Most probable class of each of the first `rows` rows: a view, overwritten by the next call. */
   predict(rows: number): Int32Array {
     this.check(rows, false);
-    const p = this.p;
+    const p = this.ptr;
     this.core.softmaxPredict(this.features, this.hidden, this.classes, this.act, p.params, p.x, rows, p.out, p.hid, p.z);
     return this.memory.i32(p.out, rows);
   }
 
   protected initParams(seed: number): void {
-    this.core.softmaxInit(this.features, this.hidden, this.classes, this.p.params, seed);
+    this.core.softmaxInit(this.features, this.hidden, this.classes, this.ptr.params, seed);
   }
 
   /** Mean cross-entropy; gradient to grad unless it is 0. */
   protected lossAndGradient(rows: number, grad: number): number {
-    const p = this.p;
+    const p = this.ptr;
     return this.core.softmaxLossAndGradient(this.features, this.hidden, this.classes, this.act, p.params, p.x, p.labels, rows, grad, p.gacc, p.hid, p.z);
   }
 
   protected labelView(n: number): Int32Array {
-    return this.memory.i32(this.p.labels, n);
+    return this.memory.i32(this.ptr.labels, n);
   }
 
   // A label outside [0, c) would read past the logits.

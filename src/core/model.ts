@@ -59,8 +59,8 @@ export class Model extends Trainable<'hid', Float32Array> {
   inputs(): { x: Float32Array; y: Float32Array } {
     this.live();
     return {
-      x: this.memory.f32(this.p.x, this.maxBatch * this.features),
-      y: this.memory.f32(this.p.labels, this.maxBatch),
+      x: this.memory.f32(this.ptr.x, this.maxBatch * this.features),
+      y: this.memory.f32(this.ptr.labels, this.maxBatch),
     };
   }
 
@@ -73,23 +73,23 @@ export class Model extends Trainable<'hid', Float32Array> {
   /** Failure probability of each of the first `rows` rows: a view, overwritten by the next call. */
   predict(rows: number): Float32Array {
     this.check(rows, false);
-    const p = this.p;
+    const p = this.ptr;
     this.core.predict(this.kind, this.features, this.hidden, p.params, p.x, rows, p.out, p.hid);
     return this.memory.f32(p.out, rows);
   }
 
   protected initParams(seed: number): void {
-    this.core.initParameters(this.kind, this.features, this.hidden, this.p.params, seed);
+    this.core.initParameters(this.kind, this.features, this.hidden, this.ptr.params, seed);
   }
 
   /** Mean binary cross-entropy (without weight decay); gradient to grad unless it is 0. */
   protected lossAndGradient(rows: number, grad: number): number {
-    const p = this.p;
+    const p = this.ptr;
     return this.core.lossAndGradient(this.kind, this.features, this.hidden, p.params, p.x, p.labels, rows, grad, p.gacc, p.hid);
   }
 
   protected labelView(n: number): Float32Array {
-    return this.memory.f32(this.p.labels, n);
+    return this.memory.f32(this.ptr.labels, n);
   }
 
   protected checkLabels(y: Float32Array, rows: number): void {

@@ -34,7 +34,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
   /** Number of parameters (length of params()). */
   readonly size: number;
   readonly maxBatch: number;
-  protected readonly p: Record<TrainableRegion | S, number>;
+  protected readonly ptr: Record<TrainableRegion | S, number>;
   private readonly base: number;
   private disposed = false;
 
@@ -54,7 +54,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
     for (const [name, bytes] of shape.scratch) layout.add(name, bytes);
     layout.add('x', maxBatch * k * 4).add('labels', maxBatch * 4).add('out', maxBatch * 4);
     this.base = memory.alloc(layout.bytes);
-    this.p = layout.place(this.base);
+    this.ptr = layout.place(this.base);
   }
 
   /** Writes fresh parameters for seed (already checked) at p.params. */
@@ -69,14 +69,14 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
   /** Zero-copy view of the flat parameter vector. */
   params(): Float32Array {
     this.live();
-    return this.memory.f32(this.p.params, this.size);
+    return this.memory.f32(this.ptr.params, this.size);
   }
 
   /** Replaces the parameters (e.g. with an aggregate); keeps the momentum. */
   setParams(values: ArrayLike<number>): void {
     this.live();
     checkParams(this.who, this.size, values);
-    this.memory.f32(this.p.params, this.size).set(values);
+    this.memory.f32(this.ptr.params, this.size).set(values);
   }
 
   /** Fresh parameters (Glorot-uniform for an MLP from seed, zeros for logistic regression) and zero momentum. */
@@ -91,7 +91,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
 
   resetMomentum(): void {
     this.live();
-    this.memory.f32(this.p.vel, this.size).fill(0);
+    this.memory.f32(this.ptr.vel, this.size).fill(0);
   }
 
   /** Copies a batch (x flat, rows×features) into the batch buffers; returns the row count. */
@@ -102,7 +102,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
     if (x.length !== rows * this.features) {
       throw new ModelError('invalid-input', `${this.who}: x has ${x.length} values, expected rows·features = ${rows * this.features}`);
     }
-    this.memory.f32(this.p.x, this.maxBatch * this.features).set(x);
+    this.memory.f32(this.ptr.x, this.maxBatch * this.features).set(x);
     this.labelView(this.maxBatch).set(labels);
     return rows;
   }
@@ -116,8 +116,8 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
   /** Gradient of the mean loss (without weight decay): a view, overwritten by the next call. */
   gradient(rows: number): Float32Array {
     this.check(rows);
-    this.lossAndGradient(rows, this.p.grad);
-    return this.memory.f32(this.p.grad, this.size);
+    this.lossAndGradient(rows, this.ptr.grad);
+    return this.memory.f32(this.ptr.grad, this.size);
   }
 
   dispose(): void {
@@ -128,7 +128,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
 
   /** One SGD step with checked arguments on the first `rows` (checked) rows; the loss before it. */
   protected sgd(rows: number, [lr, momentum, wd]: [number, number, number]): number {
-    const p = this.p;
+    const p = this.ptr;
     const loss = this.lossAndGradient(rows, p.grad);
     this.core.sgdStep(p.params, p.grad, p.vel, this.size, lr, momentum, wd);
     return loss;
@@ -137,7 +137,7 @@ export abstract class Trainable<S extends string, L extends Float32Array | Int32
   // Bounds and input checks at the boundary: the core trusts what it is given.
   protected check(rows: number, labels = true): void {
     this.live();
-    checkRows(this.who, this.core, this.p.x, rows, this.features, this.maxBatch);
+    checkRows(this.who, this.core, this.ptr.x, rows, this.features, this.maxBatch);
     if (labels) this.checkLabels(this.labelView(rows), rows);
   }
 

@@ -82,7 +82,7 @@ const ENT_IN_WHEEL = 2;
 const RO_BYTES = 32;
 
 export class BatmanIv {
-  private readonly f: Fabric;
+  private readonly fabric: Fabric;
   private readonly N: number;
   private readonly K: number;
   private readonly H: number;
@@ -160,7 +160,7 @@ export class BatmanIv {
     private readonly settings: NodeSettings[],
     private readonly onGatewayChange: (node: number, gw: number) => void,
   ) {
-    this.f = fabric;
+    this.fabric = fabric;
     this.errRng = new Prng((fabric.seedWord ^ 0x5e77e770) >>> 0);
     const { N, K, H, D } = fabric;
     this.N = N;
@@ -272,7 +272,7 @@ export class BatmanIv {
 
   /** Interface h schedules and sends its own OGM (batadv_iv_ogm_schedule + emit). */
   emit(h: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const K = this.K;
     const n = Math.floor(h / K);
     const q = ++this.seqno[h]!;
@@ -325,7 +325,7 @@ export class BatmanIv {
 
   /** Breadth first over transmissions: copies with fewer hops are processed first. */
   private flood(o: number, q: number, len: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const rng = this.rng;
     const adminUp = f.adminUp;
     const stuck = f.stuck;
@@ -366,7 +366,7 @@ export class BatmanIv {
   private receive(d: number, J: number, S: number, o: number, q: number, tq: number, ttl: number, flags: number, prev: number, len: number): number {
     const K = this.K;
     const H = this.H;
-    const f = this.f;
+    const f = this.fabric;
     const r = Math.floor(J / K);
     // Our own OGM echoed by a neighbour: counts for the link's echo window, nothing else.
     if (Math.floor(o / K) === r) {
@@ -465,7 +465,7 @@ export class BatmanIv {
 
   /** OGM aggregation, for the packet counters only: a forwarded OGM joins the open frame. */
   private frameStartFor(Y: number): number {
-    const fill = this.f.aggregateFill;
+    const fill = this.fabric.aggregateFill;
     if (!this.settings[Math.floor(Y / this.K)]!.aggregatedOgms) return 1;
     const b = this.floodBytes;
     if (fill[Y]! > 0 && fill[Y]! + b <= MAX_AGGREGATION_BYTES) {
@@ -478,7 +478,7 @@ export class BatmanIv {
 
   /** One pass over (r, o)'s neighbours: per outgoing interface, the best after the same-interface penalty. */
   private computeOutRouters(r: number, o: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const K = this.K;
     const ent8 = this.ent8;
     const keep = TQ_MAX - this.nodeHopPenalty[r]!;
@@ -547,7 +547,7 @@ export class BatmanIv {
   /** Every router change goes through here, to keep the per-link cache right. */
   private setRouter(ro: number, d: number): void {
     this.ro32[ro * 8 + 4] = d;
-    const f = this.f;
+    const f = this.fabric;
     const r = Math.floor(ro / this.H);
     const o = ro - r * this.H;
     for (let i = f.nodeInStart[r]!, end = f.nodeInStart[r + 1]!; i < end; i++) {
@@ -639,7 +639,7 @@ export class BatmanIv {
     const b = e * ENT_BYTES;
     this.ent8[b + ENT_FLAGS]! |= ENT_PRESENT;
     this.ent32[e * 3 + 2] = this.nowU32;
-    if (this.f.dSend[d] === ro % this.H) this.dSelfEntry[d] = 1;
+    if (this.fabric.dSend[d] === ro % this.H) this.dSelfEntry[d] = 1;
     if (this.neighRef[d] === 0) this.neighLastSeen[d] = this.now;
     this.neighRef[d]!++;
     if (this.ro8[ro * RO_BYTES + 28] === 0) this.createOrig(ro);
@@ -653,14 +653,14 @@ export class BatmanIv {
     const b = e * ENT_BYTES;
     this.ent8.fill(0, b, b + ENT_FLAGS);
     this.ent8[b + ENT_FLAGS]! &= ~ENT_PRESENT;
-    if (this.f.dSend[d] === ro % this.H) this.dSelfEntry[d] = 0;
+    if (this.fabric.dSend[d] === ro % this.H) this.dSelfEntry[d] = 0;
     this.neighRef[d]!--;
     if (this.ro32[ro * 8 + 4] === d) this.setRouter(ro, -1);
     this.dirty.push(ro);
   }
 
   private removeOrig(ro: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const r = Math.floor(ro / H);
     const o = ro - r * H;
@@ -692,7 +692,7 @@ export class BatmanIv {
       this.primary[n] = -1;
       for (let k = 0; k < this.K; k++) {
         const x = n * this.K + k;
-        if (this.f.adminUp[x]) {
+        if (this.fabric.adminUp[x]) {
           this.primary[n] = x;
           break;
         }
@@ -707,7 +707,7 @@ export class BatmanIv {
 
   /** batadv_purge_orig (every second): timeouts, interfaces gone, best neighbour, gateway election. */
   purge(): void {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const now = this.now;
     while (this.pendingDown.length) {
@@ -775,7 +775,7 @@ export class BatmanIv {
 
   /** batadv_find_best_neighbor: highest average, the first one found wins ties. */
   private bestNeighbour(ro: number): number {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const r = Math.floor(ro / H);
     const o = ro - r * H;
