@@ -8,7 +8,7 @@ import type {
   Originator,
   RoutingAlgo,
 } from '../mesh/driver.ts';
-import type { HealingStatus } from '../mapek/healer.ts';
+import type { HealingStatus } from '../mapek/healing-status.ts';
 
 export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled';
 
