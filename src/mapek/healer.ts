@@ -15,8 +15,7 @@ import { Journal, type JournalEntry } from './journal.ts';
 import type { Knowledge } from './knowledge.ts';
 import { Planner, type PlanOptions, type PlannedStep, type Refusal } from './plan.ts';
 import type { ScoreRoutes } from './route-quality.ts';
-import type { SystemLoad } from './system-load.ts';
-import type { GatewayProbe, GatewayProbeState } from './gateway-probe.ts';
+import type { GatewayProbe } from './gateway-probe.ts';
 import type { ExternalChange, HealingStatus } from './healing-status.ts';
 
 // Declared in healing-status.ts so that status/types.ts can name them without importing the loop.
