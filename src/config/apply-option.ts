@@ -1,5 +1,5 @@
-// One option change through the schema, for `x0tta6bl4 config set` and the MQTT `set`
-// command: all or nothing. The input config is never changed; on success a changed copy comes
+// One option change through the schema, for the MQTT `set` command and fleet-wide settings:
+// all or nothing. The input config is never changed; on success a changed copy comes
 // back, on failure the issues say what was wrong and nothing was applied.
 import type { ConfigIssue } from './config-error.ts';
 import { crossCheck } from './cross-checks.ts';

@@ -1,5 +1,6 @@
-// An AgentConfig as /etc/config/x0tta6bl4 text (what `x0tta6bl4 config set` writes back):
-// every section named as its type, every option in schema order, in `uci export` form.
+// An AgentConfig as /etc/config/x0tta6bl4 text: every section named as its type, every option in
+// schema order, in `uci export` form (the agent never writes its UCI file; this is for tools and
+// the round-trip tests).
 import { SECTION_NAMES, sectionFields, type AgentConfig } from './schema.ts';
 import type { UciOption, UciPackage, UciSection } from './uci-document.ts';
 import { serializeUci } from './uci-serializer.ts';

@@ -60,7 +60,7 @@ export class Aggregator {
   readonly n: number;
   readonly d: number;
   private readonly base: number;
-  private readonly p: Record<Region, number>;
+  private readonly ptr: Record<Region, number>;
   private readonly hasPre: boolean;
   private readonly wrongLength = new Map<number, number>();
   private weighted = false;
@@ -93,8 +93,8 @@ export class Aggregator {
       .add('S', n * LANES * 4).add('pairs', core.networkCapacity(n) * 8).add('info', 32)
       .add('neighbours', this.hasPre ? n * n * 4 : 0);
     this.base = memory.alloc(layout.bytes);
-    this.p = layout.place(this.base);
-    this.memory.f32(this.p.xs, n * d).fill(0);
+    this.ptr = layout.place(this.base);
+    this.memory.f32(this.ptr.xs, n * d).fill(0);
   }
 
   /** Zero-copy view of slot i (length d) in core memory: write update i into it. */
@@ -102,7 +102,7 @@ export class Aggregator {
     this.live();
     this.slot(i);
     this.wrongLength.delete(i);
-    return this.memory.f32(this.p.xs + i * this.d * 4, this.d);
+    return this.memory.f32(this.ptr.xs + i * this.d * 4, this.d);
   }
 
   /**
@@ -117,7 +117,7 @@ export class Aggregator {
       return;
     }
     this.wrongLength.delete(i);
-    this.memory.f32(this.p.xs + i * this.d * 4, this.d).set(values);
+    this.memory.f32(this.ptr.xs + i * this.d * 4, this.d).set(values);
   }
 
   /** Per-update weights (e.g. local sample counts), or null for equal weights. */
@@ -130,7 +130,7 @@ export class Aggregator {
     if (weights.length !== this.n) {
       throw new AggregationError('invalid-weights', `weights: need ${this.n} values, got ${weights.length}`);
     }
-    const w = this.memory.f64(this.p.w, this.n);
+    const w = this.memory.f64(this.ptr.w, this.n);
     for (let i = 0; i < this.n; i++) {
       const v = weights[i]!;
       if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -143,11 +143,31 @@ export class Aggregator {
 
   run(config: AggregationConfig): AggregationResult {
     this.live();
-    const { core, memory, n, d, p } = this;
+    const { memory, n, d, ptr: p } = this;
     const rule = config?.rule ?? 'aggregation';
     const count = config?.count ?? n;
     if (!Number.isInteger(count) || count < 1 || count > n) fail(rule, `count must be an integer in [1, ${n}], got ${String(count)}`);
+    const { accepted, rejected } = this.screen(count);
+    const plan = planAggregation(config, accepted.length, rejected.length);
+    this.checkPlan(plan, rule, accepted);
+    const centered = this.placeCenter(config, rule);
 
+    memory.i32(p.idx, accepted.length).set(accepted);
+    const out: AggregationResult = {
+      result: memory.f32(p.out, d),
+      accepted,
+      rejected,
+      fEffective: plan.f,
+    };
+    const rows = this.preAggregate(plan, accepted, out);
+    this.dispatch(plan, rows.xs, rows.idx, rows.m, rows.w, centered, out, rows.label);
+    out.result = memory.f32(p.out, d);
+    return out;
+  }
+
+  /** The first `count` slots, split into accepted and rejected (wrong length, non-finite value). */
+  private screen(count: number): { accepted: number[]; rejected: RejectedUpdate[] } {
+    const { core, memory, d, ptr: p } = this;
     const accepted: number[] = [];
     const rejected: RejectedUpdate[] = [];
     for (let i = 0; i < count; i++) {
@@ -164,8 +184,11 @@ export class Aggregator {
       }
       accepted.push(i);
     }
+    return { accepted, rejected };
+  }
 
-    const plan = planAggregation(config, accepted.length, rejected.length);
+  /** What the plan needs and this aggregator must offer: usable weights, the pre-aggregation block. */
+  private checkPlan(plan: Plan, rule: string, accepted: number[]): void {
     if (this.weighted && !WEIGHTED_RULES.has(plan.rule)) {
       throw new AggregationError(
         'weights-unsupported',
@@ -174,7 +197,7 @@ export class Aggregator {
       );
     }
     if (this.weighted) {
-      const w = memory.f64(p.w, n);
+      const w = this.memory.f64(this.ptr.w, this.n);
       let sum = 0;
       for (const i of accepted) sum += w[i]!;
       if (!(sum > 0)) throw new AggregationError('invalid-weights', `${rule}: the accepted updates' weights sum to ${sum}`, rule);
@@ -182,57 +205,48 @@ export class Aggregator {
     if (plan.pre && !this.hasPre) {
       fail(rule, `${plan.pre.kind} needs an aggregator created with preAggregation: true`);
     }
-    let centered = false;
-    if (config.rule === 'centered-clipping' && config.center !== undefined) {
-      if (config.center.length !== d) fail(rule, `center must have ${d} values, got ${config.center.length}`);
-      // v₀ goes straight into the output block, where the rule starts from it, and the core checks
-      // it there: no JS-side copy or scan of d values per round (at d = 10⁴ that cost a third of
-      // the rule's own time). Nothing writes the output block before the rule runs.
-      const v = memory.f32(p.out, d);
-      v.set(config.center);
-      const bad = core.firstNonFinite(p.out, d);
-      if (bad >= 0) fail(rule, `center has ${v[bad]} at coordinate ${bad}`);
-      centered = true;
-    }
+  }
 
-    memory.i32(p.idx, accepted.length).set(accepted);
-    const out: AggregationResult = {
-      result: memory.f32(p.out, d),
-      accepted,
-      rejected,
-      fEffective: plan.f,
-    };
-    let xs = p.xs;
-    let idx = p.idx;
-    let m = accepted.length;
-    let w = this.weighted ? p.w : 0;
-    // maps a position in the rule's row list back to what the caller knows
-    let label = (pos: number): number => accepted[pos]!;
+  /** centered-clipping's v₀, when given, checked and placed; true when it was. */
+  private placeCenter(config: AggregationConfig, rule: string): boolean {
+    if (config.rule !== 'centered-clipping' || config.center === undefined) return false;
+    const { core, memory, d, ptr: p } = this;
+    if (config.center.length !== d) fail(rule, `center must have ${d} values, got ${config.center.length}`);
+    // v₀ goes straight into the output block, where the rule starts from it, and the core checks
+    // it there: no JS-side copy or scan of d values per round (at d = 10⁴ that cost a third of
+    // the rule's own time). Nothing writes the output block before the rule runs.
+    const v = memory.f32(p.out, d);
+    v.set(config.center);
+    const bad = core.firstNonFinite(p.out, d);
+    if (bad >= 0) fail(rule, `center has ${v[bad]} at coordinate ${bad}`);
+    return true;
+  }
 
+  /**
+   * Bucketing or NNM when the plan asks for it (recording the groups in out): the rows the rule
+   * then runs on, and how a position among them maps back to what the caller knows.
+   */
+  private preAggregate(plan: Plan, accepted: number[], out: AggregationResult): {
+    xs: number; idx: number; m: number; w: number; label: (pos: number) => number;
+  } {
+    const { core, memory, d, ptr: p } = this;
+    const m = accepted.length;
+    const w = this.weighted ? p.w : 0;
     if (plan.pre?.kind === 'bucketing') {
       const s = plan.pre.s;
-      const k = core.bucketize(xs, d, idx, m, w, s, plan.pre.seed >>> 0, p.perm, p.pre, p.idx2, p.w2, p.acc);
+      const k = core.bucketize(p.xs, d, p.idx, m, w, s, plan.pre.seed >>> 0, p.perm, p.pre, p.idx2, p.w2, p.acc);
       const perm = Array.from(memory.i32(p.perm, m));
       out.groups = Array.from({ length: k }, (_, b) => perm.slice(b * s, Math.min((b + 1) * s, m)).sort((a, c) => a - c));
-      xs = p.pre;
-      idx = p.idx2;
-      m = k;
-      w = p.w2;
-      label = (pos) => pos;
-    } else if (plan.pre?.kind === 'nnm') {
+      return { xs: p.pre, idx: p.idx2, m: k, w: p.w2, label: (pos) => pos };
+    }
+    if (plan.pre?.kind === 'nnm') {
       const keep = m - plan.f;
-      core.nearestNeighbourMixing(xs, d, idx, m, plan.f, w, p.D, p.pre, p.idx2, p.w2, p.order, p.itmp, p.neighbours, p.acc);
+      core.nearestNeighbourMixing(p.xs, d, p.idx, m, plan.f, w, p.D, p.pre, p.idx2, p.w2, p.order, p.itmp, p.neighbours, p.acc);
       const nb = memory.i32(p.neighbours, m * keep);
       out.groups = Array.from({ length: m }, (_, a) => Array.from(nb.subarray(a * keep, (a + 1) * keep)));
-      xs = p.pre;
-      idx = p.idx2;
-      w = this.weighted ? p.w2 : 0;
-      label = (pos) => pos;
+      return { xs: p.pre, idx: p.idx2, m, w: this.weighted ? p.w2 : 0, label: (pos) => pos };
     }
-
-    this.dispatch(plan, xs, idx, m, w, centered, out, label);
-    out.result = memory.f32(p.out, d);
-    return out;
+    return { xs: p.xs, idx: p.idx, m, w, label: (pos) => accepted[pos]! };
   }
 
   /** Releases the aggregator's core memory; its views must not be used afterwards. */
@@ -246,7 +260,7 @@ export class Aggregator {
     plan: Plan, xs: number, idx: number, m: number, w: number, centered: boolean,
     out: AggregationResult, label: (pos: number) => number,
   ): void {
-    const { core, memory, d, p } = this;
+    const { core, memory, d, ptr: p } = this;
     switch (plan.rule) {
       case 'mean':
         core.weightedMean(xs, d, idx, m, w, p.out, p.acc);

@@ -1,6 +1,6 @@
 // Fleet-wide settings: one UCI option (`section.option` = value) signed by the fleet CA, spread
 // through the fleet state, applied by every agent in memory through the same schema check as
-// `x0tta6bl4 config set`. Some options can only be per node and are refused here, on the
+// the MQTT `set` command. Some options can only be per node and are refused here, on the
 // operator's machine (`pki setting`) and again on every router (the schema's `nodeLocal` flag
 // marks the first three kinds):
 //  - identity and files: a node's name, fleet, state dir, key/certificate/CRL paths;
@@ -11,7 +11,7 @@ import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
 import { findField, SCHEMA, sectionFields, type AgentConfig, type SectionName } from '../config/schema.ts';
 
-/** Setting names are `section.option` in UCI spelling (what `x0tta6bl4 config set` takes). */
+/** Setting names are `section.option` in UCI spelling (what `pki setting` and the MQTT `set` take). */
 export const SETTING_NAME = /^[a-z][a-z0-9_]{0,31}\.[a-z][a-z0-9_]{0,63}$/;
 
 /** Why `name` cannot be a fleet-wide setting, or null when it can. */

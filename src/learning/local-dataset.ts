@@ -20,9 +20,9 @@ class Reservoir {
   readonly capacity: number;
   size = 0;
   seen = 0;
-  constructor(capacity: number, private readonly k: number) {
+  constructor(capacity: number, private readonly features: number) {
     this.capacity = capacity;
-    this.x = new Float32Array(capacity * k);
+    this.x = new Float32Array(capacity * features);
   }
   add(row: ArrayLike<number>, rng: Prng): void {
     this.seen++;
@@ -32,10 +32,10 @@ class Reservoir {
       at = rng.int(this.seen);
       if (at >= this.capacity) return;
     }
-    this.x.set(row, at * this.k);
+    this.x.set(row, at * this.features);
   }
   row(i: number): Float32Array {
-    return this.x.subarray(i * this.k, (i + 1) * this.k);
+    return this.x.subarray(i * this.features, (i + 1) * this.features);
   }
 }
 

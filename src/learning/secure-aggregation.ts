@@ -61,6 +61,39 @@ interface Member {
   x: number;
 }
 
+type Failed = { ok: false; reason: string };
+const failed = (r: object): r is Failed => (r as { ok?: unknown }).ok === false;
+
+/** After phase 1: this node's round key, the cohort U1 and the Shamir threshold t. */
+interface Cohort {
+  privateKey: KeyObject;
+  skRaw: Uint8Array;
+  cohort: string[];
+  members: Map<string, Member>;
+  t: number;
+}
+
+/** After phase 2: the self-mask seed, the shares of sk and b this node holds, and U2. */
+interface Shared {
+  b: Uint8Array;
+  mine: Map<string, { sk: Uint8Array; b: Uint8Array }>;
+  u2: string[];
+}
+
+/** After phase 3: this node's masked input, the survivors S with their views of U2, the dropped (U2 minus S). */
+interface Masked {
+  y: Uint32Array;
+  survivors: string[];
+  viewOf: Map<string, string[]>;
+  dropped: string[];
+}
+
+/** After phase 4: at least t shares of each survivor's b and of each dropped member's sk. */
+interface Unmasked {
+  bShare: Map<string, Share[]>;
+  skShare: Map<string, Share[]>;
+}
+
 export class SecureRound {
   readonly round: number;
   private readonly opts: SecureRoundOptions;
@@ -100,8 +133,19 @@ export class SecureRound {
     if (update.length !== d) return { ok: false, reason: `update has ${update.length} values, expected ${d}` };
     const admitted = this.opts.admitted ?? ((p: string) => transport.peers().includes(p));
     const expected = new Set(transport.peers().filter(admitted));
+    const co = await this.keysPhase(expected);
+    if (failed(co)) return co;
+    const shared = await this.sharesPhase(co);
+    if (failed(shared)) return shared;
+    const masked = await this.maskedPhase(update, co, shared);
+    if (failed(masked)) return masked;
+    const shares = await this.unmaskPhase(co, shared, masked);
+    if (failed(shares)) return shares;
+    return this.sum(co, masked, shares);
+  }
 
-    // 1 keys
+  /** 1 keys: a fresh key pair for the round; the cohort is who published a key in time. */
+  private async keysPhase(expected: Set<string>): Promise<Cohort | Failed> {
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
     const pkRaw = rawPublic(publicKey);
     const skRaw = Buffer.from(privateKey.export({ format: 'jwk' }).d!, 'base64url');
@@ -115,11 +159,14 @@ export class SecureRound {
       const raw = p === this.self ? pkRaw : this.inbox.keys.get(p)!.extra;
       members.set(p, { pk: p === this.self ? publicKey : importPublic(raw), pkRaw: raw, x: i + 1 });
     });
-    const t = Math.ceil((2 * cohort.length) / 3);
+    return { privateKey, skRaw, cohort, members, t: Math.ceil((2 * cohort.length) / 3) };
+  }
 
-    // 2 shares: share j of sk and of b, encrypted to j
+  /** 2 shares: share j of sk and of b, encrypted to j; U2 is who sent me a share of the same cohort. */
+  private async sharesPhase(co: Cohort): Promise<Shared | Failed> {
+    const { privateKey, cohort, members, t } = co;
     const b = randomBytes(32);
-    const skShares = split(skRaw, cohort.length, t);
+    const skShares = split(co.skRaw, cohort.length, t);
     const bShares = split(b, cohort.length, t);
     const enc: Record<string, string> = {};
     const mine = new Map<string, { sk: Uint8Array; b: Uint8Array }>(); // shares others gave me (and my own)
@@ -150,10 +197,16 @@ export class SecureRound {
     }
     u2.sort();
     if (u2.length < t) return { ok: false, reason: `only ${u2.length} members shared their keys, threshold ${t}` };
+    return { b, mine, u2 };
+  }
 
-    // 3 masked input
+  /** 3 masked input; the survivors are who sent theirs, and their views of U2 must agree pairwise. */
+  private async maskedPhase(update: Float32Array, co: Cohort, shared: Shared): Promise<Masked | Failed> {
+    const { d } = this.opts;
+    const { privateKey, members, t } = co;
+    const { u2 } = shared;
     const y = encodeFixed(update, this.opts.clipNorm);
-    addInto(y, prg(b, this.round, 'x6l1 self', d), 1);
+    addInto(y, prg(shared.b, this.round, 'x6l1 self', d), 1);
     for (const p of u2) {
       if (p === this.self) continue;
       const s = diffieHellman({ privateKey, publicKey: members.get(p)!.pk });
@@ -182,9 +235,14 @@ export class SecureRound {
         }
       }
     }
-    const dropped = u2.filter((p) => !survivors.includes(p));
+    return { y, survivors, viewOf, dropped: u2.filter((p) => !survivors.includes(p)) };
+  }
 
-    // 4 unmask: b shares of survivors, sk shares of the dropped — never both for one member
+  /** 4 unmask: b shares of survivors, sk shares of the dropped — never both for one member. */
+  private async unmaskPhase(co: Cohort, shared: Shared, masked: Masked): Promise<Unmasked | Failed> {
+    const { members, t } = co;
+    const { mine } = shared;
+    const { survivors, dropped } = masked;
     const revealB: Record<string, string> = {};
     const revealSk: Record<string, string> = {};
     for (const p of survivors) revealB[p] = Buffer.from(mine.get(p)!.b).toString('base64');
@@ -206,13 +264,19 @@ export class SecureRound {
     };
     await this.wait('unmask', collect);
     if (!collect()) return { ok: false, reason: `not enough unmasking shares (threshold ${t})` };
+    return { bShare, skShare };
+  }
 
-    // 5 sum
+  /** 5 sum: the survivors' masked inputs, less their self masks and the dropped members' pair masks. */
+  private sum(co: Cohort, masked: Masked, shares: Unmasked): SecureOutcome {
+    const { d } = this.opts;
+    const { members } = co;
+    const { y, survivors, viewOf, dropped } = masked;
     const sum = new Uint32Array(d);
     for (const p of survivors) addInto(sum, p === this.self ? y : (this.inbox.masked.get(p)!.values as Uint32Array), 1);
-    for (const p of survivors) addInto(sum, prg(combine(bShare.get(p)!), this.round, 'x6l1 self', d), -1);
+    for (const p of survivors) addInto(sum, prg(combine(shares.bShare.get(p)!), this.round, 'x6l1 self', d), -1);
     for (const j of dropped) {
-      const skJ = importPrivate(combine(skShare.get(j)!), members.get(j)!.pkRaw);
+      const skJ = importPrivate(combine(shares.skShare.get(j)!), members.get(j)!.pkRaw);
       for (const i of survivors) {
         if (!viewOf.get(i)!.includes(j)) continue;
         const s = diffieHellman({ privateKey: skJ, publicKey: members.get(i)!.pk });

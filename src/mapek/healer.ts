@@ -16,8 +16,11 @@ import { Journal, type JournalEntry } from './journal.ts';
 import type { Knowledge } from './knowledge.ts';
 import { Planner, type PlanOptions, type PlannedStep, type Refusal } from './plan.ts';
 import type { ScoreRoutes } from './route-quality.ts';
-import type { SystemLoad } from './system-load.ts';
-import type { GatewayProbe, GatewayProbeState } from './gateway-probe.ts';
+import type { GatewayProbe } from './gateway-probe.ts';
+import type { ExternalChange, HealingStatus } from './healing-status.ts';
+
+// Declared in healing-status.ts so that status/types.ts can name them without importing the loop.
+export type { ExternalChange, HealingStatus };
 
 export interface HealerOptions {
   driver: MeshDriver;
@@ -43,30 +46,6 @@ export interface HealerOptions {
   failureProbs?: () => ReadonlyMap<string, number>;
   /** Reachability probe of the selected gateway (healing.gateway_probe), every everyMs (default 10 s). */
   gatewayProbe?: { probe: GatewayProbe; everyMs?: number } | null;
-}
-
-/** The loop's part of /status (schema-1 addition: `healing`). */
-export interface HealingStatus {
-  dryRun: boolean;
-  findings: Finding[];
-  plan: PlannedStep[];
-  connectivity: Connectivity | null;
-  journal: JournalEntry[];
-  startupDelayS: number;
-  /** Load and memory from /proc at the last reading; null where not read (simulator). */
-  system: SystemLoad | null;
-  /** Mesh settings changed outside the agent (batman-adv `config` events), newest last. */
-  externalChanges: ExternalChange[];
-  /** The last probe of the selected gateway; null when the probe is off or has not run. */
-  gatewayProbe: GatewayProbeState | null;
-}
-
-/** A mesh setting changed by someone else (batctl, uci, another tool), seen in a config event. */
-export interface ExternalChange {
-  atMs: number;
-  setting: string;
-  from: unknown;
-  to: unknown;
 }
 
 /** Our own writes are recognised in the config events for this long after them. */

@@ -1,7 +1,7 @@
 // The status API's documents (schema 1). The LuCI page, the CLI and telemetry read these
 // shapes: change them only by adding fields, or bump `schema`.
 import type { RoutingAlgo } from '../mesh/driver.ts';
-import type { HealingStatus } from '../mapek/healer.ts';
+import type { HealingStatus } from '../mapek/healing-status.ts';
 import type { EventKind, LinkStatus, MeshSnapshot, StatusEvent } from '../mapek/knowledge.ts';
 
 // The knowledge's shapes are part of these documents; they live with the knowledge, which the

@@ -78,7 +78,7 @@ export class QueueFile {
   private lastWriteAt = 0;
   private onDisk: string | null = null;
 
-  constructor(private readonly o: QueueFileOptions) {}
+  constructor(private readonly opts: QueueFileOptions) {}
 
   /** The file as loaded at start counts as written (it is what is on flash). */
   adopt(payloads: string[]): void {
@@ -88,7 +88,7 @@ export class QueueFile {
   /** The queue changed: write it later, batched with whatever else changes meanwhile. */
   markDirty(): void {
     if (this.timer) return;
-    const wait = Math.max(this.lastWriteAt + this.o.minIntervalMs - Date.now(), Math.min(1000, this.o.minIntervalMs));
+    const wait = Math.max(this.lastWriteAt + this.opts.minIntervalMs - Date.now(), Math.min(1000, this.opts.minIntervalMs));
     this.timer = setTimeout(() => {
       this.timer = null;
       this.flushNow();
@@ -102,23 +102,23 @@ export class QueueFile {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const payloads = this.o.payloads();
+    const payloads = this.opts.payloads();
     const content = payloads.length ? render(payloads) : null;
     if (content === this.onDisk) return;
     this.lastWriteAt = Date.now();
     try {
-      const maxBytes = maxQueueFileBytes(this.o.limit ?? 1000);
+      const maxBytes = maxQueueFileBytes(this.opts.limit ?? 1000);
       if (content === null) {
-        removeOwnFile(this.o.path, isQueueFile, maxBytes, 'event buffer');
+        removeOwnFile(this.opts.path, isQueueFile, maxBytes, 'event buffer');
       } else {
-        writeFileAtomic(this.o.path, content, { mode: 0o600, existing: isQueueFile, maxExistingBytes: maxBytes, what: 'event buffer' });
+        writeFileAtomic(this.opts.path, content, { mode: 0o600, existing: isQueueFile, maxExistingBytes: maxBytes, what: 'event buffer' });
       }
       this.onDisk = content;
       this.writes++;
     } catch (e) {
       this.errors++;
       const foreign = e instanceof ForeignFileError || e instanceof SafeReadError;
-      this.o.onError(foreign ? (e as Error).message : `cannot write event buffer ${this.o.path}: ${(e as Error).message}`, foreign);
+      this.opts.onError(foreign ? (e as Error).message : `cannot write event buffer ${this.opts.path}: ${(e as Error).message}`, foreign);
     }
   }
 

@@ -152,7 +152,7 @@ class TelemetryPublisher implements Telemetry {
   private commandChain: Promise<void> = Promise.resolve();
   private pendingCommands = 0;
   private readonly refusals = new RefusalBudget();
-  private readonly s = {
+  private readonly counters = {
     state: 'connecting' as TelemetryStats['state'],
     connects: 0,
     connectFailures: 0,
@@ -164,14 +164,14 @@ class TelemetryPublisher implements Telemetry {
     lastError: null as string | null,
   };
 
-  private readonly o: TelemetryOptions;
+  private readonly opts: TelemetryOptions;
   /** Why the event buffer file is not used (memory only); shown in every health line. */
   private fileProblem: string | null = null;
   private lastHealth: [ComponentState, string] | null = null;
 
   constructor(o: TelemetryOptions) {
     // A refused buffer file keeps the component degraded, whatever the connection does.
-    this.o = { ...o, health: { set: (_name, state, reason) => this.setHealth(state, reason) } };
+    this.opts = { ...o, health: { set: (_name, state, reason) => this.setHealth(state, reason) } };
     this.health0 = o.health;
     this.log = o.log;
     this.queue = new EventQueue(o.bufferLimit ?? 1000);
@@ -182,16 +182,16 @@ class TelemetryPublisher implements Telemetry {
 
   start(): void {
     try {
-      this.topics = nodeTopics(this.o.fleet, this.o.node);
+      this.topics = nodeTopics(this.opts.fleet, this.opts.node);
     } catch (e) {
       if (!(e instanceof TopicError)) throw e;
       this.misconfigured(e.message);
       return;
     }
-    if (this.o.bufferFile) this.restoreQueue(this.o.bufferFile);
-    this.unsubscribe = this.o.subscribeEvents((e) => this.onEvent(e));
-    this.tickTimer = setInterval(() => this.tick(), Math.max(1, this.o.intervalS) * 1000);
-    this.o.health.set(COMPONENT, 'degraded', `connecting to ${this.display}`);
+    if (this.opts.bufferFile) this.restoreQueue(this.opts.bufferFile);
+    this.unsubscribe = this.opts.subscribeEvents((e) => this.onEvent(e));
+    this.tickTimer = setInterval(() => this.tick(), Math.max(1, this.opts.intervalS) * 1000);
+    this.opts.health.set(COMPONENT, 'degraded', `connecting to ${this.display}`);
     this.connect();
   }
 
@@ -225,7 +225,7 @@ class TelemetryPublisher implements Telemetry {
     this.file = new QueueFile({
       path,
       limit: this.queue.limit,
-      minIntervalMs: (this.o.bufferWriteIntervalS ?? 60) * 1000,
+      minIntervalMs: (this.opts.bufferWriteIntervalS ?? 60) * 1000,
       payloads: () => this.queue.payloads(),
       onError: (m, foreign) => (foreign ? this.refuseFile(m) : this.log.warn(m)),
     });
@@ -237,22 +237,22 @@ class TelemetryPublisher implements Telemetry {
   }
 
   private misconfigured(reason: string): void {
-    this.s.state = 'misconfigured';
-    this.s.lastError = reason;
-    this.o.health.set(COMPONENT, 'down', `${reason} (not retrying until the configuration changes)`);
+    this.counters.state = 'misconfigured';
+    this.counters.lastError = reason;
+    this.opts.health.set(COMPONENT, 'down', `${reason} (not retrying until the configuration changes)`);
     this.log.error(`telemetry disabled: ${reason}`);
   }
 
   private onEvent(e: StatusEvent): void {
     if (this.stopping || !this.topics) return;
-    this.queue.push(buildEvent(e, { fleet: this.o.fleet, node: this.o.node, boot: this.boot, seq: ++this.eventSeq }));
+    this.queue.push(buildEvent(e, { fleet: this.opts.fleet, node: this.opts.node, boot: this.boot, seq: ++this.eventSeq }));
     this.file?.markDirty();
     this.pump();
   }
 
   private tick(): void {
     if (this.connected) this.publishTelemetry();
-    else this.s.telemetrySkipped++; // coalesced: one fresh snapshot goes out on reconnect
+    else this.counters.telemetrySkipped++; // coalesced: one fresh snapshot goes out on reconnect
   }
 
   publishNow(): void {
@@ -260,11 +260,11 @@ class TelemetryPublisher implements Telemetry {
   }
 
   private loadTrust(): void {
-    if (!this.o.commandCaFile) return;
+    if (!this.opts.commandCaFile) return;
     try {
-      const pem = readRegularFile(this.o.commandCaFile, { maxBytes: MAX_PEM_BYTES });
-      if (pem === null) throw new Error(`${this.o.commandCaFile}: does not exist`);
-      this.trust = FleetCa.fromPem(pem, `fleet CA ${this.o.commandCaFile}`);
+      const pem = readRegularFile(this.opts.commandCaFile, { maxBytes: MAX_PEM_BYTES });
+      if (pem === null) throw new Error(`${this.opts.commandCaFile}: does not exist`);
+      this.trust = FleetCa.fromPem(pem, `fleet CA ${this.opts.commandCaFile}`);
       this.trustProblem = null;
     } catch (e) {
       // Keep the last good CA: a file being replaced must not open or close the door by accident.
@@ -279,8 +279,8 @@ class TelemetryPublisher implements Telemetry {
   private statePayload(state: 'online' | 'offline', reason: StatePayload['reason'], since: number): string {
     const p: StatePayload = {
       v: PAYLOAD_VERSION,
-      fleet: this.o.fleet,
-      node: this.o.node,
+      fleet: this.opts.fleet,
+      node: this.opts.node,
       state,
       reason,
       since: new Date(since).toISOString(),
@@ -299,15 +299,15 @@ class TelemetryPublisher implements Telemetry {
     let opened;
     try {
       opened = openBrokerClient({
-        broker: this.o.broker,
-        clientId: `x0tta6bl4-${this.o.fleet}-${this.o.node}`,
-        username: this.o.username,
-        password: this.o.password,
-        caFile: this.o.caFile,
-        certFile: this.o.certFile,
-        keyFile: this.o.keyFile,
-        allowPlaintext: this.o.allowPlaintext,
-        keepaliveS: this.o.keepaliveS,
+        broker: this.opts.broker,
+        clientId: `x0tta6bl4-${this.opts.fleet}-${this.opts.node}`,
+        username: this.opts.username,
+        password: this.opts.password,
+        caFile: this.opts.caFile,
+        certFile: this.opts.certFile,
+        keyFile: this.opts.keyFile,
+        allowPlaintext: this.opts.allowPlaintext,
+        keepaliveS: this.opts.keepaliveS,
         will: { topic: topics.state, payload: this.statePayload('offline', 'lost', Date.now()), qos: 1, retain: true },
       });
     } catch (e) {
@@ -334,9 +334,9 @@ class TelemetryPublisher implements Telemetry {
     this.connectedAt = Date.now();
     this.problem = null;
     this.loggedReason = null;
-    this.s.connects++;
-    this.s.state = 'connected';
-    this.o.health.set(COMPONENT, 'ok', `connected to ${this.display} (${this.security})`);
+    this.counters.connects++;
+    this.counters.state = 'connected';
+    this.opts.health.set(COMPONENT, 'ok', `connected to ${this.display} (${this.security})`);
     this.log.info(`connected to ${this.display} (${this.security}); ${this.queue.size} events to send`);
     client.publish(topics.state, this.statePayload('online', 'connected', this.connectedAt), { qos: 1, retain: true });
     client.subscribe(topics.commands, { qos: 1 }, (err, granted) => {
@@ -368,11 +368,11 @@ class TelemetryPublisher implements Telemetry {
 
   private scheduleReconnect(wasConnected: boolean): void {
     const problem = this.problem!;
-    if (!wasConnected) this.s.connectFailures++;
-    this.s.state = 'retrying';
-    this.s.lastError = problem.reason;
+    if (!wasConnected) this.counters.connectFailures++;
+    this.counters.state = 'retrying';
+    this.counters.lastError = problem.reason;
     const delay = this.backoff.next();
-    this.o.health.set(COMPONENT, problem.needsOperator ? 'down' : 'degraded', `${this.display}: ${problem.reason}; retrying`);
+    this.opts.health.set(COMPONENT, problem.needsOperator ? 'down' : 'degraded', `${this.display}: ${problem.reason}; retrying`);
     // One log line per distinct problem, not one per retry.
     if (this.loggedReason !== problem.reason) {
       this.loggedReason = problem.reason;
@@ -416,25 +416,25 @@ class TelemetryPublisher implements Telemetry {
     if (!client || !this.topics) return;
     let json: string;
     try {
-      json = buildTelemetry(this.o.source.status(), {
+      json = buildTelemetry(this.opts.source.status(), {
         boot: this.boot,
         seq: ++this.telemetrySeq,
         now: Date.now(),
         system: this.systemLoad(),
-        queue: { queued: this.queue.size, dropped: this.queue.dropped, reconnects: Math.max(0, this.s.connects - 1) },
+        queue: { queued: this.queue.size, dropped: this.queue.dropped, reconnects: Math.max(0, this.counters.connects - 1) },
       }).json;
     } catch (e) {
       this.log.warn(`telemetry snapshot failed: ${(e as Error).message}`);
       return;
     }
     client.publish(this.topics.telemetry, json, { qos: 0, retain: true });
-    this.s.telemetrySent++;
-    this.s.telemetryBytes = Buffer.byteLength(json);
+    this.counters.telemetrySent++;
+    this.counters.telemetryBytes = Buffer.byteLength(json);
   }
 
   private onMessage(topic: string, payload: Buffer): void {
     const t = parseTopic(topic);
-    if (!t || t.kind !== 'command' || t.fleet !== this.o.fleet || t.node !== this.o.node) return;
+    if (!t || t.kind !== 'command' || t.fleet !== this.opts.fleet || t.node !== this.opts.node) return;
     const name = t.command!;
     if (this.pendingCommands >= MAX_PENDING_COMMANDS) {
       this.reject(name, payload, new CommandRejected('busy', `${MAX_PENDING_COMMANDS} commands already waiting; retry later`));
@@ -451,12 +451,12 @@ class TelemetryPublisher implements Telemetry {
     let accepted;
     try {
       accepted = checkCommand(raw, name, {
-        fleet: this.o.fleet,
-        node: this.o.node,
+        fleet: this.opts.fleet,
+        node: this.opts.node,
         trust: this.trust,
-        trustDomain: this.o.trustDomain ?? defaultTrustDomain(this.o.fleet),
+        trustDomain: this.opts.trustDomain ?? defaultTrustDomain(this.opts.fleet),
         ...(this.crl && this.trust ? { revoked: (cert) => this.crl!.revoked(this.trust!, cert) } : {}),
-        maxSkewMs: (this.o.maxClockSkewS ?? 300) * 1000,
+        maxSkewMs: (this.opts.maxClockSkewS ?? 300) * 1000,
         notBeforeMs: this.startedAt,
         nonces: this.nonces,
         now: Date.now(),
@@ -467,15 +467,15 @@ class TelemetryPublisher implements Telemetry {
       return;
     }
     const { envelope, signer } = accepted;
-    const handler = this.o.commands?.[accepted.name] as CommandHandler<CommandName> | undefined;
+    const handler = this.opts.commands?.[accepted.name] as CommandHandler<CommandName> | undefined;
     if (!handler) {
       this.reject(name, raw, new CommandRejected('disabled', `this agent has no '${name}' command`));
       return;
     }
-    this.s.commandsAccepted++;
+    this.counters.commandsAccepted++;
     this.log.info(`command ${name} ${JSON.stringify(envelope.args)} from ${signer}`);
     const base = { cmd: name, nonce: envelope.nonce, signer };
-    const timeoutMs = (this.o.commandTimeoutS ?? 60) * 1000;
+    const timeoutMs = (this.opts.commandTimeoutS ?? 60) * 1000;
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
@@ -495,7 +495,7 @@ class TelemetryPublisher implements Telemetry {
   }
 
   private reject(name: string, raw: Buffer, e: CommandRejected): void {
-    this.s.commandsRejected++;
+    this.counters.commandsRejected++;
     // Refusals are cheap to provoke: logged and answered in a burst, then at most 2 per second.
     const spoken = this.refusals.take();
     if (!spoken) return;
@@ -506,7 +506,7 @@ class TelemetryPublisher implements Telemetry {
 
   private reply(r: Omit<ReplyPayload, 'v' | 'fleet' | 'node' | 'ts'>): void {
     if (!this.client || !this.connected || !this.topics) return;
-    const p: ReplyPayload = { v: PAYLOAD_VERSION, fleet: this.o.fleet, node: this.o.node, ...r, ts: new Date().toISOString() };
+    const p: ReplyPayload = { v: PAYLOAD_VERSION, fleet: this.opts.fleet, node: this.opts.node, ...r, ts: new Date().toISOString() };
     let json = JSON.stringify(p);
     if (Buffer.byteLength(json) > MAX_REPLY_BYTES) {
       const { result: _dropped, ...rest } = p;
@@ -517,23 +517,23 @@ class TelemetryPublisher implements Telemetry {
 
   stats(): TelemetryStats {
     return {
-      state: this.s.state,
+      state: this.counters.state,
       broker: this.display,
       security: this.security,
       connectedSince: this.connected ? new Date(this.connectedAt).toISOString() : null,
-      lastError: this.s.lastError,
-      connects: this.s.connects,
-      connectFailures: this.s.connectFailures,
+      lastError: this.counters.lastError,
+      connects: this.counters.connects,
+      connectFailures: this.counters.connectFailures,
       eventsQueued: this.queue.size,
       eventsInFlight: this.queue.inFlight,
       eventsSent: this.queue.acked,
       eventsDropped: this.queue.dropped,
       bufferLimit: this.queue.limit,
-      telemetrySent: this.s.telemetrySent,
-      telemetrySkipped: this.s.telemetrySkipped,
-      telemetryBytes: this.s.telemetryBytes,
-      commandsAccepted: this.s.commandsAccepted,
-      commandsRejected: this.s.commandsRejected,
+      telemetrySent: this.counters.telemetrySent,
+      telemetrySkipped: this.counters.telemetrySkipped,
+      telemetryBytes: this.counters.telemetryBytes,
+      commandsAccepted: this.counters.commandsAccepted,
+      commandsRejected: this.counters.commandsRejected,
       bufferFileWrites: this.file?.writes ?? 0,
       bufferFileErrors: this.file?.errors ?? 0,
     };
@@ -562,8 +562,8 @@ class TelemetryPublisher implements Telemetry {
     this.gen++;
     this.file?.flushNow();
     this.file?.close();
-    this.s.state = 'stopped';
-    this.o.health.set(COMPONENT, 'disabled', 'stopped');
+    this.counters.state = 'stopped';
+    this.opts.health.set(COMPONENT, 'disabled', 'stopped');
     await Promise.race([this.commandChain, sleep(1000)]);
   }
 }

@@ -38,8 +38,8 @@ The fleet PKI. init, issue, issue-operator, revoke and setting run on the operat
           router as <state_dir>/fleet.crl and the fleet spreads it within one gossip round
   setting a fleet-wide config option signed by the fleet CA (e.g. healing.cooldown 300), written
           to DIR/settings/SECTION.OPTION.setting; copy it into <state_dir>/fleet-settings/ on
-          any one router: the fleet spreads it and every agent applies it in memory as if by
-          \`config set\`. A newer setting replaces an older one; --unset withdraws it (each router
+          any one router: the fleet spreads it and every agent applies it in memory as the MQTT
+          \`set\` command does. A newer setting replaces an older one; --unset withdraws it (each router
           goes back to its own UCI value). Per-router options, lists and secrets are refused
   id      (on a router) prints this node's peer id, creating its identity on first use`;
 

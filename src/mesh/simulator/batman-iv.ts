@@ -66,6 +66,8 @@ const OGM_HLEN = 24;
 const TT_TVLV_LEN = 16;
 const GW_TVLV_LEN = 12;
 const MAX_AGGREGATION_BYTES = 512;
+/** A duplicate seqno still updates the ranking when its TTL is at most this much below the first copy's (the kernel's last_ttl - 3). */
+const DUP_TTL_SLACK = 3;
 /** Share of lost frames that the receiver hears but cannot decode (counted in rx_errors). */
 export const RX_ERROR_SHARE = 0.4;
 const WHEEL_SLOTS = 512;
@@ -77,12 +79,27 @@ const ENT_AVG = 6;
 const ENT_FLAGS = 7;
 const ENT_PRESENT = 1;
 const ENT_IN_WHEEL = 2;
+// Entry record as u32 words: word 2 is the last seen time.
+const ENT_WORDS = ENT_BYTES / 4;
+const ENT_LAST_SEEN = 2;
 // Originator record (32 bytes): f64 last seqno, f64 last seen, i32 router, u32 gw down, u32 gw up,
-// u8 exists, u8 has-seqno, u8 last TTL, u8 in-wheel.
+// u8 exists, u8 has-seqno, u8 last TTL, u8 in-wheel. Each field is read through the view of its
+// type, so the offsets below are in units of that view (f64, 32-bit word or byte).
 const RO_BYTES = 32;
+const RO_F64S = RO_BYTES / 8;
+const RO_WORDS = RO_BYTES / 4;
+const RO_SEQNO = 0; // f64: last sequence number
+const RO_LAST_SEEN = 1; // f64: when the originator was last heard (ms)
+const RO_ROUTER = 4; // i32: the directed link d of the chosen router, -1 for none
+const RO_GW_DOWN = 5; // u32: advertised gateway bandwidth down
+const RO_GW_UP = 6; // u32: advertised gateway bandwidth up
+const RO_EXISTS = 28; // u8: 1 while the originator is in the table
+const RO_HAS_SEQNO = 29; // u8: 1 once a sequence number was seen
+const RO_LAST_TTL = 30; // u8: TTL of the last accepted OGM
+const RO_IN_WHEEL = 31; // u8: 1 while queued on the purge wheel
 
 export class BatmanIv {
-  private readonly f: Fabric;
+  private readonly fabric: Fabric;
   private readonly N: number;
   private readonly K: number;
   private readonly H: number;
@@ -160,7 +177,7 @@ export class BatmanIv {
     private readonly settings: NodeSettings[],
     private readonly onGatewayChange: (node: number, gw: number) => void,
   ) {
-    this.f = fabric;
+    this.fabric = fabric;
     this.errRng = new Prng((fabric.seedWord ^ 0x5e77e770) >>> 0);
     const { N, K, H, D } = fabric;
     this.N = N;
@@ -191,7 +208,7 @@ export class BatmanIv {
     this.ro32 = new Int32Array(roBuf);
     this.roU32 = new Uint32Array(roBuf);
     this.ro64 = new Float64Array(roBuf);
-    for (let ro = 0; ro < N * H; ro++) this.ro32[ro * 8 + 4] = -1;
+    for (let ro = 0; ro < N * H; ro++) this.ro32[ro * RO_WORDS + RO_ROUTER] = -1;
     this.recvBits = new Uint8Array(D * LOCAL_WINDOW);
     this.recvHead = new Uint8Array(D);
     this.recvCount = new Uint8Array(D);
@@ -235,30 +252,30 @@ export class BatmanIv {
   }
 
   origExists(ro: number): boolean {
-    return this.ro8[ro * RO_BYTES + 28] === 1;
+    return this.ro8[ro * RO_BYTES + RO_EXISTS] === 1;
   }
 
   /** The directed link currently used as router towards ro's originator, or -1. */
   origRouter(ro: number): number {
-    return this.ro32[ro * 8 + 4]!;
+    return this.ro32[ro * RO_WORDS + RO_ROUTER]!;
   }
 
   origLastSeen(ro: number): number {
-    return this.ro64[ro * 4 + 1]!;
+    return this.ro64[ro * RO_F64S + RO_LAST_SEEN]!;
   }
 
   /** Announced gateway bandwidth, batman-adv units (100 kbit/s); 0 = not a gateway. */
   gwDown(ro: number): number {
-    return this.roU32[ro * 8 + 5]!;
+    return this.roU32[ro * RO_WORDS + RO_GW_DOWN]!;
   }
 
   gwUp(ro: number): number {
-    return this.roU32[ro * 8 + 6]!;
+    return this.roU32[ro * RO_WORDS + RO_GW_UP]!;
   }
 
   /** TQ average towards originator o at node r through its router (0 when there is none). */
   routerTq(r: number, o: number): number {
-    const router = this.ro32[(r * this.H + o) * 8 + 4]!;
+    const router = this.ro32[(r * this.H + o) * RO_WORDS + RO_ROUTER]!;
     return router < 0 ? 0 : this.ent8[this.entry(router, o) * ENT_BYTES + ENT_AVG]!;
   }
 
@@ -272,7 +289,7 @@ export class BatmanIv {
 
   /** Interface h schedules and sends its own OGM (batadv_iv_ogm_schedule + emit). */
   emit(h: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const K = this.K;
     const n = Math.floor(h / K);
     const q = ++this.seqno[h]!;
@@ -325,7 +342,7 @@ export class BatmanIv {
 
   /** Breadth first over transmissions: copies with fewer hops are processed first. */
   private flood(o: number, q: number, len: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const rng = this.rng;
     const adminUp = f.adminUp;
     const stuck = f.stuck;
@@ -366,7 +383,7 @@ export class BatmanIv {
   private receive(d: number, J: number, S: number, o: number, q: number, tq: number, ttl: number, flags: number, prev: number, len: number): number {
     const K = this.K;
     const H = this.H;
-    const f = this.f;
+    const f = this.fabric;
     const r = Math.floor(J / K);
     // Our own OGM echoed by a neighbour: counts for the link's echo window, nothing else.
     if (Math.floor(o / K) === r) {
@@ -379,21 +396,8 @@ export class BatmanIv {
     const ro = r * H + o;
     const ro8 = this.ro8;
     const rb = ro * RO_BYTES;
-    if (ro8[rb + 28] === 0) this.createOrig(ro);
-    let noDup: boolean;
-    const lastSeq = this.ro64[ro * 4]!;
-    if (ro8[rb + 29] === 1 && q <= lastSeq) noDup = false;
-    else {
-      const diff = ro8[rb + 29] === 1 ? q - lastSeq : LOCAL_WINDOW;
-      noDup = true;
-      // Windows of the direct links from o slide to the newest seqno known for o.
-      for (let i = f.nodeInStart[r]!, end = f.nodeInStart[r + 1]!; i < end; i++) {
-        const d2 = f.nodeInList[i]!;
-        if (f.dSend[d2] === o) this.slideRecv(d2, diff);
-      }
-      this.ro64[ro * 4] = q;
-      ro8[rb + 29] = 1;
-    }
+    if (ro8[rb + RO_EXISTS] === 0) this.createOrig(ro);
+    const noDup = this.acceptSeqno(r, o, ro, q);
     const singleHop = S === o;
     if (singleHop) this.markRecv(d);
     if (tq === 0) return len;
@@ -406,26 +410,26 @@ export class BatmanIv {
     }
 
     // Loop avoidance: drop what our router for o sent and someone else sent back to us.
-    const router = this.ro32[ro * 8 + 4]!;
+    const router = this.ro32[ro * RO_WORDS + RO_ROUTER]!;
     if (router >= 0) {
       const ra = f.dSend[router]!;
       if (ra === prev && o !== prev) {
-        const rr = this.ro32[(r * H + ra) * 8 + 4]!;
+        const rr = this.ro32[(r * H + ra) * RO_WORDS + RO_ROUTER]!;
         if (rr >= 0 && f.dSend[rr] === ra) return len;
       }
     }
     // Gateway announcement (TVLV of primary OGMs; absent = no gateway), on every copy like
     // batadv_tvlv_ogm_receive.
-    this.roU32[ro * 8 + 5] = this.floodGwDown;
-    this.roU32[ro * 8 + 6] = this.floodGwUp;
+    this.roU32[ro * RO_WORDS + RO_GW_DOWN] = this.floodGwDown;
+    this.roU32[ro * RO_WORDS + RO_GW_UP] = this.floodGwUp;
     const origNeigh = singleHop ? o : S;
     if (!singleHop && this.dSenderRouted[d] === 0) return len; // OGM via unknown neighbour
 
     // calc_tq.
     const deg = this.dDeg[d]!;
     if (this.dSelfEntry[d] === 0) this.createEntry(this.dEntBase[d]! + origNeigh * deg, d, r * H + origNeigh);
-    if (singleHop) this.ent32[(this.dEntBase[d]! + o * deg) * 3 + 2] = this.nowU32;
-    this.ro64[ro * 4 + 1] = this.now;
+    if (singleHop) this.ent32[(this.dEntBase[d]! + o * deg) * ENT_WORDS + ENT_LAST_SEEN] = this.nowU32;
+    this.ro64[ro * RO_F64S + RO_LAST_SEEN] = this.now;
     const rq = this.recvCount[d]!;
     const eq = this.echoCount[d]!;
     const total = eq < rq ? eq : rq;
@@ -435,14 +439,46 @@ export class BatmanIv {
     const ifPen = TQ_MAX - f.ifHopPenalty[J]!;
     const base = tq * tqOwn * asym;
     const combined = Math.floor((base * ifPen) / TQ_CUBE);
-    const hp = this.nodeHopPenalty[r]!;
 
-    if (combined >= 1 && (noDup || (q === this.ro64[ro * 4] && ro8[rb + 30]! - 3 <= ttl))) {
+    if (combined >= 1 && (noDup || (q === this.ro64[ro * RO_F64S + RO_SEQNO] && ro8[rb + RO_LAST_TTL]! - DUP_TTL_SLACK <= ttl))) {
       this.origUpdate(r, o, ro, d, combined, noDup, ttl);
     }
 
     if (ttl <= 1) return len; // TTL exceeded
-    const oOff = o * deg;
+    return this.forward(r, J, S, o * deg, singleHop, base, ifPen, combined, ttl, len);
+  }
+
+  /**
+   * The sequence-number check of (r, o): true for a new seqno, after which the receive windows of
+   * the direct links from o slide to it; false for a duplicate or an older one.
+   */
+  private acceptSeqno(r: number, o: number, ro: number, q: number): boolean {
+    const f = this.fabric;
+    const rb = ro * RO_BYTES;
+    const lastSeq = this.ro64[ro * RO_F64S + RO_SEQNO]!;
+    if (this.ro8[rb + RO_HAS_SEQNO] === 1 && q <= lastSeq) return false;
+    const diff = this.ro8[rb + RO_HAS_SEQNO] === 1 ? q - lastSeq : LOCAL_WINDOW;
+    // Windows of the direct links from o slide to the newest seqno known for o.
+    for (let i = f.nodeInStart[r]!, end = f.nodeInStart[r + 1]!; i < end; i++) {
+      const d2 = f.nodeInList[i]!;
+      if (f.dSend[d2] === o) this.slideRecv(d2, diff);
+    }
+    this.ro64[ro * RO_F64S + RO_SEQNO] = q;
+    this.ro8[rb + RO_HAS_SEQNO] = 1;
+    return true;
+  }
+
+  /**
+   * Rebroadcast of a copy that arrived on J from neighbour S (oOff = o * deg of the link) out of
+   * r's interfaces (batadv_iv_ogm_forward, per outgoing interface); returns the new queue length.
+   */
+  private forward(
+    r: number, J: number, S: number, oOff: number, singleHop: boolean,
+    base: number, ifPen: number, combined: number, ttl: number, len: number,
+  ): number {
+    const f = this.fabric;
+    const K = this.K;
+    const hp = this.nodeHopPenalty[r]!;
     for (let y = 0; y < K; y++) {
       const Y = r * K + y;
       if (!f.adminUp[Y]) continue;
@@ -465,7 +501,7 @@ export class BatmanIv {
 
   /** OGM aggregation, for the packet counters only: a forwarded OGM joins the open frame. */
   private frameStartFor(Y: number): number {
-    const fill = this.f.aggregateFill;
+    const fill = this.fabric.aggregateFill;
     if (!this.settings[Math.floor(Y / this.K)]!.aggregatedOgms) return 1;
     const b = this.floodBytes;
     if (fill[Y]! > 0 && fill[Y]! + b <= MAX_AGGREGATION_BYTES) {
@@ -478,7 +514,7 @@ export class BatmanIv {
 
   /** One pass over (r, o)'s neighbours: per outgoing interface, the best after the same-interface penalty. */
   private computeOutRouters(r: number, o: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const K = this.K;
     const ent8 = this.ent8;
     const keep = TQ_MAX - this.nodeHopPenalty[r]!;
@@ -530,10 +566,10 @@ export class BatmanIv {
       }
     }
     if ((ent8[e * ENT_BYTES + ENT_FLAGS]! & ENT_PRESENT) === 0) this.createEntry(e, d, ro);
-    this.ent32[e * 3 + 2] = this.nowU32;
+    this.ent32[e * ENT_WORDS + ENT_LAST_SEEN] = this.nowU32;
     this.ringPush(e, tq);
-    if (noDup) this.ro8[ro * RO_BYTES + 30] = ttl;
-    const router = this.ro32[ro * 8 + 4]!;
+    if (noDup) this.ro8[ro * RO_BYTES + RO_LAST_TTL] = ttl;
+    const router = this.ro32[ro * RO_WORDS + RO_ROUTER]!;
     if (router === d) return;
     if (router >= 0) {
       const ra = ent8[(this.dEntBase[router]! + o * deg) * ENT_BYTES + ENT_AVG]!;
@@ -546,8 +582,8 @@ export class BatmanIv {
 
   /** Every router change goes through here, to keep the per-link cache right. */
   private setRouter(ro: number, d: number): void {
-    this.ro32[ro * 8 + 4] = d;
-    const f = this.f;
+    this.ro32[ro * RO_WORDS + RO_ROUTER] = d;
+    const f = this.fabric;
     const r = Math.floor(ro / this.H);
     const o = ro - r * this.H;
     for (let i = f.nodeInStart[r]!, end = f.nodeInStart[r + 1]!; i < end; i++) {
@@ -625,12 +661,12 @@ export class BatmanIv {
 
   private createOrig(ro: number): void {
     const rb = ro * RO_BYTES;
-    this.ro8[rb + 28] = 1;
-    this.ro8[rb + 29] = 0;
+    this.ro8[rb + RO_EXISTS] = 1;
+    this.ro8[rb + RO_HAS_SEQNO] = 0;
     this.setRouter(ro, -1);
-    this.ro64[ro * 4 + 1] = this.now;
-    if (this.ro8[rb + 31] === 0) {
-      this.ro8[rb + 31] = 1;
+    this.ro64[ro * RO_F64S + RO_LAST_SEEN] = this.now;
+    if (this.ro8[rb + RO_IN_WHEEL] === 0) {
+      this.ro8[rb + RO_IN_WHEEL] = 1;
       this.wheelAdd(-(ro + 1), this.now + ORIG_TIMEOUT_MS);
     }
   }
@@ -638,11 +674,11 @@ export class BatmanIv {
   private createEntry(e: number, d: number, ro: number): void {
     const b = e * ENT_BYTES;
     this.ent8[b + ENT_FLAGS]! |= ENT_PRESENT;
-    this.ent32[e * 3 + 2] = this.nowU32;
-    if (this.f.dSend[d] === ro % this.H) this.dSelfEntry[d] = 1;
+    this.ent32[e * ENT_WORDS + ENT_LAST_SEEN] = this.nowU32;
+    if (this.fabric.dSend[d] === ro % this.H) this.dSelfEntry[d] = 1;
     if (this.neighRef[d] === 0) this.neighLastSeen[d] = this.now;
     this.neighRef[d]!++;
-    if (this.ro8[ro * RO_BYTES + 28] === 0) this.createOrig(ro);
+    if (this.ro8[ro * RO_BYTES + RO_EXISTS] === 0) this.createOrig(ro);
     if ((this.ent8[b + ENT_FLAGS]! & ENT_IN_WHEEL) === 0) {
       this.ent8[b + ENT_FLAGS]! |= ENT_IN_WHEEL;
       this.wheelAdd(e, this.now + PURGE_TIMEOUT_MS);
@@ -653,14 +689,14 @@ export class BatmanIv {
     const b = e * ENT_BYTES;
     this.ent8.fill(0, b, b + ENT_FLAGS);
     this.ent8[b + ENT_FLAGS]! &= ~ENT_PRESENT;
-    if (this.f.dSend[d] === ro % this.H) this.dSelfEntry[d] = 0;
+    if (this.fabric.dSend[d] === ro % this.H) this.dSelfEntry[d] = 0;
     this.neighRef[d]!--;
-    if (this.ro32[ro * 8 + 4] === d) this.setRouter(ro, -1);
+    if (this.ro32[ro * RO_WORDS + RO_ROUTER] === d) this.setRouter(ro, -1);
     this.dirty.push(ro);
   }
 
   private removeOrig(ro: number): void {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const r = Math.floor(ro / H);
     const o = ro - r * H;
@@ -671,11 +707,11 @@ export class BatmanIv {
       if (this.entryPresent(base + slot)) this.removeEntry(base + slot, f.nodeInList[start + slot]!, ro);
     }
     const rb = ro * RO_BYTES;
-    this.ro8[rb + 28] = 0;
-    this.ro8[rb + 29] = 0;
+    this.ro8[rb + RO_EXISTS] = 0;
+    this.ro8[rb + RO_HAS_SEQNO] = 0;
     this.setRouter(ro, -1);
-    this.roU32[ro * 8 + 5] = 0;
-    this.roU32[ro * 8 + 6] = 0;
+    this.roU32[ro * RO_WORDS + RO_GW_DOWN] = 0;
+    this.roU32[ro * RO_WORDS + RO_GW_UP] = 0;
   }
 
   /** The timing wheel: item e >= 0 is an entry, -(ro+1) an originator; checked at the first purge after `at`. */
@@ -692,7 +728,7 @@ export class BatmanIv {
       this.primary[n] = -1;
       for (let k = 0; k < this.K; k++) {
         const x = n * this.K + k;
-        if (this.f.adminUp[x]) {
+        if (this.fabric.adminUp[x]) {
           this.primary[n] = x;
           break;
         }
@@ -707,7 +743,7 @@ export class BatmanIv {
 
   /** batadv_purge_orig (every second): timeouts, interfaces gone, best neighbour, gateway election. */
   purge(): void {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const now = this.now;
     while (this.pendingDown.length) {
@@ -731,7 +767,7 @@ export class BatmanIv {
           this.ent8[b + ENT_FLAGS]! &= ~ENT_IN_WHEEL;
           continue;
         }
-        const age = (this.nowU32 - this.ent32[e * 3 + 2]!) >>> 0;
+        const age = (this.nowU32 - this.ent32[e * ENT_WORDS + ENT_LAST_SEEN]!) >>> 0;
         if (age > PURGE_TIMEOUT_MS) {
           this.ent8[b + ENT_FLAGS]! &= ~ENT_IN_WHEEL;
           const r = this.nodeOfEntry(e);
@@ -744,13 +780,13 @@ export class BatmanIv {
       } else {
         const ro = -item - 1;
         const rb = ro * RO_BYTES;
-        if (this.ro8[rb + 28] === 0) {
-          this.ro8[rb + 31] = 0;
+        if (this.ro8[rb + RO_EXISTS] === 0) {
+          this.ro8[rb + RO_IN_WHEEL] = 0;
           continue;
         }
-        const seen = this.ro64[ro * 4 + 1]!;
+        const seen = this.ro64[ro * RO_F64S + RO_LAST_SEEN]!;
         if (now > seen + ORIG_TIMEOUT_MS) {
-          this.ro8[rb + 31] = 0;
+          this.ro8[rb + RO_IN_WHEEL] = 0;
           this.removeOrig(ro);
         } else this.wheelAdd(-(ro + 1), seen + ORIG_TIMEOUT_MS);
       }
@@ -775,7 +811,7 @@ export class BatmanIv {
 
   /** batadv_find_best_neighbor: highest average, the first one found wins ties. */
   private bestNeighbour(ro: number): number {
-    const f = this.f;
+    const f = this.fabric;
     const H = this.H;
     const r = Math.floor(ro / H);
     const o = ro - r * H;

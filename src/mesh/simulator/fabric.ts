@@ -6,7 +6,7 @@
 // the same slot (band) on two nodes; undirected link l has directed links 2l (a->b), 2l+1 (b->a).
 import type { Prng } from './prng.ts';
 import type { LinkModelParams } from './link-model.ts';
-import type { Topology } from './topology.ts';
+import type { ExplicitLink, Topology } from './topology.ts';
 import { MESH_SLOT, simMac } from './macs.ts';
 import { SimulatorError } from './errors.ts';
 
@@ -86,18 +86,7 @@ export class Fabric {
   ) {
     const N = nodeNames.length;
     const K = specs.length;
-    if (K < 1 || K > 8) throw new SimulatorError('INVALID', `a node needs 1..8 hard interfaces, got ${K}`);
-    const names = new Set<string>();
-    for (const s of specs) {
-      if (typeof s.ifname !== 'string' || !/^[a-zA-Z0-9_.-]{1,15}$/.test(s.ifname)) {
-        throw new SimulatorError('INVALID', `interface name '${String(s.ifname)}' is not a valid Linux ifname`);
-      }
-      if (names.has(s.ifname) || s.ifname === 'bat0') throw new SimulatorError('INVALID', `interface name '${s.ifname}' is used twice`);
-      names.add(s.ifname);
-      if (s.pdrScale !== undefined && !(s.pdrScale >= 0 && s.pdrScale <= 1)) {
-        throw new SimulatorError('INVALID', `pdrScale of ${s.ifname} must be in 0..1`);
-      }
-    }
+    checkInterfaceSpecs(specs);
     if (N > 65536) throw new SimulatorError('INVALID', `at most 65536 nodes, got ${N}`);
     this.N = N;
     this.K = K;
@@ -109,36 +98,7 @@ export class Fabric {
     this.macs.forEach((m, h) => this.macToIface.set(m, h));
     this.meshMacs = nodeNames.map((_, n) => simMac(seedWord, n, MESH_SLOT));
 
-    // Undirected links with their base PDR per direction.
-    const ua: number[] = [];
-    const ub: number[] = [];
-    const pdr: number[] = [];
-    topo.edges.forEach((e, idx) => {
-      for (let k = 0; k < K; k++) {
-        if (e.bands && !e.bands.includes(k)) continue;
-        const scale = specs[k]!.pdrScale ?? 1;
-        let fwd: number;
-        if (e.pdr !== undefined) fwd = e.pdr;
-        else {
-          const rel = topo.relativeDistance?.[idx];
-          // 'mesh': quality falls with the square of the distance over the radio range.
-          const u = rel === undefined ? rng.float() : rel * rel;
-          fwd = (params.basePdrMax - (params.basePdrMax - params.basePdrMin) * u) * scale;
-        }
-        let back: number;
-        if (e.pdrBack !== undefined) back = e.pdrBack;
-        else if (e.pdr !== undefined) back = e.pdr;
-        else back = fwd * (1 - params.asymmetry * rng.float());
-        const l = ua.length;
-        ua.push(e.a * K + k);
-        ub.push(e.b * K + k);
-        pdr.push(clamp01(fwd), clamp01(back));
-        const key = e.a < e.b ? `${e.a}-${e.b}` : `${e.b}-${e.a}`;
-        const list = this.pairLinks.get(key) ?? [];
-        list.push(l);
-        this.pairLinks.set(key, list);
-      }
-    });
+    const { ua, ub, pdr } = this.undirectedLinks(specs, topo, params, rng);
     this.L = ua.length;
     this.D = 2 * this.L;
     this.basePdr = Float64Array.from(pdr);
@@ -164,6 +124,31 @@ export class Fabric {
     this.linkAttempts = new Float64Array(this.D);
     this.linkDelivered = new Float64Array(this.D);
     this.aggregateFill = new Float64Array(this.H);
+  }
+
+  /** Undirected links (one per edge and shared band) with their base PDR per direction; fills pairLinks. */
+  private undirectedLinks(
+    specs: readonly InterfaceSpec[], topo: Topology, params: LinkModelParams, rng: Prng,
+  ): { ua: number[]; ub: number[]; pdr: number[] } {
+    const K = specs.length;
+    const ua: number[] = [];
+    const ub: number[] = [];
+    const pdr: number[] = [];
+    topo.edges.forEach((e, idx) => {
+      for (let k = 0; k < K; k++) {
+        if (e.bands && !e.bands.includes(k)) continue;
+        const [fwd, back] = drawPdr(e, topo.relativeDistance?.[idx], specs[k]!.pdrScale ?? 1, params, rng);
+        const l = ua.length;
+        ua.push(e.a * K + k);
+        ub.push(e.b * K + k);
+        pdr.push(clamp01(fwd), clamp01(back));
+        const key = e.a < e.b ? `${e.a}-${e.b}` : `${e.b}-${e.a}`;
+        const list = this.pairLinks.get(key) ?? [];
+        list.push(l);
+        this.pairLinks.set(key, list);
+      }
+    });
+    return { ua, ub, pdr };
   }
 
   nodeOf(h: number): number {
@@ -216,6 +201,43 @@ export class Fabric {
     for (const c of COUNTER_NAMES) out[c] = this.counters[c][h]!;
     return out;
   }
+}
+
+function checkInterfaceSpecs(specs: readonly InterfaceSpec[]): void {
+  const K = specs.length;
+  if (K < 1 || K > 8) throw new SimulatorError('INVALID', `a node needs 1..8 hard interfaces, got ${K}`);
+  const names = new Set<string>();
+  for (const s of specs) {
+    if (typeof s.ifname !== 'string' || !/^[a-zA-Z0-9_.-]{1,15}$/.test(s.ifname)) {
+      throw new SimulatorError('INVALID', `interface name '${String(s.ifname)}' is not a valid Linux ifname`);
+    }
+    if (names.has(s.ifname) || s.ifname === 'bat0') throw new SimulatorError('INVALID', `interface name '${s.ifname}' is used twice`);
+    names.add(s.ifname);
+    if (s.pdrScale !== undefined && !(s.pdrScale >= 0 && s.pdrScale <= 1)) {
+      throw new SimulatorError('INVALID', `pdrScale of ${s.ifname} must be in 0..1`);
+    }
+  }
+}
+
+/**
+ * Base PDR of one link, forward and back (unclamped): given by the edge, or drawn. The draws come
+ * in a fixed order (forward, then back) so that a seed keeps producing the same world.
+ */
+function drawPdr(
+  e: ExplicitLink, rel: number | undefined, scale: number, params: LinkModelParams, rng: Prng,
+): [fwd: number, back: number] {
+  let fwd: number;
+  if (e.pdr !== undefined) fwd = e.pdr;
+  else {
+    // 'mesh': quality falls with the square of the distance over the radio range.
+    const u = rel === undefined ? rng.float() : rel * rel;
+    fwd = (params.basePdrMax - (params.basePdrMax - params.basePdrMin) * u) * scale;
+  }
+  let back: number;
+  if (e.pdrBack !== undefined) back = e.pdrBack;
+  else if (e.pdr !== undefined) back = e.pdr;
+  else back = fwd * (1 - params.asymmetry * rng.float());
+  return [fwd, back];
 }
 
 function csr(groups: number, items: number, groupOf: (i: number) => number): [Int32Array, Int32Array] {

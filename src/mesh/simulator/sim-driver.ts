@@ -11,7 +11,22 @@ import {
   type Neighbour,
   type Originator,
 } from '../driver.ts';
-import type { SimulatedMesh } from './world.ts';
+
+/**
+ * What a node's driver asks of the simulated world (SimulatedMesh answers it). Declared here,
+ * not imported from world.ts, because the world creates the drivers: the import would be a cycle.
+ */
+export interface SimulatedTables {
+  meshInfoOf(node: number): MeshInfo;
+  settingsOf(node: number): MeshSettings;
+  interfacesOf(node: number): HardInterface[];
+  originatorsOf(node: number): Originator[];
+  neighboursOf(node: number): Neighbour[];
+  gatewaysOf(node: number): Gateway[];
+  setMeshOf(node: number, changes: Partial<MeshSettings>): MeshSettings;
+  setHardIfOf(node: number, ifname: string, changes: Partial<HardIfSettings>): HardInterface;
+  subscribeSettings(node: number, listener: (s: MeshSettings) => void): () => void;
+}
 
 export class SimulatedMeshDriver implements MeshDriver {
   readonly kind = 'simulator' as const;
@@ -19,7 +34,7 @@ export class SimulatedMeshDriver implements MeshDriver {
   private readonly unsubscribers = new Set<() => void>();
 
   constructor(
-    private readonly world: SimulatedMesh,
+    private readonly world: SimulatedTables,
     readonly node: number,
   ) {}
 
