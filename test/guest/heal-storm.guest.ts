@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { Agent } from '../../src/agent/agent.ts';
 import type { JournalEntry } from '../../src/mapek/journal.ts';
 import { loadMesh } from './lib/mesh.ts';
-import { log, nodeOf, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
+import { log, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
 const GRACE_S = 30;

@@ -3,7 +3,7 @@
 // Every path is in a scratch directory, except the /proc cases, which only read /proc.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
