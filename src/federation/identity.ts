@@ -24,18 +24,15 @@ export async function loadOrCreateIdentity(file: string): Promise<{ key: Private
     // certificate does not name, and the node would lose its fleet membership without a word.
     let key: PrivateKey;
     try {
-      // @libp2p/crypto 5.1.23 types its keys with @libp2p/interface 3.x, libp2p 2.x with 2.x: the
-      // objects are the same, only the declared types differ.
-      key = privateKeyFromProtobuf(bytes) as unknown as PrivateKey;
+      key = privateKeyFromProtobuf(bytes);
     } catch (e) {
       throw new IdentityError(`${file}: not a libp2p private key (${(e as Error).message}); move it away to make a new identity (the node then needs a new certificate)`);
     }
     if (key.type !== 'Ed25519') throw new IdentityError(`${file}: a ${key.type} key; the fleet uses Ed25519 identities`);
     return { key, created: false };
   }
-  const made = await generateKeyPair('Ed25519');
-  writeKeyFile(file, privateKeyToProtobuf(made));
-  const key = made as unknown as PrivateKey;
+  const key = await generateKeyPair('Ed25519');
+  writeKeyFile(file, privateKeyToProtobuf(key));
   return { key, created: true };
 }
 
