@@ -10,7 +10,7 @@ export class BoardConfigError extends Error {
 }
 
 // OpenWrt package architecture prefix -> Node's process.arch. MIPS maps to null: V8 has no
-// 32-bit MIPS port since 2022, so those boards cannot run the agent (DESIGN.md, Runtime).
+// 32-bit MIPS port since 2022, so those boards cannot run the agent (docs/architecture.md, Runtime).
 const ARCH_TO_NODE = [
   [/^aarch64_/, 'arm64'],
   [/^arm_.*(vfp|neon)/, 'arm'],
