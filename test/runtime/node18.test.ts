@@ -48,8 +48,8 @@ if ('missing' in found) {
       assert.ok(existsSync(join(root, 'a.pem')));
       const demo = await cli(node, ['demo', '--nodes', '5', '--duration', '3'], root);
       assert.is(demo.code, 0, demo.stderr);
-      assert.match(demo.stdout, /demo stopped/);
-      assert.not.match(demo.stderr, /Error|at .*:\d+:\d+/);
+      assert.match(demo.stdout + demo.stderr, /demo stopped/);
+      assert.not.match(demo.stdout + demo.stderr, /Error|at .*:\d+:\d+/);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
