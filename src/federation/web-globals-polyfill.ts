@@ -10,7 +10,7 @@ const g = globalThis as unknown as { CustomEvent?: unknown; crypto?: { getRandom
 if (typeof g.CustomEvent !== 'function') {
   class CustomEventShim<T = unknown> extends Event {
     readonly detail: T;
-    constructor(type: string, init?: CustomEventInit<T>) {
+    constructor(type: string, init?: { bubbles?: boolean; cancelable?: boolean; composed?: boolean; detail?: T }) {
       super(type, init);
       this.detail = (init?.detail ?? null) as T;
     }
