@@ -102,6 +102,9 @@ if ('missing' in found) {
       // Admitted both ways, and a ping round trip measured both ways (the federation's refresh
       // pings every admitted peer; a failed ping clears the rtt).
       const pinged = async (n: (typeof nodes)[number], other: string) => (await peersOf(n)).some((p) => p.peerId === other && typeof p.rttMs === 'number');
+      // On failure, show what /health says of the federation (where "CustomEvent is not defined" shows).
+      const health = async () =>
+        (await Promise.all(nodes.map(async (n) => `${n.name}: ${(await cli(node, ['status', '--health', '--socket', join(n.dir, 'status.sock')], root)).stdout.split('\n').find((l) => l.startsWith('federation')) ?? '?'}`))).join('\n');
       const deadline = Date.now() + 90_000;
       let both = false;
       while (!both && Date.now() < deadline) {
@@ -109,7 +112,7 @@ if ('missing' in found) {
         both = (await pinged(nodes[0]!, peerIds[1]!)) && (await pinged(nodes[1]!, peerIds[0]!));
         if (!both) await new Promise((r) => setTimeout(r, 1000));
       }
-      assert.ok(both, `a and b admit and ping each other\n${logs.join('')}`);
+      if (!both) assert.unreachable(`a and b admit and ping each other\n${await health()}\n${logs.join('')}`);
       // Still connected a few seconds on: a failing ping would have dropped the connection.
       await new Promise((r) => setTimeout(r, 5000));
       assert.ok((await peersOf(nodes[0]!)).some((p) => p.peerId === peerIds[1]), `a still has b\n${logs.join('')}`);
