@@ -12,9 +12,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync,
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const NODE18_VERSION = '18.20.4+dfsg-1~deb12u3';
-const PACKAGES = [`nodejs=${NODE18_VERSION}`, `libnode108=${NODE18_VERSION}`, 'libc-ares2', 'node-acorn', 'node-cjs-module-lexer', 'node-undici'];
 const LIB = 'usr/lib/x86_64-linux-gnu';
+
+// The newest 18.20.x Debian offers (security updates bump the revision), not a pinned one that
+// would vanish; the machine's own nodejs (20 here) is never the candidate we want.
+function debianNode18(): string | null {
+  const r = spawnSync('apt-cache', ['madison', 'nodejs'], { encoding: 'utf8' });
+  const versions = (r.stdout ?? '').split('\n').map((l) => l.split('|')[1]?.trim() ?? '').filter((v) => v.startsWith('18.20.'));
+  return versions[0] ?? null;
+}
 
 function run(argv: string[], cwd?: string): { ok: boolean; out: string } {
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', timeout: 300_000 });
@@ -25,7 +31,10 @@ function run(argv: string[], cwd?: string): { ok: boolean; out: string } {
 export function node18(): { node: string } | { missing: string } {
   if (process.arch !== 'x64') return { missing: `Debian's amd64 node on ${process.arch}` };
   if (process.getuid?.() !== 0) return { missing: 'root (for unshare -m and the overlay mount)' };
-  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'x0tta6bl4', 'node18', NODE18_VERSION);
+  const version = debianNode18();
+  if (!version) return { missing: "Debian's nodejs 18.20.x (apt-cache madison nodejs lists none: apt-get update?)" };
+  const PACKAGES = [`nodejs=${version}`, `libnode108=${version}`, 'libc-ares2', 'node-acorn', 'node-cjs-module-lexer', 'node-undici'];
+  const dir = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'x0tta6bl4', 'node18', version);
   const wrapper = join(dir, 'node');
   if (!existsSync(wrapper)) {
     mkdirSync(dir, { recursive: true });
