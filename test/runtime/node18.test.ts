@@ -110,7 +110,11 @@ if ('missing' in found) {
       while (!both && Date.now() < deadline) {
         for (const p of procs) assert.is(p.exitCode, null, `an agent exited\n${logs.join('')}`);
         both = (await pinged(nodes[0]!, peerIds[1]!)) && (await pinged(nodes[1]!, peerIds[0]!));
-        if (!both) await new Promise((r) => setTimeout(r, 1000));
+        if (both) break;
+        // A federation that could not start will not recover: fail now, not at the deadline.
+        const h = await health();
+        if (/federation\s+down\s+could not start/.test(h)) assert.unreachable(`federation down under Node 18\n${h}\n${logs.join('')}`);
+        await new Promise((r) => setTimeout(r, 1000));
       }
       if (!both) assert.unreachable(`a and b admit and ping each other\n${await health()}\n${logs.join('')}`);
       // Still connected a few seconds on: a failing ping would have dropped the connection.
