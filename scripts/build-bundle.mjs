@@ -14,7 +14,9 @@ await build({
   bundle: true,
   platform: 'node',
   format: 'esm',
-  target: 'node20',
+  // Node 18.20 is the oldest the agent runs on (OpenWrt 23.05, MIPS): esbuild lowers or refuses
+  // syntax it lacks. Today this changes nothing in the output (same size as node20).
+  target: 'node18.20',
   minify: true,
   // Names are not kept: our errors carry their own messages, the libraries in the bundle set
   // Error.name explicitly, and kept names cost ≈ 28 KB of the compressed ipk.

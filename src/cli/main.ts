@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // x0tta6bl4 command line: one binary for the daemon, the operator's tools and the demo.
+// The Node version check and the globals libp2p needs come first: imports evaluate in order.
+import './require-node.ts';
+import '../federation/web-globals-polyfill.ts';
 import { UsageError, UserError, type CliCommand, type CliIo } from './command.ts';
 import { formatFlags, parseArgs } from './parse-args.ts';
 import { VERSION } from '../version.ts';

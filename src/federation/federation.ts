@@ -6,6 +6,7 @@
 // state sync and anti-entropy (state-sync.ts), application gossip (app-gossip.ts), the CRL and
 // setting files (crl-file.ts, setting-sync.ts), quarantine and dialling; this file wires them.
 import './promise-polyfill.ts';
+import './web-globals-polyfill.ts';
 import { hostname } from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import type { PeerDiscovery } from '@libp2p/interface';

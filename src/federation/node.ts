@@ -1,6 +1,7 @@
 // The libp2p node: transports, encryption, muxing, gossipsub tuning and resource bounds, wired in
 // one place. Admission, messages and fleet state sit on top of it (admission.ts, federation.ts).
 import './promise-polyfill.ts';
+import './web-globals-polyfill.ts';
 import { createLibp2p, type Libp2p } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';

@@ -71,7 +71,7 @@ test('opkg layout: files, info files and the list default_postinst reads', () =>
   assert.ok(list.includes('/usr/lib/x0tta6bl4/x0tta6bl4.mjs'));
   assert.is(statSync(join(root, 'etc/config/x0tta6bl4')).mode & 0o777, 0o600);
   assert.is(statSync(join(root, 'usr/bin/x0tta6bl4')).mode & 0o777, 0o755);
-  assert.match(read(root, 'usr/lib/opkg/status'), /Package: x0tta6bl4\nVersion: [^\n]+\nDepends: libc, node\n/);
+  assert.match(read(root, 'usr/lib/opkg/status'), /Package: x0tta6bl4\nVersion: [^\n]+\nDepends: libc, node \(>= 18\.20\)\n/);
 });
 
 test('postinst on a router: user, board defaults once, enabled, started under procd as recorded', () => {

@@ -117,7 +117,7 @@ const ELF_MACHINE: Record<string, number> = { x64: 62, ia32: 3, arm64: 183, arm:
 
 test('agent ipk: control, conffiles, scripts and every file with its mode', () => {
   const { f, control, data, file } = checkCommon(agentIpk.path, 'x0tta6bl4');
-  assert.is(f.Depends, 'libc, node');
+  assert.is(f.Depends, 'libc, node (>= 18.20)');
   assert.is(f.Section, 'net');
   assert.is(f['Require-User'], 'x0tta6bl4:x0tta6bl4');
   assert.equal(control.map((e) => e.name), ['./', './conffiles', './control', './postinst', './prerm']);

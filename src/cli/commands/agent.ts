@@ -5,7 +5,7 @@ import { loadConfigForCli } from '../config-path.ts';
 import { createAgent } from '../../agent/create-agent.ts';
 import { createLogger } from '../../agent/logger.ts';
 import { openCore } from '../../agent/open-core.ts';
-import { openDriver } from '../../agent/open-driver.ts';
+import { MeshDriverUnavailableError, openDriver } from '../../agent/open-driver.ts';
 import { StatusServerError } from '../../status/server.ts';
 import { ensureStateDir, StateDirError } from '../../agent/state-dir.ts';
 
@@ -42,7 +42,9 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
       throw e;
     }
     const core = await openCore(log);
-    const { driver, describeMac } = await openDriver(config, log);
+    const { driver, describeMac } = await openDriver(config, log).catch((e: unknown) => {
+      throw e instanceof MeshDriverUnavailableError ? new UserError(e.message) : e;
+    });
     const agent = createAgent({ config, configSource: source, configWarnings: warnings, driver, log, core, describeMac });
     try {
       await agent.start();
