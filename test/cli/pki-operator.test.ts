@@ -6,9 +6,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pkiCommand } from '../../src/cli/commands/pki.ts';
-import { parseArgs } from '../../src/cli/parse-args.ts';
-import { UsageError, UserError } from '../../src/cli/command.ts';
+import { pki } from './run-pki.ts';
 import { FleetCa, parseCertificates, verifyOperatorCertificate } from '../../src/federation/fleet-ca.ts';
 import { checkCommand, type CommandCheckOptions } from '../../src/telemetry/command-check.ts';
 import { CommandRejected, signCommand } from '../../src/telemetry/command-envelope.ts';
@@ -18,16 +16,6 @@ import { NonceCache } from '../../src/telemetry/nonce-cache.ts';
 const dir = mkdtempSync(join(tmpdir(), 'x0-pki-operator-'));
 const pkiDir = join(dir, 'fleet-pki');
 
-async function pki(...argv: string[]): Promise<{ code: number; out: string; error?: Error }> {
-  let out = '';
-  try {
-    const { flags, positionals } = parseArgs(argv, pkiCommand.flags, 'pki');
-    const code = await pkiCommand.run({ flags, positionals, io: { out: (s) => (out += s + '\n'), err: () => {} }, stopSignal: new Promise(() => {}) });
-    return { code, out };
-  } catch (e) {
-    return { code: e instanceof UsageError ? 2 : e instanceof UserError ? e.exitCode : -1, out, error: e as Error };
-  }
-}
 
 function check(cert: string, key: string, o: Partial<CommandCheckOptions> = {}) {
   const trust = FleetCa.fromPem(readFileSync(join(pkiDir, 'fleet-ca.pem')));

@@ -6,9 +6,7 @@ import * as assert from 'uvu/assert';
 import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pkiCommand } from '../../src/cli/commands/pki.ts';
-import { parseArgs } from '../../src/cli/parse-args.ts';
-import { UsageError, UserError } from '../../src/cli/command.ts';
+import { pki } from './run-pki.ts';
 import { decodeEntry, KIND_SETTING } from '../../src/federation/state-entry.ts';
 import { FleetCa } from '../../src/federation/fleet-ca.ts';
 import { FleetState } from '../../src/federation/fleet-state.ts';
@@ -19,16 +17,6 @@ import type { PrivateKey } from '@libp2p/interface';
 const dir = mkdtempSync(join(tmpdir(), 'x0-pki-setting-'));
 const pkiDir = join(dir, 'fleet-pki');
 
-async function pki(...argv: string[]): Promise<{ code: number; out: string; error?: Error }> {
-  let out = '';
-  try {
-    const { flags, positionals } = parseArgs(argv, pkiCommand.flags, 'pki');
-    const code = await pkiCommand.run({ flags, positionals, io: { out: (s) => (out += s + '\n'), err: () => {} }, stopSignal: new Promise(() => {}) });
-    return { code, out };
-  } catch (e) {
-    return { code: e instanceof UsageError ? 2 : e instanceof UserError ? e.exitCode : -1, out, error: e as Error };
-  }
-}
 
 /** A fleet state of fleet `fleet` trusting this CA, as a router holds it. */
 async function routerState(fleet: string): Promise<FleetState> {
