@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the netlink bridge (native/src/*.c, no libc) for the four router architectures with
+// Builds the netlink bridge (native/src/*.c, no libc) for the router architectures with
 // Debian's cross compilers: dist/native/x0tta6bl4-nlbridge-<process.arch>. Incremental: a
 // binary newer than every source (and this script) is kept. With CI=true a missing compiler
 // fails the build; otherwise it is reported and the other architectures still build.
@@ -46,6 +46,13 @@ const targets = [
     // floating point, so one binary runs on soft- and hard-float systems alike.
     arch: 'arm',
     tries: [{ cc: 'arm-linux-gnueabi-gcc', flags: ['-march=armv7-a', '-marm', '-mfloat-abi=soft'] }],
+  },
+  {
+    // MIPS32r2 little-endian o32 (MT7621's 1004Kc and later). Non-PIC and static, so _start
+    // needs no $t9/$gp set-up for calls; -G0 keeps data out of the gp-relative small sections;
+    // soft-float because the bridge has no floating point and must not need an FPU.
+    arch: 'mipsel',
+    tries: [{ cc: 'mipsel-linux-gnu-gcc', flags: ['-march=mips32r2', '-mno-abicalls', '-fno-pic', '-G0', '-msoft-float'] }],
   },
 ];
 
@@ -99,7 +106,7 @@ for (const b of built) {
 if (missing.length) {
   const msg = `build-native: no compiler for ${missing.join(', ')}`;
   if (ci) {
-    console.error(`${msg} (CI=true: failing; install gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabi, gcc-i686-linux-gnu)`);
+    console.error(`${msg} (CI=true: failing; install gcc-aarch64-linux-gnu, gcc-arm-linux-gnueabi, gcc-i686-linux-gnu, gcc-mipsel-linux-gnu)`);
     process.exit(1);
   }
   console.error(`${msg}: skipped`);

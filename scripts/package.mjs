@@ -9,7 +9,7 @@
 // inside an OpenWrt SDK; this script is for building without one.
 //
 // Architecture "all": node and the WASM core are portable, and all four netlink bridges ship
-// (x64, ia32, arm64, arm; ~8 KB each), so one package serves every target Node runs on.
+// (x64, ia32, arm64, arm, mipsel; 7-11 KB each), so one package serves every target Node runs on.
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -30,7 +30,7 @@ import { boardProfileTable, boardDefaultsTable, loadBoardConfigs } from '../boar
 const ROOT = new URL('..', import.meta.url).pathname;
 const OPENWRT = join(ROOT, 'openwrt');
 export const PKG_RELEASE = 1;
-export const BRIDGE_ARCHES = ['x64', 'ia32', 'arm64', 'arm'];
+export const BRIDGE_ARCHES = ['x64', 'ia32', 'arm64', 'arm', 'mipsel'];
 
 export class PackageError extends Error {
   name = 'PackageError';

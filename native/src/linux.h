@@ -1,6 +1,6 @@
 /* The few kernel ABI constants and structures the bridge uses (from include/uapi/linux/
  * netlink.h, genetlink.h, rtnetlink.h, asm-generic/socket.h, errno.h). Same values on all
- * four targets; kept here so the build needs no kernel headers for the cross targets. */
+ * targets except where MIPS differs (marked); kept here so the build needs no kernel headers for the cross targets. */
 #ifndef NLBRIDGE_LINUX_H
 #define NLBRIDGE_LINUX_H
 
@@ -15,8 +15,13 @@ typedef unsigned long usize; /* size_t on ILP32 and LP64 alike */
 #define SOCK_CLOEXEC 02000000
 #define NETLINK_ROUTE 0
 #define NETLINK_GENERIC 16
+#if defined(__mips__) /* MIPS keeps the old SunOS-style numbers (arch/mips/include/uapi/asm/socket.h) */
+#define SOL_SOCKET 0xffff
+#define SO_RCVBUF 0x1002
+#else
 #define SOL_SOCKET 1
 #define SO_RCVBUF 8
+#endif
 #define SOL_NETLINK 270
 #define NETLINK_ADD_MEMBERSHIP 1
 #define NETLINK_DROP_MEMBERSHIP 2
@@ -34,9 +39,15 @@ typedef unsigned long usize; /* size_t on ILP32 and LP64 alike */
 #define EAGAIN 11
 #define EINVAL 22
 #define EPROTO 71
+#if defined(__mips__) /* arch/mips/include/uapi/asm/errno.h: the kernel's (and so the wire's) numbers there */
+#define EMSGSIZE 97
+#define EPROTONOSUPPORT 120
+#define ENOBUFS 132
+#else
 #define EMSGSIZE 90
 #define EPROTONOSUPPORT 93
 #define ENOBUFS 105
+#endif
 
 #define NLMSG_HDRLEN 16
 #define NLMSG_ERROR 2

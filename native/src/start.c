@@ -18,6 +18,14 @@ __asm__(".text\n.globl _start\n.type _start,%function\n_start:\n"
 #elif defined(__aarch64__)
 __asm__(".text\n.globl _start\n.type _start,%function\n_start:\n"
 	"\tmov x29, #0\n\tmov x30, #0\n\tmov x0, sp\n\tand sp, x0, #-16\n\tbl bridge_start\n");
+#elif defined(__mips__)
+/* Non-PIC (-mno-abicalls), so no $t9/$gp dance for calls; $gp is still set to _gp in case the
+ * compiler used gp-relative data. o32 wants an 8-byte aligned $sp with a 16-byte argument
+ * save area reserved by the caller. */
+__asm__(".text\n.globl _start\n.type _start,@function\n.set push\n.set noreorder\n_start:\n"
+	"\tmove $fp, $0\n\tmove $ra, $0\n\tlui $gp, %hi(_gp)\n\taddiu $gp, $gp, %lo(_gp)\n"
+	"\tmove $a0, $sp\n\tli $t0, -8\n\tand $sp, $sp, $t0\n\taddiu $sp, $sp, -16\n"
+	"\tjal bridge_start\n\tnop\n\tbreak\n.set pop\n");
 #endif
 
 void bridge_start(long *sp)

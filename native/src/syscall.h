@@ -1,6 +1,7 @@
 /* Raw Linux system calls for the four targets, without libc.
  * Numbers are the kernel's (x86: arch/x86/entry/syscalls/syscall_{32,64}.tbl; arm: the EABI
- * table; aarch64: asm-generic/unistd.h). Only five arguments are ever needed, so i386 never has to give up %ebp. */
+ * table; aarch64: asm-generic/unistd.h; mips o32: arch/mips/kernel/syscalls/syscall_o32.tbl, 4000 + n).
+ * Only five arguments are ever needed, so i386 never has to give up %ebp. */
 #ifndef NLBRIDGE_SYSCALL_H
 #define NLBRIDGE_SYSCALL_H
 
@@ -114,6 +115,45 @@ static inline long sys_call5(long n, long a, long b, long c, long d, long e)
 			 : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4)
 			 : "memory");
 	return x0;
+}
+
+#elif defined(__mips__)
+#if _MIPS_SIM != _ABIO32 || __mips_isa_rev < 1
+#error "only the MIPS32 o32 syscall convention is supported"
+#endif
+#define NR_read 4003
+#define NR_write 4004
+#define NR_close 4006
+#define NR_bind 4169
+#define NR_getsockname 4172
+#define NR_recvmsg 4177
+#define NR_sendmsg 4179
+#define NR_setsockopt 4181
+#define NR_socket 4183
+#define NR_exit_group 4246
+#define NR_ppoll 4302
+
+/* o32: number in $v0, arguments in $a0-$a3, the fifth at 16($sp) of the caller's frame (the
+ * kernel reads it from the user stack, so a 32-byte frame is pushed for the call). On return
+ * $a3 != 0 means $v0 holds a positive errno; it is negated so callers see -errno as on the
+ * other targets. */
+static inline long sys_call5(long n, long a, long b, long c, long d, long e)
+{
+	register long v0 __asm__("$2");
+	register long a0 __asm__("$4") = a;
+	register long a1 __asm__("$5") = b;
+	register long a2 __asm__("$6") = c;
+	register long a3 __asm__("$7") = d;
+	__asm__ volatile("subu $sp, $sp, 32\n\t"
+			 "sw %6, 16($sp)\n\t"
+			 "addu $2, $0, %2\n\t"
+			 "syscall\n\t"
+			 "addu $sp, $sp, 32"
+			 : "=&r"(v0), "+r"(a3)
+			 : "r"(n), "r"(a0), "r"(a1), "r"(a2), "r"(e)
+			 : "$1", "$3", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
+			   "hi", "lo", "memory");
+	return a3 ? -v0 : v0;
 }
 
 #else

@@ -1,4 +1,4 @@
-// The four bridge binaries: present, within the 32 KB budget, static executables for the right
+// The bridge binaries: present, within the 32 KB budget, static executables for the right
 // machine. Sizes are printed so the report can quote them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +10,7 @@ const EXPECT: Record<Arch, { cls: number; machine: number }> = {
   ia32: { cls: 1, machine: 3 }, // ELFCLASS32, EM_386
   arm64: { cls: 2, machine: 183 }, // EM_AARCH64
   arm: { cls: 1, machine: 40 }, // EM_ARM
+  mipsel: { cls: 1, machine: 8 }, // EM_MIPS (little-endian: checked below)
 };
 
 test.before(() => ensureBuilt());
@@ -44,6 +45,12 @@ for (const arch of ARCHES) {
       assert.is(flags >>> 24, 5, 'EABI version 5');
       assert.not.ok(flags & 0x400, 'must not be marked hard-float (EF_ARM_ABI_FLOAT_HARD)');
     }
+    if (arch === 'mipsel') {
+      const flags = b.readUInt32LE(36);
+      assert.is(flags >>> 28, 7, 'EF_MIPS_ARCH_32R2 (MT7621 is a MIPS32r2 1004Kc)');
+      assert.is((flags >>> 12) & 0xf, 1, 'EF_MIPS_ABI_O32');
+      assert.not.ok(flags & 0x6, 'not PIC/CPIC (EF_MIPS_PIC, EF_MIPS_CPIC): plain static code');
+    }
   });
 }
 
@@ -74,6 +81,28 @@ test('arm: no VFP/NEON instructions (runs on soft- and hard-float systems)', () 
   }
   assert.ok(words > 500, `found only ${words} instruction words`);
   assert.is(vfp, 0, 'VFP/NEON instruction words');
+});
+
+test('mipsel: no FPU instructions (runs with or without an FPU, no kernel emulation needed)', () => {
+  // COP1 (opcode 0x11), COP1X (0x13) and the FP loads/stores LWC1/LDC1/SWC1/SDC1 (0x31/0x35/0x39/0x3d).
+  const b = readFileSync(binaryPath('mipsel'));
+  const shoff = b.readUInt32LE(32);
+  const shentsize = b.readUInt16LE(46);
+  const shnum = b.readUInt16LE(48);
+  let words = 0;
+  let fpu = 0;
+  for (let i = 0; i < shnum; i++) {
+    const sh = shoff + i * shentsize;
+    if (!(b.readUInt32LE(sh + 8) & 0x4)) continue; // SHF_EXECINSTR
+    const off = b.readUInt32LE(sh + 16);
+    const size = b.readUInt32LE(sh + 20);
+    for (let o = off; o + 4 <= off + size; o += 4) {
+      words++;
+      if ([0x11, 0x13, 0x31, 0x35, 0x39, 0x3d].includes(b.readUInt32LE(o) >>> 26)) fpu++;
+    }
+  }
+  assert.ok(words > 500, `found only ${words} instruction words`);
+  assert.is(fpu, 0, 'FPU instruction words');
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
-export const ARCHES = ['x64', 'ia32', 'arm64', 'arm'] as const;
+export const ARCHES = ['x64', 'ia32', 'arm64', 'arm', 'mipsel'] as const;
 export type Arch = (typeof ARCHES)[number];
 
 export const QEMU: Record<Arch, string | undefined> = {
@@ -14,6 +14,7 @@ export const QEMU: Record<Arch, string | undefined> = {
   ia32: 'qemu-i386-static',
   arm64: 'qemu-aarch64-static',
   arm: 'qemu-arm-static',
+  mipsel: 'qemu-mipsel-static',
 };
 
 export function binaryPath(arch: Arch): string {

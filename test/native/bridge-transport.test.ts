@@ -164,6 +164,17 @@ test('socket that cannot open (arm64 bridge under qemu-user): TRANSPORT with the
   assert.ok(e.message.includes('code 2'), e.message);
 });
 
+test('mipsel bridge under qemu-user: the agent side reads its fatal ERROR (MIPS errno 120)', async () => {
+  assert.ok(hasCommand('qemu-mipsel-static'), 'qemu-user-static is required');
+  const wrapper = join(tmp, 'qemu-bridge-mipsel');
+  writeFileSync(wrapper, `#!/bin/sh\nexec qemu-mipsel-static ${binaryPath('mipsel')} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const e = await rejects(openBridge({ protocol: 'generic', families: ['batadv'], bridgePath: wrapper }), 'TRANSPORT');
+  assert.ok(e.message.includes('NETLINK_GENERIC'), e.message);
+  assert.ok(e.message.includes('errno 120'), e.message); // EPROTONOSUPPORT on MIPS
+  assert.ok(e.message.includes('code 2'), e.message);
+});
+
 test('a bridge that writes garbage is killed and reported', async () => {
   const liar = join(tmp, 'liar');
   writeFileSync(liar, '#!/bin/sh\nprintf "not a record at all"\nsleep 30\n');

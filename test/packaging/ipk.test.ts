@@ -113,7 +113,7 @@ function checkCommon(path: string, name: string) {
   return { f, control, data, file };
 }
 
-const ELF_MACHINE: Record<string, number> = { x64: 62, ia32: 3, arm64: 183, arm: 40 };
+const ELF_MACHINE: Record<string, number> = { x64: 62, ia32: 3, arm64: 183, arm: 40, mipsel: 8 };
 
 test('agent ipk: control, conffiles, scripts and every file with its mode', () => {
   const { f, control, data, file } = checkCommon(agentIpk.path, 'x0tta6bl4');
@@ -271,7 +271,7 @@ test('the feed Makefiles install the same files as the ipks', () => {
   const install = /define Package\/x0tta6bl4\/install\n([\s\S]*?)\nendef/.exec(mk)![1]!.replace(/\\\n/g, ' ');
   const dests = [...install.matchAll(/\$\(INSTALL_(?:DATA|BIN|CONF)\)\s+\S+\s+\$\(1\)(\S+)/g)].map((m) => '.' + m[1]!);
   const agentFiles = open(agentIpk.path).data.filter((e) => e.type === 'file').map((e) => e.name);
-  const norm = (n: string) => n.replace(/x0tta6bl4-nlbridge-(\$\(NODE_ARCH\)|x64|ia32|arm64|arm)$/, 'x0tta6bl4-nlbridge-ARCH');
+  const norm = (n: string) => n.replace(/x0tta6bl4-nlbridge-(\$\(NODE_ARCH\)|x64|ia32|arm64|arm|mipsel)$/, 'x0tta6bl4-nlbridge-ARCH');
   assert.equal([...new Set(dests.map(norm))].sort(), [...new Set(agentFiles.map(norm))].sort());
   assert.match(mk, /define Package\/x0tta6bl4\/conffiles\n\/etc\/config\/x0tta6bl4\nendef/);
   assert.match(mk, /USERID:=x0tta6bl4:x0tta6bl4/);
