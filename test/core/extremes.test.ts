@@ -56,6 +56,16 @@ function insideHonest(result: ArrayLike<number>, honest: Float32Array[], slack: 
   }
 }
 
+type SlotOutcome = { selected?: number[]; result: Float32Array };
+
+/** The first slot's outcome; every later one must equal it (the attacker's slot must not matter). */
+function sameAsFirst(first: SlotOutcome | undefined, now: SlotOutcome, what: string): SlotOutcome {
+  if (!first) return now;
+  if (now.selected) assert.equal(now.selected, first.selected, `${what}: selection differs from slot 0`);
+  assert.ok(identical(now.result, first.result), `${what}: aggregate differs from slot 0`);
+  return first;
+}
+
 // The cases: (n, f, d). d = 4 is the issue's; d = 37 runs the 8-lane body and the tail, d = 600
 // several 256-coordinate chunks.
 const SHAPES: [number, number, number][] = [[7, 1, 4], [7, 1, 37], [11, 2, 600]];
@@ -66,7 +76,7 @@ test('Bulyan: the same honest selection and the same aggregate with the attacker
     for (const [name, attacker] of attackers(d)) {
       for (const core of builds) {
         const what = (s: number): string => `${core.kind} bulyan n=${n} f=${f} d=${d} attacker ${name} in slot ${s}`;
-        let first: { selected: number[]; result: Float32Array } | undefined;
+        let first: SlotOutcome | undefined;
         for (let s = 0; s < n; s++) {
           const o = aggregate(core, withAttacker(honest, attacker, s), { rule: 'bulyan', f });
           const selected = o.selected!.map((slot) => honestIndex(slot, s));
@@ -74,11 +84,7 @@ test('Bulyan: the same honest selection and the same aggregate with the attacker
           assert.is(selected.length, n - 2 * f, `${what(s)}: θ = n − 2f selected`);
           finite(o, what(s));
           insideHonest(o.result, honest, 0, what(s));
-          if (!first) first = { selected, result: o.result };
-          else {
-            assert.equal(selected, first.selected, `${what(s)}: selection differs from slot 0`);
-            assert.ok(identical(o.result, first.result), `${what(s)}: aggregate differs from slot 0`);
-          }
+          first = sameAsFirst(first, { selected, result: o.result }, what(s));
         }
       }
     }
@@ -92,7 +98,7 @@ test('Krum and Multi-Krum: the same honest choice and aggregate with the attacke
       for (const core of builds) {
         for (const config of [{ rule: 'krum', f }, { rule: 'multi-krum', f, m: n - f - 1 }] as AggregationConfig[]) {
           const what = (s: number): string => `${core.kind} ${config.rule} n=${n} f=${f} d=${d} attacker ${name} in slot ${s}`;
-          let first: { selected: number[]; result: Float32Array } | undefined;
+          let first: SlotOutcome | undefined;
           for (let s = 0; s < n; s++) {
             const o = aggregate(core, withAttacker(honest, attacker, s), config);
             const selected = o.selected!.map((slot) => honestIndex(slot, s));
@@ -104,11 +110,7 @@ test('Krum and Multi-Krum: the same honest choice and aggregate with the attacke
             assert.ok(o.scores!.filter((v) => v === worst).length === 1, `${what(s)}: the worst score is shared`);
             finite(o, what(s));
             insideHonest(o.result, honest, 0, what(s));
-            if (!first) first = { selected, result: o.result };
-            else {
-              assert.equal(selected, first.selected, `${what(s)}: selection differs from slot 0`);
-              assert.ok(identical(o.result, first.result), `${what(s)}: aggregate differs from slot 0`);
-            }
+            first = sameAsFirst(first, { selected, result: o.result }, what(s));
           }
         }
       }
@@ -123,7 +125,7 @@ test('NNM: the attacker stays out of every honest neighbourhood; NNM + trimmed m
     for (const [name, attacker] of attackers(d)) {
       for (const core of builds) {
         for (const config of [{ rule: 'trimmed-mean', f, pre: { kind: 'nnm' } }, { rule: 'krum', f, pre: { kind: 'nnm' } }] as AggregationConfig[]) {
-          let first: Float32Array | undefined;
+          let first: SlotOutcome | undefined;
           for (let s = 0; s < n; s++) {
             const what = `${core.kind} nnm+${config.rule} n=${n} f=${f} d=${d} attacker ${name} in slot ${s}`;
             const o = aggregate(core, withAttacker(honest, attacker, s), config);
@@ -134,8 +136,7 @@ test('NNM: the attacker stays out of every honest neighbourhood; NNM + trimmed m
             insideHonest(o.result, honest, 0, what);
             // with n − f = the honest count, every honest row mixes into the honest mean
             if (f === 1) assert.ok(maxAbsDiff(o.result, honestMean) <= 1e-6, `${what}: ${maxAbsDiff(o.result, honestMean)} from the honest mean`);
-            if (!first) first = o.result;
-            else assert.ok(identical(o.result, first), `${what}: aggregate differs from slot 0`);
+            first = sameAsFirst(first, { result: o.result }, what);
           }
         }
       }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { freePort } from '../telemetry/mosquitto.ts';
 import { exitIfStuck } from '../telemetry/subscriber.ts';
 import { node18 } from './node18.ts';
+import { fleetNodeConfig } from '../packaging/fleet-config.ts';
 
 const BUNDLE = new URL('../../dist/x0tta6bl4.mjs', import.meta.url).pathname;
 const found = node18();
@@ -68,17 +69,8 @@ if ('missing' in found) {
       for (const n of nodes) {
         mkdirSync(n.dir);
         const config = join(n.dir, 'x0tta6bl4');
-        const peers = n.name === 'b' ? `\tlist peer '/ip4/127.0.0.1/tcp/${portA}/p2p/${peerIds[0]}'\n` : '';
-        writeFileSync(
-          config,
-          [
-            `config agent 'agent'\n\toption node_name '${n.name}'\n\toption fleet 'lab'\n\toption mesh_driver 'simulator'\n\toption state_dir '${n.dir}'`,
-            `config status 'status'\n\toption socket '${join(n.dir, 'status.sock')}'`,
-            `config healing 'healing'\n\toption enabled '0'`,
-            `config federation 'federation'\n\toption enabled '1'\n\toption mdns '0'\n\tlist listen '/ip4/127.0.0.1/tcp/${n.port}'\n${peers}`,
-            `config simulator 'simulator'\n\toption nodes '3'`,
-          ].join('\n\n') + '\n',
-        );
+        const peer = n.name === 'b' ? `/ip4/127.0.0.1/tcp/${portA}/p2p/${peerIds[0]}` : null;
+        writeFileSync(config, fleetNodeConfig(n, peer));
         const id = await cli(node, ['pki', 'id', '--config', config], root);
         assert.is(id.code, 0, id.stderr);
         const peerId = /12D3Koo\w+/.exec(id.stdout)?.[0] ?? '';
