@@ -6,7 +6,10 @@ import type { Logger } from './logger.ts';
 export async function openCore(log: Logger): Promise<Core | null> {
   try {
     const core = await loadCore();
-    if (core.kind !== 'wasm') log.warn(`WASM core unavailable, using portable JS: ${core.fallbackReason ?? 'unknown reason'}`);
+    const why = core.fallbackReason ?? 'unknown reason';
+    if (core.variant === 'js') log.warn(`WASM core unavailable, using portable JS: ${why}`);
+    else if (core.variant === 'wasm-scalar' && core.simdSupported) log.warn(`WASM SIMD core unusable, using scalar WASM: ${why}`);
+    else if (core.variant === 'wasm-scalar') log.info(`no Wasm SIMD on this CPU/Node: using the scalar WASM core`);
     return core;
   } catch (e) {
     log.error(`core failed to load: ${(e as Error).message}`);

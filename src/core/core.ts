@@ -1,5 +1,6 @@
-// One typed interface over either build of the core (dist/core.wasm or the wasm2js fallback):
-// both export the same functions over the same memory layout, so nothing here knows which.
+// One typed interface over any build of the core (dist/core.wasm, dist/core-scalar.wasm or the
+// wasm2js fallback): all export the same functions over the same memory layout, so nothing here
+// knows which.
 import { type CoreExports } from './exports.ts';
 import { CoreMemory } from './memory.ts';
 import { Aggregator, type AggregatorOptions } from './aggregator.ts';
@@ -16,15 +17,21 @@ export interface CoreMemoryStats {
   grows: number;
 }
 
+/** Which build runs: WASM with SIMD, WASM without (same sources), or the portable JS build. */
+export type CoreVariant = 'wasm-simd' | 'wasm-scalar' | 'js';
+
 export interface Core {
-  /** Which build runs: 'wasm' (SIMD) or 'js' (the portable fallback). */
+  /** 'wasm' for either WASM build, 'js' for the portable fallback (what /status and metrics show). */
   readonly kind: 'wasm' | 'js';
-  /** Why the WASM build is not running, when it was wanted but could not be used. */
+  readonly variant: CoreVariant;
+  /** Why a faster build is not running, when it was wanted but could not be used. */
   readonly fallbackReason: string | undefined;
-  /** Where the WASM came from (path or URL), when kind is 'wasm'. */
+  /** Where the WASM came from (path), when kind is 'wasm'. */
   readonly source: string | undefined;
   /** Whether the running build uses v128 SIMD. */
   readonly simd: boolean;
+  /** Whether this V8 on this CPU can run Wasm SIMD at all (probed when the core was loaded). */
+  readonly simdSupported: boolean;
   /** An aggregator for n updates of d float32 (see Aggregator). */
   aggregator(n: number, d: number, opts?: AggregatorOptions): Aggregator;
   /** Scores every candidate next hop of every originator (see route-scoring.ts for the formula). */
@@ -36,18 +43,19 @@ export interface Core {
   memoryStats(): CoreMemoryStats;
 }
 
-export function createCore(
-  exports: CoreExports,
-  kind: 'wasm' | 'js',
-  fallbackReason: string | undefined,
-  source: string | undefined,
-): Core {
+export interface CoreOrigin {
+  variant: CoreVariant;
+  fallbackReason: string | undefined;
+  source: string | undefined;
+  simdSupported: boolean;
+}
+
+export function createCore(exports: CoreExports, origin: CoreOrigin): Core {
   const memory = new CoreMemory(exports.memory, exports.heapBase());
   let scorer: RouteScorer | undefined;
   return {
-    kind,
-    fallbackReason,
-    source,
+    kind: origin.variant === 'js' ? 'js' : 'wasm',
+    ...origin,
     simd: exports.simdEnabled() === 1,
     aggregator: (n, d, opts) => new Aggregator(exports, memory, n, d, opts),
     scoreRoutes: (candidates, opts) => (scorer ??= new RouteScorer(exports, memory)).score(candidates, opts),

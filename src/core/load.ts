@@ -1,29 +1,40 @@
-// Finds and instantiates the core: dist/core.wasm (SIMD) when it can, else the portable JS build
-// of the same sources, with the reason recorded on core.fallbackReason.
+// Finds and instantiates the core, fastest build first: dist/core.wasm (SIMD), else
+// dist/core-scalar.wasm (the same sources without SIMD, for V8 builds and CPUs that cannot run
+// Wasm SIMD: MIPS, x86 without SSE4.1), else the portable JS build bundled into the agent. Why a
+// faster build is not running is recorded on core.fallbackReason.
 //
 // Loader: hand-written, ~40 lines. AssemblyScript's generated bindings and @assemblyscript/loader
 // exist to marshal strings, arrays and GC objects; this core exports only numeric functions over
 // memory that the TypeScript side manages itself, so they would add bytes and nothing else.
 //
-// WASM search order (the first file that exists is used; if it cannot be used, the JS fallback
+// WASM search order (the first file that exists is used; if it cannot be used, the next build
 // runs and says why rather than trying another copy):
 //   1. opts.wasmPath   2. $X0TTA6BL4_WASM   3. core.wasm next to this module (the esbuild bundle
 //   dist/x0tta6bl4.mjs has dist/core.wasm beside it)   4. ../../dist/core.wasm (dev runs of
 //   src/core via tsx)   5. /usr/lib/x0tta6bl4/core.wasm (the OpenWrt package)
+// core-scalar.wasm is looked for beside the core.wasm that was found (the same install), or, when
+// none was found or SIMD is not supported here, beside each of those paths in the same order.
 import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CORE_ABI_VERSION, type CoreExports, EXPORT_NAMES } from './exports.ts';
-import { type Core, createCore } from './core.ts';
+import { type Core, type CoreVariant, createCore } from './core.ts';
 import { CoreLoadError } from './errors.ts';
 
 export interface LoadCoreOptions {
-  /** 'js' skips the WASM build (tests, benchmarks, V8 without WebAssembly). Default 'wasm'. */
-  prefer?: 'wasm' | 'js';
+  /**
+   * 'wasm' (default): the fastest build this V8 runs. 'wasm-scalar' skips the SIMD build and
+   * 'js' both WASM builds (tests, benchmarks, V8 without WebAssembly).
+   */
+  prefer?: 'wasm' | 'wasm-scalar' | 'js';
   /** Explicit path (or file: URL) of core.wasm, searched first. */
   wasmPath?: string;
 }
 
 export const PACKAGED_WASM_PATH = '/usr/lib/x0tta6bl4/core.wasm';
+export const SCALAR_WASM_NAME = 'core-scalar.wasm';
+/** fallbackReason of the scalar build where SIMD cannot run: a normal state, not a fault. */
+export const NO_SIMD_REASON = 'this Node/CPU cannot run Wasm SIMD';
 
 /** Where loadCore looks for core.wasm, in order. */
 export function wasmCandidates(wasmPath?: string): string[] {
@@ -43,14 +54,42 @@ export function wasmCandidates(wasmPath?: string): string[] {
   return [...new Set(out)];
 }
 
-export async function loadCore(opts: LoadCoreOptions = {}): Promise<Core> {
-  if (opts.prefer !== undefined && opts.prefer !== 'wasm' && opts.prefer !== 'js') {
-    throw new CoreLoadError(`loadCore: prefer must be 'wasm' or 'js', got ${String(opts.prefer)}`);
+/** Where loadCore looks for core-scalar.wasm when no core.wasm was found: beside each candidate. */
+export function scalarCandidates(wasmPath?: string): string[] {
+  return [...new Set(wasmCandidates(wasmPath).map((p) => join(dirname(p), SCALAR_WASM_NAME)))];
+}
+
+// The part of the WebAssembly global this loader uses (lib "ES2023" has no WebAssembly types).
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
+}
+const wasmApi = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+// The smallest module with a v128 in it: (func (result v128) (v128.const i32x4 0 0 0 0)).
+// V8 refuses to compile any SIMD where the CPU lacks what its SIMD code needs (SSE4.1 on x86) or
+// its port has no SIMD at all (MIPS), with "Wasm SIMD unsupported"; validate() says the same
+// without compiling the real module.
+const SIMD_PROBE = new Uint8Array([
+  0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 10, 22, 1, 20, 0, 0xfd, 12,
+  ...new Array<number>(16).fill(0), 11,
+]);
+
+/** Whether this V8, on this CPU, can run Wasm SIMD. */
+export function wasmSimdSupported(): boolean {
+  try {
+    return wasmApi()?.validate(SIMD_PROBE) === true;
+  } catch {
+    return false;
   }
-  if (opts.prefer === 'js') return createCore(await instantiatePortable(), 'js', undefined, undefined);
+}
+
+type Found = { ok: true; exports: CoreExports; path: string } | { ok: false; reason: string; path?: string };
+
+/** The first of `paths` that exists, instantiated; or why not. */
+async function firstUsable(paths: string[], what: string): Promise<Found> {
   const tried: string[] = [];
-  let reason: string | undefined;
-  for (const path of wasmCandidates(opts.wasmPath)) {
+  for (const path of paths) {
     let bytes: Uint8Array;
     try {
       bytes = await readFile(path);
@@ -59,33 +98,52 @@ export async function loadCore(opts: LoadCoreOptions = {}): Promise<Core> {
       continue;
     }
     try {
-      return createCore(await instantiateWasm(bytes), 'wasm', undefined, path);
+      return { ok: true, exports: await instantiateWasm(bytes, basename(path)), path };
     } catch (err) {
-      reason = `${path}: ${(err as Error).message}`;
-      break;
+      return { ok: false, reason: `${path}: ${(err as Error).message}`, path };
     }
   }
-  reason ??= `core.wasm not found: ${tried.join(', ')}`;
+  return { ok: false, reason: `${what} not found: ${tried.join(', ')}` };
+}
+
+export async function loadCore(opts: LoadCoreOptions = {}): Promise<Core> {
+  const prefer = opts.prefer ?? 'wasm';
+  if (prefer !== 'wasm' && prefer !== 'wasm-scalar' && prefer !== 'js') {
+    throw new CoreLoadError(`loadCore: prefer must be 'wasm', 'wasm-scalar' or 'js', got ${String(opts.prefer)}`);
+  }
+  const simdSupported = wasmSimdSupported();
+  const make = (exports: CoreExports, variant: CoreVariant, reason: string | undefined, source?: string): Core =>
+    createCore(exports, { variant, fallbackReason: reason, source, simdSupported });
+  if (prefer === 'js') return make(await instantiatePortable(), 'js', undefined);
+
+  const reasons: string[] = [];
+  let scalarPaths = scalarCandidates(opts.wasmPath);
+  if (prefer === 'wasm' && !simdSupported) reasons.push(NO_SIMD_REASON);
+  else if (prefer === 'wasm') {
+    const simd = await firstUsable(wasmCandidates(opts.wasmPath), 'core.wasm');
+    if (simd.ok) return make(simd.exports, 'wasm-simd', undefined, simd.path);
+    reasons.push(simd.reason);
+    // a core.wasm that exists but cannot be used: only the scalar build of the same install
+    if (simd.path) scalarPaths = [join(dirname(simd.path), SCALAR_WASM_NAME)];
+  }
+  const scalar = await firstUsable(scalarPaths, SCALAR_WASM_NAME);
+  if (scalar.ok) return make(scalar.exports, 'wasm-scalar', reasons.length ? reasons.join('; ') : undefined, scalar.path);
+  reasons.push(scalar.reason);
   let portable: CoreExports;
   try {
     portable = await instantiatePortable();
   } catch (err) {
-    throw new CoreLoadError(`no usable core: WASM: ${reason}; JS fallback: ${(err as Error).message}`);
+    throw new CoreLoadError(`no usable core: WASM: ${reasons.join('; ')}; JS fallback: ${(err as Error).message}`);
   }
-  return createCore(portable, 'js', reason, undefined);
+  return make(portable, 'js', reasons.join('; '));
 }
 
-// The part of the WebAssembly global this loader uses (lib "ES2023" has no WebAssembly types).
-interface WasmApi {
-  instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: unknown } }>;
-}
-
-async function instantiateWasm(bytes: Uint8Array): Promise<CoreExports> {
-  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+async function instantiateWasm(bytes: Uint8Array, what: string): Promise<CoreExports> {
+  const wasm = wasmApi();
   if (!wasm) throw new Error('WebAssembly is not available in this Node (run without --jitless)');
-  // instantiate rejects a module whose SIMD this V8/CPU cannot run: that becomes the fallback reason.
+  // instantiate rejects a module whose SIMD this V8/CPU cannot run ("Wasm SIMD unsupported").
   const { instance } = await wasm.instantiate(bytes, {});
-  return checkExports(instance.exports as CoreExports, 'core.wasm');
+  return checkExports(instance.exports as CoreExports, what);
 }
 
 async function instantiatePortable(): Promise<CoreExports> {
