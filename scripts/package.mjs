@@ -193,6 +193,10 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   const wasm = join(distDir, 'core.wasm');
   if (existsSync(wasm)) agent.file('usr/lib/x0tta6bl4/core.wasm', 0o644, { from: wasm });
   else missing.push('dist/core.wasm (the agent falls back to the portable JS core)');
+  // the same core without SIMD, for CPUs/Node builds without Wasm SIMD (MIPS): loaded before the JS fallback
+  const scalarWasm = join(distDir, 'core-scalar.wasm');
+  if (existsSync(scalarWasm)) agent.file('usr/lib/x0tta6bl4/core-scalar.wasm', 0o644, { from: scalarWasm });
+  else missing.push('dist/core-scalar.wasm (routers without Wasm SIMD fall back to the portable JS core)');
   for (const arch of BRIDGE_ARCHES) {
     const b = join(distDir, 'native', `x0tta6bl4-nlbridge-${arch}`);
     if (existsSync(b)) agent.file(`usr/lib/x0tta6bl4/native/x0tta6bl4-nlbridge-${arch}`, 0o755, { from: b });
@@ -255,6 +259,7 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
       'luci-app-x0tta6bl4.ipk': luciIpk.size,
       'x0tta6bl4.mjs': sizeOf(bundle),
       'core.wasm': sizeOf(wasm),
+      'core-scalar.wasm': sizeOf(scalarWasm),
       ...Object.fromEntries(BRIDGE_ARCHES.map((a) => [`nlbridge-${a}`, sizeOf(join(distDir, 'native', `x0tta6bl4-nlbridge-${a}`))])),
     },
   };
