@@ -1,4 +1,4 @@
-// The core's build: both outputs exist, come from the same sources (same exports, ABI), stay
+// The core's build: all three outputs exist, come from the same sources (same exports, ABI), stay
 // small, and the build step is incremental (it runs before every `npm test`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,6 +18,7 @@ const WA = (globalThis as unknown as { WebAssembly: WasmStatic }).WebAssembly;
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const wasmPath = join(root, 'dist/core.wasm');
+const scalarPath = join(root, 'dist/core-scalar.wasm');
 const portablePath = join(root, 'src/core/generated/core-portable.mjs');
 
 function runBuild(): string {
@@ -28,9 +29,10 @@ function runBuild(): string {
 
 test('the build is incremental: a second run does nothing', () => {
   runBuild(); // brings the outputs up to date if the sources changed since the last build
-  const before = [statSync(wasmPath).mtimeMs, statSync(portablePath).mtimeMs];
+  const mtimes = (): number[] => [wasmPath, scalarPath, portablePath].map((p) => statSync(p).mtimeMs);
+  const before = mtimes();
   assert.match(runBuild(), /build-core: up to date/);
-  assert.equal([statSync(wasmPath).mtimeMs, statSync(portablePath).mtimeMs], before);
+  assert.equal(mtimes(), before);
 });
 
 test('core.wasm: valid, SIMD, small, exports exactly what the loader expects', async () => {
@@ -42,6 +44,17 @@ test('core.wasm: valid, SIMD, small, exports exactly what the loader expects', a
   assert.equal(names, [...EXPORT_NAMES].sort());
   const { instance } = await WA.instantiate(bytes, {});
   assert.is((instance.exports.simdEnabled as () => number)(), 1);
+});
+
+test('core-scalar.wasm: valid, no SIMD, small, the same exports', async () => {
+  const bytes = readFileSync(scalarPath);
+  assert.ok(bytes.length < 48 * 1024, `core-scalar.wasm is ${bytes.length} B`);
+  const mod = await WA.compile(bytes);
+  assert.equal(WA.Module.imports(mod), []);
+  assert.equal(WA.Module.exports(mod).map((e) => e.name).sort(), [...EXPORT_NAMES].sort());
+  // that it holds no SIMD at all: variants.test.ts loads it on a V8 that refuses SIMD
+  const { instance } = await WA.instantiate(bytes, {});
+  assert.is((instance.exports.simdEnabled as () => number)(), 0);
 });
 
 test('the portable build is generated from the same sources, without SIMD', async () => {
