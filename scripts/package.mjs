@@ -8,8 +8,9 @@
 // default_postinst/default_prerm). The feed Makefiles under openwrt/ build the same packages
 // inside an OpenWrt SDK; this script is for building without one.
 //
-// Architecture "all": node and the WASM core are portable, and all four netlink bridges ship
+// Architecture "all": node and the WASM core are portable, and all five netlink bridges ship
 // (x64, ia32, arm64, arm, mipsel; 7-11 KB each), so one package serves every target Node runs on.
+// Metadata and maintainer scripts come from the feed Makefiles (scripts/package-meta.mjs).
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -26,6 +27,7 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { boardProfileTable, boardDefaultsTable, loadBoardConfigs } from '../board-configs/load.mjs';
+import { agentMeta, luciMeta } from './package-meta.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OPENWRT = join(ROOT, 'openwrt');
@@ -144,7 +146,10 @@ export function buildIpk({ name, version, dataDir, controlFields, description, c
   }
   control.file('postinst', 0o755, { text: POSTINST });
   control.file('prerm', 0o755, { text: PRERM });
-  for (const [script, text] of Object.entries(scripts)) control.file(script, 0o755, { text });
+  for (const [script, text] of Object.entries(scripts)) {
+    if (typeof text !== 'string' || !text.startsWith('#!/bin/sh\n')) throw new PackageError(`${name}: script ${script} is missing or has no #!/bin/sh line`);
+    control.file(script, 0o755, { text });
+  }
   control.fixDirs();
 
   writeFileSync(join(tmp, 'debian-binary'), '2.0\n');
@@ -167,16 +172,6 @@ to a fleet backend over MQTT. Status: x0tta6bl4 status, LuCI, /metrics.`;
 
 const LUCI_DESCRIPTION = `LuCI status page for the x0tta6bl4 mesh agent: node health, neighbours,
 originators, link-quality graph, recent findings, actions and rollbacks.`;
-
-// Reloads rpcd so that the new exec plugin and ACL are picked up, and drops LuCI's caches.
-const LUCI_POSTINST_PKG = `#!/bin/sh
-[ -n "\${IPKG_INSTROOT}" ] || {
-	rm -f /tmp/luci-indexcache.*
-	rm -rf /tmp/luci-modulecache/
-	/etc/init.d/rpcd reload
-	exit 0
-}
-`;
 
 /** Stages and builds both packages; returns what it built and what it left out. */
 export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion() } = {}) {
@@ -220,14 +215,18 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   luci.file('usr/libexec/rpcd/luci.x0tta6bl4', 0o755, { from: join(luciSrc, 'root/usr/libexec/rpcd/luci.x0tta6bl4') });
   luci.fixDirs();
 
-  const common = { License: 'GPL-2.0-only' };
+  // Metadata and scripts as the feed Makefiles declare them (scripts/package-meta.mjs).
+  const agentM = agentMeta();
+  const luciM = luciMeta();
+  const fields = (m) => ({ License: m.license, LicenseFiles: m.licenseFiles, Section: m.section, URL: m.url, Maintainer: m.maintainer });
   const agentIpk = buildIpk({
     name: 'x0tta6bl4',
     version,
     dataDir: agent.dir,
-    controlFields: { ...common, Depends: 'libc, node (>= 18.20)', Source: 'openwrt/x0tta6bl4', SourceName: 'x0tta6bl4', Section: 'net', 'Require-User': 'x0tta6bl4:x0tta6bl4' },
+    controlFields: { ...fields(agentM), Depends: agentM.depends, Source: 'openwrt/x0tta6bl4', SourceName: 'x0tta6bl4', 'Require-User': agentM.userid },
     description: AGENT_DESCRIPTION,
     conffiles: ['/etc/config/x0tta6bl4'],
+    scripts: { postrm: agentM.postrm },
     outDir,
     epoch,
     workDir,
@@ -236,13 +235,16 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
     name: 'luci-app-x0tta6bl4',
     version,
     dataDir: luci.dir,
-    controlFields: { ...common, Depends: 'libc, x0tta6bl4, luci-base, rpcd', Source: 'openwrt/luci-app-x0tta6bl4', SourceName: 'luci-app-x0tta6bl4', Section: 'luci' },
+    controlFields: { ...fields(luciM), Depends: luciM.depends, Source: 'openwrt/luci-app-x0tta6bl4', SourceName: 'luci-app-x0tta6bl4' },
     description: LUCI_DESCRIPTION,
-    scripts: { 'postinst-pkg': LUCI_POSTINST_PKG },
+    scripts: { 'postinst-pkg': luciM.postinstPkg, postrm: luciM.postrm },
     outDir,
     epoch,
     workDir,
   });
+  // The feed Makefile's compile step takes these from dist/ instead of running node there.
+  writeFileSync(join(outDir, 'board-profiles'), boardProfileTable(boards));
+  writeFileSync(join(outDir, 'board-defaults'), boardDefaultsTable(boards));
 
   const sizeOf = (p) => (existsSync(p) ? statSync(p).size : null);
   return {
