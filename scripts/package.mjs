@@ -28,6 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { boardProfileTable, boardDefaultsTable, loadBoardConfigs } from '../board-configs/load.mjs';
 import { agentMeta, luciMeta } from './package-meta.mjs';
+import { buildApk, findApkTools } from './package-apk.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OPENWRT = join(ROOT, 'openwrt');
@@ -174,7 +175,7 @@ const LUCI_DESCRIPTION = `LuCI status page for the x0tta6bl4 mesh agent: node he
 originators, link-quality graph, recent findings, actions and rollbacks.`;
 
 /** Stages and builds both packages; returns what it built and what it left out. */
-export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion() } = {}) {
+export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion(), apkTools = findApkTools() } = {}) {
   const bundle = join(distDir, 'x0tta6bl4.mjs');
   if (!existsSync(bundle)) throw new PackageError(`${relative(ROOT, bundle)} is missing: run npm run build first`);
   const defaultConfig = join(OPENWRT, 'x0tta6bl4/files/x0tta6bl4.config');
@@ -242,6 +243,14 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
     epoch,
     workDir,
   });
+  // The same trees as apk v3 packages for OpenWrt 25.12, when apk-tools 3 is at hand.
+  const apks = [];
+  if (apkTools.apk) {
+    const apkOf = (name, dataDir, m, description, conffiles, own) =>
+      buildApk({ apk: apkTools.apk, name, version, dataDir, meta: m, description, conffiles, own, outDir, epoch, workDir });
+    apks.push(apkOf('x0tta6bl4', agent.dir, agentM, AGENT_DESCRIPTION, ['/etc/config/x0tta6bl4'], { postrm: agentM.postrm }));
+    apks.push(apkOf('luci-app-x0tta6bl4', luci.dir, luciM, LUCI_DESCRIPTION, [], { postinstPkg: luciM.postinstPkg, postrm: luciM.postrm }));
+  }
   // The feed Makefile's compile step takes these from dist/ instead of running node there.
   writeFileSync(join(outDir, 'board-profiles'), boardProfileTable(boards));
   writeFileSync(join(outDir, 'board-defaults'), boardDefaultsTable(boards));
@@ -251,6 +260,8 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
     version,
     epoch,
     packages: [agentIpk, luciIpk],
+    apks,
+    apkMissing: apkTools.apk ? null : apkTools.reason,
     missing,
     sizes: {
       'x0tta6bl4.ipk': agentIpk.size,
@@ -267,6 +278,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const r = buildPackages();
     for (const m of r.missing) console.error(`package: not included, not built: ${m}`);
     for (const p of r.packages) console.log(`${relative(process.cwd(), p.path)}  ${p.size} bytes (installed ${p.installedSize})`);
+    for (const p of r.apks) console.log(`${relative(process.cwd(), p.path)}  ${p.size} bytes`);
+    if (r.apkMissing) console.error(`package: no .apk (OpenWrt 25.12) built: ${r.apkMissing}. Build apk-tools 3.0.6 with: node --import tsx test/packaging/apk-tools.ts, then APK=<the path it prints> npm run package`);
     console.log('sizes (bytes):');
     for (const [k, v] of Object.entries(r.sizes)) console.log(`  ${k.padEnd(24)} ${v ?? 'missing'}`);
     const agentKb = r.sizes['x0tta6bl4.ipk'] / 1024;

@@ -11,6 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VENDOR_DIR } from '../router/openwrt-userspace.ts';
+import { apkScripts } from '../../scripts/package-apk.mjs';
+import { agentMeta } from '../../scripts/package-meta.mjs';
 import { buildIpks } from './build-ipks.ts';
 import { inRoot, makeScratchRoot, opkgInstall } from './scratch-root.ts';
 
@@ -62,6 +64,22 @@ test('ipk postinst with base-files\' own functions.sh creates user and group x0t
   });
   assert.is(r.status, 0, r.stderr + r.stdout);
   assert.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^x0tta6bl4:x:470:470:x0tta6bl4:\/var\/run\/x0tta6bl4:\/bin\/false$/m);
+  assert.match(readFileSync(join(root, 'etc/group'), 'utf8'), /^x0tta6bl4:x:470:x0tta6bl4$/m);
+});
+
+test('apk post-install with base-files\' own functions.sh reads /lib/apk/packages/x0tta6bl4.rusers: id 470', () => {
+  const root = makeScratchRoot();
+  roots.push(root);
+  if (!realFunctions(root)) return;
+  // What the apk package installs before its post-install runs (package-pack.mk's apk branch).
+  mkdirSync(join(root, 'lib/apk/packages'), { recursive: true });
+  writeFileSync(join(root, 'lib/apk/packages/x0tta6bl4.rusers'), agentMeta().userid + '\n');
+  writeFileSync(join(root, 'lib/apk/packages/x0tta6bl4.list'), '/usr/bin/x0tta6bl4\n');
+  const script = join(root, 'tmp/post-install');
+  writeFileSync(script, apkScripts('x0tta6bl4')['post-install']!);
+  const r = spawnSync('busybox', ['sh', script], { encoding: 'utf8', env: { PATH: process.env.PATH, IPKG_INSTROOT: root } });
+  assert.is(r.status, 0, r.stderr + r.stdout);
+  assert.match(readFileSync(join(root, 'etc/passwd'), 'utf8'), /^x0tta6bl4:x:470:470:/m);
   assert.match(readFileSync(join(root, 'etc/group'), 'utf8'), /^x0tta6bl4:x:470:x0tta6bl4$/m);
 });
 
