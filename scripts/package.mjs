@@ -174,16 +174,13 @@ to a fleet backend over MQTT. Status: x0tta6bl4 status, LuCI, /metrics.`;
 const LUCI_DESCRIPTION = `LuCI status page for the x0tta6bl4 mesh agent: node health, neighbours,
 originators, link-quality graph, recent findings, actions and rollbacks.`;
 
-/** Stages and builds both packages; returns what it built and what it left out. */
-export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion(), apkTools = findApkTools() } = {}) {
+/** The agent's data tree from dist/ and openwrt/x0tta6bl4/files; what is not built goes to `missing`. */
+function stageAgent(distDir, workDir, boards, missing) {
   const bundle = join(distDir, 'x0tta6bl4.mjs');
   if (!existsSync(bundle)) throw new PackageError(`${relative(ROOT, bundle)} is missing: run npm run build first`);
   const defaultConfig = join(OPENWRT, 'x0tta6bl4/files/x0tta6bl4.config');
   if (!existsSync(defaultConfig)) throw new PackageError(`${relative(ROOT, defaultConfig)} is missing (the default UCI config)`);
   const files = join(OPENWRT, 'x0tta6bl4/files');
-  const boards = loadBoardConfigs();
-  const missing = [];
-
   const agent = new Stage(join(workDir, 'x0tta6bl4'));
   agent.file('usr/lib/x0tta6bl4/x0tta6bl4.mjs', 0o644, { from: bundle });
   const wasm = join(distDir, 'core.wasm');
@@ -207,7 +204,11 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   agent.file('usr/share/x0tta6bl4/board-profiles', 0o644, { text: boardProfileTable(boards) });
   agent.file('usr/share/x0tta6bl4/board-defaults', 0o644, { text: boardDefaultsTable(boards) });
   agent.fixDirs();
+  return { dir: agent.dir, bundle, wasm };
+}
 
+/** The LuCI app's data tree, laid out as luci.mk installs htdocs/ and root/. */
+function stageLuci(workDir) {
   const luciSrc = join(OPENWRT, 'luci-app-x0tta6bl4');
   const luci = new Stage(join(workDir, 'luci-app-x0tta6bl4'));
   luci.file('www/luci-static/resources/view/x0tta6bl4/status.js', 0o644, { from: join(luciSrc, 'htdocs/luci-static/resources/view/x0tta6bl4/status.js') });
@@ -215,6 +216,16 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   luci.file('usr/share/rpcd/acl.d/luci-app-x0tta6bl4.json', 0o644, { from: join(luciSrc, 'root/usr/share/rpcd/acl.d/luci-app-x0tta6bl4.json') });
   luci.file('usr/libexec/rpcd/luci.x0tta6bl4', 0o755, { from: join(luciSrc, 'root/usr/libexec/rpcd/luci.x0tta6bl4') });
   luci.fixDirs();
+  return { dir: luci.dir };
+}
+
+/** Stages and builds both packages (ipk, and apk when apk-tools 3 is found); returns what it built and what it left out. */
+export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion(), apkTools = findApkTools() } = {}) {
+  const boards = loadBoardConfigs();
+  const missing = [];
+  const agent = stageAgent(distDir, workDir, boards, missing);
+  const { bundle, wasm } = agent;
+  const luci = stageLuci(workDir);
 
   // Metadata and scripts as the feed Makefiles declare them (scripts/package-meta.mjs).
   const agentM = agentMeta();
