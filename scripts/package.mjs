@@ -261,6 +261,9 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
       buildApk({ apk: apkTools.apk, name, version, dataDir, meta: m, description, conffiles, own, outDir, epoch, workDir });
     apks.push(apkOf('x0tta6bl4', agent.dir, agentM, AGENT_DESCRIPTION, ['/etc/config/x0tta6bl4'], { postrm: agentM.postrm }));
     apks.push(apkOf('luci-app-x0tta6bl4', luci.dir, luciM, LUCI_DESCRIPTION, [], { postinstPkg: luciM.postinstPkg, postrm: luciM.postrm }));
+  } else {
+    // An .apk of this version from an earlier run would no longer match the ipks.
+    for (const n of ['x0tta6bl4', 'luci-app-x0tta6bl4']) rmSync(join(outDir, `${n}-${version}.apk`), { force: true });
   }
   // The feed Makefile's compile step takes these from dist/ instead of running node there.
   writeFileSync(join(outDir, 'board-profiles'), boardProfileTable(boards));

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -244,10 +244,13 @@ test('busybox tar (what opkg\'s unarchiver descends from) unpacks both levels', 
 });
 
 test('npm run package writes both ipks to dist/ and reports the sizes', () => {
-  // Without apk-tools 3 (APK names nothing runnable): the ipks only, and a line saying why.
+  // Without apk-tools 3 (APK names nothing runnable): the ipks only, and a line saying why; an
+  // .apk of the same version left from an earlier run is removed.
+  writeFileSync(join(DIST, `x0tta6bl4-${pkgVersion}-r1.apk`), 'stale');
   const r = spawnSync(process.execPath, [join(ROOT, 'scripts/package.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), APK: '/nonexistent/apk' } });
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stderr, /no \.apk \(OpenWrt 25\.12\) built: APK=\/nonexistent\/apk does not run/);
+  assert.not.ok(existsSync(join(DIST, `x0tta6bl4-${pkgVersion}-r1.apk`)), 'stale .apk removed');
   // Built again right away from the same dist/ (other engineers may rebuild it meanwhile).
   const fresh = buildIpks(EPOCH);
   try {
