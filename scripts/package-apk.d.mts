@@ -15,3 +15,4 @@ export declare function buildApk(opts: {
   epoch: number;
   workDir: string;
 }): { path: string; size: number };
+export declare function apkIdRoot(dir: string): string;

@@ -24,6 +24,20 @@ export function findApkTools(env = process.env) {
   return { apk: null, reason: env.APK ? `APK=${env.APK} does not run` : 'no apk-tools 3 (apk) on PATH and APK is not set' };
 }
 
+/**
+ * A --root for `apk mkpkg`, which names file owners through the root's passwd/group: decoys
+ * that call this user root (as fakeroot does for OpenWrt), instead of the machine's own files.
+ */
+export function apkIdRoot(dir) {
+  const idRoot = join(dir, 'apk-id-root');
+  mkdirSync(join(idRoot, 'etc'), { recursive: true });
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  writeFileSync(join(idRoot, 'etc/passwd'), `root:x:${uid}:${gid}:root:/root:/bin/ash\n`);
+  writeFileSync(join(idRoot, 'etc/group'), `root:x:${gid}:\n`);
+  return idRoot;
+}
+
 const strip = (script) => script.split('\n').filter((l) => !/^\s*#!/.test(l)).join('\n');
 
 /** package-pack.mk's apk scripts for a package, given its own postinst-pkg/prerm-pkg/postrm. */
@@ -87,14 +101,7 @@ export function buildApk({ apk, name, version, dataDir, meta, description, conff
   }
   stamp(files, epoch);
 
-  // mkpkg names file owners through the root's passwd/group: give it decoys that call this
-  // user root (as fakeroot does for OpenWrt), instead of the build machine's own files.
-  const idRoot = join(workDir, 'apk-id-root');
-  mkdirSync(join(idRoot, 'etc'), { recursive: true });
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  writeFileSync(join(idRoot, 'etc/passwd'), `root:x:${uid}:${gid}:root:/root:/bin/ash\n`);
-  writeFileSync(join(idRoot, 'etc/group'), `root:x:${gid}:\n`);
+  const idRoot = apkIdRoot(workDir);
 
   mkdirSync(outDir, { recursive: true });
   const out = join(outDir, `${name}-${version}.apk`);

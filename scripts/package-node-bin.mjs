@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { findApkTools } from './package-apk.mjs';
+import { apkIdRoot, findApkTools } from './package-apk.mjs';
 
 export class NodeBinError extends Error {
   name = 'NodeBinError';
@@ -45,6 +45,7 @@ export function buildNodeBinApk({ apk, node, version, arch, outDir, epoch = 0 })
     mkdirSync(outDir, { recursive: true });
     const out = join(outDir, `node-${version}-r1.apk`);
     const r = spawnSync(apk, [
+      '--root', apkIdRoot(work),
       'mkpkg',
       '--info', 'name:node',
       '--info', `version:${version}-r1`,

@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPackages } from '../../scripts/package.mjs';
-import { buildApk } from '../../scripts/package-apk.mjs';
+import { apkIdRoot, buildApk } from '../../scripts/package-apk.mjs';
 import { agentMeta } from '../../scripts/package-meta.mjs';
 import { buildNodeBinApk } from '../../scripts/package-node-bin.mjs';
 import { apkTools, missingForApkTools } from './apk-tools.ts';
@@ -43,7 +43,7 @@ function mockPackage(name: string, ver: string): string {
   mkdirSync(join(files, 'usr/share/mock'), { recursive: true });
   writeFileSync(join(files, 'usr/share/mock', name), `${name} ${ver}\n`);
   const out = join(work, 'mock', `${name}-${ver}.apk`);
-  const r = spawnSync(APK, ['mkpkg', '--info', `name:${name}`, '--info', `version:${ver}`, '--info', 'arch:noarch', '--files', files, '--output', out], { encoding: 'utf8' });
+  const r = spawnSync(APK, ['--root', apkIdRoot(work), 'mkpkg', '--info', `name:${name}`, '--info', `version:${ver}`, '--info', 'arch:noarch', '--files', files, '--output', out], { encoding: 'utf8' });
   assert.is(r.status, 0, r.stderr);
   return out;
 }
