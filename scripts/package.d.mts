@@ -11,10 +11,18 @@ export interface BuiltIpk {
   size: number;
   installedSize: number;
 }
+export interface BuiltApk {
+  path: string;
+  size: number;
+}
 export interface BuiltPackages {
   version: string;
   epoch: number;
   packages: [BuiltIpk, BuiltIpk];
+  /** The same two as apk v3 packages, when apk-tools 3 was found; else empty. */
+  apks: BuiltApk[];
+  /** Why no .apk was built, or null. */
+  apkMissing: string | null;
   missing: string[];
   sizes: Record<string, number | null>;
 }
@@ -24,4 +32,5 @@ export declare function buildPackages(opts?: {
   workDir?: string;
   epoch?: number;
   version?: string;
+  apkTools?: { apk: string | null; reason?: string };
 }): BuiltPackages;

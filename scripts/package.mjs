@@ -8,8 +8,9 @@
 // default_postinst/default_prerm). The feed Makefiles under openwrt/ build the same packages
 // inside an OpenWrt SDK; this script is for building without one.
 //
-// Architecture "all": node and the WASM core are portable, and all four netlink bridges ship
+// Architecture "all": node and the WASM core are portable, and all five netlink bridges ship
 // (x64, ia32, arm64, arm, mipsel; 7-11 KB each), so one package serves every target Node runs on.
+// Metadata and maintainer scripts come from the feed Makefiles (scripts/package-meta.mjs).
 import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
@@ -26,6 +27,8 @@ import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { boardProfileTable, boardDefaultsTable, loadBoardConfigs } from '../board-configs/load.mjs';
+import { agentMeta, luciMeta } from './package-meta.mjs';
+import { buildApk, findApkTools } from './package-apk.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const OPENWRT = join(ROOT, 'openwrt');
@@ -144,7 +147,10 @@ export function buildIpk({ name, version, dataDir, controlFields, description, c
   }
   control.file('postinst', 0o755, { text: POSTINST });
   control.file('prerm', 0o755, { text: PRERM });
-  for (const [script, text] of Object.entries(scripts)) control.file(script, 0o755, { text });
+  for (const [script, text] of Object.entries(scripts)) {
+    if (typeof text !== 'string' || !text.startsWith('#!/bin/sh\n')) throw new PackageError(`${name}: script ${script} is missing or has no #!/bin/sh line`);
+    control.file(script, 0o755, { text });
+  }
   control.fixDirs();
 
   writeFileSync(join(tmp, 'debian-binary'), '2.0\n');
@@ -168,26 +174,13 @@ to a fleet backend over MQTT. Status: x0tta6bl4 status, LuCI, /metrics.`;
 const LUCI_DESCRIPTION = `LuCI status page for the x0tta6bl4 mesh agent: node health, neighbours,
 originators, link-quality graph, recent findings, actions and rollbacks.`;
 
-// Reloads rpcd so that the new exec plugin and ACL are picked up, and drops LuCI's caches.
-const LUCI_POSTINST_PKG = `#!/bin/sh
-[ -n "\${IPKG_INSTROOT}" ] || {
-	rm -f /tmp/luci-indexcache.*
-	rm -rf /tmp/luci-modulecache/
-	/etc/init.d/rpcd reload
-	exit 0
-}
-`;
-
-/** Stages and builds both packages; returns what it built and what it left out. */
-export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion() } = {}) {
+/** The agent's data tree from dist/ and openwrt/x0tta6bl4/files; what is not built goes to `missing`. */
+function stageAgent(distDir, workDir, boards, missing) {
   const bundle = join(distDir, 'x0tta6bl4.mjs');
   if (!existsSync(bundle)) throw new PackageError(`${relative(ROOT, bundle)} is missing: run npm run build first`);
   const defaultConfig = join(OPENWRT, 'x0tta6bl4/files/x0tta6bl4.config');
   if (!existsSync(defaultConfig)) throw new PackageError(`${relative(ROOT, defaultConfig)} is missing (the default UCI config)`);
   const files = join(OPENWRT, 'x0tta6bl4/files');
-  const boards = loadBoardConfigs();
-  const missing = [];
-
   const agent = new Stage(join(workDir, 'x0tta6bl4'));
   agent.file('usr/lib/x0tta6bl4/x0tta6bl4.mjs', 0o644, { from: bundle });
   const wasm = join(distDir, 'core.wasm');
@@ -215,7 +208,11 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   agent.file('usr/share/x0tta6bl4/board-profiles', 0o644, { text: boardProfileTable(boards) });
   agent.file('usr/share/x0tta6bl4/board-defaults', 0o644, { text: boardDefaultsTable(boards) });
   agent.fixDirs();
+  return { dir: agent.dir, bundle, wasm };
+}
 
+/** The LuCI app's data tree, laid out as luci.mk installs htdocs/ and root/. */
+function stageLuci(workDir) {
   const luciSrc = join(OPENWRT, 'luci-app-x0tta6bl4');
   const luci = new Stage(join(workDir, 'luci-app-x0tta6bl4'));
   luci.file('www/luci-static/resources/view/x0tta6bl4/status.js', 0o644, { from: join(luciSrc, 'htdocs/luci-static/resources/view/x0tta6bl4/status.js') });
@@ -223,15 +220,29 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   luci.file('usr/share/rpcd/acl.d/luci-app-x0tta6bl4.json', 0o644, { from: join(luciSrc, 'root/usr/share/rpcd/acl.d/luci-app-x0tta6bl4.json') });
   luci.file('usr/libexec/rpcd/luci.x0tta6bl4', 0o755, { from: join(luciSrc, 'root/usr/libexec/rpcd/luci.x0tta6bl4') });
   luci.fixDirs();
+  return { dir: luci.dir };
+}
 
-  const common = { License: 'GPL-2.0-only' };
+/** Stages and builds both packages (ipk, and apk when apk-tools 3 is found); returns what it built and what it left out. */
+export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, workDir = join(ROOT, 'build', 'ipk'), epoch = sourceDateEpoch(), version = packageVersion(), apkTools = findApkTools() } = {}) {
+  const boards = loadBoardConfigs();
+  const missing = [];
+  const agent = stageAgent(distDir, workDir, boards, missing);
+  const { bundle, wasm } = agent;
+  const luci = stageLuci(workDir);
+
+  // Metadata and scripts as the feed Makefiles declare them (scripts/package-meta.mjs).
+  const agentM = agentMeta();
+  const luciM = luciMeta();
+  const fields = (m) => ({ License: m.license, LicenseFiles: m.licenseFiles, Section: m.section, URL: m.url, Maintainer: m.maintainer });
   const agentIpk = buildIpk({
     name: 'x0tta6bl4',
     version,
     dataDir: agent.dir,
-    controlFields: { ...common, Depends: 'libc, node (>= 18.20)', Source: 'openwrt/x0tta6bl4', SourceName: 'x0tta6bl4', Section: 'net', 'Require-User': 'x0tta6bl4:x0tta6bl4' },
+    controlFields: { ...fields(agentM), Depends: agentM.depends, Source: 'openwrt/x0tta6bl4', SourceName: 'x0tta6bl4', 'Require-User': agentM.userid },
     description: AGENT_DESCRIPTION,
     conffiles: ['/etc/config/x0tta6bl4'],
+    scripts: { postrm: agentM.postrm },
     outDir,
     epoch,
     workDir,
@@ -240,19 +251,35 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
     name: 'luci-app-x0tta6bl4',
     version,
     dataDir: luci.dir,
-    controlFields: { ...common, Depends: 'libc, x0tta6bl4, luci-base, rpcd', Source: 'openwrt/luci-app-x0tta6bl4', SourceName: 'luci-app-x0tta6bl4', Section: 'luci' },
+    controlFields: { ...fields(luciM), Depends: luciM.depends, Source: 'openwrt/luci-app-x0tta6bl4', SourceName: 'luci-app-x0tta6bl4' },
     description: LUCI_DESCRIPTION,
-    scripts: { 'postinst-pkg': LUCI_POSTINST_PKG },
+    scripts: { 'postinst-pkg': luciM.postinstPkg, postrm: luciM.postrm },
     outDir,
     epoch,
     workDir,
   });
+  // The same trees as apk v3 packages for OpenWrt 25.12, when apk-tools 3 is at hand.
+  const apks = [];
+  if (apkTools.apk) {
+    const apkOf = (name, dataDir, m, description, conffiles, own) =>
+      buildApk({ apk: apkTools.apk, name, version, dataDir, meta: m, description, conffiles, own, outDir, epoch, workDir });
+    apks.push(apkOf('x0tta6bl4', agent.dir, agentM, AGENT_DESCRIPTION, ['/etc/config/x0tta6bl4'], { postrm: agentM.postrm }));
+    apks.push(apkOf('luci-app-x0tta6bl4', luci.dir, luciM, LUCI_DESCRIPTION, [], { postinstPkg: luciM.postinstPkg, postrm: luciM.postrm }));
+  } else {
+    // An .apk of this version from an earlier run would no longer match the ipks.
+    for (const n of ['x0tta6bl4', 'luci-app-x0tta6bl4']) rmSync(join(outDir, `${n}-${version}.apk`), { force: true });
+  }
+  // The feed Makefile's compile step takes these from dist/ instead of running node there.
+  writeFileSync(join(outDir, 'board-profiles'), boardProfileTable(boards));
+  writeFileSync(join(outDir, 'board-defaults'), boardDefaultsTable(boards));
 
   const sizeOf = (p) => (existsSync(p) ? statSync(p).size : null);
   return {
     version,
     epoch,
     packages: [agentIpk, luciIpk],
+    apks,
+    apkMissing: apkTools.apk ? null : apkTools.reason,
     missing,
     sizes: {
       'x0tta6bl4.ipk': agentIpk.size,
@@ -270,6 +297,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const r = buildPackages();
     for (const m of r.missing) console.error(`package: not included, not built: ${m}`);
     for (const p of r.packages) console.log(`${relative(process.cwd(), p.path)}  ${p.size} bytes (installed ${p.installedSize})`);
+    for (const p of r.apks) console.log(`${relative(process.cwd(), p.path)}  ${p.size} bytes`);
+    if (r.apkMissing) console.error(`package: no .apk (OpenWrt 25.12) built: ${r.apkMissing}. Build apk-tools 3.0.6 with: node --import tsx test/packaging/apk-tools.ts, then APK=<the path it prints> npm run package`);
     console.log('sizes (bytes):');
     for (const [k, v] of Object.entries(r.sizes)) console.log(`  ${k.padEnd(24)} ${v ?? 'missing'}`);
     const agentKb = r.sizes['x0tta6bl4.ipk'] / 1024;

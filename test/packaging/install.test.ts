@@ -71,7 +71,7 @@ test('opkg layout: files, info files and the list default_postinst reads', () =>
   assert.ok(list.includes('/usr/lib/x0tta6bl4/x0tta6bl4.mjs'));
   assert.is(statSync(join(root, 'etc/config/x0tta6bl4')).mode & 0o777, 0o600);
   assert.is(statSync(join(root, 'usr/bin/x0tta6bl4')).mode & 0o777, 0o755);
-  assert.match(read(root, 'usr/lib/opkg/status'), /Package: x0tta6bl4\nVersion: [^\n]+\nDepends: libc, node \(>= 18\.20\)\n/);
+  assert.match(read(root, 'usr/lib/opkg/status'), /Package: x0tta6bl4\nVersion: [^\n]+\nDepends: node \(>= 18\.20\), libc, node, kmod-batman-adv\n/);
 });
 
 test('postinst on a router: user, board defaults once, enabled, started under procd as recorded', () => {
@@ -79,8 +79,8 @@ test('postinst on a router: user, board defaults once, enabled, started under pr
   const r = script(root, 'x0tta6bl4', 'postinst', 'configure');
   assert.is(r.status, 0, r.stderr + r.stdout);
 
-  assert.match(read(root, 'etc/passwd'), /^x0tta6bl4:x:\d+:\d+:/m, 'Require-User created the user');
-  assert.match(read(root, 'etc/group'), /^x0tta6bl4:x:\d+:/m);
+  assert.match(read(root, 'etc/passwd'), /^x0tta6bl4:x:470:470:/m, 'Require-User created the user with its fixed id');
+  assert.match(read(root, 'etc/group'), /^x0tta6bl4:x:470:/m);
   // The AX3000T profile's defaults, applied with uci and committed, then the marker.
   assert.equal(read(root, 'tmp/uci-calls').trim().split('\n'), ['-q set x0tta6bl4.federation.max_connections=8', '-q commit x0tta6bl4']);
   assert.match(read(root, 'etc/x0tta6bl4/.board-defaults'), /^xiaomi,mi-router-ax3000t: federation.max_connections/);

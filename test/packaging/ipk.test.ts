@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -98,6 +98,11 @@ function checkCommon(path: string, name: string) {
   assert.is(f.Version, `${pkgVersion}-r1`);
   assert.is(f.Architecture, 'all');
   assert.is(f.SourceDateEpoch, String(EPOCH));
+  assert.is(f.License, 'GPL-2.0-only');
+  assert.is(f.LicenseFiles, 'LICENSE');
+  assert.ok(existsSync(join(ROOT, 'LICENSE')), 'LicenseFiles names a file in the source tree');
+  assert.match(f.Maintainer!, /^[^<>]+ <[^<>@\s]+@[^<>@\s]+>$/, 'Maintainer: Name <address>');
+  assert.match(f.URL!, /^https:\/\//);
   assert.is(Number(f['Installed-Size']), gunzipSync(get('./data.tar.gz').data).length, 'Installed-Size = bytes of the data tar');
   assert.ok(ctl.includes('\nDescription:  '), 'Description as package-pack.mk writes it (two spaces)');
   assert.ok(ctl.endsWith('\n'));
@@ -117,10 +122,12 @@ const ELF_MACHINE: Record<string, number> = { x64: 62, ia32: 3, arm64: 183, arm:
 
 test('agent ipk: control, conffiles, scripts and every file with its mode', () => {
   const { f, control, data, file } = checkCommon(agentIpk.path, 'x0tta6bl4');
-  assert.is(f.Depends, 'libc, node (>= 18.20)');
+  // As package-pack.mk writes DEPENDS:=+node +kmod-batman-adv with EXTRA_DEPENDS:=node (>= 18.20).
+  assert.is(f.Depends, 'node (>= 18.20), libc, node, kmod-batman-adv');
   assert.is(f.Section, 'net');
-  assert.is(f['Require-User'], 'x0tta6bl4:x0tta6bl4');
-  assert.equal(control.map((e) => e.name), ['./', './conffiles', './control', './postinst', './prerm']);
+  assert.is(f['Require-User'], 'x0tta6bl4=470:x0tta6bl4=470', 'a fixed uid/gid, as mosquitto (200) does');
+  assert.equal(control.map((e) => e.name), ['./', './conffiles', './control', './postinst', './postrm', './prerm']);
+  assert.match(file(control, './postrm').data.toString(), /^#!\/bin\/sh\n/);
   assert.is(file(control, './conffiles').data.toString(), '/etc/config/x0tta6bl4\n');
 
   const files = Object.fromEntries(data.filter((e) => e.type === 'file').map((e) => [e.name, e]));
@@ -180,7 +187,7 @@ test('luci ipk: control, the rpcd reload script, view, menu, ACL and the exec pl
   const { f, control, data, file } = checkCommon(luciIpk.path, 'luci-app-x0tta6bl4');
   assert.is(f.Depends, 'libc, x0tta6bl4, luci-base, rpcd');
   assert.is(f.Section, 'luci');
-  assert.equal(control.map((e) => e.name), ['./', './control', './postinst', './postinst-pkg', './prerm']);
+  assert.equal(control.map((e) => e.name), ['./', './control', './postinst', './postinst-pkg', './postrm', './prerm']);
   const pkgScript = file(control, './postinst-pkg');
   assert.is(pkgScript.mode, 0o755);
   assert.match(pkgScript.data.toString(), /\/etc\/init.d\/rpcd reload/);
@@ -237,8 +244,13 @@ test('busybox tar (what opkg\'s unarchiver descends from) unpacks both levels', 
 });
 
 test('npm run package writes both ipks to dist/ and reports the sizes', () => {
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/package.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+  // Without apk-tools 3 (APK names nothing runnable): the ipks only, and a line saying why; an
+  // .apk of the same version left from an earlier run is removed.
+  writeFileSync(join(DIST, `x0tta6bl4-${pkgVersion}-r1.apk`), 'stale');
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/package.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH), APK: '/nonexistent/apk' } });
   assert.is(r.status, 0, r.stderr);
+  assert.match(r.stderr, /no \.apk \(OpenWrt 25\.12\) built: APK=\/nonexistent\/apk does not run/);
+  assert.not.ok(existsSync(join(DIST, `x0tta6bl4-${pkgVersion}-r1.apk`)), 'stale .apk removed');
   // Built again right away from the same dist/ (other engineers may rebuild it meanwhile).
   const fresh = buildIpks(EPOCH);
   try {
@@ -250,6 +262,12 @@ test('npm run package writes both ipks to dist/ and reports the sizes', () => {
   } finally {
     rmSync(fresh.dir, { recursive: true, force: true });
   }
+  // Everything the feed Makefile's Build/Prepare takes from dist/ (PREBUILT) is there.
+  const mk = readFileSync(join(ROOT, 'openwrt/x0tta6bl4/Makefile'), 'utf8');
+  const prebuilt = /^PREBUILT:=(.*)$/m.exec(mk)![1]!.trim().split(/\s+/);
+  assert.equal(prebuilt, ['x0tta6bl4.mjs', 'core.wasm', 'board-profiles', 'board-defaults']);
+  for (const f of prebuilt) assert.ok(existsSync(join(DIST, f)), `dist/${f} for the feed build`);
+  assert.is(readFileSync(join(DIST, 'board-profiles'), 'utf8'), boardProfileTable(loadBoardConfigs()));
   assert.match(r.stdout, /x0tta6bl4\.ipk\s+\d+/);
   assert.match(r.stdout, /nlbridge-arm64\s+\d+/);
   const bad = spawnSync(process.execPath, [join(ROOT, 'scripts/package.mjs')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: 'yesterday' } });
@@ -274,7 +292,16 @@ test('the feed Makefiles install the same files as the ipks', () => {
   const norm = (n: string) => n.replace(/x0tta6bl4-nlbridge-(\$\(NODE_ARCH\)|x64|ia32|arm64|arm|mipsel)$/, 'x0tta6bl4-nlbridge-ARCH');
   assert.equal([...new Set(dests.map(norm))].sort(), [...new Set(agentFiles.map(norm))].sort());
   assert.match(mk, /define Package\/x0tta6bl4\/conffiles\n\/etc\/config\/x0tta6bl4\nendef/);
-  assert.match(mk, /USERID:=x0tta6bl4:x0tta6bl4/);
+  assert.match(mk, /USERID:=x0tta6bl4=470:x0tta6bl4=470\n/);
+  assert.match(mk, /DEPENDS:=@HAS_FPU @\(aarch64\|\|arm\|\|i386\|\|x86_64\|\|mipsel\) \+node \+kmod-batman-adv\n/);
+  assert.match(mk, /EXTRA_DEPENDS:=node \(>= 18\.20\)\n/);
+  for (const k of ['PKG_MAINTAINER', 'PKG_LICENSE_FILES', 'PKG_URL']) assert.match(mk, new RegExp(`^${k}:=\\S`, 'm'), k);
+  // The compile step must not need the network: no npm, no node, only the target compiler.
+  for (const step of ['Build/Prepare', 'Build/Compile']) {
+    // Quoted text (the message naming npm for the developer) is not a command.
+    const body = new RegExp(`define ${step}\\n([\\s\\S]*?)\\nendef`).exec(mk)![1]!.replace(/"[^"]*"/g, '""');
+    assert.not.match(body, /\b(npm|npx|node|curl|wget|git)\b /, `${step} runs no npm/node/download`);
+  }
 
   // luci.mk installs htdocs/ under /www and root/ under /.
   const walk = (dir: string): string[] =>
@@ -287,6 +314,8 @@ test('the feed Makefiles install the same files as the ipks', () => {
   assert.is(statSync(join(LUCI, 'root/usr/libexec/rpcd/luci.x0tta6bl4')).mode & 0o777, 0o755, 'luci.mk keeps modes (cp -p)');
   const luciMk = readFileSync(join(LUCI, 'Makefile'), 'utf8');
   assert.match(luciMk, /LUCI_DEPENDS:=\+x0tta6bl4 \+luci-base \+rpcd/);
+  // luci.mk would make a git-date version and name the LuCI community as maintainer and URL.
+  for (const k of ['PKG_VERSION', 'PKG_MAINTAINER', 'PKG_LICENSE_FILES', 'LUCI_MAINTAINER', 'LUCI_URL']) assert.match(luciMk, new RegExp(`^${k}:=\\S`, 'm'), k);
   assert.match(luciMk, /include \$\(TOPDIR\)\/feeds\/luci\/luci.mk/);
 });
 

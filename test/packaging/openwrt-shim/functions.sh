@@ -62,10 +62,14 @@ config_foreach() {
 	done
 }
 
-# Creates the users a package asks for in its control file (Require-User: user[=uid]:group[=gid]).
+# Creates the users a package asks for: Require-User in its opkg control file, or, for an apk
+# package, /lib/apk/packages/<pkg>.rusers (user[=uid]:group[=gid]). As base-files' own, the
+# package name comes from $pkgname when the caller set it (apk's post-install does), else $1.
 add_group_and_user() {
-	local pkgname="$1" want u g uid gid
+	[ -z "$pkgname" ] && local pkgname="$(basename "${1%.*}")"
+	local want u g uid gid
 	want="$(sed -n 's/^Require-User: *//p' "$root/usr/lib/opkg/info/$pkgname.control" 2>/dev/null)"
+	[ -f "$root/lib/apk/packages/$pkgname.rusers" ] && want="$(cat "$root/lib/apk/packages/$pkgname.rusers")"
 	for tuple in $want; do
 		u="${tuple%%:*}"; g="${tuple#*:}"
 		uid="${u#*=}"; [ "$uid" = "$u" ] && uid=
@@ -76,11 +80,18 @@ add_group_and_user() {
 	done
 }
 
+# The file list: opkg's info/<pkg>.list, or apk's /lib/apk/packages/<pkg>.list.
+pkg_filelist() {
+	if [ -f "$root/lib/apk/packages/$1.list" ]; then echo "$root/lib/apk/packages/$1.list"
+	else echo "$root/usr/lib/opkg/info/$1.list"; fi
+}
+
 default_postinst() {
-	local root="$IPKG_INSTROOT" pkgname ret=0 i
-	pkgname="$(basename "${1%.*}")"
-	local filelist="$root/usr/lib/opkg/info/$pkgname.list"
-	add_group_and_user "$pkgname"
+	local root="$IPKG_INSTROOT" ret=0 i
+	[ -z "$pkgname" ] && local pkgname="$(basename "${1%.*}")"
+	local filelist="$(pkg_filelist "$pkgname")"
+	# base-files calls it here for opkg only; apk's post-install calls it itself before.
+	[ -e "$root/usr/lib/opkg/info/$pkgname.list" ] && add_group_and_user "$pkgname"
 	if [ -z "$root" ]; then
 		for i in $(grep -s '^/etc/uci-defaults/' "$filelist"); do
 			( [ -f "$i" ] && cd "$(dirname "$i")" && . "$i" ) && rm -f "$i"
@@ -103,9 +114,9 @@ default_postinst() {
 }
 
 default_prerm() {
-	local root="$IPKG_INSTROOT" pkgname i
-	pkgname="$(basename "${1%.*}")"
-	for i in $(grep -s '^/etc/init.d/' "$root/usr/lib/opkg/info/$pkgname.list"); do
+	local root="$IPKG_INSTROOT" i
+	[ -z "$pkgname" ] && local pkgname="$(basename "${1%.*}")"
+	for i in $(grep -s '^/etc/init.d/' "$(pkg_filelist "$pkgname")"); do
 		if [ -n "$root" ]; then
 			/bin/sh "$root/etc/rc.common" "$root$i" disable
 		else
