@@ -208,7 +208,7 @@ function stageAgent(distDir, workDir, boards, missing) {
   agent.file('usr/share/x0tta6bl4/board-profiles', 0o644, { text: boardProfileTable(boards) });
   agent.file('usr/share/x0tta6bl4/board-defaults', 0o644, { text: boardDefaultsTable(boards) });
   agent.fixDirs();
-  return { dir: agent.dir, bundle, wasm };
+  return { dir: agent.dir, bundle, wasm, scalarWasm };
 }
 
 /** The LuCI app's data tree, laid out as luci.mk installs htdocs/ and root/. */
@@ -228,7 +228,7 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   const boards = loadBoardConfigs();
   const missing = [];
   const agent = stageAgent(distDir, workDir, boards, missing);
-  const { bundle, wasm } = agent;
+  const { bundle, wasm, scalarWasm } = agent;
   const luci = stageLuci(workDir);
 
   // Metadata and scripts as the feed Makefiles declare them (scripts/package-meta.mjs).

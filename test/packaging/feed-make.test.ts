@@ -46,6 +46,7 @@ function checkout(name: string, prebuilt: [string, string][]): string {
 const full = checkout('repo', [
   ['x0tta6bl4.mjs', join(DIST, 'x0tta6bl4.mjs')],
   ['core.wasm', join(DIST, 'core.wasm')],
+  ['core-scalar.wasm', join(DIST, 'core-scalar.wasm')],
   ['board-profiles', join(built.dir, 'out', 'board-profiles')],
   ['board-defaults', join(built.dir, 'out', 'board-defaults')],
 ]);
@@ -73,7 +74,7 @@ for (const t of TARGETS) {
     const data = readTar(readTar(readFileSync(built.packages[0].path)).find((e) => e.name === './data.tar.gz')!.data);
     const ipkFiles = data.filter((e) => e.type === 'file').map((e) => e.name).filter((n) => !/nlbridge-/.test(n) || n === bridge).sort();
     assert.equal(files, ipkFiles);
-    for (const [f, src] of [['usr/lib/x0tta6bl4/x0tta6bl4.mjs', 'x0tta6bl4.mjs'], ['usr/lib/x0tta6bl4/core.wasm', 'core.wasm'], ['usr/share/x0tta6bl4/board-profiles', 'board-profiles']])
+    for (const [f, src] of [['usr/lib/x0tta6bl4/x0tta6bl4.mjs', 'x0tta6bl4.mjs'], ['usr/lib/x0tta6bl4/core.wasm', 'core.wasm'], ['usr/lib/x0tta6bl4/core-scalar.wasm', 'core-scalar.wasm'], ['usr/share/x0tta6bl4/board-profiles', 'board-profiles']])
       assert.ok(readFileSync(join(ipkg, f)).equals(readFileSync(join(full, 'dist', src))), `${f} is dist/${src}`);
     const elf = readFileSync(join(ipkg, bridge));
     assert.is(elf.subarray(0, 4).toString('latin1'), '\x7fELF');

@@ -146,6 +146,9 @@ test('agent ipk: control, conffiles, scripts and every file with its mode', () =
   const wasm = join(DIST, 'core.wasm');
   if (ci) assert.ok(existsSync(wasm), 'CI builds the WASM core: it must be in the package');
   if (existsSync(wasm)) expected['./usr/lib/x0tta6bl4/core.wasm'] = 0o644;
+  const scalarWasm = join(DIST, 'core-scalar.wasm');
+  if (ci) assert.ok(existsSync(scalarWasm), 'CI builds the scalar WASM core: it must be in the package');
+  if (existsSync(scalarWasm)) expected['./usr/lib/x0tta6bl4/core-scalar.wasm'] = 0o644;
   for (const arch of Object.keys(ELF_MACHINE)) {
     const b = join(DIST, 'native', `x0tta6bl4-nlbridge-${arch}`);
     if (ci) assert.ok(existsSync(b), `CI builds the ${arch} bridge: it must be in the package`);
@@ -164,6 +167,7 @@ test('agent ipk: control, conffiles, scripts and every file with its mode', () =
     same('./usr/lib/x0tta6bl4/core.wasm', wasm);
     assert.equal([...files['./usr/lib/x0tta6bl4/core.wasm']!.data.subarray(0, 4)], [0, 0x61, 0x73, 0x6d], 'wasm magic');
   }
+  if (files['./usr/lib/x0tta6bl4/core-scalar.wasm']) same('./usr/lib/x0tta6bl4/core-scalar.wasm', scalarWasm);
   for (const [arch, machine] of Object.entries(ELF_MACHINE)) {
     const e = files[`./usr/lib/x0tta6bl4/native/x0tta6bl4-nlbridge-${arch}`];
     if (!e) continue;
@@ -265,7 +269,7 @@ test('npm run package writes both ipks to dist/ and reports the sizes', () => {
   // Everything the feed Makefile's Build/Prepare takes from dist/ (PREBUILT) is there.
   const mk = readFileSync(join(ROOT, 'openwrt/x0tta6bl4/Makefile'), 'utf8');
   const prebuilt = /^PREBUILT:=(.*)$/m.exec(mk)![1]!.trim().split(/\s+/);
-  assert.equal(prebuilt, ['x0tta6bl4.mjs', 'core.wasm', 'board-profiles', 'board-defaults']);
+  assert.equal(prebuilt, ['x0tta6bl4.mjs', 'core.wasm', 'core-scalar.wasm', 'board-profiles', 'board-defaults']);
   for (const f of prebuilt) assert.ok(existsSync(join(DIST, f)), `dist/${f} for the feed build`);
   assert.is(readFileSync(join(DIST, 'board-profiles'), 'utf8'), boardProfileTable(loadBoardConfigs()));
   assert.match(r.stdout, /x0tta6bl4\.ipk\s+\d+/);
