@@ -9,7 +9,8 @@
 //  - poll: one tick a second, a function runs every `interval` ticks and not again before its
 //    promise settles; its rejection is not caught (luci.js Poll.step uses only .finally).
 //  - E()/dom: array items become text nodes, a bare string child is assigned to innerHTML.
-// Not copied from LuCI: written to match it. `?poll=N` shortens every poll interval to N s.
+// Not copied from LuCI: written to match it. `?poll=N` shortens every poll interval to N s,
+// `?tr=pseudo` pseudo-translates.
 'use strict';
 (function() {
   var params = new URLSearchParams(location.search);
@@ -53,7 +54,8 @@
   };
   window.E = function() { return dom.create.apply(dom, arguments); };
   // No catalog in the preview: LuCI's L.tr returns the source string when none is loaded.
-  window._ = function(s) { return s; };
+  // `?tr=pseudo` marks every translated string as ‹…›, to see which words went through _().
+  window._ = params.get('tr') === 'pseudo' ? function(s) { return '\u2039' + s + '\u203a'; } : function(s) { return s; };
 
   // luci.js String.prototype.format, reduced to the conversions L.raise's callers use here.
   function format(fmt, args) {
