@@ -72,7 +72,7 @@ test('graph: 14 links, 14 distinct colours; y-axis zoomed to the data', async ()
   const swatches = await page.$$eval('#x0-graph .x0-swatch', (s) => s.map((e) => (e as any).style.background));
   assert.is(new Set(swatches).size, 14, 'legend colours match: one each');
   const [lo, hi] = (await page.$eval('#x0-graph svg', (s) => [s.getAttribute('data-y-min'), s.getAttribute('data-y-max')])).map(Number);
-  const st = await (await fetch(preview.url.replace(/\/$/, '') + '/ubus/', {
+  const st: any = await (await fetch(preview.url.replace(/\/$/, '') + '/ubus/', {
     method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'call', params: ['0'.repeat(32), 'luci.x0tta6bl4', 'status', {}] }),
   })).json();
   const values = st.result[1].links.flatMap((l: { history: (number | null)[] }) => l.history.filter((v) => v !== null)) as number[];
