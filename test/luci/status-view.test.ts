@@ -59,7 +59,10 @@ test('real agent: node summary, health, tables, link graph, live updates, screen
     );
     const now = await getJson(agent.socket, '/status');
     assert.ok((await rows(page, 'x0-originators')) > 0);
-    const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) => tds.map((t) => t.textContent));
+    // A named neighbour keeps its MAC in data-mac (an agent that knows names shows them).
+    const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) =>
+      tds.map((t) => t.querySelector('[data-mac]')?.getAttribute('data-mac') ?? t.textContent),
+    );
     for (const mac of shownNeighbours) assert.ok(now.mesh.neighbours.some((n: { neighbour: string }) => n.neighbour === mac) || now.mesh.originators.some((o: { originator: string }) => o.originator === mac), `${mac} is one of the agent's neighbours`);
 
     // The graph: one path per link, drawn from its history, growing as the agent polls.
@@ -105,6 +108,30 @@ test('stand-in agent: agent-supplied strings are shown as text, never as HTML', 
     const o4 = orig.find((r) => r[0] === '02:00:00:00:00:04')!;
     assert.equal([o4[1], o4[4], o4[5]], ['02:00:00:00:00:02', '200', '1']);
     assert.match((await page.textContent('#x0-federation-section'))!, /Disabled or not reported/);
+    await page.close();
+  } finally {
+    await preview.close();
+    await agent.close();
+  }
+});
+
+test('stand-in agent that knows node names: names instead of MACs, the MAC in a tooltip, names as text', async () => {
+  const sock = join(dir, 'names.sock');
+  const hostile = '<b id="x0-pwn">n3</b>';
+  const agent = await startStandInAgent(sock, { names: { '02:00:00:00:00:02': 'n2/mesh0', '02:00:00:00:00:03': hostile } });
+  const preview = await startLuciPreview({ socketPath: sock });
+  try {
+    const { page } = await openView(preview.url);
+    const cell = (sel: string) => page.$$eval(sel, (tds) => tds.map((t) => [t.textContent, t.querySelector('[data-mac]')?.getAttribute('title') ?? null]));
+    assert.equal(await cell('#x0-neighbours tr.tr:not(.table-titles) td:first-child'), [
+      ['n2/mesh0', '02:00:00:00:00:02'],
+      [hostile, '02:00:00:00:00:03'],
+    ]);
+    assert.is(await page.$('#x0-pwn'), null, 'a name is text, never HTML');
+    // Originators: the one without a name stays a bare MAC; next hops are named too.
+    const orig = await page.$$eval('#x0-originators tr.tr:not(.table-titles)', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    assert.equal(orig, [['n2/mesh0', 'n2/mesh0'], [hostile, hostile], ['02:00:00:00:00:04', 'n2/mesh0']]);
+    assert.match((await page.textContent('#x0-graph ul'))!, /n2\/mesh0 @ mesh0/);
     await page.close();
   } finally {
     await preview.close();
