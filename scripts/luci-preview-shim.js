@@ -212,6 +212,8 @@
   } };
 
   var modules = { view: view, rpc: rpc, poll: Poll, dom: dom, ui: ui };
+  // For the shim's own test (test/luci/preview-shim.test.ts); LuCI has no such global.
+  window.__luciShim = modules;
 
   // LuCI's loader: the view file is a function body whose 'require x' lines name its arguments.
   function instantiate(src) {
