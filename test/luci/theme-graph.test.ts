@@ -5,7 +5,7 @@
 // graph gives each of 14 links its own colour and zooms its y-axis to the data.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -16,12 +16,14 @@ import { startStandInAgent, type StandIn } from './stand-in-agent.ts';
 declare const getComputedStyle: (e: unknown) => { color: string; backgroundColor: string; fill: string };
 
 const dir = mkdtempSync(join(tmpdir(), 'x0-luci-look-'));
+const OUT = new URL('../../test-output/luci/', import.meta.url).pathname;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let agent: StandIn;
 let preview: LuciPreview;
 const viewFile = process.env.X0_LUCI_VIEW || VIEW_FILE; // another view, to see these tests fail against it
 
 test.before(async () => {
+  mkdirSync(OUT, { recursive: true });
   browser = await launchChromium();
   agent = await startStandInAgent(join(dir, 'a.sock'), { extraLinks: 12, frozen: true });
   preview = await startLuciPreview({ socketPath: join(dir, 'a.sock'), viewFile });
@@ -59,6 +61,7 @@ test('states are theme labels: success / warning / danger / plain, recoloured in
     // Axis labels take the page's text colour: readable on either background.
     const [axis, body] = await page.evaluate(() => [getComputedStyle((globalThis as any).document.querySelector('#x0-graph .x0-axis')).fill, getComputedStyle((globalThis as any).document.body).color]);
     assert.is(axis, body, `${scheme}: axis text in the page's text colour`);
+    await page.screenshot({ path: join(OUT, `status-${scheme}.png`), fullPage: true });
     await page.close();
   }
   for (const state of ['ok', 'degraded']) assert.is.not(look.light![state], look.dark![state], `${state} badge differs in dark mode`);
