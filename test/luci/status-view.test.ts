@@ -119,7 +119,8 @@ test('stand-in agent that knows node names: names instead of MACs, the MAC in a 
   const sock = join(dir, 'names.sock');
   const hostile = '<b id="x0-pwn">n3</b>';
   const agent = await startStandInAgent(sock, { names: { '02:00:00:00:00:02': 'n2/mesh0', '02:00:00:00:00:03': hostile } });
-  const preview = await startLuciPreview({ socketPath: sock });
+  // X0_LUCI_VIEW: another view file, to see this test fail against an older view.
+  const preview = await startLuciPreview({ socketPath: sock, viewFile: process.env.X0_LUCI_VIEW || undefined });
   try {
     const { page } = await openView(preview.url);
     const cell = (sel: string) => page.$$eval(sel, (tds) => tds.map((t) => [t.textContent, t.querySelector('[data-mac]')?.getAttribute('title') ?? null]));
