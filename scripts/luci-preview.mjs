@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Serves the LuCI status page of luci-app-x0tta6bl4 outside a router: a small page that
-// provides the LuCI JS APIs the view uses (view, rpc, poll, dom, E, _), the real view file,
-// and an rpcd stand-in that checks the real ACL file and runs the real rpcd exec plugin
-// against a running agent's status socket. Used by the LuCI test (headless Chromium) and by
-// the demo (`npm start`).
+// Serves the LuCI status page of luci-app-x0tta6bl4 outside a router: a page with a SHIM of
+// the LuCI JS runtime (scripts/luci-preview-shim.js: view, rpc, poll, ui, dom, E, _, written to
+// behave as luci-base 24.10 does), the real view file, and an rpcd + uhttpd stand-in that checks
+// the real ACL file and runs the real rpcd exec plugin against a running agent's status socket,
+// answering as rpcd and uhttpd do (the status codes and JSON-RPC errors are read from their
+// sources). Used by the LuCI tests (headless Chromium) and by the demo (`npm start`).
 //
 //   node scripts/luci-preview.mjs [--socket /var/run/x0tta6bl4/status.sock] [--port 8080]
 import { spawn } from 'node:child_process';
@@ -18,13 +19,21 @@ export const VIEW_FILE = join(APP, 'htdocs/luci-static/resources/view/x0tta6bl4/
 export const PLUGIN_FILE = join(APP, 'root/usr/libexec/rpcd/luci.x0tta6bl4');
 export const ACL_FILE = join(APP, 'root/usr/share/rpcd/acl.d/luci-app-x0tta6bl4.json');
 export const MENU_FILE = join(APP, 'root/usr/share/luci/menu.d/luci-app-x0tta6bl4.json');
+const SHIM_FILE = new URL('./luci-preview-shim.js', import.meta.url).pathname;
 
-// ubus status codes that rpcd answers with (libubus.h).
+// ubus status codes (libubus.h) as rpcd's exec plugin support answers them (rpcd plugin.c, exec.c).
+const UBUS_INVALID_ARGUMENT = 2;
 const UBUS_METHOD_NOT_FOUND = 3;
+const UBUS_NOT_FOUND = 4;
 const UBUS_NO_DATA = 5;
 const UBUS_PERMISSION_DENIED = 6;
-const UBUS_TIMEOUT = 7;
-const PLUGIN_TIMEOUT_MS = 10_000;
+// rpcd's default exec timeout (-t), uhttpd's default script timeout (-t).
+const RPCD_EXEC_TIMEOUT_MS = 120_000;
+const UHTTPD_SCRIPT_TIMEOUT_MS = 60_000;
+// uhttpd ubus.c json_errors.
+const RPC_OBJECT_NOT_FOUND = { code: -32000, message: 'Object not found' };
+const RPC_ACCESS_DENIED = { code: -32002, message: 'Access denied' };
+const RPC_TIMEOUT = { code: -32003, message: 'ubus request timed out' };
 
 export class LuciPreviewError extends Error {
   name = 'LuciPreviewError';
@@ -49,7 +58,7 @@ export function readAclGrants(aclFile = ACL_FILE) {
 }
 
 /** Runs the plugin the way rpcd's exec plugin support does: argv, JSON on stdin, JSON on stdout. */
-export function runPlugin(pluginPath, args, { stdin = '', env = {}, timeoutMs = PLUGIN_TIMEOUT_MS } = {}) {
+export function runPlugin(pluginPath, args, { stdin = '', env = {}, timeoutMs = RPCD_EXEC_TIMEOUT_MS } = {}) {
   return new Promise((resolve) => {
     const child = spawn(pluginPath, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
@@ -63,7 +72,7 @@ export function runPlugin(pluginPath, args, { stdin = '', env = {}, timeoutMs = 
     child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
-      resolve({ code: -1, stdout: out, stderr: String(e.message), timedOut });
+      resolve({ code: -1, stdout: out, stderr: String(e.message), timedOut, spawnError: e.code });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -85,142 +94,47 @@ function installPluginCopy() {
   return { dir, path };
 }
 
+// The page around the view, standing in for the bootstrap theme: its colour variables (own
+// values, same names), its `label` classes, and data-darkmode set from prefers-color-scheme
+// as the theme's header does, so the view's colours can be checked in both modes.
 const PAGE = `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>x0tta6bl4 – LuCI preview</title>
 <link rel="icon" href="data:,">
+<script>
+var mq = window.matchMedia('(prefers-color-scheme: dark)');
+var setDark = function(m) { document.documentElement.setAttribute('data-darkmode', m.matches); };
+mq.addEventListener('change', setDark); setDark(mq);
+</script>
 <style>
-body { font: 14px/1.4 sans-serif; margin: 0; color: #222; background: #fff; }
+:root { --background-color-high: #fff; --background-color-low: #f0f0f0; --text-color-high: #222; --text-color-medium: #666;
+  --border-color-low: #e5e5e5; --primary-color-high: #1a6fc4; --on-primary-color: #fff; --success-color-high: #1b8a4a;
+  --on-success-color: #fff; --warn-color-high: #e8b10c; --on-warn-color: #111; --error-color-high: #d2301c; --on-error-color: #fff; }
+:root[data-darkmode="true"] { --background-color-high: #222; --background-color-low: #333; --text-color-high: #eee; --text-color-medium: #aaa;
+  --border-color-low: #3a3a3a; --primary-color-high: #4b9cc0; --success-color-high: #14935f; --warn-color-high: #a38f55;
+  --on-warn-color: #222; --error-color-high: #c95350; }
+body { font: 14px/1.4 sans-serif; margin: 0; color: var(--text-color-high); background: var(--background-color-high); }
 header { background: #002b49; color: #fff; padding: .6em 1.2em; }
 header small { opacity: .7; }
 #maincontent { padding: 1em 1.5em; max-width: 1100px; }
 .table { border-collapse: collapse; width: 100%; margin-bottom: 1em; }
-.th, .td { text-align: left; padding: .25em .6em; border-bottom: 1px solid #e5e5e5; font-size: 13px; }
-.table-titles .th { background: #f2f2f2; }
-.alert-message { padding: .8em; background: #fff3cd; border: 1px solid #e0c36b; }
+.th, .td { text-align: left; padding: .25em .6em; border-bottom: 1px solid var(--border-color-low); font-size: 13px; }
+.table-titles .th { background: var(--background-color-low); }
+.alert-message { padding: .8em; margin-bottom: 1em; background: var(--background-color-low); border-left: 4px solid var(--warn-color-high); }
+.alert-message.danger { border-left-color: var(--error-color-high); }
+.label { padding: 3px 3px 2px; font-size: 9.75px; font-weight: bold; text-transform: uppercase; border-radius: 3px;
+  color: var(--text-color-high); background-color: var(--background-color-low); margin-left: .4em; }
+.label.success { background-color: var(--success-color-high); color: var(--on-success-color); }
+.label.warning { background-color: var(--warn-color-high); color: var(--on-warn-color); }
+.label.notice, .label.important { background-color: var(--primary-color-high); color: var(--on-primary-color); }
 .cbi-section { margin-bottom: 1.2em; }
 .cbi-map-descr { opacity: .75; margin-bottom: 1em; }
 </style></head>
 <body>
 <header><strong>OpenWrt</strong> <small>LuCI preview · Status › Mesh agent</small></header>
-<div id="maincontent"><div id="view"><p><em>Loading view…</em></p></div></div>
+<div id="maincontent"><div id="view"></div></div>
 <script src="/luci-preview/shim.js"></script>
 </body></html>
-`;
-
-// The LuCI APIs the view uses, with LuCI's semantics where they matter: E() puts array
-// items in as text nodes but assigns a bare string child to innerHTML, rpc calls go out as
-// ubus JSON-RPC, poll waits for each round before scheduling the next.
-const SHIM = String.raw`'use strict';
-(function() {
-  var params = new URLSearchParams(location.search);
-  var pollOverride = params.has('poll') ? Number(params.get('poll')) : null;
-
-  function isNode(x) { return x instanceof Node; }
-  function append(node, children) {
-    if (Array.isArray(children)) {
-      for (var i = 0; i < children.length; i++) {
-        var c = children[i];
-        if (isNode(c)) node.appendChild(c);
-        else if (c !== null && c !== undefined) node.appendChild(document.createTextNode('' + c));
-      }
-      return node.lastChild;
-    }
-    if (typeof children === 'function') return append(node, children(node));
-    if (isNode(children)) return node.appendChild(children);
-    if (children !== null && children !== undefined) { node.innerHTML = '' + children; return node.lastChild; }
-    return null;
-  }
-  var dom = {
-    elem: isNode,
-    append: append,
-    content: function(node, children) { while (node.firstChild) node.removeChild(node.firstChild); return append(node, children); },
-    create: function(html, attr, data) {
-      if (!(attr instanceof Object) || Array.isArray(attr) || isNode(attr)) { data = attr; attr = null; }
-      var elem;
-      if (isNode(html)) elem = html;
-      else if (typeof html === 'string' && html.charAt(0) === '<') {
-        var t = document.createElement('template'); t.innerHTML = html; elem = t.content.firstChild;
-      } else elem = document.createElement(html);
-      if (attr) for (var k in attr) {
-        var v = attr[k];
-        if (typeof v === 'function') elem.addEventListener(k, v);
-        else if (v !== null && v !== undefined) elem.setAttribute(k, typeof v === 'object' ? JSON.stringify(v) : v);
-      }
-      append(elem, data);
-      return elem;
-    }
-  };
-  window.E = function() { return dom.create.apply(dom, arguments); };
-  window._ = function(s) { return s; };
-
-  var rpcId = 0;
-  window.__rpcCalls = 0;
-  var rpc = {
-    declare: function(opts) {
-      return function() {
-        var args = {}, callArgs = arguments;
-        (opts.params || []).forEach(function(p, i) { if (callArgs[i] !== undefined) args[p] = callArgs[i]; });
-        var body = { jsonrpc: '2.0', id: ++rpcId, method: 'call', params: ['00000000000000000000000000000000', opts.object, opts.method, args] };
-        window.__rpcCalls++;
-        return fetch('/ubus/', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
-          .then(function(r) { return r.json(); })
-          .then(function(reply) {
-            if (reply.error) throw new Error('RPC error: ' + reply.error.message);
-            var status = reply.result[0], data = reply.result[1];
-            if (status !== 0) throw new Error('ubus ' + opts.object + '.' + opts.method + ' failed with status ' + status);
-            if (opts.expect) {
-              var key = Object.keys(opts.expect)[0];
-              if (key !== '') data = (data && data[key] !== undefined) ? data[key] : opts.expect[key];
-              else if (data === undefined) data = opts.expect[key];
-            }
-            return opts.filter ? opts.filter(data, args) : data;
-          });
-      };
-    }
-  };
-
-  var poll = {
-    add: function(fn, interval) {
-      var ms = 1000 * (pollOverride || interval || 5);
-      var step = function() {
-        Promise.resolve().then(fn).catch(function(e) { console.error('poll:', e); }).then(function() { setTimeout(step, ms); });
-      };
-      setTimeout(step, ms);
-    }
-  };
-
-  var baseView = { load: function() {}, render: function() {} };
-  var view = { extend: function(proto) {
-    var Cls = function() {};
-    Cls.prototype = Object.assign(Object.create(baseView), proto);
-    return Cls;
-  } };
-
-  window.L = {
-    env: {},
-    resource: function(p) { return '/luci-static/resources/' + p; },
-    bind: function(fn, self) { var a = Array.prototype.slice.call(arguments, 2); return function() { return fn.apply(self, a.concat(Array.prototype.slice.call(arguments))); }; },
-    dom: dom
-  };
-  var modules = { view: view, rpc: rpc, poll: poll, dom: dom };
-
-  // LuCI's loader: the view file is a function body whose 'require x' lines name its arguments.
-  fetch('/luci-static/resources/view/x0tta6bl4/status.js').then(function(r) { return r.text(); }).then(function(src) {
-    var names = [], m, re = /^\s*'require\s+([\w.]+)(?:\s+as\s+(\w+))?';/gm;
-    while ((m = re.exec(src))) names.push({ mod: m[1], as: m[2] || m[1].split('.').pop() });
-    names.forEach(function(n) { if (!modules[n.mod]) throw new Error('the preview has no LuCI module ' + n.mod); });
-    var Cls = new Function(names.map(function(n) { return n.as; }).join(','), src).apply(window, names.map(function(n) { return modules[n.mod]; }));
-    var v = new Cls();
-    return Promise.resolve(v.load()).then(function(data) { return v.render(data); }).then(function(node) {
-      dom.content(document.getElementById('view'), node);
-      document.body.setAttribute('data-view-ready', '1');
-    });
-  }).catch(function(e) {
-    console.error(e);
-    dom.content(document.getElementById('view'), [E('div', { 'class': 'alert-message', id: 'preview-error' }, [String(e && e.stack || e)])]);
-  });
-})();
 `;
 
 function send(res, status, type, body) {
@@ -229,16 +143,52 @@ function send(res, status, type, body) {
 }
 
 /**
- * Starts the preview server. socketPath: the agent's status socket (handed to the plugin as
- * X0TTA6BL4_SOCKET). Returns the page URL and close().
+ * What rpcd's exec plugin support makes of one plugin run (rpcd plugin.c
+ * rpc_plugin_call_finish_cb): the first JSON value on stdout; an object is the reply, no output
+ * at all is NO_DATA, anything else INVALID_ARGUMENT. The exit code is ignored. A run killed at
+ * the exec timeout goes through the same check, so a silent hang is NO_DATA, not TIMEOUT.
  */
-export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1' } = {}) {
+export function pluginReply(run) {
+  if (run.spawnError) return [run.spawnError === 'EACCES' ? UBUS_PERMISSION_DENIED : run.spawnError === 'ENOENT' ? UBUS_NOT_FOUND : 9];
+  const out = run.stdout.trimStart();
+  if (out === '') return [UBUS_NO_DATA];
+  let data;
+  try {
+    data = firstJsonValue(out);
+  } catch {
+    return [UBUS_INVALID_ARGUMENT];
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return [UBUS_INVALID_ARGUMENT];
+  // uhttpd's legacy reply leaves out an empty reply table: the result is then [0] alone.
+  return Object.keys(data).length ? [0, data] : [0];
+}
+
+// json-c's tokener stops after the first complete value; JSON.parse needs it cut out.
+function firstJsonValue(text) {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const nl = text.indexOf('\n');
+    if (nl > 0) return JSON.parse(text.slice(0, nl));
+    throw e;
+  }
+}
+
+/**
+ * Starts the preview server. socketPath: the agent's status socket (handed to the plugin as
+ * X0TTA6BL4_SOCKET). execTimeoutMs stands for rpcd's -t, scriptTimeoutMs for uhttpd's -t.
+ * Returns the page URL, close(), the path of the installed plugin copy (a test may break it
+ * as one could on a router) and setObjectRegistered(false), which makes the ubus object vanish
+ * as it does when the plugin is removed and rpcd reloaded.
+ */
+export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1', execTimeoutMs = RPCD_EXEC_TIMEOUT_MS, scriptTimeoutMs = UHTTPD_SCRIPT_TIMEOUT_MS, viewFile = VIEW_FILE } = {}) {
   if (typeof socketPath !== 'string' || !socketPath.startsWith('/'))
     throw new LuciPreviewError(`socketPath must be an absolute path (got ${JSON.stringify(socketPath)})`);
   const grants = readAclGrants();
   const plugin = installPluginCopy();
   const env = { X0TTA6BL4_SOCKET: socketPath };
   const stats = { rpcCalls: 0 };
+  let registered = true;
 
   // rpcd learns an exec plugin's methods from `<plugin> list` once, when it loads it.
   const listed = await runPlugin(plugin.path, ['list'], { env });
@@ -250,30 +200,27 @@ export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1
     throw new LuciPreviewError(`rpcd plugin 'list' did not print JSON: ${listed.stdout.slice(0, 200)} ${listed.stderr.slice(0, 200)}`);
   }
 
+  // uhttpd's order (ubus.c uh_ubus_handle_request_object): object lookup, then the session's
+  // ACL, then the call; its own script timeout answers with a JSON-RPC error.
   async function ubusCall(object, method, args) {
-    if (object !== 'luci.x0tta6bl4') return [UBUS_METHOD_NOT_FOUND];
-    if (!methods.includes(method)) return [UBUS_METHOD_NOT_FOUND];
-    if (!(grants[object] ?? []).includes(method)) return { denied: true };
-    const r = await runPlugin(plugin.path, ['call', method], { stdin: JSON.stringify(args ?? {}), env });
-    if (r.timedOut) return [UBUS_TIMEOUT];
-    try {
-      const data = JSON.parse(r.stdout);
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) return [UBUS_NO_DATA];
-      return [0, data];
-    } catch {
-      return [UBUS_NO_DATA];
-    }
+    if (object !== 'luci.x0tta6bl4' || !registered) return { error: RPC_OBJECT_NOT_FOUND };
+    if (!(grants[object] ?? []).includes(method)) return { error: RPC_ACCESS_DENIED };
+    if (!methods.includes(method)) return { result: [UBUS_METHOD_NOT_FOUND] };
+    let timer;
+    const late = new Promise((resolve) => (timer = setTimeout(() => resolve({ error: RPC_TIMEOUT }), scriptTimeoutMs)));
+    const run = runPlugin(plugin.path, ['call', method], { stdin: JSON.stringify(args ?? {}), env, timeoutMs: execTimeoutMs });
+    const answer = await Promise.race([late, run.then((r) => ({ result: pluginReply(r) }))]);
+    clearTimeout(timer);
+    return answer;
   }
 
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && (path === '/' || path === '/cgi-bin/luci/admin/status/x0tta6bl4'))
       return send(res, 200, 'text/html; charset=utf-8', PAGE);
-    if (req.method === 'GET' && path === '/luci-preview/shim.js') return send(res, 200, 'text/javascript', SHIM);
-    if (req.method === 'GET' && path === '/luci-static/resources/view/x0tta6bl4/status.js') {
-      // Read per request so that an edited view shows on reload.
-      return send(res, 200, 'text/javascript', readFileSync(VIEW_FILE));
-    }
+    // Read per request so that an edited view or shim shows on reload.
+    if (req.method === 'GET' && path === '/luci-preview/shim.js') return send(res, 200, 'text/javascript', readFileSync(SHIM_FILE));
+    if (req.method === 'GET' && path === '/luci-static/resources/view/x0tta6bl4/status.js') return send(res, 200, 'text/javascript', readFileSync(viewFile));
     if (req.method === 'POST' && (path === '/ubus' || path === '/ubus/')) {
       let body = '';
       req.setEncoding('utf8');
@@ -292,10 +239,8 @@ export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1
         if (msg?.method !== 'call' || typeof object !== 'string' || typeof method !== 'string')
           return send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: msg?.id ?? null, error: { code: -32600, message: 'Invalid request' } }));
         stats.rpcCalls++;
-        const result = await ubusCall(object, method, args);
-        if (!Array.isArray(result))
-          return send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32002, message: 'Access denied' } }));
-        send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: msg.id, result }));
+        const answer = await ubusCall(object, method, args);
+        send(res, 200, 'application/json', JSON.stringify({ jsonrpc: '2.0', id: msg.id, ...answer }));
       });
       return;
     }
@@ -315,6 +260,10 @@ export async function startLuciPreview({ socketPath, port = 0, host = '127.0.0.1
     url,
     stats,
     methods,
+    pluginPath: plugin.path,
+    setObjectRegistered(on) {
+      registered = Boolean(on);
+    },
     close() {
       return new Promise((resolve) => {
         server.closeAllConnections();

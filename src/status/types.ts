@@ -48,6 +48,8 @@ export interface StatusReport {
   telemetry: Record<string, unknown> | null;
   /** The self-healing loop (absent from agents older than it, null when healing is off). */
   healing?: HealingStatus | null;
+  /** MAC → node name where the agent knows it (src/status/node-names.ts); absent or {} otherwise. */
+  names?: Record<string, string>;
 }
 
 /** What the status server asks the agent for on each request. */

@@ -10,7 +10,13 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-export async function startStandInAgent(socketPath: string, opts: { hostileMessage?: string } = {}): Promise<StandIn> {
+// opts.extraLinks: that many more links in the graph (TQ 180..250), to see its colours.
+// opts.names: MAC → node name, as an agent that knows its fleet reports them.
+// opts.frozen: the same numbers on every request (the page and the test see the same data).
+export async function startStandInAgent(
+  socketPath: string,
+  opts: { hostileMessage?: string; extraLinks?: number; names?: Record<string, string>; frozen?: boolean } = {},
+): Promise<StandIn> {
   let n = 0;
   const health = (): HealthReport => ({
     schema: 1,
@@ -23,7 +29,7 @@ export async function startStandInAgent(socketPath: string, opts: { hostileMessa
     ],
   });
   const status = (): StatusReport => {
-    n++;
+    if (!opts.frozen || n === 0) n++;
     const hist = (base: number) => Array.from({ length: Math.min(60, 10 + n) }, (_, i) => (i % 7 === 3 ? null : base - ((i * 13 + n) % 40)));
     return {
       schema: 1,
@@ -52,6 +58,9 @@ export async function startStandInAgent(socketPath: string, opts: { hostileMessa
       links: [
         { neighbour: '02:00:00:00:00:02', hardIfname: 'mesh0', metricKind: 'tq', metric: 240, history: hist(250) },
         { neighbour: '02:00:00:00:00:03', hardIfname: 'mesh0', metricKind: 'tq', metric: 150, history: hist(160) },
+        ...Array.from({ length: opts.extraLinks ?? 0 }, (_, i) => ({
+          neighbour: `02:00:00:00:01:${(i + 16).toString(16)}`, hardIfname: 'mesh1', metricKind: 'tq' as const, metric: 250 - i * 5, history: hist(250 - i * 5),
+        })),
       ],
       events: [
         { ts: '2026-11-23T10:00:00.000Z', kind: 'finding', message: 'link 02:00:00:00:00:03 TQ fell below 160' },
@@ -61,6 +70,7 @@ export async function startStandInAgent(socketPath: string, opts: { hostileMessa
       learning: { enabled: true, rounds: n, lastLoss: 0.25 },
       federation: null,
       telemetry: { connected: false, buffered: 12 },
+      ...(opts.names ? { names: opts.names } : {}),
     };
   };
   const server = await startStatusServer({ socketPath, source: { health, status, metrics: () => '' } });

@@ -1,8 +1,8 @@
 // The LuCI view in headless Chromium, served by scripts/luci-preview.mjs: LuCI API shim +
 // the real view file + rpc routed through the real ACL and rpcd exec plugin to an agent.
-// The main test uses the real agent on the simulated mesh; the hostile-string and
-// agent-gone tests use a stand-in agent (test/luci/stand-in-agent.ts) because the real one
-// cannot be made to say those things on demand.
+// The main test uses the real agent on the simulated mesh; the hostile-string test uses a
+// stand-in agent (test/luci/stand-in-agent.ts) because the real one cannot be made to say
+// those things on demand. The error cases are in error-cases.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -46,8 +46,8 @@ test('real agent: node summary, health, tables, link graph, live updates, screen
   try {
     const { page, errors } = await openView(preview.url);
     const st = await getJson(agent.socket, '/status');
-    assert.is(await page.textContent('#x0-node td[data-field="Node"]'), st.node.name);
-    assert.is(await page.textContent('#x0-node td[data-field="Driver"]'), 'simulator');
+    assert.is(await page.textContent('#x0-node td[data-field="name"]'), st.node.name);
+    assert.is(await page.textContent('#x0-node td[data-field="driver"]'), 'simulator');
     assert.is(await rows(page, 'x0-health'), st.health.components.length);
 
     // The simulator's neighbours and originators reach the tables (after the agent's first polls).
@@ -59,7 +59,10 @@ test('real agent: node summary, health, tables, link graph, live updates, screen
     );
     const now = await getJson(agent.socket, '/status');
     assert.ok((await rows(page, 'x0-originators')) > 0);
-    const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) => tds.map((t) => t.textContent));
+    // A named neighbour keeps its MAC in data-mac (an agent that knows names shows them).
+    const shownNeighbours = await page.$$eval('#x0-neighbours tr.tr:not(.table-titles) td:first-child', (tds) =>
+      tds.map((t) => t.querySelector('[data-mac]')?.getAttribute('data-mac') ?? t.textContent),
+    );
     for (const mac of shownNeighbours) assert.ok(now.mesh.neighbours.some((n: { neighbour: string }) => n.neighbour === mac) || now.mesh.originators.some((o: { originator: string }) => o.originator === mac), `${mac} is one of the agent's neighbours`);
 
     // The graph: one path per link, drawn from its history, growing as the agent polls.
@@ -68,8 +71,8 @@ test('real agent: node summary, health, tables, link graph, live updates, screen
     const before = await points();
     assert.ok(before.length > 0 && before.every((n) => n >= 1));
     assert.match((await page.getAttribute('#x0-graph path.x0-link', 'd'))!, /^M[\d.]+ [\d.]+/);
-    const uptime = await page.textContent('#x0-node td[data-field="Uptime"]');
-    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="Uptime"]')!.textContent !== u, uptime, { timeout: 20_000 });
+    const uptime = await page.textContent('#x0-node td[data-field="uptime"]');
+    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="uptime"]')!.textContent !== u, uptime, { timeout: 20_000 });
     await page.waitForFunction((n) => Math.max(...[...document.querySelectorAll('#x0-graph path.x0-link')].map((p) => Number(p.getAttribute('data-points')))) > n, Math.max(...before), { timeout: 20_000 });
     assert.ok(preview.stats.rpcCalls >= 3, `polled: ${preview.stats.rpcCalls} rpc calls`);
 
@@ -112,19 +115,24 @@ test('stand-in agent: agent-supplied strings are shown as text, never as HTML', 
   }
 });
 
-test('stand-in agent: the page says the agent is gone, keeps polling, and recovers', async () => {
-  const sock = join(dir, 'flaky.sock');
-  let agent = await startStandInAgent(sock);
-  const preview = await startLuciPreview({ socketPath: sock });
+test('stand-in agent that knows node names: names instead of MACs, the MAC in a tooltip, names as text', async () => {
+  const sock = join(dir, 'names.sock');
+  const hostile = '<b id="x0-pwn">n3</b>';
+  const agent = await startStandInAgent(sock, { names: { '02:00:00:00:00:02': 'n2/mesh0', '02:00:00:00:00:03': hostile } });
+  // X0_LUCI_VIEW: another view file, to see this test fail against an older view.
+  const preview = await startLuciPreview({ socketPath: sock, viewFile: process.env.X0_LUCI_VIEW || undefined });
   try {
     const { page } = await openView(preview.url);
-    assert.ok((await rows(page, 'x0-neighbours')) > 0);
-    await agent.close();
-    await page.waitForSelector('#x0-error', { timeout: 20_000 });
-    assert.match((await page.textContent('#x0-error'))!, /is the agent running\?/);
-    agent = await startStandInAgent(sock);
-    await page.waitForSelector('#x0-neighbours', { timeout: 20_000 });
-    assert.is(await page.$('#x0-error'), null);
+    const cell = (sel: string) => page.$$eval(sel, (tds) => tds.map((t) => [t.textContent, t.querySelector('[data-mac]')?.getAttribute('title') ?? null]));
+    assert.equal(await cell('#x0-neighbours tr.tr:not(.table-titles) td:first-child'), [
+      ['n2/mesh0', '02:00:00:00:00:02'],
+      [hostile, '02:00:00:00:00:03'],
+    ]);
+    assert.is(await page.$('#x0-pwn'), null, 'a name is text, never HTML');
+    // Originators: the one without a name stays a bare MAC; next hops are named too.
+    const orig = await page.$$eval('#x0-originators tr.tr:not(.table-titles)', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].slice(0, 2).map((td) => td.textContent)));
+    assert.equal(orig, [['n2/mesh0', 'n2/mesh0'], [hostile, hostile], ['02:00:00:00:00:04', 'n2/mesh0']]);
+    assert.match((await page.textContent('#x0-graph ul'))!, /n2\/mesh0 @ mesh0/);
     await page.close();
   } finally {
     await preview.close();

@@ -1,0 +1,55 @@
+// LuciControl (test/luci/error-cases.ts) for the REAL LuCI runtime of test/router/: uhttpd +
+// rpcd + luci-base + the installed packages in a namespace root, where `sh` runs a shell
+// command inside that root. Written for the router harness to use; not run by test/luci/.
+//
+// What each control does on a router, as rpcd and procd behave (rpcd main.c, plugin.c):
+//  - stop/start: the package's init script through procd;
+//  - breakPlugin: replace /usr/libexec/rpcd/luci.x0tta6bl4 (rpcd keeps the object: it runs the
+//    file on each call and answers with the status of that run); 'hang' needs rpcd started with
+//    a short `-t` (its default exec timeout is 120 s, longer than LuCI's 20 s rpc timeout, so
+//    LuCI's "XHR request timed out" would come first: also an error box, but slowly);
+//  - removeObject: move the plugin away and SIGHUP rpcd, which re-executes itself keeping the
+//    sessions, without the object (as opkg remove + /etc/init.d/rpcd reload would).
+import type { LuciControl } from './error-cases.ts';
+
+const PLUGIN = '/usr/libexec/rpcd/luci.x0tta6bl4';
+const SAVED = '/tmp/luci.x0tta6bl4.saved';
+const BROKEN = { silent: '#!/bin/sh\nexit 1\n', hang: '#!/bin/sh\nexec sleep 600\n' };
+
+export function routerControl(opts: {
+  viewUrl: string;
+  settleMs: number;
+  /** Runs a shell command inside the router root; rejects on a non-zero exit. */
+  sh(cmd: string): Promise<void>;
+  /** Resolves once the agent's status socket answers again. */
+  agentReady(): Promise<void>;
+}): LuciControl {
+  const { sh } = opts;
+  const reloadRpcd = () => sh('kill -HUP "$(pidof rpcd)" && sleep 1');
+  return {
+    viewUrl: opts.viewUrl,
+    settleMs: opts.settleMs,
+    async stopAgent() {
+      await sh('/etc/init.d/x0tta6bl4 stop');
+    },
+    async startAgent() {
+      await sh('/etc/init.d/x0tta6bl4 start');
+      await opts.agentReady();
+    },
+    async breakPlugin(mode) {
+      await sh(`[ -e ${SAVED} ] || cp -p ${PLUGIN} ${SAVED}`);
+      await sh(`printf '${BROKEN[mode].replace(/\n/g, '\\n')}' > ${PLUGIN}.new && chmod 755 ${PLUGIN}.new && mv ${PLUGIN}.new ${PLUGIN}`);
+    },
+    async restorePlugin() {
+      await sh(`cp -p ${SAVED} ${PLUGIN}.new && mv ${PLUGIN}.new ${PLUGIN} && rm -f ${SAVED}`);
+    },
+    async removeObject() {
+      await sh(`mv ${PLUGIN} ${SAVED}`);
+      await reloadRpcd();
+    },
+    async restoreObject() {
+      await sh(`mv ${SAVED} ${PLUGIN}`);
+      await reloadRpcd();
+    },
+  };
+}
