@@ -23,6 +23,7 @@ import { healerOptions, monitorOptions } from './healing-options.ts';
 import type { HealthBoard } from './health.ts';
 import type { Logger } from './logger.ts';
 import { startingHealth, type StartingHealth } from './starting-health.ts';
+import { nodeNames } from '../status/node-names.ts';
 
 /** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
@@ -235,6 +236,7 @@ export class Agent implements StatusSource {
       mesh: k.mesh,
       links: k.linkStatus(),
       events: k.recentEvents(),
+      names: nodeNames(k.mesh, k.linkStatus(), this.opts.describeMac),
       ...this.fleet.report(),
       healing: this.healer?.status() ?? null,
     };
