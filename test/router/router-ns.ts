@@ -1,4 +1,4 @@
-// Runs a router root in a new mount+PID namespace: `unshare -m -p -f` starts the root's own
+// Runs a router root in a new mount+PID+UTS namespace: `unshare -m -p -u -f` starts the root's own
 // busybox, which mounts proc/sys/tmp/dev, pivot_roots into the root (ujail needs a real root,
 // not a chroot) and execs /sbin/x0-nsinit as the namespace's PID 1. Commands run inside with
 // `nsenter -t <pid 1> -m -p -r -w`. Killing that PID 1 kills every process in the namespace,
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 
 const BOOT = `set -e
 R="$1"
+hostname x0-router
 mount --bind "$R" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys" 2>/dev/null || true
@@ -65,7 +66,7 @@ async function waitFor(what: string, ok: () => boolean, tries: number, proc: Chi
 /** Starts the namespace on `root` (made by assembleRouterRoot) and waits until rpcd and uhttpd run. */
 export async function startNamespace(root: string): Promise<RouterNamespace> {
   let out = '';
-  const proc = spawn('unshare', ['--mount', '--pid', '--fork', '--propagation', 'private', join(root, 'bin/busybox'), 'sh', '-c', BOOT, 'boot', root], {
+  const proc = spawn('unshare', ['--mount', '--pid', '--uts', '--fork', '--propagation', 'private', join(root, 'bin/busybox'), 'sh', '-c', BOOT, 'boot', root], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
