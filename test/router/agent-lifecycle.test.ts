@@ -102,6 +102,13 @@ if (unavailable) {
     assert.is(r.exec('test -e /etc/rc.d/S95x0tta6bl4').status, 1);
     assert.is(r.exec('test -e /usr/lib/x0tta6bl4/x0tta6bl4.mjs').status, 1);
   });
+
+  // opkg's file lists name no directories, so opkg remove leaves the package's own directories
+  // behind unless the package's postrm removes them (issue 16 item 3).
+  test('opkg remove leaves none of the packages\' own directories', () => {
+    const left = ['/usr/lib/x0tta6bl4', '/usr/share/x0tta6bl4', '/www/luci-static/resources/view/x0tta6bl4'].filter((d) => r.exec(`test -e ${d}`).status === 0);
+    assert.equal(left, [], `left behind: ${left.join(', ')}`);
+  });
 }
 
 test.run();

@@ -4,7 +4,7 @@
 //
 //   const r = await startRouter({ ipks: [agentIpk, luciIpk] });
 //   r.exec('/etc/init.d/x0tta6bl4 stop'); ... page at r.url ... await r.stop();
-import type { SpawnSyncReturns } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
@@ -36,6 +36,8 @@ export interface Router {
 export function routerUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (unshare, pivot_root, mount)';
   const missing = missingForBuild(ROUTER_COMPONENTS);
+  // util-linux (unshare, nsenter, flock), openssl (the decoy root password's hash), busybox-static.
+  for (const tool of ['unshare', 'nsenter', 'flock', 'openssl', 'busybox']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool);
   if (missing.length) return `missing ${missing.join(', ')}`;
   return undefined;
 }
