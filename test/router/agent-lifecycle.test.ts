@@ -29,8 +29,9 @@ if (unavailable) {
     await r?.stop();
   });
 
-  test('opkg install runs the real postinst: user and group created, service enabled', () => {
-    const res = r.exec(`opkg install ${r.copyIn(ipks.agent)} ${r.copyIn(ipks.luci)}`, { timeoutMs: 180_000 });
+  test('opkg install from the feed runs the real postinst: user and group created, service enabled', () => {
+    r.publish([ipks.agent, ipks.luci]);
+    const res = r.exec('opkg update && opkg install x0tta6bl4 luci-app-x0tta6bl4', { timeoutMs: 180_000 });
     const out = res.stdout + res.stderr;
     assert.is(res.status, 0, out);
     assert.not.match(out, /Collected errors|not found/, out);
@@ -85,8 +86,10 @@ if (unavailable) {
 
   test('opkg upgrade keeps the modified config (new default as -opkg); the agent runs again', async () => {
     const newer = buildPackages({ distDir: DIST, outDir: `${ipks.dir}/newer`, workDir: `${ipks.dir}/newer-work`, epoch: 1_700_000_100, version: '99.0.0-r1' });
-    const res = r.exec(`opkg install ${r.copyIn(newer.packages[0]!.path)}`, { timeoutMs: 180_000 });
+    r.publish([newer.packages[0]!.path]);
+    const res = r.exec('opkg update && opkg upgrade x0tta6bl4', { timeoutMs: 180_000 });
     assert.is(res.status, 0, res.stdout + res.stderr);
+    assert.match(res.stdout, /Upgrading x0tta6bl4 on root from .* to 99\.0\.0-r1/);
     assert.match(r.run('opkg list-installed'), /^x0tta6bl4 - 99\.0\.0-r1$/m);
     assert.match(r.run('uci get x0tta6bl4.agent.node_name'), /^reloaded-by-procd$/m);
     assert.match(r.run("grep -c \"node_name ''\" /etc/config/x0tta6bl4-opkg"), /^1$/m, 'the new default config landed beside it');

@@ -103,7 +103,7 @@ export function etcFiles(o: EtcOptions): Record<string, [number, string]> {
     'etc/config/network': [0o644, "config interface 'loopback'\n\toption device 'lo'\n\toption proto 'static'\n\toption ipaddr '127.0.0.1'\n\toption netmask '255.0.0.0'\n"],
     'etc/config/system': [0o644, "config system\n\toption hostname 'x0-router'\n\toption timezone 'UTC'\n"],
     'etc/config/rpcd': [0o644, "config rpcd\n\toption socket /var/run/ubus/ubus.sock\n\toption timeout 30\n\nconfig login\n\toption username 'root'\n\toption password '$p$root'\n\tlist read '*'\n\tlist write '*'\n"],
-    'etc/opkg.conf': [0o644, 'dest root /\ndest ram /tmp\nlists_dir ext /var/opkg-lists\noption overlay_root /overlay\narch all 1\narch noarch 1\narch x86_64 10\n'],
+    'etc/opkg.conf': [0o644, 'dest root /\ndest ram /tmp\nlists_dir ext /var/opkg-lists\noption overlay_root /overlay\narch all 1\narch noarch 1\narch x86_64 10\nsrc x0_local file:///feed\n'],
     'usr/lib/opkg/status': [0o644, opkgStatus()],
     // opkg reads every installed package's file list when it checks for file clashes.
     ...Object.fromEntries([...PREINSTALLED, 'node'].map((p) => [`usr/lib/opkg/info/${p}.list`, [0o644, ''] as [number, string]])),

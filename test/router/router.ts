@@ -9,6 +9,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { basename, join } from 'node:path';
 import { buildOpenwrtUserspace, missingForBuild, ROUTER_COMPONENTS } from './openwrt-userspace.ts';
+import { writeFeedIndex } from './feed-index.ts';
 import { assembleRouterRoot } from './router-root.ts';
 import { startNamespace } from './router-ns.ts';
 
@@ -28,6 +29,8 @@ export interface Router {
   path(p: string): string;
   /** Copies a host file into the router's /feed and returns its path inside. */
   copyIn(hostPath: string, name?: string): string;
+  /** Copies ipks into the router's local feed (/feed, `src x0_local` in opkg.conf) and rewrites its index. */
+  publish(hostPaths: string[]): void;
   /** Stops every process of the router and deletes its root. */
   stop(): Promise<void>;
 }
@@ -79,6 +82,10 @@ export async function startRouter(opts: { ipks?: string[] } = {}): Promise<Route
     copyIn(hostPath, name = basename(hostPath)) {
       copyFileSync(hostPath, join(root, 'feed', name));
       return `/feed/${name}`;
+    },
+    publish(hostPaths) {
+      for (const p of hostPaths) router.copyIn(p);
+      writeFeedIndex(join(root, 'feed'));
     },
     async stop() {
       await ns.stop();
