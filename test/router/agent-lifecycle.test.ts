@@ -10,6 +10,8 @@ import { buildIpks, DIST } from '../packaging/build-ipks.ts';
 import { agentPids, agentStatus, procStatus, routerLogs, runningAgent, serviceInstance, waitFor } from './agent-probe.ts';
 import { routerUnavailable, startRouter, type Router } from './router.ts';
 
+/** The operator's change the upgrade must keep. */
+const NAME = 'set-through-rpcd';
 const CAP_NET_ADMIN = (1n << 12n).toString(16).padStart(16, '0');
 const unavailable = routerUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`test:router needs ${unavailable} in CI`);
@@ -84,6 +86,14 @@ if (unavailable) {
     assert.is.not(agentPids(r)[0], before, 'procd restarted the instance');
   });
 
+  // What LuCI's apply does: rpcd's uci object commits and raises the config.change event itself.
+  test('ubus uci set + commit (rpcd, as LuCI applies) reloads the agent', async () => {
+    const before = agentPids(r)[0];
+    r.run(`ubus call uci set '{"config":"x0tta6bl4","section":"agent","values":{"node_name":"${NAME}"}}' && ubus call uci commit '{"config":"x0tta6bl4"}'`);
+    await waitFor('the node name set through rpcd in /status', () => agentStatus(r)?.node.name === NAME, 90).catch((e) => assert.unreachable(`${e}\n${routerLogs(r)}`));
+    assert.is.not(agentPids(r)[0], before, 'procd restarted the instance');
+  });
+
   test('opkg upgrade keeps the modified config (new default as -opkg); the agent runs again', async () => {
     const newer = buildPackages({ distDir: DIST, outDir: `${ipks.dir}/newer`, workDir: `${ipks.dir}/newer-work`, epoch: 1_700_000_100, version: '99.0.0-r1' });
     r.publish([newer.packages[0]!.path]);
@@ -91,10 +101,10 @@ if (unavailable) {
     assert.is(res.status, 0, res.stdout + res.stderr);
     assert.match(res.stdout, /Upgrading x0tta6bl4 on root from .* to 99\.0\.0-r1/);
     assert.match(r.run('opkg list-installed'), /^x0tta6bl4 - 99\.0\.0-r1$/m);
-    assert.match(r.run('uci get x0tta6bl4.agent.node_name'), /^reloaded-by-procd$/m);
+    assert.is(r.run('uci get x0tta6bl4.agent.node_name').trim(), NAME);
     assert.match(r.run("grep -c \"node_name ''\" /etc/config/x0tta6bl4-opkg"), /^1$/m, 'the new default config landed beside it');
     await runningAgent(r, 'the agent after the upgrade').catch((e) => assert.unreachable(`${e}\n${routerLogs(r)}`));
-    assert.is(agentStatus(r)!.node.name, 'reloaded-by-procd');
+    assert.is(agentStatus(r)!.node.name, NAME);
   });
 
   test('opkg remove stops the service and leaves no agent process', async () => {

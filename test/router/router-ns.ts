@@ -1,7 +1,7 @@
 // Runs a router root in a new mount+PID+UTS namespace: `unshare -m -p -u -f` starts the root's own
 // busybox, which mounts proc/sys/tmp/dev, pivot_roots into the root (ujail needs a real root,
 // not a chroot) and execs /sbin/x0-nsinit as the namespace's PID 1. Commands run inside with
-// `nsenter -t <pid 1> -m -p -r -w`. Killing that PID 1 kills every process in the namespace,
+// `nsenter -t <pid 1> -m -p -u -r -w`. Killing that PID 1 kills every process in the namespace,
 // and with the last one the mount namespace and its tmpfs mounts go too.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -92,7 +92,7 @@ export async function startNamespace(root: string): Promise<RouterNamespace> {
   return {
     pid,
     exec(cmd, opts = {}) {
-      return spawnSync('nsenter', ['-t', String(pid), '-m', '-p', '-r', '-w', '/bin/sh', '-c', cmd], {
+      return spawnSync('nsenter', ['-t', String(pid), '-m', '-p', '-u', '-r', '-w', '/bin/sh', '-c', cmd], {
         encoding: 'utf8',
         input: opts.input ?? '',
         timeout: opts.timeoutMs ?? 60_000,
