@@ -59,7 +59,7 @@ export async function runningAgent(r: Router, what: string, seconds = 90): Promi
   }, seconds);
 }
 
-/** The router's log of procd (which carries the agent's stdout/stderr) and the agent's instance, for failure messages. */
+/** The router's syslog (procd, and the agent's stdout/stderr), procd's view of the agent and the processes, for failure messages. */
 export function routerLogs(r: Router): string {
-  return r.exec('tail -n 40 /tmp/log/procd.log; ubus call service list \'{"name":"x0tta6bl4"}\'; ps w').stdout;
+  return r.exec('tail -n 40 /tmp/log/messages; tail -n 20 /tmp/log/procd.log; ubus call service list \'{"name":"x0tta6bl4"}\'; ps w').stdout;
 }
