@@ -141,5 +141,7 @@ done
 until ubus -t 1 list session >/dev/null 2>&1; do sleep 0.1; done
 reload_config
 touch /tmp/x0-ready
-while :; do sleep 3600; done
+# stdin is a pipe from the test process: EOF means it died without stop(); PID 1 exits and the
+# kernel kills every process of the namespace with it.
+while read -r _; do :; done
 `;
