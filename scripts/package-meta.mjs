@@ -73,6 +73,7 @@ export function agentMeta() {
     userid: p.USERID,
     depends: ipkDepends(p.DEPENDS, p.EXTRA_DEPENDS),
     apkDepends: apkDepends(p.DEPENDS, p.EXTRA_DEPENDS),
+    postinstPkg: defineBlock(mk, 'Package/x0tta6bl4/postinst'),
     postrm: defineBlock(mk, 'Package/x0tta6bl4/postrm'),
   };
 }

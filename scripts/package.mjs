@@ -242,7 +242,7 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
     controlFields: { ...fields(agentM), Depends: agentM.depends, Source: 'openwrt/x0tta6bl4', SourceName: 'x0tta6bl4', 'Require-User': agentM.userid },
     description: AGENT_DESCRIPTION,
     conffiles: ['/etc/config/x0tta6bl4'],
-    scripts: { postrm: agentM.postrm },
+    scripts: { 'postinst-pkg': agentM.postinstPkg, postrm: agentM.postrm },
     outDir,
     epoch,
     workDir,
@@ -263,7 +263,7 @@ export function buildPackages({ distDir = join(ROOT, 'dist'), outDir = distDir, 
   if (apkTools.apk) {
     const apkOf = (name, dataDir, m, description, conffiles, own) =>
       buildApk({ apk: apkTools.apk, name, version, dataDir, meta: m, description, conffiles, own, outDir, epoch, workDir });
-    apks.push(apkOf('x0tta6bl4', agent.dir, agentM, AGENT_DESCRIPTION, ['/etc/config/x0tta6bl4'], { postrm: agentM.postrm }));
+    apks.push(apkOf('x0tta6bl4', agent.dir, agentM, AGENT_DESCRIPTION, ['/etc/config/x0tta6bl4'], { postinstPkg: agentM.postinstPkg, postrm: agentM.postrm }));
     apks.push(apkOf('luci-app-x0tta6bl4', luci.dir, luciM, LUCI_DESCRIPTION, [], { postinstPkg: luciM.postinstPkg, postrm: luciM.postrm }));
   } else {
     // An .apk of this version from an earlier run would no longer match the ipks.

@@ -126,8 +126,10 @@ test('agent ipk: control, conffiles, scripts and every file with its mode', () =
   assert.is(f.Depends, 'node (>= 18.20), libc, node, kmod-batman-adv');
   assert.is(f.Section, 'net');
   assert.is(f['Require-User'], 'x0tta6bl4=470:x0tta6bl4=470', 'a fixed uid/gid, as mosquitto (200) does');
-  assert.equal(control.map((e) => e.name), ['./', './conffiles', './control', './postinst', './postrm', './prerm']);
+  assert.equal(control.map((e) => e.name), ['./', './conffiles', './control', './postinst', './postinst-pkg', './postrm', './prerm']);
   assert.match(file(control, './postrm').data.toString(), /^#!\/bin\/sh\n/);
+  // ubusd loads the agent's ubus ACL only on SIGHUP (test/router shows the refusal without it).
+  assert.match(file(control, './postinst-pkg').data.toString(), /killall -HUP ubusd/);
   assert.is(file(control, './conffiles').data.toString(), '/etc/config/x0tta6bl4\n');
 
   const files = Object.fromEntries(data.filter((e) => e.type === 'file').map((e) => [e.name, e]));

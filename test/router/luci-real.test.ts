@@ -69,14 +69,14 @@ if (unavailable) {
     const link = await page.waitForSelector('a[href$="/admin/status/x0tta6bl4"]', { state: 'attached' });
     await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), link.evaluate((a) => (a as unknown as { click(): void }).click())]);
     assert.match(page.url(), /\/cgi-bin\/luci\/admin\/status\/x0tta6bl4$/);
-    await page.waitForSelector('#x0-node td[data-field="Node"]', { timeout: 120_000 }).catch(async (e) =>
+    await page.waitForSelector('#x0-node td[data-field="name"]', { timeout: 120_000 }).catch(async (e) =>
       assert.unreachable(`${e}\n${(await page.content()).slice(0, 3000)}\n${routerLogs(r)}`),
     );
-    assert.is(await page.textContent('#x0-node td[data-field="Node"]'), NODE);
-    assert.is(await page.textContent('#x0-node td[data-field="Driver"]'), 'simulator');
+    assert.is(await page.textContent('#x0-node td[data-field="name"]'), NODE);
+    assert.is(await page.textContent('#x0-node td[data-field="driver"]'), 'simulator');
     // Live: the page polls, and the agent's uptime moves on the page.
-    const uptime = await page.textContent('#x0-node td[data-field="Uptime"]');
-    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="Uptime"]')!.textContent !== u, uptime, { timeout: 120_000 });
+    const uptime = await page.textContent('#x0-node td[data-field="uptime"]');
+    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="uptime"]')!.textContent !== u, uptime, { timeout: 120_000 });
     assert.ok(agentStatus(r), 'the agent still answers');
     await page.close();
   });
