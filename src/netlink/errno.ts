@@ -120,3 +120,9 @@ export const Errno: Readonly<Record<ErrnoName, number>> = errnoTable().numbers;
 export function errnoName(errno: number, arch: string = process.arch): string {
   return errnoTable(arch).names.get(errno) ?? `errno ${errno}`;
 }
+
+/** "EPROTONOSUPPORT, errno 93" (the name and the number as sent), or "errno 4242". */
+export function errnoLabel(errno: number, arch: string = process.arch): string {
+  const name = errnoTable(arch).names.get(errno);
+  return name ? `${name}, errno ${errno}` : `errno ${errno}`;
+}

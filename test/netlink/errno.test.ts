@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { constants } from 'node:os';
-import { Errno, errnoName, errnoTable } from '../../src/netlink/errno.ts';
+import { Errno, errnoLabel, errnoName, errnoTable } from '../../src/netlink/errno.ts';
 
 test('generic numbering (x64, arm, arm64, ia32)', () => {
   for (const arch of ['x64', 'arm', 'arm64', 'ia32']) {
@@ -62,6 +62,13 @@ test("this machine's table agrees with Node's own os.constants.errno (libc's num
   }
   assert.ok(compared >= 40, `compared only ${compared}`);
   assert.is(Errno.EOPNOTSUPP, libc.EOPNOTSUPP);
+});
+
+test('labels: the name where the numbering knows one, always the number as sent', () => {
+  assert.is(errnoLabel(120, 'mipsel'), 'EPROTONOSUPPORT, errno 120');
+  assert.is(errnoLabel(93, 'arm64'), 'EPROTONOSUPPORT, errno 93');
+  assert.is(errnoLabel(93, 'mipsel'), 'ENOTEMPTY, errno 93');
+  assert.is(errnoLabel(120, 'x64'), 'errno 120');
 });
 
 test.run();
