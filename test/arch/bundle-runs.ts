@@ -47,14 +47,14 @@ export function component(h: HealthReport, name: string): ComponentHealth | unde
   return h.components.find((c) => c.name === name);
 }
 
-async function waitFor<T>(what: string, limitMs: number, probe: () => Promise<T | null>, alive: () => string | null): Promise<T> {
+async function waitFor<T>(what: string, limitMs: number, probe: () => Promise<T | null>, alive: () => string | null, state: () => string = () => ''): Promise<T> {
   const deadline = Date.now() + limitMs;
   for (;;) {
     const dead = alive();
     if (dead) throw new Error(`${what}: ${dead}`);
     const v = await probe().catch(() => null);
     if (v !== null) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} (a hang guard, not a speed check)`);
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} (a hang guard, not a speed check) ${state()}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -122,16 +122,31 @@ export async function fleet(node: string, hostNode: string, root: string, broker
     }
     const alive = () => (procs.some((p) => p.exitCode !== null) ? `an agent exited\n${logs.join('')}` : null);
     const status = (i: number) => fetchStatus<{ health: HealthReport; federation: { peers?: Peer[] } | null }>(join(nodes[i]!.dir, 'status.sock'), '/status', 30_000);
-    const pinged = async (i: number) => ((await status(i)).federation?.peers ?? []).some((p) => p.peerId === peerIds[1 - i] && typeof p.rttMs === 'number');
+    // The federation pings each admitted peer once a minute with a 5 s limit, and forgets the
+    // rtt when one fails: under emulation on a busy machine one may. So: admitted both ways now,
+    // and each side has measured an rtt to the other at least once (Node 18 without
+    // crypto.getRandomValues never does: every ping fails and drops the connection).
+    const seen = { admitted: [false, false], pinged: [false, false], online: false, lastError: '' };
+    const look = async (i: number) => {
+      const peer = ((await status(i)).federation?.peers ?? []).find((p) => p.peerId === peerIds[1 - i]);
+      seen.admitted[i] = !!peer;
+      if (typeof peer?.rttMs === 'number') seen.pinged[i] = true;
+    };
     await waitFor(
       'a and b to admit and ping each other, and both to be online on the broker',
-      300_000,
-      async () => ((await pinged(0)) && (await pinged(1)) && online() ? true : null),
+      600_000,
+      async () => {
+        await Promise.all([look(0), look(1)]).catch((e: Error) => (seen.lastError = e.message));
+        seen.online = online();
+        return seen.admitted.every(Boolean) && seen.pinged.every(Boolean) && seen.online ? true : null;
+      },
       alive,
+      () => JSON.stringify(seen),
     );
-    // Still connected a while on: a failing ping (Node 18 without crypto.getRandomValues) drops it.
+    // Still connected a while on.
     await new Promise((r) => setTimeout(r, 5000));
-    if (!(await pinged(0))) throw new Error(`a lost b\n${logs.join('')}`);
+    await look(0);
+    if (!seen.admitted[0]) throw new Error(`a lost b\n${logs.join('')}`);
     return { health: await Promise.all([0, 1].map(async (i) => (await status(i)).health)), logs: logs.join('') };
   } catch (e) {
     (e as Error).message += `\n${logs.join('')}`;
