@@ -5,7 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { errnoTable } from '../../src/netlink/errno.ts';
@@ -15,6 +16,7 @@ import { agentWithBridge, BUNDLE, cli, component, coreVariantOf, demoWithHealth,
 import { debianNode, QEMU_USER } from './debian-node.ts';
 import { expectedCore, TARGETS, type ArchTarget } from './targets.ts';
 
+const SRC = new URL('../../src/', import.meta.url).pathname;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
@@ -140,5 +142,29 @@ function fullCases({ target, node, scratch, label }: Run): void {
       compared++;
     }
     assert.ok(compared >= 40, `compared ${compared}`);
+  });
+
+  test(label('errno names and MeshError codes by the running arch (process.arch, no argument)'), async () => {
+    // The agent's own modules, bundled as the agent bundles them, asked with no arch argument:
+    // what a MIPS router's agent makes of 122 (EOPNOTSUPP there, EDQUOT elsewhere).
+    const entry = join(scratch, 'errno-entry.ts');
+    writeFileSync(
+      entry,
+      `import { errnoName, Errno } from ${JSON.stringify(join(SRC, 'netlink/errno.ts'))};\n` +
+        `import { codeForErrno } from ${JSON.stringify(join(SRC, 'mesh/batman/mesh-errors.ts'))};\n` +
+        'console.log(JSON.stringify({ arch: process.arch, n122: errnoName(122), code122: codeForErrno(122), EOPNOTSUPP: Errno.EOPNOTSUPP, n95: errnoName(95) }));\n',
+    );
+    const out = join(scratch, 'errno-check.mjs');
+    await build({ entryPoints: [entry], outfile: out, bundle: true, platform: 'node', format: 'esm', target: 'node18.20', logLevel: 'error' });
+    const r = spawnSync(node, [out], { encoding: 'utf8', timeout: 120_000 });
+    const got = JSON.parse(r.stdout || '{}') as Record<string, unknown>;
+    const mips = target.nodeArch === 'mipsel';
+    assert.equal(got, {
+      arch: target.nodeArch,
+      n122: mips ? 'EOPNOTSUPP' : 'EDQUOT',
+      code122: mips ? 'INVALID' : 'PROTOCOL',
+      EOPNOTSUPP: mips ? 122 : 95,
+      n95: mips ? 'ENOTSOCK' : 'EOPNOTSUPP',
+    }, r.stderr);
   });
 }
