@@ -95,11 +95,23 @@ function resolve(env: NodeJS.ProcessEnv): string[] | string {
   return pkgs.some((p) => p.startsWith('nodejs=')) ? pkgs.sort() : `no nodejs in: ${sim.stdout.slice(0, 300)}`;
 }
 
+/**
+ * amd64 runs natively (test/runtime/node18.ts): with the sysroot's own loader and libc, so a
+ * newer host glibc does not meet bookworm's libraries, in a private mount namespace (unshare
+ * -m, root only) with the sysroot's /usr/share laid over the machine's with overlayfs, where
+ * Debian's node finds its built-ins; nothing on the machine changes. `unshare` without --fork
+ * execs in the same process: a signal to the wrapper's pid reaches node itself.
+ */
+function amd64Line(root: string): string {
+  const lib = '$0/usr/lib/x86_64-linux-gnu';
+  return `exec unshare -m sh -c 'mount --make-rprivate / && mount -t overlay overlay -o "lowerdir=$0/usr/share:/usr/share" /usr/share && exec "${lib}/ld-linux-x86-64.so.2" --library-path "${lib}" "$0/usr/bin/node" "$@"' '${root}' "$@"`;
+}
+
 function writeWrapper(dir: string, root: string, arch: DebArch): string {
   const qemu = QEMU_USER[arch];
   const wrapper = join(dir, 'node');
   // exec: the wrapper's pid is qemu's, and qemu hands signals (SIGTERM) on to the emulated node.
-  const line = qemu ? `exec ${qemu} -L '${root}' '${root}/usr/bin/node' "$@"` : `LD_LIBRARY_PATH='${root}/usr/lib/x86_64-linux-gnu' exec '${root}/usr/bin/node' "$@"`;
+  const line = qemu ? `exec ${qemu} -L '${root}' '${root}/usr/bin/node' "$@"` : amd64Line(root);
   writeFileSync(wrapper, `#!/bin/sh\n${line}\n`);
   chmodSync(wrapper, 0o755);
   return wrapper;
