@@ -42,10 +42,12 @@ const targets = [
   },
   { arch: 'arm64', tries: [{ cc: 'aarch64-linux-gnu-gcc', flags: [] }] },
   {
-    // armv7, ARM (not Thumb) mode, soft-float ABI and no FP instructions: the bridge does no
-    // floating point, so one binary runs on soft- and hard-float systems alike.
+    // ARMv5TE, the oldest ARM OpenWrt's EABI targets use (kirkwood's Feroceon, ARM926EJ-S
+    // boards; ARMv6 and v7 run it too), ARM (not Thumb) mode, soft-float ABI and no FP
+    // instructions: the bridge does no floating point, so one binary runs on soft- and
+    // hard-float systems alike. armv7-a died with SIGILL on ARMv5/ARMv6 cores.
     arch: 'arm',
-    tries: [{ cc: 'arm-linux-gnueabi-gcc', flags: ['-march=armv7-a', '-marm', '-mfloat-abi=soft'] }],
+    tries: [{ cc: 'arm-linux-gnueabi-gcc', flags: ['-march=armv5te', '-marm', '-mfloat-abi=soft'] }],
   },
   {
     // MIPS32r2 little-endian o32 (MT7621's 1004Kc and later). Non-PIC and static, so _start

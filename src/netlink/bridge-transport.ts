@@ -19,6 +19,7 @@ import {
 } from './bridge-framing.ts';
 import { BoundedLog } from './bridge-log.ts';
 import { findBridge } from './bridge-path.ts';
+import { errnoLabel } from './errno.ts';
 import type { BridgeOptions, BridgeReady, NetlinkTransport } from './transport.ts';
 
 export interface BridgeTransport extends NetlinkTransport {
@@ -300,19 +301,20 @@ class BridgeProcessTransport implements BridgeTransport {
           else if (r.errno === 1) {
             const fams = this.current ? [...this.current.families.keys()].join(', ') : this.args.join(' ');
             p!.reject(new MeshError('INVALID', `multicast group ${r.group} does not belong to the bridge's families (${fams})`, 1));
-          } else p!.reject(new MeshError('TRANSPORT', `joining multicast group ${r.group} failed: errno ${r.errno}`, r.errno));
+          } else p!.reject(new MeshError('TRANSPORT', `joining multicast group ${r.group} failed: ${errnoLabel(r.errno)}`, r.errno));
           return;
         }
         case RecordKind.REFUSED: {
           const r = parseRefused(rec.payload);
-          this.bridgeLog.add(`refused (errno ${r.errno}): ${r.reason}`);
+          this.bridgeLog.add(`refused (${errnoLabel(r.errno)}): ${r.reason}`);
           if (r.headers.length) this.emitDatagram(refusalToNetlinkErrors(r, this.current?.portId ?? 0));
           return;
         }
         case RecordKind.ERROR: {
           const r = parseError(rec.payload);
-          if (r.fatal) this.lastFatal = `${r.text} (errno ${r.errno})`;
-          this.bridgeLog.add(`${r.fatal ? 'fatal' : 'error'} (errno ${r.errno}): ${r.text}`);
+          // The number is the bridge's kernel's (MIPS numbers differ): named by this arch, kept as is.
+          if (r.fatal) this.lastFatal = `${r.text} (${errnoLabel(r.errno)})`;
+          this.bridgeLog.add(`${r.fatal ? 'fatal' : 'error'} (${errnoLabel(r.errno)}): ${r.text}`);
           for (const l of this.errorListeners) l(r);
           return;
         }

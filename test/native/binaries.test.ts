@@ -83,6 +83,22 @@ test('arm: no VFP/NEON instructions (runs on soft- and hard-float systems)', () 
   assert.is(vfp, 0, 'VFP/NEON instruction words');
 });
 
+test('arm: built for ARMv5TE (Tag_CPU_arch v5TE), so ARMv5/ARMv6 cores run it (framing tests run it on arm926/arm1176)', () => {
+  // The EABI attributes section (SHT_ARM_ATTRIBUTES) of an armv5te build holds, in its file
+  // attributes, Tag_CPU_name (5) "5TE" and then Tag_CPU_arch (6) = 4 (v5TE); armv7-a says "7-A", 10.
+  const b = readFileSync(binaryPath('arm'));
+  const shoff = b.readUInt32LE(32);
+  const shentsize = b.readUInt16LE(46);
+  const shnum = b.readUInt16LE(48);
+  let attrs: Buffer | undefined;
+  for (let i = 0; i < shnum; i++) {
+    const sh = shoff + i * shentsize;
+    if (b.readUInt32LE(sh + 4) === 0x70000003) attrs = b.subarray(b.readUInt32LE(sh + 16), b.readUInt32LE(sh + 16) + b.readUInt32LE(sh + 20));
+  }
+  assert.ok(attrs, 'no .ARM.attributes section');
+  assert.ok(attrs.includes(Buffer.from([0x05, ...Buffer.from('5TE'), 0x00, 0x06, 0x04])), `attributes: ${attrs.toString('hex')}`);
+});
+
 test('mipsel: no FPU instructions (runs with or without an FPU, no kernel emulation needed)', () => {
   // COP1 (opcode 0x11), COP1X (0x13) and the FP loads/stores LWC1/LDC1/SWC1/SDC1 (0x31/0x35/0x39/0x3d).
   const b = readFileSync(binaryPath('mipsel'));

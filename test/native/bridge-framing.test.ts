@@ -1,4 +1,6 @@
-// Every bridge binary, run for real: x64 natively, ia32/arm64/arm/mipsel under qemu-user-static.
+// Every bridge binary, run for real: x64 natively, ia32/arm64/arm/mipsel under qemu-user-static,
+// and the arm one also on the oldest ARM cores OpenWrt's EABI targets have: qemu's arm926
+// (ARMv5TE) and arm1176 (ARMv6) CPU models, where an armv7-a build dies with SIGILL.
 // qemu-user cannot translate NETLINK_GENERIC sockets (socket() -> EPROTONOSUPPORT), so for the
 // foreign architectures the generic socket is checked only for failing cleanly; rtnetlink
 // (NETLINK_ROUTE) *is* translated by qemu-user, which lets the framing, bounds and policy run
@@ -29,8 +31,11 @@ function checkTools(arch: Arch): void {
   }
 }
 
-async function startRoute(arch: Arch): Promise<BridgeProcess> {
-  const b = new BridgeProcess(arch, ['route']);
+// Each run: an arch, and for arm, a qemu CPU model too (none: qemu's newest).
+const RUNS: { arch: Arch; cpu?: string }[] = [...ARCHES.map((arch) => ({ arch })), { arch: 'arm', cpu: 'arm926' }, { arch: 'arm', cpu: 'arm1176' }];
+
+async function startRoute(arch: Arch, cpu?: string): Promise<BridgeProcess> {
+  const b = new BridgeProcess(arch, ['route'], { cpu });
   const ready = await b.next();
   assert.is(ready.kind, RecKind.READY, `first record is READY; stderr: ${b.stderr}`);
   assert.is(ready.payload.readUInt32LE(0), 1, 'protocol version');
@@ -44,8 +49,8 @@ function errorRecord(r: { kind: number; payload: Buffer }) {
   return { errno: r.payload.readInt32LE(0), fatal: r.payload.readUInt32LE(4), text: r.payload.toString('utf8', 8) };
 }
 
-for (const arch of ARCHES) {
-  const t = suite(arch);
+for (const { arch, cpu } of RUNS) {
+  const t = suite(cpu ? `${arch} -cpu ${cpu}` : arch);
   const { EMSGSIZE, EPROTONOSUPPORT } = ERRNO[arch];
   t.before(() => {
     ensureBuilt();
@@ -62,7 +67,7 @@ for (const arch of ARCHES) {
     [['generic', 'sixteen_chars_xx'], 'family names'],
   ] as [string[], string][]) {
     t(`usage error: ${JSON.stringify(args)} -> exit 1, "${why}", nothing on stdout`, async () => {
-      const b = new BridgeProcess(arch, args);
+      const b = new BridgeProcess(arch, args, { cpu });
       const { code } = await b.exit;
       assert.is(code, 1);
       assert.ok(b.stderr.includes(why), b.stderr);
@@ -73,7 +78,7 @@ for (const arch of ARCHES) {
 
   if (arch !== 'x64') {
     t('generic socket under qemu-user: fatal ERROR EPROTONOSUPPORT, exit 2', async () => {
-      const b = new BridgeProcess(arch, ['generic', 'batadv']);
+      const b = new BridgeProcess(arch, ['generic', 'batadv'], { cpu });
       const e = errorRecord(await b.next());
       assert.is(e.errno, EPROTONOSUPPORT);
       assert.is(e.fatal, 1);
@@ -84,7 +89,7 @@ for (const arch of ARCHES) {
   }
 
   t('route: a link dump is relayed from the kernel, ending in NLMSG_DONE', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     b.send(RecKind.NL, getLink(7));
     const recs = await b.collectUntil(NLMSG_DONE, 7, messages);
     const msgs = recs.flatMap((r) => messages(r.payload));
@@ -95,7 +100,7 @@ for (const arch of ARCHES) {
   });
 
   t('route: a non-link message type is refused with EPERM, naming its seq', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     const req = nlmsg(RTM_GETADDR, 0x301, 41, Buffer.alloc(8));
     b.send(RecKind.NL, req);
     const r = await b.next();
@@ -113,7 +118,7 @@ for (const arch of ARCHES) {
   });
 
   t('route: malformed datagrams are refused with EINVAL and never sent', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     const long = getLink(50, 1);
     long.writeUInt32LE(long.length + 64, 0); // claims more than the datagram holds
     const noRequest = nlmsg(18, 0, 51, Buffer.alloc(16)); // no NLM_F_REQUEST
@@ -147,7 +152,7 @@ for (const arch of ARCHES) {
   });
 
   t('oversized record: ERROR EMSGSIZE, payload skipped, stream stays in step', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     b.write(record(RecKind.NL, Buffer.alloc(16385, 0xaa)));
     const e = errorRecord(await b.next());
     assert.is(e.errno, EMSGSIZE);
@@ -160,7 +165,7 @@ for (const arch of ARCHES) {
   });
 
   t('records split into single bytes are reassembled', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     const rec = record(RecKind.NL, getLink(80, 1));
     for (const byte of rec) b.write(Buffer.from([byte]));
     const m = messages((await b.next()).payload);
@@ -169,7 +174,7 @@ for (const arch of ARCHES) {
   });
 
   t('unknown record kind and bad JOIN payloads: ERROR EINVAL, bridge goes on', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     b.send(9, Buffer.from([1, 2, 3]));
     assert.is(errorRecord(await b.next()).errno, EINVAL);
     b.send(RecKind.JOIN, Buffer.from([1, 0]));
@@ -180,7 +185,7 @@ for (const arch of ARCHES) {
   });
 
   t('JOIN: RTNLGRP_LINK allowed, other groups refused with EPERM', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     const g = (n: number) => {
       const p = Buffer.alloc(4);
       p.writeUInt32LE(n);
@@ -204,7 +209,7 @@ for (const arch of ARCHES) {
   });
 
   t('a nonzero reserved field is fatal (EPROTO, exit 3)', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     b.write(record(RecKind.NL, getLink(1, 1), 7));
     const e = errorRecord(await b.next());
     assert.is(e.errno, EPROTO);
@@ -213,7 +218,7 @@ for (const arch of ARCHES) {
   });
 
   t('a length beyond 1 MiB is fatal (EMSGSIZE, exit 3)', async () => {
-    const b = await startRoute(arch);
+    const b = await startRoute(arch, cpu);
     const h = Buffer.alloc(8);
     h.writeUInt32LE(0x7fffffff, 0);
     h.writeUInt16LE(RecKind.NL, 4);

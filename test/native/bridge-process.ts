@@ -56,10 +56,11 @@ export class BridgeProcess {
   private queue: Rec[] = [];
   private wake: (() => void) | undefined;
 
-  constructor(arch: Arch, args: string[], opts: { netns?: string } = {}) {
+  /** `cpu`: a qemu-user CPU model (`arm926`: ARMv5TE) instead of qemu's newest default. */
+  constructor(arch: Arch, args: string[], opts: { netns?: string; cpu?: string } = {}) {
     const qemu = QEMU[arch];
     let cmd = qemu ?? binaryPath(arch);
-    let argv = qemu ? [binaryPath(arch), ...args] : args;
+    let argv = qemu ? [...(opts.cpu ? ['-cpu', opts.cpu] : []), binaryPath(arch), ...args] : args;
     if (opts.netns) {
       argv = ['netns', 'exec', opts.netns, cmd, ...argv];
       cmd = 'ip';

@@ -1,0 +1,4 @@
+// test:arch on trixie-arm64 (see targets.ts for what runs where, arch-suite.ts for the cases).
+import { runArchSuite } from './arch-suite.ts';
+
+runArchSuite('trixie-arm64');
