@@ -29,8 +29,9 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// Slow files (the QEMU ones) start first so that they overlap the rest.
-files.sort((a, b) => Number(b.includes('/vm/')) - Number(a.includes('/vm/')));
+// Slow files (QEMU guests, qemu-user arches) start first so that they overlap the rest.
+const slow = (f) => Number(/\/(vm|arch|router-vm)\//.test(f));
+files.sort((a, b) => slow(b) - slow(a));
 
 const stripAnsi = (s) => s.replace(/\x1b\[[0-9;]*m/g, '');
 let passed = 0;
