@@ -8,7 +8,7 @@ import { Backoff } from '../telemetry/backoff.ts';
 import { openBrokerClient, type ConnectSettings, type MqttClient } from '../telemetry/broker-connection.ts';
 import { describeConnectError } from '../telemetry/connect-errors.ts';
 import { checkLevel, TOPIC_ROOT } from '../telemetry/topics.ts';
-import { Exposition, renderFleet } from './exposition.ts';
+import { cacheNode, Exposition, renderFleet } from './exposition.ts';
 import { FleetModel, type ModelLimits } from './fleet-model.ts';
 
 export interface ExporterOptions {
@@ -52,9 +52,10 @@ export class FleetExporter {
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
       if (path === '/metrics') {
-        const body = this.render(Date.now());
+        const e = this.render(Date.now());
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        return void res.end(req.method === 'HEAD' ? undefined : body);
+        if (req.method !== 'HEAD') for (const chunk of e.chunks()) res.write(chunk);
+        return void res.end();
       }
       if (path === '/') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x0tta6bl4 fleet exporter: /metrics\n');
       res.writeHead(404).end();
@@ -71,14 +72,14 @@ export class FleetExporter {
     return `http://${host}:${a.port}/metrics`;
   }
 
-  render(now: number): string {
+  render(now: number): Exposition {
     const t0 = performance.now();
     this.model.sweep(now);
     const e = renderFleet(this.model, now);
     this.renderSelf(e);
     this.stats.scrapes++;
     this.stats.lastRenderMs = performance.now() - t0;
-    return e.toString();
+    return e;
   }
 
   async stop(): Promise<void> {
@@ -102,7 +103,10 @@ export class FleetExporter {
     const { client, target } = openBrokerClient({ ...this.o.connect, clientId: `x0tta6bl4-exporter-${randomBytes(4).toString('hex')}` });
     this.client = client;
     let lastError: unknown = null;
-    client.on('message', (topic, payload, packet) => this.model.update(topic, payload, packet.retain, Date.now()));
+    client.on('message', (topic, payload, packet) => {
+      const n = this.model.update(topic, payload, packet.retain, Date.now());
+      if (n) cacheNode(n, this.model);
+    });
     client.on('error', (e) => (lastError = e));
     client.on('connect', () => {
       this.stats.connected = true;
@@ -151,6 +155,10 @@ export class FleetExporter {
     e.family(`${p}nodes`, 'gauge', 'Nodes known to the exporter.', [['', m.nodes.size]]);
     e.family(`${p}nodes_expired_total`, 'counter', 'Nodes forgotten after the TTL.', [['', m.expired]]);
     e.family(`${p}render_seconds`, 'gauge', 'Time the previous /metrics took to render.', [['', this.stats.lastRenderMs / 1000]]);
-    e.family('process_resident_memory_bytes', 'gauge', 'Resident memory of the exporter process.', [['', process.memoryUsage.rss()]]);
+    const mem = process.memoryUsage();
+    e.family('process_resident_memory_bytes', 'gauge', 'Resident memory of the exporter process.', [['', mem.rss]]);
+    e.family('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use by the exporter.', [['', mem.heapUsed]]);
+    e.family('nodejs_heap_size_total_bytes', 'gauge', 'V8 heap reserved by the exporter.', [['', mem.heapTotal]]);
+    e.family('nodejs_external_memory_bytes', 'gauge', 'Memory outside the V8 heap (buffers) of the exporter.', [['', mem.external + mem.arrayBuffers]]);
   }
 }

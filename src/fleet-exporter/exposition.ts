@@ -1,6 +1,8 @@
 // Prometheus text exposition (format 0.0.4) of the whole fleet. Written here rather than with
 // src/status's MetricsText: that builder emits in call order, and a fleet of thousands of nodes
-// must keep each metric family's samples together (one pass per family over the nodes).
+// must keep each metric family's samples together. Each node keeps its own lines per family
+// (rebuilt only when a message about it arrived, or a MAC's name changed), so a scrape mostly
+// joins cached strings; only what depends on the clock (online, state) is computed per scrape.
 // Names match the router's own /metrics where they mean the same (batman_*, x0tta6bl4_*), with
 // `fleet` and `node` labels; what only the exporter knows is x0tta6bl4_fleet_exporter_*.
 import type { FleetModel } from './fleet-model.ts';
@@ -9,6 +11,9 @@ import { escapeLabel, EVENT_KINDS, type NodeRecord, type NodeTelemetry } from '.
 type Type = 'gauge' | 'counter';
 type Sample = [labels: string, value: number];
 
+const fmt = (v: number) => (Number.isFinite(v) ? String(v) : 'NaN');
+const lbl = (k: string, v: string) => `,${k}="${escapeLabel(v)}"`;
+
 export class Exposition {
   private readonly out: string[] = [];
 
@@ -16,114 +21,160 @@ export class Exposition {
     let head = false;
     for (const [labels, value] of samples) {
       if (!head) {
-        this.out.push(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+        this.header(name, type, help);
         head = true;
       }
-      this.out.push(`${name}${labels ? `{${labels}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}\n`);
+      this.out.push(`${name}${labels ? `{${labels}}` : ''} ${fmt(value)}\n`);
     }
+  }
+
+  header(name: string, type: Type, help: string): void {
+    this.out.push(`# HELP ${name} ${help}\n# TYPE ${name} ${type}\n`);
+  }
+
+  raw(text: string): void {
+    this.out.push(text);
   }
 
   toString(): string {
     return this.out.join('');
   }
-}
 
-const lbl = (k: string, v: string) => `,${k}="${escapeLabel(v)}"`;
-
-function* perNode(nodes: NodeRecord[], f: (n: NodeRecord) => number | null | undefined): Iterable<Sample> {
-  for (const n of nodes) {
-    const v = f(n);
-    if (v !== null && v !== undefined) yield [n.labels, v];
-  }
-}
-
-function* perTelemetry(nodes: NodeRecord[], f: (t: NodeTelemetry) => number | null): Iterable<Sample> {
-  for (const n of nodes) {
-    const v = n.telemetry ? f(n.telemetry) : null;
-    if (v !== null) yield [n.labels, v];
-  }
-}
-
-export function renderNodeState(e: Exposition, m: FleetModel, nodes: NodeRecord[], now: number): void {
-  e.family('x0tta6bl4_node_online', 'gauge', 'Node connected to the broker (retained state, Last Will, and heard within the stale time): 1 or 0.', perNode(nodes, (n) => (m.online(n, now) ? 1 : 0)));
-  e.family('x0tta6bl4_node_state', 'gauge', 'Why a node is online or not, one series per state (1 = current): online, stopped (clean shutdown), lost (Last Will), silent (nothing heard within the stale time).', (function* () {
-    for (const n of nodes) {
-      const cur = m.online(n, now) ? 'online' : n.state === 'stopped' || n.state === 'lost' ? n.state : 'silent';
-      for (const s of ['online', 'stopped', 'lost', 'silent']) yield [n.labels + lbl('state', s), s === cur ? 1 : 0] as Sample;
-    }
-  })());
-  e.family('x0tta6bl4_node_last_seen_timestamp_seconds', 'gauge', 'When the node was last heard (Unix time; a retained message counts from its own timestamp).', perNode(nodes, (n) => Math.round(n.lastSeenMs / 1000)));
-  e.family('x0tta6bl4_build_info', 'gauge', 'Agent version the node reports.', (function* () {
-    for (const n of nodes) if (n.version !== null) yield [n.labels + lbl('version', n.version), 1] as Sample;
-  })());
-  e.family('x0tta6bl4_uptime_seconds', 'gauge', 'Seconds since the agent started (from its last snapshot).', perTelemetry(nodes, (t) => t.uptimeS));
-  e.family('x0tta6bl4_up', 'gauge', 'Overall health from the last snapshot: 1 ok, 0.5 degraded, 0 down.', perTelemetry(nodes, (t) => (t.overall === null ? null : t.overall === 'ok' ? 1 : t.overall === 'degraded' ? 0.5 : 0)));
-  e.family('x0tta6bl4_component_state', 'gauge', 'Component health, one series per state (1 = current), for components a snapshot ever listed as degraded or down.', (function* () {
-    for (const n of nodes)
-      for (const [c, cur] of n.components)
-        for (const s of ['ok', 'degraded', 'down']) yield [n.labels + lbl('component', c) + lbl('state', s), s === cur ? 1 : 0] as Sample;
-  })());
-  e.family('x0tta6bl4_dry_run', 'gauge', 'Agent in dry-run (plans, does not apply): 1 or 0.', perTelemetry(nodes, (t) => (t.dryRun === null ? null : t.dryRun ? 1 : 0)));
-}
-
-export function renderMesh(e: Exposition, m: FleetModel, nodes: NodeRecord[]): void {
-  e.family('batman_hardifs_active', 'gauge', 'Hard interfaces active in the mesh.', perTelemetry(nodes, (t) => t.interfaces));
-  e.family('batman_neighbour_count', 'gauge', 'Direct batman-adv neighbours.', perTelemetry(nodes, (t) => t.neighbours));
-  e.family('batman_originator_count', 'gauge', 'Distinct originators in the originator table.', perTelemetry(nodes, (t) => t.originators));
-  e.family('batman_gateway_count', 'gauge', 'Gateways announced in the mesh.', perTelemetry(nodes, (t) => t.gateways));
-  e.family('x0tta6bl4_gateway_selected', 'gauge', 'A gateway is selected by batman-adv: 1 or 0.', perTelemetry(nodes, (t) => (t.gateway ? 1 : 0)));
-  e.family('x0tta6bl4_gateway_info', 'gauge', 'The selected gateway (node name when known, else MAC).', (function* () {
-    for (const n of nodes) if (n.telemetry?.gateway) yield [n.labels + lbl('gateway', m.nameOf(n.telemetry.gateway.mac)), 1] as Sample;
-  })());
-  e.family('batman_gateway_tq', 'gauge', 'TQ (0-255) towards the selected gateway.', perTelemetry(nodes, (t) => t.gateway?.tq ?? null));
-  e.family('batman_gateway_throughput_kbps', 'gauge', 'Throughput towards the selected gateway, kbit/s.', perTelemetry(nodes, (t) => t.gateway?.throughputKbps ?? null));
-  const link = (kind: 'tq' | 'throughput') =>
-    (function* () {
-      for (const n of nodes)
-        for (const l of n.telemetry?.links ?? []) if (l.kind === kind) yield [n.labels + lbl('neighbour', m.nameOf(l.mac)) + lbl('iface', l.iface), l.metric] as Sample;
-    })();
-  e.family('batman_link_tq', 'gauge', 'TQ (0-255) of the direct link to a neighbour (neighbour: node name when known, else MAC).', link('tq'));
-  e.family('batman_link_throughput_kbps', 'gauge', 'Throughput estimate of the direct link, kbit/s.', link('throughput'));
-  e.family('x0tta6bl4_links_not_shown', 'gauge', 'Links of the last snapshot without a series (exporter cap, or truncated by the node).', perTelemetry(nodes, (t) => t.linksCapped));
-}
-
-export function renderNodeSystem(e: Exposition, nodes: NodeRecord[], now: number): void {
-  e.family('x0tta6bl4_load1', 'gauge', '1-minute load average of the router.', perTelemetry(nodes, (t) => t.load1));
-  e.family('x0tta6bl4_memory_total_bytes', 'gauge', 'Router memory.', perTelemetry(nodes, (t) => (t.memTotalKb === null ? null : t.memTotalKb * 1024)));
-  e.family('x0tta6bl4_memory_available_bytes', 'gauge', 'Router memory free.', perTelemetry(nodes, (t) => (t.memFreeKb === null ? null : t.memFreeKb * 1024)));
-  e.family('x0tta6bl4_agent_resident_memory_bytes', 'gauge', 'Agent RSS.', perTelemetry(nodes, (t) => (t.agentRssKb === null ? null : t.agentRssKb * 1024)));
-  e.family('x0tta6bl4_learning_round', 'gauge', 'Federated learning round.', perTelemetry(nodes, (t) => t.learningRound));
-  e.family('x0tta6bl4_learning_heldout_auc', 'gauge', 'AUC of the link-failure model on held-out local data.', perTelemetry(nodes, (t) => t.learningAuc));
-  e.family('x0tta6bl4_learning_peers_heard', 'gauge', 'Peers whose update entered the last round.', perTelemetry(nodes, (t) => t.learningPeersHeard));
-  e.family('x0tta6bl4_telemetry_events_queued', 'gauge', 'Events waiting on the node for a PUBACK.', perTelemetry(nodes, (t) => t.queued));
-  e.family('x0tta6bl4_telemetry_events_dropped_total', 'counter', 'Events the node dropped from its full buffer (since the agent started).', perTelemetry(nodes, (t) => t.dropped));
-  e.family('x0tta6bl4_telemetry_reconnects_total', 'counter', 'Broker reconnects of the node (since the agent started).', perTelemetry(nodes, (t) => t.reconnects));
-  e.family('x0tta6bl4_telemetry_snapshot_age_seconds', 'gauge', 'Seconds since the last snapshot of the node arrived.', perTelemetry(nodes, (t) => Math.max(0, Math.round((now - t.receivedMs) / 1000))));
-  e.family('x0tta6bl4_certificate_expiry_timestamp_seconds', 'gauge', "When the node's fleet certificate expires (only from nodes that report it; not in contract v1 yet).", perTelemetry(nodes, (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))));
-  e.family('x0tta6bl4_federation_quarantined_peers', 'gauge', 'Federation peers quarantined by a quorum of votes (only from nodes that report it; not in contract v1 yet).', perTelemetry(nodes, (t) => t.quarantinedPeers));
-}
-
-export function renderEvents(e: Exposition, nodes: NodeRecord[]): void {
-  e.family('x0tta6bl4_events_total', 'counter', 'Events received from the node, by kind (QoS 1 duplicates dropped).', (function* () {
-    for (const n of nodes) for (const k of EVENT_KINDS) yield [n.labels + lbl('kind', k), n.events.get(k) ?? 0] as Sample;
-  })());
-  e.family('x0tta6bl4_healing_events_total', 'counter', 'Healing actions taken and rolled back, by action kind (from action and rollback events).', (function* () {
-    for (const n of nodes)
-      for (const [key, v] of n.healing) {
-        const [kind, action] = key.split('/') as [string, string];
-        yield [n.labels + lbl('kind', kind) + lbl('action', action), v] as Sample;
+  /** The text in pieces of about `size` characters: a big fleet is sent without one huge string. */
+  *chunks(size = 256 * 1024): Iterable<string> {
+    let from = 0;
+    let len = 0;
+    for (let i = 0; i < this.out.length; i++) {
+      len += this.out[i]!.length;
+      if (len >= size) {
+        yield this.out.slice(from, i + 1).join('');
+        from = i + 1;
+        len = 0;
       }
-  })());
-  e.family('x0tta6bl4_events_duplicates_total', 'counter', 'Events received again (same boot and seq) and not counted.', perNode(nodes, (n) => n.ledger.duplicates));
-  e.family('x0tta6bl4_events_missing_total', 'counter', 'Events never received: gaps in seq within a boot.', perNode(nodes, (n) => n.ledger.gaps));
+    }
+    if (from < this.out.length) yield this.out.slice(from).join('');
+  }
+}
+
+/** A family whose lines for one node depend only on what the node sent (and MAC names). */
+interface NodeFamily {
+  name: string;
+  type: Type;
+  help: string;
+  lines(n: NodeRecord, m: FleetModel): string;
+}
+
+const one = (name: string, labels: string, v: number | null | undefined) => (v === null || v === undefined ? '' : `${name}{${labels}} ${fmt(v)}\n`);
+
+function telemetryGauge(name: string, help: string, f: (t: NodeTelemetry) => number | null, type: Type = 'gauge'): NodeFamily {
+  return { name, type, help, lines: (n) => (n.telemetry ? one(name, n.labels, f(n.telemetry)) : '') };
+}
+
+const kb = (v: number | null) => (v === null ? null : v * 1024);
+
+const NODE_FAMILIES: NodeFamily[] = [
+  { name: 'x0tta6bl4_node_last_seen_timestamp_seconds', type: 'gauge', help: 'When the node was last heard (Unix time; a retained message counts from its own timestamp).', lines: (n) => one('x0tta6bl4_node_last_seen_timestamp_seconds', n.labels, Math.round(n.lastSeenMs / 1000)) },
+  { name: 'x0tta6bl4_build_info', type: 'gauge', help: 'Agent version the node reports.', lines: (n) => (n.version === null ? '' : one('x0tta6bl4_build_info', n.labels + lbl('version', n.version), 1)) },
+  telemetryGauge('x0tta6bl4_uptime_seconds', 'Seconds since the agent started (from its last snapshot).', (t) => t.uptimeS),
+  telemetryGauge('x0tta6bl4_up', 'Overall health from the last snapshot: 1 ok, 0.5 degraded, 0 down.', (t) => (t.overall === null ? null : t.overall === 'ok' ? 1 : t.overall === 'degraded' ? 0.5 : 0)),
+  {
+    name: 'x0tta6bl4_component_state', type: 'gauge', help: 'Component health, one series per state (1 = current), for components a snapshot ever listed as degraded or down.',
+    lines: (n) => [...n.components].map(([c, cur]) => ['ok', 'degraded', 'down'].map((s) => one('x0tta6bl4_component_state', n.labels + lbl('component', c) + lbl('state', s), s === cur ? 1 : 0)).join('')).join(''),
+  },
+  telemetryGauge('x0tta6bl4_dry_run', 'Agent in dry-run (plans, does not apply): 1 or 0.', (t) => (t.dryRun === null ? null : t.dryRun ? 1 : 0)),
+  telemetryGauge('batman_hardifs_active', 'Hard interfaces active in the mesh.', (t) => t.interfaces),
+  telemetryGauge('batman_neighbour_count', 'Direct batman-adv neighbours.', (t) => t.neighbours),
+  telemetryGauge('batman_originator_count', 'Distinct originators in the originator table.', (t) => t.originators),
+  telemetryGauge('batman_gateway_count', 'Gateways announced in the mesh.', (t) => t.gateways),
+  telemetryGauge('x0tta6bl4_gateway_selected', 'A gateway is selected by batman-adv: 1 or 0.', (t) => (t.gateway ? 1 : 0)),
+  { name: 'x0tta6bl4_gateway_info', type: 'gauge', help: 'The selected gateway (node name when known, else MAC).', lines: (n, m) => (n.telemetry?.gateway ? one('x0tta6bl4_gateway_info', n.labels + lbl('gateway', m.nameOf(n.telemetry.gateway.mac)), 1) : '') },
+  telemetryGauge('batman_gateway_tq', 'TQ (0-255) towards the selected gateway.', (t) => t.gateway?.tq ?? null),
+  telemetryGauge('batman_gateway_throughput_kbps', 'Throughput towards the selected gateway, kbit/s.', (t) => t.gateway?.throughputKbps ?? null),
+  linkFamily('batman_link_tq', 'tq', 'TQ (0-255) of the direct link to a neighbour (neighbour: node name when known, else MAC).'),
+  linkFamily('batman_link_throughput_kbps', 'throughput', 'Throughput estimate of the direct link, kbit/s.'),
+  telemetryGauge('x0tta6bl4_links_not_shown', 'Links of the last snapshot without a series (exporter cap, or truncated by the node).', (t) => t.linksCapped),
+  telemetryGauge('x0tta6bl4_load1', '1-minute load average of the router.', (t) => t.load1),
+  telemetryGauge('x0tta6bl4_memory_total_bytes', 'Router memory.', (t) => kb(t.memTotalKb)),
+  telemetryGauge('x0tta6bl4_memory_available_bytes', 'Router memory free.', (t) => kb(t.memFreeKb)),
+  telemetryGauge('x0tta6bl4_agent_resident_memory_bytes', 'Agent RSS.', (t) => kb(t.agentRssKb)),
+  telemetryGauge('x0tta6bl4_learning_round', 'Federated learning round.', (t) => t.learningRound),
+  telemetryGauge('x0tta6bl4_learning_heldout_auc', 'AUC of the link-failure model on held-out local data.', (t) => t.learningAuc),
+  telemetryGauge('x0tta6bl4_learning_peers_heard', 'Peers whose update entered the last round.', (t) => t.learningPeersHeard),
+  telemetryGauge('x0tta6bl4_telemetry_events_queued', 'Events waiting on the node for a PUBACK.', (t) => t.queued),
+  telemetryGauge('x0tta6bl4_telemetry_events_dropped_total', 'Events the node dropped from its full buffer (since the agent started).', (t) => t.dropped, 'counter'),
+  telemetryGauge('x0tta6bl4_telemetry_reconnects_total', 'Broker reconnects of the node (since the agent started).', (t) => t.reconnects, 'counter'),
+  telemetryGauge('x0tta6bl4_certificate_expiry_timestamp_seconds', "When the node's fleet certificate expires (only from nodes that report it; not in contract v1 yet).", (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))),
+  telemetryGauge('x0tta6bl4_federation_quarantined_peers', 'Federation peers quarantined by a quorum of votes (only from nodes that report it; not in contract v1 yet).', (t) => t.quarantinedPeers),
+  {
+    name: 'x0tta6bl4_events_total', type: 'counter', help: 'Events received from the node, by kind (QoS 1 duplicates dropped).',
+    lines: (n) => EVENT_KINDS.map((k) => one('x0tta6bl4_events_total', n.labels + lbl('kind', k), n.events.get(k) ?? 0)).join(''),
+  },
+  {
+    name: 'x0tta6bl4_healing_events_total', type: 'counter', help: 'Healing actions taken and rolled back, by action kind (from action and rollback events).',
+    lines: (n) => [...n.healing].map(([key, v]) => {
+      const [kind, action] = key.split('/') as [string, string];
+      return one('x0tta6bl4_healing_events_total', n.labels + lbl('kind', kind) + lbl('action', action), v);
+    }).join(''),
+  },
+  { name: 'x0tta6bl4_events_duplicates_total', type: 'counter', help: 'Events received again (same boot and seq) and not counted.', lines: (n) => one('x0tta6bl4_events_duplicates_total', n.labels, n.ledger.duplicates) },
+  { name: 'x0tta6bl4_events_missing_total', type: 'counter', help: 'Events never received: gaps in seq within a boot.', lines: (n) => one('x0tta6bl4_events_missing_total', n.labels, n.ledger.gaps) },
+];
+
+function linkFamily(name: string, kind: 'tq' | 'throughput', help: string): NodeFamily {
+  return {
+    name, type: 'gauge', help,
+    lines: (n, m) => (n.telemetry?.links ?? []).filter((l) => l.kind === kind).map((l) => one(name, n.labels + lbl('neighbour', m.nameOf(l.mac)) + lbl('iface', l.iface), l.metric)).join(''),
+  };
+}
+
+const ONLINE_HELP = 'Node connected to the broker (retained state, Last Will, and heard within the stale time): 1 or 0.';
+const STATE_HELP = 'Why a node is online or not, one series per state (1 = current): online, stopped (clean shutdown), lost (Last Will), silent (nothing heard within the stale time).';
+const STATES = ['online', 'stopped', 'lost', 'silent'] as const;
+
+/** The families that depend on the clock (is the node online now?): cached per node by its current state. */
+function renderLiveState(e: Exposition, m: FleetModel, nodes: NodeRecord[], now: number): void {
+  for (const n of nodes) {
+    const cur = m.online(n, now) ? 'online' : n.state === 'stopped' || n.state === 'lost' ? n.state : 'silent';
+    if (n.live?.state === cur) continue;
+    n.live = {
+      state: cur,
+      online: one('x0tta6bl4_node_online', n.labels, cur === 'online' ? 1 : 0),
+      states: STATES.map((s) => one('x0tta6bl4_node_state', n.labels + lbl('state', s), s === cur ? 1 : 0)).join(''),
+    };
+  }
+  if (!nodes.length) return;
+  e.header('x0tta6bl4_node_online', 'gauge', ONLINE_HELP);
+  for (const n of nodes) e.raw(n.live!.online);
+  e.header('x0tta6bl4_node_state', 'gauge', STATE_HELP);
+  for (const n of nodes) e.raw(n.live!.states);
+}
+
+/**
+ * Builds a node's lines if they are out of date. The exporter calls it when a message changed the
+ * node, so that a scrape finds them ready (the work is spread over time, not done in the scrape).
+ */
+export function cacheNode(n: NodeRecord, m: FleetModel): void {
+  if (n.cache && n.cacheNames === m.namesVersion) return;
+  n.cache = NODE_FAMILIES.map((f) => f.lines(n, m));
+  n.cacheNames = m.namesVersion;
 }
 
 export function renderFleet(m: FleetModel, now: number): Exposition {
   const e = new Exposition();
   const nodes = [...m.nodes.values()];
-  renderNodeState(e, m, nodes, now);
-  renderMesh(e, m, nodes);
-  renderNodeSystem(e, nodes, now);
-  renderEvents(e, nodes);
+  renderLiveState(e, m, nodes, now);
+  for (const n of nodes) cacheNode(n, m);
+  NODE_FAMILIES.forEach((f, i) => {
+    let head = false;
+    for (const n of nodes) {
+      const text = n.cache![i]!;
+      if (!text) continue;
+      if (!head) {
+        e.header(f.name, f.type, f.help);
+        head = true;
+      }
+      e.raw(text);
+    }
+  });
   return e;
 }

@@ -30,6 +30,8 @@ export class FleetModel {
   expired = 0;
   /** MAC → node name, from the nodes' own telemetry and an optional names file. */
   private readonly learnedNames = new Map<string, string>();
+  /** Bumped whenever a MAC's name changes: cached label strings that show names are stale then. */
+  namesVersion = 0;
 
   constructor(
     readonly limits: ModelLimits = DEFAULT_LIMITS,
@@ -40,10 +42,19 @@ export class FleetModel {
     return this.staticNames.get(macAddr) ?? this.learnedNames.get(macAddr) ?? macAddr;
   }
 
-  /** One MQTT message. `retained`: a stored message (its own timestamp says when the node spoke). */
-  update(topic: string, payload: Uint8Array, retained: boolean, nowMs: number): void {
+  /**
+   * One MQTT message. `retained`: a stored message (its own timestamp says when the node spoke).
+   * Returns the node it changed, if any (the exporter then rebuilds that node's lines).
+   */
+  update(topic: string, payload: Uint8Array, retained: boolean, nowMs: number): NodeRecord | null {
+    const n = this.take(topic, payload, retained, nowMs);
+    if (n) n.cache = null;
+    return n;
+  }
+
+  private take(topic: string, payload: Uint8Array, retained: boolean, nowMs: number): NodeRecord | null {
     const t = parseTopic(topic);
-    if (!t || (t.kind !== 'state' && t.kind !== 'telemetry' && t.kind !== 'events')) return this.bad('topic');
+    if (!t || (t.kind !== 'state' && t.kind !== 'telemetry' && t.kind !== 'events')) return this.badNull('topic');
     this.messages[t.kind]++;
     const key = `${t.fleet}/${t.node}`;
     if (payload.length === 0) {
@@ -52,32 +63,34 @@ export class FleetModel {
       else if (t.kind === 'telemetry') {
         const n = this.nodes.get(key);
         if (n) n.telemetry = null;
+        return n ?? null;
       }
-      return;
+      return null;
     }
-    if (payload.length > MAX_PAYLOAD_BYTES) return this.bad('too-large');
+    if (payload.length > MAX_PAYLOAD_BYTES) return this.badNull('too-large');
     let doc: unknown;
     try {
       doc = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.length).toString('utf8'));
     } catch {
-      return this.bad('json');
+      return this.badNull('json');
     }
-    if (!isObject(doc)) return this.bad('schema');
-    if (doc.v !== PAYLOAD_VERSION) return this.bad('version');
-    if (doc.fleet !== t.fleet || doc.node !== t.node) return this.bad('identity');
+    if (!isObject(doc)) return this.badNull('schema');
+    if (doc.v !== PAYLOAD_VERSION) return this.badNull('version');
+    if (doc.fleet !== t.fleet || doc.node !== t.node) return this.badNull('identity');
     const at = retained ? spokeAt(doc, t.kind, nowMs) : nowMs;
-    if (at === null) return this.bad('schema');
-    if (nowMs - at > this.limits.ttlS * 1000) return this.bad('expired');
+    if (at === null) return this.badNull('schema');
+    if (nowMs - at > this.limits.ttlS * 1000) return this.badNull('expired');
     let n = this.nodes.get(key);
     if (!n) {
-      if (this.nodes.size >= this.limits.maxNodes) return this.bad('node-limit');
+      if (this.nodes.size >= this.limits.maxNodes) return this.badNull('node-limit');
       n = new NodeRecord(t.fleet, t.node);
       this.nodes.set(key, n);
     }
     if (t.kind === 'state') this.takeState(n, doc);
     else if (t.kind === 'telemetry') this.takeTelemetry(n, doc, nowMs);
-    else if (!this.takeEvent(n, doc)) return;
+    else if (!this.takeEvent(n, doc)) return null;
     n.seen(at);
+    return n;
   }
 
   /** Forgets nodes silent for longer than the TTL. */
@@ -94,11 +107,23 @@ export class FleetModel {
     if (!n) return;
     this.nodes.delete(key);
     if (expired) this.expired++;
-    if (n.address && this.learnedNames.get(n.address) === n.node) this.learnedNames.delete(n.address);
+    this.forgetName(n);
+  }
+
+  private forgetName(n: NodeRecord): void {
+    if (n.address && this.learnedNames.get(n.address) === n.node) {
+      this.learnedNames.delete(n.address);
+      this.namesVersion++;
+    }
   }
 
   private bad(reason: InvalidReason): void {
     this.invalid.set(reason, (this.invalid.get(reason) ?? 0) + 1);
+  }
+
+  private badNull(reason: InvalidReason): null {
+    this.bad(reason);
+    return null;
   }
 
   private takeState(n: NodeRecord, doc: Record<string, unknown>): void {
@@ -114,10 +139,13 @@ export class FleetModel {
     if (typeof agent.version === 'string') n.version = agent.version.slice(0, 32);
     const own = mac(isObject(doc.mesh) ? doc.mesh.address : null);
     if (own !== n.address) {
-      if (n.address && this.learnedNames.get(n.address) === n.node) this.learnedNames.delete(n.address);
+      this.forgetName(n);
       n.address = own;
     }
-    if (own) this.learnedNames.set(own, n.node);
+    if (own && this.learnedNames.get(own) !== n.node) {
+      this.learnedNames.set(own, n.node);
+      this.namesVersion++;
+    }
     const problems = new Map(readProblems(doc));
     for (const name of n.components.keys()) n.components.set(name, problems.get(name) ?? 'ok');
     for (const [name, state] of problems) if (n.components.size < MAX_COMPONENTS || n.components.has(name)) n.components.set(name, state);

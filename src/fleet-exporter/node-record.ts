@@ -62,6 +62,13 @@ export class NodeRecord {
   /** `${kind}/${action}` → count, for action and rollback events (closed sets: bounded). */
   readonly healing = new Map<`${'action' | 'rollback'}/${ActionKind}`, number>();
 
+  /** This node's exposition lines, one string per cached family; null when something changed. */
+  cache: string[] | null = null;
+  /** FleetModel.namesVersion the cache was built with. */
+  cacheNames = -1;
+  /** The online/state lines for the state the node was last shown in. */
+  live: { state: string; online: string; states: string } | null = null;
+
   constructor(
     readonly fleet: string,
     readonly node: string,
@@ -75,5 +82,6 @@ export class NodeRecord {
 }
 
 export function escapeLabel(v: string): string {
+  if (!/[\\\n"]/.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }

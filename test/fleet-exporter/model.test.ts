@@ -58,7 +58,9 @@ test('state, telemetry and events become the documented series; MACs become node
   m.update('x0tta6bl4/lab/n1/telemetry', enc(telemetry('n1', T0)), false, T0);
   for (const [seq, kind, msg] of [[1, 'action', 'restart interface mesh0 (#1, rung 2): x'], [2, 'rollback', 'restart-interface #1 made things worse (x): rolled back'], [2, 'rollback', 'dup'], [5, 'finding', 'f'], [6, 'weird', 'w']] as const)
     m.update('x0tta6bl4/lab/n1/events', enc(event('n1', 'b1', seq, kind, msg)), false, T0);
-  const s = parseProm(renderFleet(m, T0 + 1000).toString());
+  const e = renderFleet(m, T0 + 1000);
+  assert.is([...e.chunks(100)].join(''), e.toString(), 'the pieces sent over HTTP make the whole text');
+  const s = parseProm(e.toString());
   const n1 = { fleet: 'lab', node: 'n1' };
   assert.is(valueOf(s, 'x0tta6bl4_node_online', n1), 1);
   assert.is(valueOf(s, 'x0tta6bl4_node_state', { ...n1, state: 'online' }), 1);
@@ -82,6 +84,18 @@ test('state, telemetry and events become the documented series; MACs become node
   // The component recovers: still shown, now ok.
   m.update('x0tta6bl4/lab/n1/telemetry', enc(telemetry('n1', T0, { health: { overall: 'ok', problems: [] } })), false, T0);
   assert.is(valueOf(parseProm(renderFleet(m, T0).toString()), 'x0tta6bl4_component_state', { ...n1, component: 'mesh', state: 'ok' }), 1);
+});
+
+test('cached lines follow new data and names learned later', () => {
+  const m = new FleetModel(limits);
+  m.update('x0tta6bl4/lab/n1/telemetry', enc(telemetry('n1', T0)), false, T0);
+  let s = parseProm(renderFleet(m, T0).toString());
+  assert.is(valueOf(s, 'batman_link_tq', { node: 'n1', neighbour: mac(2) }), 250, 'n2 unknown yet: its MAC');
+  m.update('x0tta6bl4/lab/n2/telemetry', enc(telemetry('n2', T0)), false, T0);
+  m.update('x0tta6bl4/lab/n1/events', enc(event('n1', 'b', 1, 'fault')), false, T0);
+  s = parseProm(renderFleet(m, T0).toString());
+  assert.is(valueOf(s, 'batman_link_tq', { node: 'n1', neighbour: 'n2' }), 250, 'the cached line now names n2');
+  assert.is(valueOf(s, 'x0tta6bl4_events_total', { node: 'n1', kind: 'fault' }), 1);
 });
 
 test('Last Will and silence make a node offline; after the TTL its series are gone', () => {
