@@ -37,7 +37,7 @@ export class FleetExporter {
   private sweeper: NodeJS.Timeout | null = null;
   private stopping = false;
   private readonly backoff: Backoff;
-  readonly stats = { connected: false, connects: 0, connectFailures: 0, scrapes: 0, lastRenderMs: 0, lastError: null as string | null };
+  readonly stats = { connected: false, connects: 0, connectFailures: 0, scrapes: 0, lastRenderMs: 0, lastRenderCpuMs: 0, lastError: null as string | null };
 
   constructor(private readonly o: ExporterOptions) {
     this.model = new FleetModel(o.limits, o.names);
@@ -74,11 +74,14 @@ export class FleetExporter {
 
   render(now: number): Exposition {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     this.model.sweep(now);
     const e = renderFleet(this.model, now);
     this.renderSelf(e);
     this.stats.scrapes++;
     this.stats.lastRenderMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    this.stats.lastRenderCpuMs = (cpu.user + cpu.system) / 1000;
     return e;
   }
 
@@ -154,7 +157,8 @@ export class FleetExporter {
     e.family(`${p}messages_ignored_total`, 'counter', 'Messages ignored, by reason (not contract v1, too large, wrong identity, too old, node limit).', [...m.invalid].map(([k, v]) => [`reason="${k}"`, v] as [string, number]));
     e.family(`${p}nodes`, 'gauge', 'Nodes known to the exporter.', [['', m.nodes.size]]);
     e.family(`${p}nodes_expired_total`, 'counter', 'Nodes forgotten after the TTL.', [['', m.expired]]);
-    e.family(`${p}render_seconds`, 'gauge', 'Time the previous /metrics took to render.', [['', this.stats.lastRenderMs / 1000]]);
+    e.family(`${p}render_seconds`, 'gauge', 'Wall time the previous /metrics took to render.', [['', this.stats.lastRenderMs / 1000]]);
+    e.family(`${p}render_cpu_seconds`, 'gauge', 'CPU time the previous /metrics took to render (wall time minus waiting for a loaded CPU).', [['', this.stats.lastRenderCpuMs / 1000]]);
     const mem = process.memoryUsage();
     e.family('process_resident_memory_bytes', 'gauge', 'Resident memory of the exporter process.', [['', mem.rss]]);
     e.family('nodejs_heap_size_used_bytes', 'gauge', 'V8 heap in use by the exporter.', [['', mem.heapUsed]]);
