@@ -133,18 +133,22 @@ export class FleetExporter {
       client.on('error', () => {});
       client.end(true);
       if (this.stopping) return;
-      const delay = this.backoff.next();
-      this.retry = setTimeout(() => {
-        try {
-          this.connect(topics);
-        } catch (e) {
-          // A TLS file that became unreadable: keep the last data, say why, try again later.
-          this.stats.lastError = (e as Error).message;
-          this.o.log(`fleet exporter: ${(e as Error).message}; retrying`);
-          this.retry = setTimeout(() => this.connect(topics), this.backoff.next());
-        }
-      }, delay);
+      this.scheduleConnect(topics);
     });
+  }
+
+  /** The next attempt after a backoff delay; a TLS file that became unreadable is said and retried, never thrown. */
+  private scheduleConnect(topics: string[]): void {
+    this.retry = setTimeout(() => {
+      try {
+        this.connect(topics);
+      } catch (e) {
+        this.stats.lastError = (e as Error).message;
+        this.stats.connectFailures++;
+        this.o.log(`fleet exporter: ${(e as Error).message}; retrying`);
+        this.scheduleConnect(topics);
+      }
+    }, this.backoff.next());
   }
 
   private renderSelf(e: Exposition): void {

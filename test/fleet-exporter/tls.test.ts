@@ -3,7 +3,7 @@
 // never connects (counted, retried) and says why. Certificates from openssl in a temp dir.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetExporter } from '../../src/fleet-exporter/exporter.ts';
@@ -57,6 +57,18 @@ test('with the wrong CA it does not connect: counted, retried, and the reason ke
   await until(() => e.stats.connectFailures >= 2, 'two failed attempts');
   assert.not.ok(e.stats.connected);
   assert.match(e.stats.lastError ?? '', /certificate/i);
+});
+
+test('a CA file that disappears while retrying is said and retried, never a crash', async () => {
+  const caCopy = join(dir, 'ca-that-goes.pem');
+  copyFileSync(stranger.certFile, caCopy);
+  const e = exporter(caCopy);
+  await e.start();
+  await until(() => e.stats.connectFailures >= 1, 'a first failed attempt');
+  rmSync(caCopy);
+  const before = e.stats.connectFailures;
+  await until(() => e.stats.connectFailures >= before + 3, 'three more attempts without the file');
+  assert.match(e.stats.lastError ?? '', 'ca_file');
 });
 
 test.run();
