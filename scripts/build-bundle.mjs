@@ -39,3 +39,6 @@ await build({
 });
 chmodSync(outfile, 0o755);
 console.error(`build:bundle: ${outfile} ${(statSync(outfile).size / 1024).toFixed(1)} KiB`);
+
+// The fleet exporter is a separate bundle (never in the router package): built alongside.
+await import('./build-fleet.mjs');

@@ -7,6 +7,7 @@ import { redactUrl } from '../../config/redact-url.ts';
 import { describeConnectError } from '../../telemetry/connect-errors.ts';
 import { FleetView, renderFleetTable } from '../../telemetry/fleet-view.ts';
 import { fleetSubscriptions, TopicError } from '../../telemetry/topics.ts';
+import { EXPORTER_FLAGS, runExporter } from './fleet-exporter-loader.ts';
 
 const PASSWORD_ENV = 'X0TTA6BL4_MQTT_PASSWORD';
 
@@ -14,10 +15,13 @@ export const fleetCommand: CliCommand = {
   name: 'fleet',
   summary: 'show the nodes of a fleet from the MQTT broker (online, gateway, neighbours, health)',
   usage: `usage: x0tta6bl4 fleet --broker URL [--fleet NAME] [--json | --once] [--wait S]
+       x0tta6bl4 fleet exporter --broker URL [--fleet NAME] [--listen HOST:PORT]
 
 Subscribes to x0tta6bl4/<fleet>/+/state and .../telemetry (retained) and shows the fleet as a
 table that updates until Ctrl-C. --json (or --once) collects for --wait seconds (default 3),
 prints once and exits. Without --fleet, every fleet on the broker is shown.
+\`fleet exporter\` serves the whole fleet as Prometheus /metrics (an operator's backend host
+runs it; it is a separate bundle, dist/x0tta6bl4-fleet.mjs, not shipped in the router package).
 The broker password is read from the ${PASSWORD_ENV} environment variable.`,
   flags: {
     broker: { type: 'string', value: 'URL', describe: 'mqtts://host[:port] (mqtt:// only on loopback or with --allow-plaintext)' },
@@ -30,8 +34,11 @@ The broker password is read from the ${PASSWORD_ENV} environment variable.`,
     'key-file': { type: 'string', value: 'PATH', describe: 'client key (mutual TLS)' },
     username: { type: 'string', value: 'NAME', describe: `broker user (password from ${PASSWORD_ENV})` },
     'allow-plaintext': { type: 'boolean', describe: 'allow mqtt:// to a non-loopback broker' },
+    ...EXPORTER_FLAGS,
   },
   async run({ flags, positionals, io, stopSignal }) {
+    if (positionals[0] === 'exporter') return runExporter({ flags, positionals: positionals.slice(1), io, stopSignal });
+    for (const f of Object.keys(EXPORTER_FLAGS)) if (flags[f] !== undefined) throw new UsageError(`--${f} is for \`fleet exporter\``);
     if (positionals.length) throw new UsageError(`fleet takes no arguments (got '${positionals[0]}')`);
     if (typeof flags.broker !== 'string' || !flags.broker) throw new UsageError('fleet needs --broker URL');
     const waitS = flags.wait === undefined ? 3 : Number(flags.wait);
