@@ -3,7 +3,8 @@
 // /x0vm/report.json (rewritten after every phase, so a hang still leaves what came before);
 // router-vm.test.ts on the host judges it. Phases: PID 1 and the agent's process as procd
 // started it; real batman-adv data from the jailed agent; a dead link the agent heals.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { MESH } from './vm-files.ts';
 
@@ -61,10 +62,26 @@ function agentPids(): number[] {
   return pids;
 }
 
-async function waitFor<T>(what: string, check: () => T | undefined | false, seconds: number): Promise<T | undefined> {
+/** Netlink bridge processes (the agent's helper that talks to batman-adv), with their parent, user and capabilities. */
+function bridges(): { pid: number; ppid: number; cmdline: string; Uid?: string; CapEff?: string }[] {
+  const out = [];
+  for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      const cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      if (!cmdline.includes('x0tta6bl4-nlbridge')) continue;
+      const s = procStatus(Number(d));
+      out.push({ pid: Number(d), ppid: Number(s.PPid), cmdline, Uid: s.Uid, CapEff: s.CapEff });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, seconds: number): Promise<T | undefined> {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) {
       log(`gave up waiting for ${what}`);
@@ -76,7 +93,27 @@ async function waitFor<T>(what: string, check: () => T | undefined | false, seco
 }
 
 type Journal = { id: number; action: string; state: string; target: { ifname?: string }; finding?: string; reason?: string; outcome?: string | null; atMs: number; updatedMs: number }[];
-const status = () => json('x0tta6bl4 status --json') as { mesh?: unknown; links?: unknown; healing?: { journal?: Journal } } & Record<string, unknown>;
+type Status = { node?: unknown; health?: unknown; mesh?: unknown; links?: unknown; healing?: { journal?: Journal; findings?: unknown } };
+const SOCKET = '/var/run/x0tta6bl4/status.sock';
+
+/** The agent's /status straight from its socket: the CLI (a node start each) costs seconds under TCG. */
+function status(): Promise<Status> {
+  return new Promise((resolve) => {
+    const req = get({ socketPath: SOCKET, path: '/status', timeout: 20_000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body) as Status);
+        } catch {
+          resolve({});
+        }
+      });
+    });
+    req.on('error', () => resolve({}));
+    req.on('timeout', () => req.destroy());
+  });
+}
 
 async function boot(): Promise<void> {
   report.uptimeAtCheck = uptime();
@@ -90,53 +127,58 @@ async function boot(): Promise<void> {
   if (pid) {
     const s = procStatus(pid);
     report.agent = { pid, ppid: Number(s.PPid), parentCmdline: sh(`tr '\\0' ' ' < /proc/${s.PPid}/cmdline`).out.trim(), Uid: s.Uid, Gid: s.Gid, CapEff: s.CapEff, CapPrm: s.CapPrm, CapBnd: s.CapBnd, CapAmb: s.CapAmb, NoNewPrivs: s.NoNewPrivs };
-    // The netlink bridge the agent runs (its child), with the capability it inherited.
-    const kids = sh(`cat /proc/${pid}/task/*/children`).out.trim().split(/\s+/).filter(Boolean).map(Number);
-    report.agentChildren = kids.map((k) => {
-      try {
-        const c = procStatus(k);
-        return { pid: k, cmdline: readFileSync(`/proc/${k}/cmdline`, 'utf8').split('\0').join(' ').trim(), Uid: c.Uid, CapEff: c.CapEff };
-      } catch {
-        return { pid: k, gone: true };
-      }
-    });
   }
   save('boot');
 }
 
 async function batman(): Promise<void> {
   // Until the jailed agent has seen n2 through batman-adv (its /status, read over the status socket).
-  const seen = await waitFor('n2 in the agent\'s /status', () => JSON.stringify(status().mesh ?? null).includes(MESH.peerMac), 120);
+  const seen = await waitFor('n2 in the agent\'s /status', async () => JSON.stringify((await status()).mesh ?? null).includes(MESH.peerMac), 120);
   report.statusSeesPeer = Boolean(seen);
-  const st = status();
+  const st = await status();
   report.status = { node: st.node, health: st.health, mesh: st.mesh, links: st.links };
+  // The same through the CLI as an operator types it (once: each is a node start).
+  report.cliStatus = json('x0tta6bl4 status --json');
+  report.bridges = bridges();
   report.meshOriginators = sh('x0tta6bl4 mesh originators').out;
   report.meshNeighbours = sh('x0tta6bl4 mesh neighbours').out;
   report.batctlOriginators = sh('batctl meshif bat0 originators').out;
-  report.ipLink = sh(`ip -d link show dev ${MESH.link}`).out;
+  report.ipLink = sh(`/usr/sbin/ip -d link show dev ${MESH.link}`).out;
   save('batman');
 }
 
 async function heal(): Promise<void> {
-  const before = new Set((status().healing?.journal ?? []).map((e) => e.id));
-  report.journalBefore = status().healing?.journal ?? [];
+  // The kernel's own record of the interface going down and up, whoever does it.
+  const monitor = spawn('/usr/sbin/ip', ['-o', 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let monitored = '';
+  monitor.stdout.on('data', (d: Buffer) => (monitored += d.toString()));
+  report.journalBefore = (await status()).healing?.journal ?? [];
+  const before = new Set((report.journalBefore as Journal).map((e) => e.id));
   // The link dies: 100 % loss both ways (egress netem on both ends). batman-adv alone keeps
   // the dead neighbour for a while; the agent restarts the interface (nobody else is on it).
-  sh(`tc qdisc replace dev ${MESH.link} root netem loss 100%`);
-  sh(`tc -n ${MESH.peerNetns} qdisc replace dev ${MESH.peerLink} root netem loss 100%`);
+  sh(`/usr/sbin/tc qdisc replace dev ${MESH.link} root netem loss 100%`);
+  sh(`/usr/sbin/tc -n ${MESH.peerNetns} qdisc replace dev ${MESH.peerLink} root netem loss 100%`);
   report.cutAtUptime = uptime();
-  const restart = await waitFor('a restart-interface of the dead link, finished', () => (status().healing?.journal ?? []).find((e) => !before.has(e.id) && e.action === 'restart-interface' && e.target.ifname === MESH.link && e.state !== 'applying'), 150);
+  const restart = await waitFor('a restart-interface of the dead link, finished', async () => ((await status()).healing?.journal ?? []).find((e) => !before.has(e.id) && e.action === 'restart-interface' && e.target.ifname === MESH.link && e.state !== 'applying'), 150);
   report.healedAtUptime = uptime();
   report.restart = restart ?? null;
-  const st = status();
-  report.journalAfter = st.healing?.journal ?? [];
-  report.findingsAfter = (st.healing as { findings?: unknown } | undefined)?.findings ?? null;
-  report.linkAfter = sh(`ip -s link show dev ${MESH.link}`).out;
-  report.neighboursAfterCut = sh('batctl meshif bat0 neighbours').out;
+  await sleep(1000);
+  monitor.kill();
+  report.linkEvents = monitored.split('\n').filter((l) => l.includes(`${MESH.link}@`) || l.includes(`${MESH.link}:`));
+  const after = await status();
+  report.journalAfter = after.healing?.journal ?? [];
+  report.findingsAfter = after.healing?.findings ?? null;
+  report.linkAfter = sh(`/usr/sbin/ip -s link show dev ${MESH.link}`).out;
+  report.neighboursAfterCut = sh('batctl meshif bat0 n').out;
   // The link comes back: the neighbour is heard again on the restarted interface.
-  sh(`tc qdisc del dev ${MESH.link} root; tc -n ${MESH.peerNetns} qdisc del dev ${MESH.peerLink} root`);
-  const back = await waitFor('n2 heard again', () => sh('batctl meshif bat0 neighbours -H').out.includes(MESH.peerMac), 60);
+  sh(`/usr/sbin/tc qdisc del dev ${MESH.link} root; /usr/sbin/tc -n ${MESH.peerNetns} qdisc del dev ${MESH.peerLink} root`);
+  const back = await waitFor('n2 heard again', () => sh('batctl meshif bat0 n -H').out.includes(MESH.peerMac), 60);
   report.peerBack = Boolean(back);
+  // How the loop judged its restart once the link is back (its commit-confirm window).
+  if (restart) {
+    const done = await waitFor('the restart judged', async () => ((await status()).healing?.journal ?? []).find((e) => e.id === restart.id && e.state !== 'verifying'), 40);
+    report.restartFinal = done ?? null;
+  }
   save('heal');
 }
 

@@ -58,23 +58,23 @@ const HOTPLUG_JSON = JSON.stringify(
 /** Two batman-adv nodes: bat0 in the root namespace over v1-2, bat0 in n2 over v2-1, one veth pair between. */
 const MESH_SH = `#!/bin/sh
 set -e
-# iproute2's ip (/usr/sbin), not busybox's applet: veth, batadv, netns.
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# iproute2's ip by its path: Debian's busybox sh runs its own applets before any PATH lookup,
+# and busybox's ip knows no veth, batadv or netns.
 exec >> /x0vm/mesh.log 2>&1
 echo "mesh $(cut -d' ' -f1 /proc/uptime)"
 # iproute2 keeps named network namespaces in /run/netns.
 mkdir -p /run && mount -t tmpfs -o mode=755 tmpfs /run
-ip netns add ${MESH.peerNetns}
-ip link add ${MESH.link} address ${MESH.linkMac} type veth peer name ${MESH.peerLink} address ${MESH.peerMac} netns ${MESH.peerNetns}
-ip link add bat0 type batadv
-ip link set ${MESH.link} master bat0
-ip link set ${MESH.link} up
-ip link set bat0 up
-ip -n ${MESH.peerNetns} link set lo up
-ip -n ${MESH.peerNetns} link add bat0 type batadv
-ip -n ${MESH.peerNetns} link set ${MESH.peerLink} master bat0
-ip -n ${MESH.peerNetns} link set ${MESH.peerLink} up
-ip -n ${MESH.peerNetns} link set bat0 up
+/usr/sbin/ip netns add ${MESH.peerNetns}
+/usr/sbin/ip link add ${MESH.link} address ${MESH.linkMac} type veth peer name ${MESH.peerLink} address ${MESH.peerMac} netns ${MESH.peerNetns}
+/usr/sbin/ip link add bat0 type batadv
+/usr/sbin/ip link set ${MESH.link} master bat0
+/usr/sbin/ip link set ${MESH.link} up
+/usr/sbin/ip link set bat0 up
+/usr/sbin/ip -n ${MESH.peerNetns} link set lo up
+/usr/sbin/ip -n ${MESH.peerNetns} link add bat0 type batadv
+/usr/sbin/ip -n ${MESH.peerNetns} link set ${MESH.peerLink} master bat0
+/usr/sbin/ip -n ${MESH.peerNetns} link set ${MESH.peerLink} up
+/usr/sbin/ip -n ${MESH.peerNetns} link set bat0 up
 echo "mesh up $(cut -d' ' -f1 /proc/uptime)"
 `;
 
