@@ -118,7 +118,7 @@ function status(): Promise<Status> {
 async function boot(): Promise<void> {
   report.uptimeAtCheck = uptime();
   report.pid1 = { cmdline: readFileSync('/proc/1/cmdline', 'utf8').split('\0').filter(Boolean), comm: readFileSync('/proc/1/comm', 'utf8').trim() };
-  report.modules = ['batman_adv', 'veth', 'sch_netem', 'nf_tables'].filter((m) => sh(`test -d /sys/module/${m}`).code === 0);
+  report.modules = ['batman_adv', 'veth', 'nf_tables'].filter((m) => sh(`test -d /sys/module/${m}`).code === 0);
   report.batmanVersion = sh('cat /sys/module/batman_adv/version').out.trim();
   report.rcd = sh('ls /etc/rc.d').out.split('\n').filter(Boolean);
   report.passwd = sh('grep ^x0tta6bl4: /etc/passwd').out.trim();
@@ -154,14 +154,23 @@ async function heal(): Promise<void> {
   monitor.stdout.on('data', (d: Buffer) => (monitored += d.toString()));
   report.journalBefore = (await status()).healing?.journal ?? [];
   const before = new Set((report.journalBefore as Journal).map((e) => e.id));
-  // The link dies: 100 % loss both ways (egress netem on both ends). batman-adv alone keeps
-  // the dead neighbour for a while; the agent restarts the interface (nobody else is on it).
-  sh(`/usr/sbin/tc qdisc replace dev ${MESH.link} root netem loss 100%`);
-  sh(`/usr/sbin/tc -n ${MESH.peerNetns} qdisc replace dev ${MESH.peerLink} root netem loss 100%`);
+  // The link dies: nftables drops batman-adv's frames (ethertype 0x4305) at the ingress of both
+  // ends. Frames still arrive (the interface counters move, nothing is stuck), but no OGM gets
+  // through: batman-adv alone keeps the dead neighbour for a while; the agent restarts the
+  // interface, on which nobody else is heard.
+  for (const [ns, dev] of [['', MESH.link], [MESH.peerNetns, MESH.peerLink]] as const) {
+    const nft = ns ? `/usr/sbin/ip netns exec ${ns} /usr/sbin/nft` : '/usr/sbin/nft';
+    const r = sh(`${nft} add table netdev x0vmcut && ${nft} add chain netdev x0vmcut in '{ type filter hook ingress device ${dev} priority 0; }' && ${nft} add rule netdev x0vmcut in ether type 0x4305 counter drop`);
+    if (r.code !== 0) throw new Error(`nft cut on ${dev}: ${r.out}`);
+  }
   report.cutAtUptime = uptime();
   const restart = await waitFor('a restart-interface of the dead link, finished', async () => ((await status()).healing?.journal ?? []).find((e) => !before.has(e.id) && e.action === 'restart-interface' && e.target.ifname === MESH.link && e.state !== 'applying'), 150);
   report.healedAtUptime = uptime();
   report.restart = restart ?? null;
+  // The loop's mesh-wide answer to the instability (a lower orig_interval, written over netlink
+  // by the jailed agent), as the kernel has it now.
+  report.origIntervalDuring = sh('batctl meshif bat0 orig_interval').out.trim();
+  report.origIntervalEntry = ((await status()).healing?.journal ?? []).find((e) => !before.has(e.id) && e.action === 'orig-interval') ?? null;
   await sleep(1000);
   monitor.kill();
   report.linkEvents = monitored.split('\n').filter((l) => l.includes(`${MESH.link}@`) || l.includes(`${MESH.link}:`));
@@ -171,7 +180,8 @@ async function heal(): Promise<void> {
   report.linkAfter = sh(`/usr/sbin/ip -s link show dev ${MESH.link}`).out;
   report.neighboursAfterCut = sh('batctl meshif bat0 n').out;
   // The link comes back: the neighbour is heard again on the restarted interface.
-  sh(`/usr/sbin/tc qdisc del dev ${MESH.link} root; /usr/sbin/tc -n ${MESH.peerNetns} qdisc del dev ${MESH.peerLink} root`);
+  report.cutRules = sh(`/usr/sbin/nft list table netdev x0vmcut`).out;
+  sh(`/usr/sbin/nft delete table netdev x0vmcut; /usr/sbin/ip netns exec ${MESH.peerNetns} /usr/sbin/nft delete table netdev x0vmcut`);
   const back = await waitFor('n2 heard again', () => sh('batctl meshif bat0 n -H').out.includes(MESH.peerMac), 60);
   report.peerBack = Boolean(back);
   // How the loop judged its restart once the link is back (its commit-confirm window).

@@ -1,6 +1,6 @@
 // Boots the router root (vm-root.ts) in QEMU with procd as PID 1. The initramfs loads the
 // kernel modules from the host's /lib/modules (Debian's linux-image-amd64): the 9p/virtio/overlay
-// ones from its own copy, then batman-adv, veth, netem and nf_tables with the host's modprobe
+// ones from its own copy, then batman-adv, veth and nf_tables with the host's modprobe
 // over the read-only host share. It mounts the router root (9p, read-only) under a tmpfs
 // overlay, mounts the writable results share at /x0vm, and switch_roots to procd's /sbin/init,
 // which execs /sbin/procd as PID 1 after /etc/preinit. Software emulation (TCG): the nested
@@ -16,7 +16,7 @@ import { INITRAMFS_MODULES } from '../../scripts/vm/initramfs.ts';
 import type { VmHost } from '../../scripts/vm/kernel.ts';
 
 /** Loaded before the switch, with their dependencies (procd's root has no modules of its own). */
-export const GUEST_MODULES = ['batman-adv', 'veth', 'sch_netem', 'nf_tables'];
+export const GUEST_MODULES = ['batman-adv', 'veth', 'nf_tables'];
 
 const INIT = `#!/bin/sh
 export PATH=/bin

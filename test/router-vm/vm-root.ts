@@ -12,8 +12,8 @@ import { assembleRouterRoot } from '../router/router-root.ts';
 import { startNamespace } from '../router/router-ns.ts';
 import { vmFiles, VM_RC_LINKS } from './vm-files.ts';
 
-/** The host tools copied into the root (Debian: iproute2, nftables, batctl), at OpenWrt's paths. */
-const HOST_TOOLS: Record<string, string> = { 'usr/sbin/ip': '/usr/sbin/ip', 'usr/sbin/tc': '/usr/sbin/tc', 'usr/sbin/nft': '/usr/sbin/nft', 'usr/sbin/batctl': '/usr/sbin/batctl' };
+/** The host tools copied into the root (Debian: iproute2 ip, nftables, batctl), at OpenWrt's paths. */
+const HOST_TOOLS: Record<string, string> = { 'usr/sbin/ip': '/usr/sbin/ip', 'usr/sbin/nft': '/usr/sbin/nft', 'usr/sbin/batctl': '/usr/sbin/batctl' };
 
 /** The agent's uci settings for the VM: no boot grace (the VM's uptime is seconds) and no start-up jitter. */
 const UCI_SETTINGS = ['x0tta6bl4.healing.boot_grace=0', 'x0tta6bl4.healing.startup_jitter=0', 'x0tta6bl4.healing.verify_window=8', 'x0tta6bl4.agent.node_name=vm-node1'];
