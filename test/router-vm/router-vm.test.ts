@@ -37,7 +37,8 @@ function unavailable(): string | undefined {
 const why = unavailable();
 if (why && process.env.CI === 'true') throw new Error(`test:router-vm needs ${why} in CI`);
 
-type Report = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- the guest's JSON, checked field by field below
+// The guest's JSON (any: it is checked field by field below).
+type Report = Record<string, any>;
 let report: Report = {};
 let boot: RouterBoot | undefined;
 let failure: string | undefined;

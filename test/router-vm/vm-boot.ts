@@ -36,15 +36,17 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose routerr
 mount -t tmpfs -o size=60% tmpfs /mnt/rw || fail "mount tmpfs"
 mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay -o lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root || fail "mount overlay"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/root/x0vm || fail "mount results"
+mkdir -p /mnt/root/x0vm || fail "mkdir /mnt/root/x0vm"
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/root/x0vm || fail "mount results (router root has: $(echo /mnt/root/*))"
 echo "initramfs $(cut -d' ' -f1 /proc/uptime)" > /mnt/root/x0vm/boot.log
+[ -L /mnt/root/sbin/init ] && [ -e /mnt/root/x0vm/check.mjs ] || fail "the router root is incomplete: $(ls -la /mnt/root/ /mnt/root/sbin/init /mnt/root/x0vm 2>&1; dmesg | tail -n 8)"
 say "switching to procd at $(cut -d' ' -f1 /proc/uptime)s"
 umount /proc /sys /dev
 # The kernel's module autoloader would run the new root's /sbin/modprobe (busybox, no modules there).
 exec switch_root /mnt/root /sbin/init
 `;
 
-const APPLETS = ['sh', 'mount', 'umount', 'mkdir', 'insmod', 'chroot', 'cat', 'cut', 'echo', 'sync', 'poweroff', 'sleep', 'switch_root'];
+const APPLETS = ['sh', 'ls', 'dmesg', 'tail', 'mount', 'umount', 'mkdir', 'insmod', 'chroot', 'cat', 'cut', 'echo', 'sync', 'poweroff', 'sleep', 'switch_root'];
 
 export function buildRouterInitramfs(host: VmHost, cacheDir = join(tmpdir(), 'x0tta6bl4-vm')): string {
   const modules = INITRAMFS_MODULES.map((m) => ({ name: m.split('/').pop()!, data: readFileSync(join(host.modulesDir, 'kernel', `${m}.ko`)) }));
