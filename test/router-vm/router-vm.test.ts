@@ -66,7 +66,7 @@ if (why) {
     const diag = `\n--- boot.log\n${read('boot.log')}\n--- check.log\n${read('check.log').slice(-3000)}\n--- console tail\n${boot.console.slice(-3000)}`;
     if (!existsSync(file)) failure = `the guest wrote no report${boot.timedOut ? ' (VM killed at the deadline)' : ''}${diag}`;
     else report = JSON.parse(readFileSync(file, 'utf8')) as Report;
-    console.error(`router VM: whole run ${(boot.elapsedMs / 1000).toFixed(1)} s; guest phases (uptime s): ${(report.phases ?? []).join(', ')}; results in ${results}`);
+    console.error(`router VM: ${read('boot.log').split('\n')[0]}; whole run ${(boot.elapsedMs / 1000).toFixed(1)} s; guest phases (uptime s): ${(report.phases ?? []).join(', ')}; results in ${results}`);
     if (report.error) console.error(`guest error: ${report.error}${diag}`);
   });
   test.after(() => vmRoot?.remove());

@@ -32,21 +32,31 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /mnt/host 
 mount -t proc proc /mnt/host/proc && mount -t sysfs sysfs /mnt/host/sys || fail "mount proc/sys for modprobe"
 chroot /mnt/host /sbin/modprobe -a ${GUEST_MODULES.join(' ')} || fail "modprobe"
 umount /mnt/host/proc /mnt/host/sys /mnt/host
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose routerroot /mnt/ro || fail "mount routerroot"
 mount -t tmpfs -o size=60% tmpfs /mnt/rw || fail "mount tmpfs"
-mkdir -p /mnt/rw/upper /mnt/rw/work
-mount -t overlay overlay -o lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root || fail "mount overlay"
-mkdir -p /mnt/root/x0vm || fail "mkdir /mnt/root/x0vm"
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/root/x0vm || fail "mount results (router root has: $(echo /mnt/root/*))"
-echo "initramfs $(cut -d' ' -f1 /proc/uptime)" > /mnt/root/x0vm/boot.log
-[ -L /mnt/root/sbin/init ] && [ -e /mnt/root/x0vm/check.mjs ] || fail "the router root is incomplete: $(ls -la /mnt/root/ /mnt/root/sbin/init /mnt/root/x0vm 2>&1; dmesg | tail -n 8)"
+# The router root, read-only, under a tmpfs overlay. Twice in about ten runs the overlay did not
+# show an entry the share has (x0vm, sbin/init): checked, and mounted afresh when so.
+mount_root() {
+  mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose routerroot /mnt/ro || fail "mount routerroot"
+  mkdir -p /mnt/rw/upper /mnt/rw/work
+  mount -t overlay overlay -o lowerdir=/mnt/ro,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work /mnt/root || fail "mount overlay"
+  [ -L /mnt/root/sbin/init ] && [ -x /mnt/root/usr/sbin/init ] && [ -x /mnt/root/usr/sbin/procd ] && [ -e /mnt/root/lib64/ld-linux-x86-64.so.2 ] && [ -d /mnt/root/x0vm ]
+}
+tries=1
+until mount_root; do
+  say "router root incomplete (try $tries): share: $(ls -ld /mnt/ro/x0vm /mnt/ro/sbin/init 2>&1) overlay: $(ls -ld /mnt/root/x0vm /mnt/root/sbin/init 2>&1) $(dmesg | tail -n 3)"
+  [ $tries -ge 3 ] && fail "router root incomplete after $tries mounts"
+  umount /mnt/root; umount /mnt/ro; rm -rf /mnt/rw/upper /mnt/rw/work
+  tries=$((tries + 1))
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results /mnt/root/x0vm || fail "mount results"
+echo "initramfs $(cut -d' ' -f1 /proc/uptime) mounts $tries" > /mnt/root/x0vm/boot.log
 say "switching to procd at $(cut -d' ' -f1 /proc/uptime)s"
 umount /proc /sys /dev
 # The kernel's module autoloader would run the new root's /sbin/modprobe (busybox, no modules there).
 exec switch_root /mnt/root /sbin/init
 `;
 
-const APPLETS = ['sh', 'ls', 'dmesg', 'tail', 'mount', 'umount', 'mkdir', 'insmod', 'chroot', 'cat', 'cut', 'echo', 'sync', 'poweroff', 'sleep', 'switch_root'];
+const APPLETS = ['sh', 'ls', 'dmesg', 'tail', 'rm', 'mount', 'umount', 'mkdir', 'insmod', 'chroot', 'cat', 'cut', 'echo', 'sync', 'poweroff', 'sleep', 'switch_root'];
 
 export function buildRouterInitramfs(host: VmHost, cacheDir = join(tmpdir(), 'x0tta6bl4-vm')): string {
   const modules = INITRAMFS_MODULES.map((m) => ({ name: m.split('/').pop()!, data: readFileSync(join(host.modulesDir, 'kernel', `${m}.ko`)) }));
