@@ -7,9 +7,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPackages } from '../../scripts/package.mjs';
 import { buildIpks, DIST } from '../packaging/build-ipks.ts';
-import { agentPids, agentStatus, procStatus, routerLogs, runningAgent, serviceInstance, waitFor } from './agent-probe.ts';
+import { agentPids, agentStatus, asAgentUser, procStatus, routerLogs, runningAgent, serviceInstance, startNetifdStandIn, waitFor } from './agent-probe.ts';
 import { routerUnavailable, startRouter, type Router } from './router.ts';
 
+/** The operator's change the upgrade must keep. */
+const NAME = 'set-through-rpcd';
 const CAP_NET_ADMIN = (1n << 12n).toString(16).padStart(16, '0');
 const unavailable = routerUnavailable();
 if (unavailable && process.env.CI === 'true') throw new Error(`test:router needs ${unavailable} in CI`);
@@ -66,6 +68,19 @@ if (unavailable) {
     assert.is(s.NoNewPrivs, '1');
   });
 
+  // The agent's repairs that need root go through ubus: its ACL (/usr/share/acl.d/x0tta6bl4.json)
+  // lets its user call network reload and system reboot, nothing else. ubusd reads acl.d only
+  // when it starts and on SIGHUP, so right after opkg install the ACL must already be loaded.
+  test('after install, the agent\'s user may call network reload over ubus (the package ACL), and nothing else', async () => {
+    await startNetifdStandIn(r);
+    const board = asAgentUser(r, 'ubus call system board');
+    assert.is.not(board.status, 0, 'system board is not in the ACL');
+    assert.match(board.out, /Permission denied|Not found/);
+    const reload = asAgentUser(r, 'ubus call network reload');
+    assert.is(reload.status, 0, `network reload refused (ubusd has not loaded /usr/share/acl.d/x0tta6bl4.json): ${reload.out}`);
+    assert.is(r.exec('cat /tmp/network-reloaded').stdout, 'yes');
+  });
+
   test('procd respawns the agent after kill -9', async () => {
     const [old] = agentPids(r);
     r.run(`kill -9 ${old}`);
@@ -84,6 +99,14 @@ if (unavailable) {
     assert.is.not(agentPids(r)[0], before, 'procd restarted the instance');
   });
 
+  // What LuCI's apply does: rpcd's uci object commits and raises the config.change event itself.
+  test('ubus uci set + commit (rpcd, as LuCI applies) reloads the agent', async () => {
+    const before = agentPids(r)[0];
+    r.run(`ubus call uci set '{"config":"x0tta6bl4","section":"agent","values":{"node_name":"${NAME}"}}' && ubus call uci commit '{"config":"x0tta6bl4"}'`);
+    await waitFor('the node name set through rpcd in /status', () => agentStatus(r)?.node.name === NAME, 90).catch((e) => assert.unreachable(`${e}\n${routerLogs(r)}`));
+    assert.is.not(agentPids(r)[0], before, 'procd restarted the instance');
+  });
+
   test('opkg upgrade keeps the modified config (new default as -opkg); the agent runs again', async () => {
     const newer = buildPackages({ distDir: DIST, outDir: `${ipks.dir}/newer`, workDir: `${ipks.dir}/newer-work`, epoch: 1_700_000_100, version: '99.0.0-r1' });
     r.publish([newer.packages[0]!.path]);
@@ -91,10 +114,10 @@ if (unavailable) {
     assert.is(res.status, 0, res.stdout + res.stderr);
     assert.match(res.stdout, /Upgrading x0tta6bl4 on root from .* to 99\.0\.0-r1/);
     assert.match(r.run('opkg list-installed'), /^x0tta6bl4 - 99\.0\.0-r1$/m);
-    assert.match(r.run('uci get x0tta6bl4.agent.node_name'), /^reloaded-by-procd$/m);
+    assert.is(r.run('uci get x0tta6bl4.agent.node_name').trim(), NAME);
     assert.match(r.run("grep -c \"node_name ''\" /etc/config/x0tta6bl4-opkg"), /^1$/m, 'the new default config landed beside it');
     await runningAgent(r, 'the agent after the upgrade').catch((e) => assert.unreachable(`${e}\n${routerLogs(r)}`));
-    assert.is(agentStatus(r)!.node.name, 'reloaded-by-procd');
+    assert.is(agentStatus(r)!.node.name, NAME);
   });
 
   test('opkg remove stops the service and leaves no agent process', async () => {

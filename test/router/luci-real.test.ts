@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { launchChromium } from '../luci/browser.ts';
 import { buildIpks } from '../packaging/build-ipks.ts';
 import { agentStatus, routerLogs, runningAgent } from './agent-probe.ts';
+import { processesIn } from './router-ns.ts';
 import { ROUTER_PASSWORD, routerUnavailable, startRouter, type Router } from './router.ts';
 
 declare const document: { querySelector(s: string): { textContent: string | null } | null };
@@ -55,23 +56,35 @@ if (unavailable) {
 
   test('LuCI login form, then the app page filled from the live agent', async () => {
     const page = await browser.context.newPage();
-    await page.goto(`${r.url}/cgi-bin/luci/`);
+    // Waits are generous: the machine's 2 cores are shared, and rpcd forks node for each call.
+    page.setDefaultTimeout(120_000);
+    page.setDefaultNavigationTimeout(120_000);
+    await page.goto(`${r.url}/cgi-bin/luci/`, { waitUntil: 'domcontentloaded' });
     await page.fill('input[name="luci_username"]', 'root');
     await page.fill('input[name="luci_password"]', ROUTER_PASSWORD);
-    await Promise.all([page.waitForNavigation(), page.click('button.cbi-button-positive')]);
-    // The menu entry from the app's menu.d json leads to the view.
-    await page.goto(`${r.url}/cgi-bin/luci/admin/status/x0tta6bl4`);
-    await page.waitForSelector('#x0-node td[data-field="Node"]', { timeout: 60_000 }).catch(async (e) =>
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('button.cbi-button-positive')]);
+    // The landing page's menu (fetched from the dispatcher after the page) names the app, from
+    // its menu.d json. Wait for it before the next page: two dispatcher requests at once were
+    // seen to hang uhttpd's ucode handler here until its 60 s script timeout ("Bad Gateway").
+    const link = await page.waitForSelector('a[href$="/admin/status/x0tta6bl4"]', { state: 'attached' });
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), link.evaluate((a) => (a as unknown as { click(): void }).click())]);
+    assert.match(page.url(), /\/cgi-bin\/luci\/admin\/status\/x0tta6bl4$/);
+    await page.waitForSelector('#x0-node td[data-field="Node"]', { timeout: 120_000 }).catch(async (e) =>
       assert.unreachable(`${e}\n${(await page.content()).slice(0, 3000)}\n${routerLogs(r)}`),
     );
     assert.is(await page.textContent('#x0-node td[data-field="Node"]'), NODE);
     assert.is(await page.textContent('#x0-node td[data-field="Driver"]'), 'simulator');
-    assert.ok(await page.$('a[href$="/admin/status/x0tta6bl4"]'), 'the menu shows the app');
     // Live: the page polls, and the agent's uptime moves on the page.
     const uptime = await page.textContent('#x0-node td[data-field="Uptime"]');
-    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="Uptime"]')!.textContent !== u, uptime, { timeout: 30_000 });
+    await page.waitForFunction((u) => document.querySelector('#x0-node td[data-field="Uptime"]')!.textContent !== u, uptime, { timeout: 120_000 });
     assert.ok(agentStatus(r), 'the agent still answers');
     await page.close();
+  });
+
+  test('stopping the router leaves none of its processes (agent, procd, rpcd, uhttpd ...)', async () => {
+    assert.ok(processesIn(r.pidNs).length >= 5, 'the router runs its daemons and the agent');
+    await r.stop();
+    assert.equal(processesIn(r.pidNs), []);
   });
 }
 

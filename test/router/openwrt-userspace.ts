@@ -145,6 +145,62 @@ export function buildOpenwrtUserspace(components: string[], options: { cache?: s
   if (existsSync(join(final, 'BUILT'))) return { root: join(final, 'root'), built: false };
 
   mkdirSync(cache, { recursive: true });
+  // Test files start in parallel: one builds, the others wait for its result (2 cores).
+  if (waitForOtherBuilder(join(cache, `${key}.lock`), join(final, 'BUILT'))) return { root: join(final, 'root'), built: false };
+  try {
+    return buildInto(cache, key, components, options.jobs ?? 2);
+  } finally {
+    rmSync(join(cache, `${key}.lock`), { force: true });
+  }
+}
+
+/** Sleeps without returning to the event loop (the builder is synchronous). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes the build lock (a file holding our pid), or waits while a live process holds it.
+ * Returns true when that other process finished the build meanwhile.
+ */
+function waitForOtherBuilder(lock: string, built: string): boolean {
+  let said = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return existsSync(built);
+    } catch {
+      let text = '';
+      try {
+        text = readFileSync(lock, 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      if (text === '') {
+        sleepSync(200); // created, pid not written yet
+        continue;
+      }
+      const holder = Number(text);
+      let alive = holder > 0;
+      try {
+        if (alive) process.kill(holder, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true }); // left by a builder that died
+        continue;
+      }
+      if (!said) process.stderr.write(`openwrt-userspace: waiting for process ${holder}, which is building the same userspace\n`);
+      said = true;
+      sleepSync(1000);
+      if (existsSync(built)) return true;
+    }
+  }
+}
+
+function buildInto(cache: string, key: string, components: string[], jobs: number): Userspace {
+  const final = join(cache, key);
   const work = mkdtempSync(join(cache, `${key}.tmp-`));
   const root = join(work, 'root');
   const log: string[] = [];
@@ -152,7 +208,7 @@ export function buildOpenwrtUserspace(components: string[], options: { cache?: s
     const names = closure(components);
     names.forEach((name, i) => {
       process.stderr.write(`openwrt-userspace: building ${name} (${i + 1}/${names.length})\n`);
-      buildOne(name, RECIPES[name]!, work, root, options.jobs ?? 2, log);
+      buildOne(name, RECIPES[name]!, work, root, jobs, log);
     });
     rmSync(join(work, 'src'), { recursive: true, force: true });
     rmSync(join(work, 'build'), { recursive: true, force: true });

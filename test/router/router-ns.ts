@@ -1,10 +1,10 @@
 // Runs a router root in a new mount+PID+UTS namespace: `unshare -m -p -u -f` starts the root's own
 // busybox, which mounts proc/sys/tmp/dev, pivot_roots into the root (ujail needs a real root,
 // not a chroot) and execs /sbin/x0-nsinit as the namespace's PID 1. Commands run inside with
-// `nsenter -t <pid 1> -m -p -r -w`. Killing that PID 1 kills every process in the namespace,
+// `nsenter -t <pid 1> -m -p -u -r -w`. Killing that PID 1 kills every process in the namespace,
 // and with the last one the mount namespace and its tmpfs mounts go too.
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const BOOT = `set -e
@@ -39,6 +39,8 @@ export interface RouterNamespace {
   exec(cmd: string, opts?: { input?: string; timeoutMs?: number }): SpawnSyncReturns<string>;
   /** A file inside the namespace's view (its tmpfs /tmp included), read from the host. */
   path(p: string): string;
+  /** The PID namespace's identity (readlink /proc/PID/ns/pid), to find its processes from the host. */
+  pidNs: string;
   /** Kills every process in the namespace; idempotent. */
   stop(): Promise<void>;
 }
@@ -67,7 +69,8 @@ async function waitFor(what: string, ok: () => boolean, tries: number, proc: Chi
 export async function startNamespace(root: string): Promise<RouterNamespace> {
   let out = '';
   const proc = spawn('unshare', ['--mount', '--pid', '--uts', '--fork', '--propagation', 'private', join(root, 'bin/busybox'), 'sh', '-c', BOOT, 'boot', root], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open for the namespace's life: see the end of NS_INIT.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -91,8 +94,9 @@ export async function startNamespace(root: string): Promise<RouterNamespace> {
   }
   return {
     pid,
+    pidNs: readlinkSync(`/proc/${pid}/ns/pid`),
     exec(cmd, opts = {}) {
-      return spawnSync('nsenter', ['-t', String(pid), '-m', '-p', '-r', '-w', '/bin/sh', '-c', cmd], {
+      return spawnSync('nsenter', ['-t', String(pid), '-m', '-p', '-u', '-r', '-w', '/bin/sh', '-c', cmd], {
         encoding: 'utf8',
         input: opts.input ?? '',
         timeout: opts.timeoutMs ?? 60_000,
@@ -106,4 +110,18 @@ export async function startNamespace(root: string): Promise<RouterNamespace> {
       if (proc.exitCode === null && proc.signalCode === null) await new Promise((r) => proc.once('exit', r));
     },
   };
+}
+
+/** Host PIDs of the processes still in a PID namespace (empty after stop()). */
+export function processesIn(pidNs: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/ns/pid`) === pidNs) out.push(Number(d));
+    } catch {
+      /* exited meanwhile, or not ours to read */
+    }
+  }
+  return out;
 }

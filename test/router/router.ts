@@ -21,6 +21,8 @@ export interface Router {
   root: string;
   /** LuCI's base URL, e.g. http://127.0.0.1:PORT */
   url: string;
+  /** The router's PID namespace (see processesIn). */
+  pidNs: string;
   /** Runs a shell command inside the router as root. */
   exec(cmd: string, opts?: { input?: string; timeoutMs?: number }): SpawnSyncReturns<string>;
   /** Like exec, but throws with the output when the command fails; returns stdout. */
@@ -69,9 +71,11 @@ export async function startRouter(opts: { ipks?: string[] } = {}): Promise<Route
     rmSync(root, { recursive: true, force: true });
     throw e;
   }
+  let stopped = false;
   const router: Router = {
     root,
     url: `http://127.0.0.1:${port}`,
+    pidNs: ns.pidNs,
     exec: ns.exec,
     run(cmd, o) {
       const r = ns.exec(cmd, o);
@@ -88,6 +92,8 @@ export async function startRouter(opts: { ipks?: string[] } = {}): Promise<Route
       writeFeedIndex(join(root, 'feed'));
     },
     async stop() {
+      if (stopped) return;
+      stopped = true;
       await ns.stop();
       rmSync(root, { recursive: true, force: true });
     },
