@@ -200,5 +200,5 @@ try {
   report.error = (e as Error).stack ?? String(e);
   save('error');
 }
-report.agentLogTail = sh('dmesg | grep -i x0tta6bl4 | tail -n 40').out;
+report.syslogd = sh('pidof syslogd').out.trim();
 save('done');

@@ -63,7 +63,7 @@ if (why) {
     boot = await bootRouterVm({ host, root: vmRoot.root, resultsDir: results, timeoutMs: 6 * 60_000, onConsole: (l) => (show || l.startsWith('x0rvm')) && console.error(l) });
     const file = join(results, 'report.json');
     const read = (f: string) => (existsSync(join(results, f)) ? readFileSync(join(results, f), 'utf8') : `(no ${f})`);
-    const diag = `\n--- boot.log\n${read('boot.log')}\n--- check.log\n${read('check.log').slice(-3000)}\n--- console tail\n${boot.console.slice(-3000)}`;
+    const diag = `\n--- boot.log\n${read('boot.log')}\n--- check.log\n${read('check.log').slice(-3000)}\n--- messages (syslog: procd, the agent)\n${read('messages').slice(-3000)}\n--- console tail\n${boot.console.slice(-3000)}`;
     if (!existsSync(file)) failure = `the guest wrote no report${boot.timedOut ? ' (VM killed at the deadline)' : ''}${diag}`;
     else report = JSON.parse(readFileSync(file, 'utf8')) as Report;
     console.error(`router VM: ${read('boot.log').split('\n')[0]}; whole run ${(boot.elapsedMs / 1000).toFixed(1)} s; guest phases (uptime s): ${(report.phases ?? []).join(', ')}; results in ${results}`);

@@ -1,7 +1,7 @@
 // The files that turn the test router's root (test/router) into a root that boots with procd as
 // PID 1: OpenWrt's inittab, a preinit, procd's hotplug rules (without them procd waits at
-// "- early -" for device events it cannot handle), and two boot scripts of the test itself:
-// S19 builds the mesh (what netifd would do on a router: bat0 over its interfaces), S99 runs the
+// "- early -" for device events it cannot handle), and boot scripts of the test itself: S11 a
+// syslogd, S19 builds the mesh (what netifd would do on a router: bat0 over its interfaces), S99 runs the
 // guest check and powers the VM off.
 
 /** The MACs of the two-node mesh: node 1 is the root network namespace (where procd runs the agent). */
@@ -78,6 +78,19 @@ mkdir -p /run && mount -t tmpfs -o mode=755 tmpfs /run
 echo "mesh up $(cut -d' ' -f1 /proc/uptime)"
 `;
 
+// OpenWrt's logd is a procd service (S12log); busybox's syslogd stands in, writing to the results
+// share: procd sends its services' stdout/stderr (the agent's log) to syslog.
+const LOG_INIT = `#!/bin/sh /etc/rc.common
+START=11
+USE_PROCD=1
+
+start_service() {
+	procd_open_instance
+	procd_set_param command /bin/busybox syslogd -n -O /x0vm/messages
+	procd_close_instance
+}
+`;
+
 const MESH_INIT = `#!/bin/sh /etc/rc.common
 # Test VM: the mesh a router's netifd would bring up, before the agent starts (S95).
 START=19
@@ -109,6 +122,7 @@ export function vmFiles(): Record<string, [number, string]> {
     'etc/preinit': [0o755, PREINIT],
     'etc/hotplug.json': [0o644, HOTPLUG_JSON],
     'usr/libexec/x0vm-mesh.sh': [0o755, MESH_SH],
+    'etc/init.d/x0vm-log': [0o755, LOG_INIT],
     'etc/init.d/x0vm-mesh': [0o755, MESH_INIT],
     'etc/init.d/x0vm-check': [0o755, CHECK_INIT],
   };
@@ -116,6 +130,7 @@ export function vmFiles(): Record<string, [number, string]> {
 
 /** rc.d links procd's rcS runs at boot, as `/etc/init.d/NAME enable` would make them. */
 export const VM_RC_LINKS: Record<string, string> = {
+  'etc/rc.d/S11x0vm-log': '../init.d/x0vm-log',
   'etc/rc.d/S19x0vm-mesh': '../init.d/x0vm-mesh',
   'etc/rc.d/S99x0vm-check': '../init.d/x0vm-check',
 };
