@@ -33,7 +33,7 @@ mount -t proc proc /mnt/host/proc && mount -t sysfs sysfs /mnt/host/sys || fail 
 chroot /mnt/host /sbin/modprobe -a ${GUEST_MODULES.join(' ')} || fail "modprobe"
 umount /mnt/host/proc /mnt/host/sys /mnt/host
 mount -t tmpfs -o size=60% tmpfs /mnt/rw || fail "mount tmpfs"
-# The router root, read-only, under a tmpfs overlay. Twice in about ten runs the overlay did not
+# The router root, read-only, under a tmpfs overlay. In 2 of about 15 runs the overlay did not
 # show an entry the share has (x0vm, sbin/init): checked, and mounted afresh when so.
 mount_root() {
   mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose routerroot /mnt/ro || fail "mount routerroot"
