@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { DEBIAN_PC, RECIPES, type Recipe } from './openwrt-recipes.ts';
 
 /**
  * Where the upstream archives are: $X0_OPENWRT_VENDOR, else ../shared/vendor/openwrt-userspace
@@ -18,24 +19,9 @@ import { join } from 'node:path';
 const CANDIDATES = [new URL('../../../shared/vendor/openwrt-userspace', import.meta.url).pathname, '/work/shared/vendor/openwrt-userspace'];
 export const VENDOR_DIR: string = process.env.X0_OPENWRT_VENDOR ?? CANDIDATES.find((d) => existsSync(d)) ?? CANDIDATES[0]!;
 
-/** How one component is built. Later components can add patches and flags here. */
-export interface Recipe {
-  /** Archive file name in the vendor directory; it unpacks to a directory of the component's name. */
-  archive: string;
-  /** Components that must be installed into the root first. */
-  deps: string[];
-  /** Extra `-D` cmake definitions. */
-  cmake: string[];
-  /** Debian packages the build needs besides cmake, make, gcc and pkg-config. */
-  debian: string[];
-}
+export { RECIPES, ROUTER_COMPONENTS, type Recipe } from './openwrt-recipes.ts';
 
-export const RECIPES: Record<string, Recipe> = {
-  libubox: { archive: 'libubox.tar.gz', deps: [], cmake: ['-DBUILD_LUA=OFF', '-DBUILD_EXAMPLES=OFF'], debian: ['libjson-c-dev'] },
-  uci: { archive: 'uci.tar.gz', deps: ['libubox'], cmake: ['-DBUILD_LUA=OFF'], debian: [] },
-};
-
-const TOOLS = ['cmake', 'make', 'gcc', 'pkg-config', 'tar'];
+const TOOLS = ['cmake', 'make', 'gcc', 'pkg-config', 'tar', 'patch'];
 
 export interface Userspace {
   /** The install root: binaries in `<root>/usr/bin`, libraries in `<root>/usr/lib`. */
@@ -68,7 +54,10 @@ export function missingForBuild(components: string[]): string[] {
   for (const t of TOOLS) if (!have(t)) missing.push(t);
   const names = closure(components);
   const debs = new Set(names.flatMap((n) => RECIPES[n]!.debian));
-  if (debs.has('libjson-c-dev') && have('pkg-config') && spawnSync('pkg-config', ['--exists', 'json-c']).status !== 0) missing.push('libjson-c-dev');
+  for (const deb of debs) {
+    const pc = DEBIAN_PC[deb];
+    if (pc && have('pkg-config') && spawnSync('pkg-config', ['--exists', pc]).status !== 0) missing.push(deb);
+  }
   for (const n of names) if (!existsSync(join(VENDOR_DIR, RECIPES[n]!.archive))) missing.push(join(VENDOR_DIR, RECIPES[n]!.archive));
   return missing;
 }
@@ -83,22 +72,63 @@ export function cacheDir(): string {
 /** The cache key of a build: every archive's sha256 and recipe, in build order. */
 export function buildKey(components: string[]): string {
   const h = createHash('sha256');
-  h.update('openwrt-userspace v1\n');
+  h.update('openwrt-userspace v2\n');
   for (const n of closure(components)) {
     const r = RECIPES[n]!;
     const archive = createHash('sha256').update(readFileSync(join(VENDOR_DIR, r.archive))).digest('hex');
     h.update(`${n} ${archive} ${JSON.stringify(r)}\n`);
+    for (const p of r.patches ?? []) h.update(readFileSync(join(VENDOR_DIR, 'patches', p)));
   }
   return h.digest('hex').slice(0, 24);
 }
 
-function run(argv: string[], cwd: string, log: string[]): void {
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+function run(argv: string[], cwd: string, log: string[], env?: NodeJS.ProcessEnv): void {
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   log.push(`$ ${argv.join(' ')}\n${r.stdout ?? ''}${r.stderr ?? ''}`);
   if (r.error || r.status !== 0) {
     const tail = log.join('\n').split('\n').slice(-40).join('\n');
     throw new Error(`openwrt-userspace: '${argv.join(' ')}' failed (${r.error?.message ?? `exit ${r.status}`}):\n${tail}`);
   }
+}
+
+/** Unpacks, patches, builds and installs one component into `root`. */
+function buildOne(name: string, r: Recipe, work: string, root: string, jobs: number, log: string[]): void {
+  const src = join(work, 'src', name);
+  mkdirSync(src, { recursive: true });
+  run(['tar', 'xzf', join(VENDOR_DIR, r.archive), '-C', src], work, log);
+  const dir = join(src, r.dir ?? name);
+  for (const p of r.patches ?? []) {
+    const patch = ['patch', '-p1', '-d', dir, '-i', join(VENDOR_DIR, 'patches', p)];
+    // Already in this source (the vendored rpcd has its fix): a patch that reverses cleanly is skipped.
+    if (spawnSync(patch[0]!, [...patch.slice(1), '-R', '-f', '-s', '--dry-run']).status === 0) log.push(`(${p}: already applied)`);
+    else run(patch, work, log);
+  }
+  const inc = `-I${join(root, 'usr/include')}`;
+  const libs = `-L${join(root, 'usr/lib')} -Wl,-rpath-link,${join(root, 'usr/lib')}`;
+  const cflags = [inc, ...(r.cflags ?? [])].join(' ');
+  if (r.script !== undefined) {
+    const env = { ...process.env, ROOT: root, CC: 'gcc', CFLAGS: `-O2 ${cflags}`, LDFLAGS: libs };
+    run(['sh', '-ec', r.script], dir, log, env);
+    return;
+  }
+  const build = r.inSource ? dir : join(work, 'build', name);
+  run(
+    [
+      'cmake', '-S', dir, '-B', build,
+      '-DCMAKE_INSTALL_PREFIX=/usr', '-DCMAKE_INSTALL_LIBDIR=lib',
+      `-DCMAKE_PREFIX_PATH=${join(root, 'usr')}`,
+      '-DCMAKE_INSTALL_RPATH=$ORIGIN/../lib',
+      `-DCMAKE_C_FLAGS=${cflags}`,
+      `-DCMAKE_EXE_LINKER_FLAGS=${libs}`,
+      `-DCMAKE_SHARED_LINKER_FLAGS=${libs}`,
+      `-DCMAKE_MODULE_LINKER_FLAGS=${libs}`,
+      ...r.cmake,
+    ],
+    work,
+    log,
+  );
+  run(['make', '-C', build, `-j${jobs}`], work, log);
+  run(['make', '-C', build, 'install', `DESTDIR=${root}`], work, log);
 }
 
 /**
@@ -108,37 +138,78 @@ function run(argv: string[], cwd: string, log: string[]): void {
  */
 export function buildOpenwrtUserspace(components: string[], options: { cache?: string; jobs?: number } = {}): Userspace {
   const missing = missingForBuild(components);
-  if (missing.length) throw new Error(`cannot build OpenWrt ${components.join(', ')}: missing ${missing.join(', ')} (Debian: apt-get install cmake pkg-config gcc make libjson-c-dev)`);
+  if (missing.length) throw new Error(`cannot build OpenWrt ${components.join(', ')}: missing ${missing.join(', ')} (Debian: apt-get install cmake pkg-config gcc make patch libjson-c-dev zlib1g-dev libcrypt-dev)`);
   const cache = options.cache ?? cacheDir();
   const key = buildKey(components);
   const final = join(cache, key);
   if (existsSync(join(final, 'BUILT'))) return { root: join(final, 'root'), built: false };
 
   mkdirSync(cache, { recursive: true });
+  // Test files start in parallel: one builds, the others wait for its result (2 cores).
+  if (waitForOtherBuilder(join(cache, `${key}.lock`), join(final, 'BUILT'))) return { root: join(final, 'root'), built: false };
+  try {
+    return buildInto(cache, key, components, options.jobs ?? 2);
+  } finally {
+    rmSync(join(cache, `${key}.lock`), { force: true });
+  }
+}
+
+/** Sleeps without returning to the event loop (the builder is synchronous). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Takes the build lock (a file holding our pid), or waits while a live process holds it.
+ * Returns true when that other process finished the build meanwhile.
+ */
+function waitForOtherBuilder(lock: string, built: string): boolean {
+  let said = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return existsSync(built);
+    } catch {
+      let text = '';
+      try {
+        text = readFileSync(lock, 'utf8');
+      } catch {
+        continue; // released meanwhile
+      }
+      if (text === '') {
+        sleepSync(200); // created, pid not written yet
+        continue;
+      }
+      const holder = Number(text);
+      let alive = holder > 0;
+      try {
+        if (alive) process.kill(holder, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true }); // left by a builder that died
+        continue;
+      }
+      if (!said) process.stderr.write(`openwrt-userspace: waiting for process ${holder}, which is building the same userspace\n`);
+      said = true;
+      sleepSync(1000);
+      if (existsSync(built)) return true;
+    }
+  }
+}
+
+function buildInto(cache: string, key: string, components: string[], jobs: number): Userspace {
+  const final = join(cache, key);
   const work = mkdtempSync(join(cache, `${key}.tmp-`));
   const root = join(work, 'root');
   const log: string[] = [];
   try {
-    for (const name of closure(components)) {
-      const r = RECIPES[name]!;
-      const src = join(work, 'src');
-      mkdirSync(src, { recursive: true });
-      run(['tar', 'xzf', join(VENDOR_DIR, r.archive), '-C', src], work, log);
-      const build = join(work, 'build', name);
-      run(
-        [
-          'cmake', '-S', join(src, name), '-B', build,
-          '-DCMAKE_INSTALL_PREFIX=/usr', '-DCMAKE_INSTALL_LIBDIR=lib',
-          `-DCMAKE_PREFIX_PATH=${join(root, 'usr')}`,
-          '-DCMAKE_INSTALL_RPATH=$ORIGIN/../lib',
-          ...r.cmake,
-        ],
-        work,
-        log,
-      );
-      run(['make', '-C', build, `-j${options.jobs ?? 2}`], work, log);
-      run(['make', '-C', build, 'install', `DESTDIR=${root}`], work, log);
-    }
+    const names = closure(components);
+    names.forEach((name, i) => {
+      process.stderr.write(`openwrt-userspace: building ${name} (${i + 1}/${names.length})\n`);
+      buildOne(name, RECIPES[name]!, work, root, jobs, log);
+    });
     rmSync(join(work, 'src'), { recursive: true, force: true });
     rmSync(join(work, 'build'), { recursive: true, force: true });
     writeFileSync(join(work, 'BUILT'), `${closure(components).join(' ')}\n`);
