@@ -7,7 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildPackages } from '../../scripts/package.mjs';
 import { buildIpks, DIST } from '../packaging/build-ipks.ts';
-import { agentPids, agentStatus, procStatus, routerLogs, runningAgent, serviceInstance, waitFor } from './agent-probe.ts';
+import { agentPids, agentStatus, asAgentUser, procStatus, routerLogs, runningAgent, serviceInstance, startNetifdStandIn, waitFor } from './agent-probe.ts';
 import { routerUnavailable, startRouter, type Router } from './router.ts';
 
 /** The operator's change the upgrade must keep. */
@@ -66,6 +66,19 @@ if (unavailable) {
     assert.equal(s.Gid!.split(/\s+/), [uid[2], uid[2], uid[2], uid[2]]);
     for (const set of ['CapEff', 'CapPrm', 'CapAmb', 'CapBnd']) assert.is(s[set], CAP_NET_ADMIN, set);
     assert.is(s.NoNewPrivs, '1');
+  });
+
+  // The agent's repairs that need root go through ubus: its ACL (/usr/share/acl.d/x0tta6bl4.json)
+  // lets its user call network reload and system reboot, nothing else. ubusd reads acl.d only
+  // when it starts and on SIGHUP, so right after opkg install the ACL must already be loaded.
+  test('after install, the agent\'s user may call network reload over ubus (the package ACL), and nothing else', async () => {
+    await startNetifdStandIn(r);
+    const board = asAgentUser(r, 'ubus call system board');
+    assert.is.not(board.status, 0, 'system board is not in the ACL');
+    assert.match(board.out, /Permission denied|Not found/);
+    const reload = asAgentUser(r, 'ubus call network reload');
+    assert.is(reload.status, 0, `network reload refused (ubusd has not loaded /usr/share/acl.d/x0tta6bl4.json): ${reload.out}`);
+    assert.is(r.exec('cat /tmp/network-reloaded').stdout, 'yes');
   });
 
   test('procd respawns the agent after kill -9', async () => {

@@ -59,7 +59,31 @@ export async function runningAgent(r: Router, what: string, seconds = 90): Promi
   }, seconds);
 }
 
-/** The router's log of procd (which carries the agent's stdout/stderr) and the agent's instance, for failure messages. */
+/** The router's syslog (procd, and the agent's stdout/stderr), procd's view of the agent and the processes, for failure messages. */
 export function routerLogs(r: Router): string {
-  return r.exec('tail -n 40 /tmp/log/procd.log; ubus call service list \'{"name":"x0tta6bl4"}\'; ps w').stdout;
+  return r.exec('tail -n 40 /tmp/log/messages; tail -n 20 /tmp/log/procd.log; ubus call service list \'{"name":"x0tta6bl4"}\'; ps w').stdout;
+}
+
+/**
+ * A stand-in for netifd's ubus object `network` (no netifd runs in the test router): a ucode
+ * script on the real ubus whose `reload` method records that it was called in /tmp/network-reloaded.
+ */
+export async function startNetifdStandIn(r: Router): Promise<void> {
+  r.run(`cat > /tmp/netifd-standin.uc <<'UC'
+import * as ubus from 'ubus';
+import * as uloop from 'uloop';
+import { writefile } from 'fs';
+uloop.init();
+let conn = ubus.connect();
+conn.publish('network', { reload: { call: function(req) { writefile('/tmp/network-reloaded', 'yes'); return {}; }, args: {} } });
+uloop.run();
+UC
+(ucode /tmp/netifd-standin.uc > /tmp/log/netifd-standin.log 2>&1 &)`);
+  await waitFor('the network stand-in on ubus', () => r.exec('ubus list network').status === 0, 30);
+}
+
+/** Runs a command as the agent's user (busybox su; the user's shell is /bin/false). */
+export function asAgentUser(r: Router, cmd: string): { status: number | null; out: string } {
+  const res = r.exec(`su -s /bin/sh x0tta6bl4 -c '${cmd.replace(/'/g, "'\\''")}'`);
+  return { status: res.status, out: res.stdout + res.stderr };
 }

@@ -36,7 +36,9 @@ for sub in htdocs:www root: ucode:usr/share/ucode/luci; do
 	from="${dir}/\${sub%%:*}"; to="$ROOT/\${sub#*:}"
 	[ -d "$from" ] || continue
 	mkdir -p "$to" && cp -a "$from/." "$to/"
-done`;
+done
+# As OpenWrt's install steps leave them: no group/world write (ubusd ignores such ACL files).
+chmod -R go-w "$ROOT/www" "$ROOT/usr/share" "$ROOT/etc"`;
 
 const LUCI_BASE_SCRIPT = `
 make -C modules/luci-base/src core.so version.uc CC="$CC" CFLAGS="$CFLAGS" FPIC=-fPIC LDFLAGS="$LDFLAGS" \\

@@ -124,6 +124,9 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p /tmp/run/ubus /tmp/lock /tmp/sysinfo /tmp/.uci /tmp/log /tmp/opkg-lists
 echo x0-test-router > /tmp/sysinfo/board_name
 echo 'x0tta6bl4 OpenWrt userspace test root' > /tmp/sysinfo/model
+# OpenWrt's logd stands in busybox's syslogd: procd sends its services' stdout/stderr to syslog.
+syslogd -n -O /tmp/log/messages &
+while [ ! -S /dev/log ]; do sleep 0.1; done
 ubusd -s /var/run/ubus/ubus.sock >/tmp/log/ubusd.log 2>&1 &
 while [ ! -S /var/run/ubus/ubus.sock ]; do sleep 0.1; done
 procd -S -s /var/run/ubus/ubus.sock >/tmp/log/procd.log 2>&1 &
@@ -138,5 +141,7 @@ done
 until ubus -t 1 list session >/dev/null 2>&1; do sleep 0.1; done
 reload_config
 touch /tmp/x0-ready
-while :; do sleep 3600; done
+# stdin is a pipe from the test process: EOF means it died without stop(); PID 1 exits and the
+# kernel kills every process of the namespace with it.
+while read -r _; do :; done
 `;

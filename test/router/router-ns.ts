@@ -69,7 +69,8 @@ async function waitFor(what: string, ok: () => boolean, tries: number, proc: Chi
 export async function startNamespace(root: string): Promise<RouterNamespace> {
   let out = '';
   const proc = spawn('unshare', ['--mount', '--pid', '--uts', '--fork', '--propagation', 'private', join(root, 'bin/busybox'), 'sh', '-c', BOOT, 'boot', root], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // stdin stays open for the namespace's life: see the end of NS_INIT.
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

@@ -23,6 +23,9 @@ const OPENWRT_PATHS: Record<string, string> = {
   'bin/ubus': 'usr/bin/ubus',
   'bin/opkg': 'usr/bin/opkg-cl',
   'usr/sbin/uhttpd': 'usr/bin/uhttpd',
+  // procd preloads these into its services (line-buffered stdio; ujail's seccomp filter).
+  'lib/libsetlbf.so': 'usr/lib/libsetlbf.so',
+  'lib/libpreload-seccomp.so': 'usr/lib/libpreload-seccomp.so',
 };
 
 function put(root: string, path: string, mode: number, content: string | Buffer): void {
