@@ -6,8 +6,10 @@
 //  - stop/start: the package's init script through procd;
 //  - breakPlugin: replace /usr/libexec/rpcd/luci.x0tta6bl4 (rpcd keeps the object: it runs the
 //    file on each call and answers with the status of that run); 'hang' needs rpcd started with
-//    a short `-t` (its default exec timeout is 120 s, longer than LuCI's 20 s rpc timeout, so
-//    LuCI's "XHR request timed out" would come first: also an error box, but slowly);
+//    a short `-t` (OpenWrt's /etc/config/rpcd sets 30 s, rpcd's own default is 120 s, both longer
+//    than LuCI's 20 s rpc timeout, so LuCI's "XHR request timed out" would come first: also an
+//    error box, but slowly). Seen in the real runtime: rpcd kills the silent hanging plugin at
+//    `-t` and answers status 5 (NO_DATA, "No response"), not 7;
 //  - removeObject: move the plugin away and SIGHUP rpcd, which re-executes itself keeping the
 //    sessions, without the object (as opkg remove + /etc/init.d/rpcd reload would).
 import type { LuciControl } from './error-cases.ts';
