@@ -76,7 +76,7 @@ export async function runHost(o: HostOptions): Promise<{ c: HostCase; m: Measure
         if (c.peers > 0) {
           const settings: FederationSettings[] = [];
           for (let i = 0; i < c.peers; i++) settings.push((await fleet.prepare(`peer-${c.name}-${i}`)).settings);
-          peers = fork(peersFile, [JSON.stringify({ settings, agent: `/ip4/127.0.0.1/tcp/${port}/p2p/${prep.peerId}` })], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+          peers = fork(peersFile, [JSON.stringify({ settings, agent: `/ip4/127.0.0.1/tcp/${port}/p2p/${prep.peerId}` })], { execArgv: [], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
           const p = peers;
           await new Promise((resolve, reject) => {
             const t = setTimeout(() => reject(new Error(`${c.peers} peers not admitted within 180 s\n${agent.output()}`)), 180_000);
