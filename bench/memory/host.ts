@@ -30,8 +30,7 @@ export const HOST_CASES: HostCase[] = [
 const log = (s: string) => process.stderr.write(`bench:memory: ${s}\n`);
 
 /** The peers child as an esbuild bundle: tsx's loader would cost the machine memory for nothing. */
-async function peersBundle(): Promise<string> {
-  const outdir = mkdtempSync(join(tmpdir(), 'x0-bench-mem-'));
+export async function peersBundle(outdir = mkdtempSync(join(tmpdir(), 'x0-bench-mem-'))): Promise<string> {
   await build({
     entryPoints: [fileURLToPath(new URL('./peers.ts', import.meta.url))],
     outdir,

@@ -1,4 +1,5 @@
 // Child of the memory bench: N admitted peers in one process (their memory is not measured).
+// Forked by host.ts (ready over IPC) or started by the guest's shell script ("admitted" on stdout).
 // They dial the measured agent one by one, 400 ms apart: the agent admits at most 5 new
 // connections per second from one host, and all of these come from 127.0.0.1.
 import { startFederationWith } from '../../src/federation/federation.ts';
@@ -24,7 +25,8 @@ for (let i = 0; ; i++) {
 const timer = setInterval(() => {
   for (const f of feds) f.publish('bench/tick', Buffer.alloc(1024, 1)).catch(() => {});
 }, 5000);
-process.send!({ ready: true });
+if (process.send) process.send({ ready: true });
+else process.stdout.write(`admitted ${feds.length}\n`);
 process.on('message', async () => {
   clearInterval(timer);
   await Promise.all(feds.map((f) => f.stop()));

@@ -1,0 +1,86 @@
+// The guest half of bench:memory: the agent with federation, telemetry and one peer in a QEMU
+// guest of a router's RAM size (scripts/vm: Debian's kernel, the host root read-only over 9p,
+// software emulation). Reports the agent's memory, /health latency and whether the kernel
+// OOM-killed anything.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootVm } from '../../scripts/vm/boot.ts';
+import { FLEET, TestFleet, TRUST_DOMAIN } from '../../test/federation/fleet-harness.ts';
+import { agentConfig } from './agent-config.ts';
+import { guestScript } from './guest-script.ts';
+import { peersBundle } from './host.ts';
+
+export interface GuestOptions {
+  bundle: string;
+  memoryMb: number;
+  agentFlags: string[];
+  durationS: number;
+  log: (s: string) => void;
+}
+
+export interface GuestResult {
+  memoryMb: number;
+  durationS: number;
+  agentStartS: number | null;
+  peerAdmitted: boolean;
+  healthMs: number[];
+  healthFailures: number;
+  private: { medianKb: number; peakKb: number } | null;
+  rssMedianKb: number | null;
+  oomKills: string[];
+  exitCode: number | undefined;
+  timedOut: boolean;
+  resultsDir: string;
+}
+
+const PORT = 4001;
+
+export async function runGuest(o: GuestOptions): Promise<GuestResult> {
+  const dir = mkdtempSync(join(tmpdir(), `x0-mem-vm${o.memoryMb}-`));
+  const fleet = new TestFleet('memvm');
+  const agent = await fleet.prepare('agent');
+  const peer = await fleet.prepare('peer');
+  // Keys and certificates go to the results folder; the guest copies them to its own /tmp.
+  cpSync(join(fleet.root, 'agent'), join(dir, 'agent'), { recursive: true });
+  cpSync(join(fleet.root, 'peer'), join(dir, 'peer'), { recursive: true });
+  const uci = agentConfig({ dir: '/tmp/x0/agent', fleet: FLEET, trustDomain: TRUST_DOMAIN, federation: { port: PORT }, telemetry: { broker: 'mqtt://127.0.0.1:1883' } });
+  writeFileSync(join(dir, 'agent.uci'), uci);
+  writeFileSync(join(dir, 'mosquitto.conf'), 'user root\nlistener 1883 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n');
+  await peersBundle(dir);
+  const peerSettings = JSON.parse(JSON.stringify(peer.settings).replaceAll(join(fleet.root, 'peer'), '/tmp/x0/peer')) as object;
+  const peerArg = JSON.stringify({ settings: [peerSettings], agent: `/ip4/127.0.0.1/tcp/${PORT}/p2p/${agent.peerId}` });
+  const script = guestScript({ bundle: o.bundle, agentFlags: o.agentFlags, peerFlags: o.agentFlags, peerArg, durationS: o.durationS });
+  o.log(`guest ${o.memoryMb} MiB: booting (results in ${dir})`);
+  const boot = await bootVm({
+    script,
+    memoryMb: o.memoryMb,
+    resultsDir: dir,
+    timeoutMs: (o.durationS + 1200) * 1000,
+    onConsole: (l) => (/x0vm:|Out of memory|oom|Killed/i.test(l) ? o.log(`guest ${o.memoryMb} MiB: ${l}`) : undefined),
+  });
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const health = read('health.txt').split('\n').filter(Boolean).map((l) => l.split(' '));
+  const healthMs = health.map(([code, t]) => (code === '200' ? Number(t) * 1000 : 10_000));
+  const anon = read('smaps.txt')
+    .split('\n')
+    .map((l) => ({ anon: Number(/Anonymous: (\d+)/.exec(l)?.[1] ?? NaN), rss: Number(/Rss: (\d+)/.exec(l)?.[1] ?? NaN) }))
+    .filter((x) => Number.isFinite(x.anon));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const dmesg = read('dmesg.txt') + boot.console;
+  const oomKills = [...new Set(dmesg.split('\n').filter((l) => /Out of memory|oom-kill|Killed process/i.test(l)).map((l) => l.trim()))];
+  return {
+    memoryMb: o.memoryMb,
+    durationS: o.durationS,
+    agentStartS: read('agent-start-seconds') ? Number(read('agent-start-seconds')) : null,
+    peerAdmitted: /admitted 1/.test(read('peer.log')),
+    healthMs,
+    healthFailures: health.filter(([code]) => code !== '200').length,
+    private: anon.length ? { medianKb: median(anon.map((x) => x.anon)), peakKb: Math.max(...anon.map((x) => x.anon)) } : null,
+    rssMedianKb: anon.length ? median(anon.map((x) => x.rss)) : null,
+    oomKills,
+    exitCode: boot.exitCode,
+    timedOut: boot.timedOut,
+    resultsDir: dir,
+  };
+}
