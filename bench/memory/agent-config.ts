@@ -6,8 +6,9 @@ export interface AgentShape {
   dir: string;
   fleet: string;
   trustDomain: string;
-  federation: { port: number } | null;
-  telemetry: { broker: string } | null;
+  federation: { port: number; host?: string } | null;
+  /** allowPlaintext: mqtt:// to a broker off loopback (the guest's broker is on the host). */
+  telemetry: { broker: string; allowPlaintext?: boolean } | null;
 }
 
 export function agentConfig(a: AgentShape): string {
@@ -18,8 +19,9 @@ export function agentConfig(a: AgentShape): string {
   ];
   if (a.federation)
     sections.push(
-      `config federation 'federation'\n\toption enabled '1'\n\toption mdns '0'\n\toption trust_domain '${a.trustDomain}'\n\tlist listen '/ip4/127.0.0.1/tcp/${a.federation.port}'`,
+      `config federation 'federation'\n\toption enabled '1'\n\toption mdns '0'\n\toption trust_domain '${a.trustDomain}'\n\tlist listen '/ip4/${a.federation.host ?? '127.0.0.1'}/tcp/${a.federation.port}'`,
     );
-  if (a.telemetry) sections.push(`config telemetry 'telemetry'\n\toption enabled '1'\n\toption broker '${a.telemetry.broker}'`);
+  if (a.telemetry)
+    sections.push(`config telemetry 'telemetry'\n\toption enabled '1'\n\toption broker '${a.telemetry.broker}'${a.telemetry.allowPlaintext ? "\n\toption allow_plaintext '1'" : ''}`);
   return sections.join('\n\n') + '\n';
 }

@@ -1,13 +1,12 @@
 // The shell script the memory bench runs in a QEMU guest (as /x0vm/run.sh, busybox + the host's
-// tools over 9p): mosquitto, one peer (a bare federation, its own process), the measured agent;
-// then once a second for `durationS` seconds one /health request (curl, 10 s timeout) and one
-// smaps_rollup sample of the agent. Shell and curl, not node, so the harness adds no V8 heap to
-// the guest it measures. Everything it learns goes to /x0vm (the results folder).
+// tools over 9p). Only the measured agent runs in the guest, as on a router: its peer and the
+// MQTT broker run on the host, reached over QEMU's user-mode network (the host is 10.0.2.2; the
+// peer dials in through a host forward). Then once a second for `durationS` seconds one /health
+// request (curl, 10 s timeout) and one smaps_rollup sample of the agent: shell and curl, not
+// node, so the harness adds no V8 heap to the guest it measures. Results go to /x0vm.
 export interface GuestPlan {
   bundle: string;
   agentFlags: string[];
-  peerFlags: string[];
-  peerArg: string;
   durationS: number;
 }
 
@@ -17,11 +16,12 @@ export function guestScript(p: GuestPlan): string {
   return `
 R=/x0vm T=/tmp/x0
 ip link set lo up
-mkdir -p $T && cp -a $R/agent $T/agent && cp -a $R/peer $T/peer && chmod 700 $T/agent $T/peer
-mosquitto -c $R/mosquitto.conf > $R/mosquitto.log 2>&1 &
+modprobe virtio_net
+IF=$(ls /sys/class/net | grep -v '^lo$' | head -n1)
+ip link set "$IF" up && ip addr add 10.0.2.15/24 dev "$IF" && ip route add default via 10.0.2.2
+mkdir -p $T && cp -a $R/agent $T/agent && chmod 700 $T/agent
 node ${p.agentFlags.join(' ')} ${q(p.bundle)} agent --config $R/agent.uci > $R/agent.log 2>&1 &
 APID=$!
-echo $APID > $R/agent.pid
 up() { cut -d. -f1 /proc/uptime; }
 t0=$(up)
 until curl -s -m 10 --unix-socket $T/agent/status.sock -o /dev/null http://agent/health; do
@@ -29,7 +29,6 @@ until curl -s -m 10 --unix-socket $T/agent/status.sock -o /dev/null http://agent
   [ $(( $(up) - t0 )) -gt 900 ] && break
 done
 echo $(( $(up) - t0 )) > $R/agent-start-seconds
-node ${p.peerFlags.join(' ')} $R/peers.mjs ${q(p.peerArg)} > $R/peer.log 2>&1 &
 end=$(( $(up) + ${p.durationS} ))
 while [ $(up) -lt $end ]; do
   curl -s -o /dev/null -m 10 -w '%{http_code} %{time_total}\\n' --unix-socket $T/agent/status.sock http://agent/health >> $R/health.txt

@@ -1,5 +1,5 @@
-// The guest half of bench:memory: the agent with federation, telemetry and one peer in a QEMU
-// guest of a router's RAM size (scripts/vm: Debian's kernel, the host root read-only over 9p,
+// The guest half of bench:memory: the agent with federation, telemetry and one peer (on the
+// host, as the broker is) in a QEMU guest of a router's RAM size (scripts/vm: Debian's kernel, the host root read-only over 9p,
 // software emulation). Reports the agent's memory, /health latency and whether the kernel
 // OOM-killed anything.
 import { cpSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -10,6 +10,8 @@ import { FLEET, TestFleet, TRUST_DOMAIN } from '../../test/federation/fleet-harn
 import { agentConfig } from './agent-config.ts';
 import { guestScript } from './guest-script.ts';
 import { peersBundle } from './host.ts';
+import { fork } from 'node:child_process';
+import { freePort, Mosquitto } from '../../test/telemetry/mosquitto.ts';
 
 export interface GuestOptions {
   bundle: string;
@@ -41,24 +43,45 @@ export async function runGuest(o: GuestOptions): Promise<GuestResult> {
   const fleet = new TestFleet('memvm');
   const agent = await fleet.prepare('agent');
   const peer = await fleet.prepare('peer');
-  // Keys and certificates go to the results folder; the guest copies them to its own /tmp.
+  // The agent's keys and certificate go to the results folder; the guest copies them to its /tmp.
   cpSync(join(fleet.root, 'agent'), join(dir, 'agent'), { recursive: true });
-  cpSync(join(fleet.root, 'peer'), join(dir, 'peer'), { recursive: true });
-  const uci = agentConfig({ dir: '/tmp/x0/agent', fleet: FLEET, trustDomain: TRUST_DOMAIN, federation: { port: PORT }, telemetry: { broker: 'mqtt://127.0.0.1:1883' } });
-  writeFileSync(join(dir, 'agent.uci'), uci);
-  writeFileSync(join(dir, 'mosquitto.conf'), 'user root\nlistener 1883 127.0.0.1\nallow_anonymous true\nlog_dest stderr\n');
-  await peersBundle(dir);
-  const peerSettings = JSON.parse(JSON.stringify(peer.settings).replaceAll(join(fleet.root, 'peer'), '/tmp/x0/peer')) as object;
-  const peerArg = JSON.stringify({ settings: [peerSettings], agent: `/ip4/127.0.0.1/tcp/${PORT}/p2p/${agent.peerId}` });
-  const script = guestScript({ bundle: o.bundle, agentFlags: o.agentFlags, peerFlags: o.agentFlags, peerArg, durationS: o.durationS });
-  o.log(`guest ${o.memoryMb} MiB: booting (results in ${dir})`);
-  const boot = await bootVm({
-    script,
-    memoryMb: o.memoryMb,
-    resultsDir: dir,
-    timeoutMs: (o.durationS + 1200) * 1000,
-    onConsole: (l) => (/x0vm:|Out of memory|oom|Killed/i.test(l) ? o.log(`guest ${o.memoryMb} MiB: ${l}`) : undefined),
+  const broker = await Mosquitto.start();
+  const forward = await freePort();
+  const uci = agentConfig({
+    dir: '/tmp/x0/agent',
+    fleet: FLEET,
+    trustDomain: TRUST_DOMAIN,
+    federation: { port: PORT, host: '0.0.0.0' },
+    telemetry: { broker: `mqtt://10.0.2.2:${broker.port}`, allowPlaintext: true },
   });
+  writeFileSync(join(dir, 'agent.uci'), uci);
+  // The peer: a bare federation on the host that dials the agent through the forward, and keeps
+  // redialling (static peer) until the guest's agent is up.
+  const peers = fork(await peersBundle(), [JSON.stringify({ settings: [peer.settings], agent: `/ip4/127.0.0.1/tcp/${forward}/p2p/${agent.peerId}` })], {
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  let peerAdmitted = false;
+  peers.once('message', () => {
+    peerAdmitted = true;
+    o.log(`guest ${o.memoryMb} MiB: the peer on the host is admitted`);
+  });
+  const script = guestScript({ bundle: o.bundle, agentFlags: o.agentFlags, durationS: o.durationS });
+  o.log(`guest ${o.memoryMb} MiB: booting (results in ${dir})`);
+  let boot;
+  try {
+    boot = await bootVm({
+      script,
+      memoryMb: o.memoryMb,
+      resultsDir: dir,
+      timeoutMs: (o.durationS + 1200) * 1000,
+      qemuArgs: ['-nic', `user,model=virtio-net-pci,hostfwd=tcp:127.0.0.1:${forward}-:${PORT}`],
+      onConsole: (l) => (/x0vm:|Out of memory|oom|Killed/i.test(l) ? o.log(`guest ${o.memoryMb} MiB: ${l}`) : undefined),
+    });
+  } finally {
+    peers.kill('SIGTERM');
+    await broker.stop();
+  }
   const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
   const health = read('health.txt').split('\n').filter(Boolean).map((l) => l.split(' '));
   const healthMs = health.map(([code, t]) => (code === '200' ? Number(t) * 1000 : 10_000));
@@ -73,7 +96,7 @@ export async function runGuest(o: GuestOptions): Promise<GuestResult> {
     memoryMb: o.memoryMb,
     durationS: o.durationS,
     agentStartS: read('agent-start-seconds') ? Number(read('agent-start-seconds')) : null,
-    peerAdmitted: /admitted 1/.test(read('peer.log')),
+    peerAdmitted,
     healthMs,
     healthFailures: health.filter(([code]) => code !== '200').length,
     private: anon.length ? { medianKb: median(anon.map((x) => x.anon)), peakKb: Math.max(...anon.map((x) => x.anon)) } : null,
