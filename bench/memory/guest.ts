@@ -10,7 +10,8 @@ import { FLEET, TestFleet, TRUST_DOMAIN } from '../../test/federation/fleet-harn
 import { agentConfig } from './agent-config.ts';
 import { guestScript } from './guest-script.ts';
 import { peersBundle } from './host.ts';
-import { fork } from 'node:child_process';
+import { fork, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { freePort, Mosquitto } from '../../test/telemetry/mosquitto.ts';
 
 export interface GuestOptions {
@@ -31,6 +32,12 @@ export interface GuestResult {
   private: { medianKb: number; peakKb: number } | null;
   rssMedianKb: number | null;
   oomKills: string[];
+  /** The agent's CPU time over the window / the window (1 = one guest CPU busy all the time). */
+  cpuShare: number | null;
+  /** Major page faults in the guest (file pages read back in: the node binary, over 9p). */
+  majorFaults: number | null;
+  memTotalKb: number | null;
+  memAvailableAtStartKb: number | null;
   exitCode: number | undefined;
   timedOut: boolean;
   resultsDir: string;
@@ -55,6 +62,8 @@ export async function runGuest(o: GuestOptions): Promise<GuestResult> {
     telemetry: { broker: `mqtt://10.0.2.2:${broker.port}`, allowPlaintext: true },
   });
   writeFileSync(join(dir, 'agent.uci'), uci);
+  const cc = spawnSync('gcc', ['-O2', '-static', '-o', join(dir, 'probe'), fileURLToPath(new URL('./c/probe.c', import.meta.url))], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(`building the guest prober needs gcc and a static libc (Debian: gcc, libc6-dev): ${cc.error?.message ?? cc.stderr}`);
   // The peer: a bare federation on the host that dials the agent through the forward, and keeps
   // redialling (static peer) until the guest's agent is up.
   const peers = fork(await peersBundle(), [JSON.stringify({ settings: [peer.settings], agent: `/ip4/127.0.0.1/tcp/${forward}/p2p/${agent.peerId}` })], {
@@ -87,13 +96,22 @@ export async function runGuest(o: GuestOptions): Promise<GuestResult> {
   const healthMs = health.map(([code, t]) => (code === '200' ? Number(t) * 1000 : 10_000));
   const anon = read('smaps.txt')
     .split('\n')
-    .map((l) => ({ anon: Number(/Anonymous: (\d+)/.exec(l)?.[1] ?? NaN), rss: Number(/Rss: (\d+)/.exec(l)?.[1] ?? NaN) }))
+    .map((l) => ({ anon: Number(/Anonymous:\s+(\d+)/.exec(l)?.[1] ?? NaN), rss: Number(/Rss:\s+(\d+)/.exec(l)?.[1] ?? NaN) }))
     .filter((x) => Number.isFinite(x.anon));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const dmesg = read('dmesg.txt') + boot.console;
   const oomKills = [...new Set(dmesg.split('\n').filter((l) => /Out of memory|oom-kill|Killed process/i.test(l)).map((l) => l.trim()))];
+  const cpu = read('cpu.txt').trim().split('\n').map((l) => l.split(' ').map(Number));
+  // /proc/PID/stat counts clock ticks: 100 per second on Debian's kernel (CONFIG_HZ does not matter here).
+  const cpuShare = cpu.length === 2 && cpu.every((x) => x.length === 3) ? (cpu[1]![0]! + cpu[1]![1]! - cpu[0]![0]! - cpu[0]![1]!) / 100 / (cpu[1]![2]! - cpu[0]![2]!) : null;
+  const kb = (text: string, key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN) || null;
+  const fault = /^pgmajfault (\d+)/m.exec(read('vmstat.txt'));
   return {
     memoryMb: o.memoryMb,
+    cpuShare: cpuShare === null ? null : Math.round(cpuShare * 100) / 100,
+    majorFaults: fault ? Number(fault[1]) : null,
+    memTotalKb: kb(read('meminfo-start.txt'), 'MemTotal'),
+    memAvailableAtStartKb: kb(read('meminfo-start.txt'), 'MemAvailable'),
     durationS: o.durationS,
     agentStartS: read('agent-start-seconds') ? Number(read('agent-start-seconds')) : null,
     peerAdmitted,
