@@ -5,6 +5,7 @@
 //   -- --host-only / --guest-only
 //   -- --node-flags="…" the agent's node flags on the host ("none": none); default: the flags
 //                       the init script gives a 256 MB MT7621 router (board-configs/gl-mt1300.json)
+//   -- --guest-flags="…" the agent's node flags in the guests (default: the boards' profiles)
 //   -- --bundle PATH    another build of the agent (before/after comparisons)
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +24,12 @@ const { values: args } = parseArgs({
     'node-flags': { type: 'string' },
     cases: { type: 'string' },
     'guest-mb': { type: 'string', default: '256,128' },
+    'guest-flags': { type: 'string' },
   },
 });
 if (!existsSync(args.bundle)) throw new Error(`${args.bundle} missing: run npm run build`);
+// The guests mount their own tmpfs on /tmp; the bundle must sit next to its core.wasm anyway.
+if (!args['host-only'] && args.bundle.startsWith('/tmp/')) throw new Error(`--bundle ${args.bundle}: the guests cannot see /tmp; put it in dist/`);
 const log = (s: string) => process.stderr.write(`bench:memory: ${s}\n`);
 
 /** What x0tta6bl4.init passes to node for a board profile. */
@@ -36,6 +40,7 @@ function profileFlags(id: string): string[] {
 }
 const flags256 = profileFlags('gl-mt1300');
 const flags128 = profileFlags('xiaomi-mi-router-4a-gigabit');
+const guestFlagsOverride = args['guest-flags'] === undefined ? null : args['guest-flags'] === 'none' ? [] : args['guest-flags'].split(/\s+/).filter(Boolean);
 const hostFlags = args['node-flags'] === undefined ? flags256 : args['node-flags'] === 'none' ? [] : args['node-flags'].split(/\s+/).filter(Boolean);
 const cases = args.cases ? HOST_CASES.filter((c) => args.cases!.split(',').includes(c.name)) : HOST_CASES;
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)] ?? NaN;
@@ -47,7 +52,7 @@ const guests: GuestResult[] = [];
 if (!args['host-only'])
   for (const memoryMb of args['guest-mb'].split(',').map(Number)) {
     const durationS = memoryMb <= 128 ? (args.quick ? 60 : 300) : args.quick ? 30 : 60;
-    const g = await runGuest({ bundle: args.bundle, memoryMb, agentFlags: memoryMb <= 128 ? flags128 : flags256, durationS, log });
+    const g = await runGuest({ bundle: args.bundle, memoryMb, agentFlags: guestFlagsOverride ?? (memoryMb <= 128 ? flags128 : flags256), durationS, log });
     log(`guest ${memoryMb} MiB: private ${g.private ? mb(g.private.medianKb) : '?'} MB, rss ${g.rssMedianKb ? mb(g.rssMedianKb) : '?'} MB, /health p99 ${Math.round(p99(g.healthMs))} ms (${g.healthFailures} failed of ${g.healthMs.length}), OOM kills: ${g.oomKills.length}`);
     guests.push(g);
   }
@@ -89,7 +94,7 @@ const doc = {
     health_128_peer_admitted: guest(128)?.peerAdmitted ?? null,
     oom_killed_128: guest(128) ? guest(128)!.oomKills : null,
     host_node_flags: hostFlags.join(' '),
-    guest_node_flags: { '256': flags256.join(' '), '128': flags128.join(' ') },
+    guest_node_flags: guestFlagsOverride ? guestFlagsOverride.join(' ') : { '256': flags256.join(' '), '128': flags128.join(' ') },
     node: process.version,
     private_means: 'Anonymous: in /proc/PID/smaps_rollup (JS heap, malloc, WASM memory); the node binary’s shared clean file pages are not counted',
     guest_means: 'QEMU TCG (software emulation, x86-64 guest, Debian kernel) on a shared 2-core host: latency is far slower than a router’s CPU would be, memory is like-for-like',
