@@ -19,7 +19,7 @@ export interface BoardConfig {
   runsAgent: boolean;
   cannotRunReason?: string;
   meshInterfaces: MeshInterfaceProfile[];
-  /** flags: extra node/V8 flags the init script passes (board-configs/README or docs/memory.md). */
+  /** flags: extra node/V8 flags the init script passes after the heap limits (docs/memory.md). */
   node: { maxOldSpaceMB: number; maxSemiSpaceMB: number; flags?: string[] } | null;
   defaults: Record<string, Record<string, string>>;
   notes: string;

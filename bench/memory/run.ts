@@ -8,6 +8,7 @@
 //   -- --guest-flags="…" the agent's node flags in the guests (default: the boards' profiles)
 //   -- --bundle PATH    another build of the agent (before/after comparisons)
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadBoardConfigs } from '../../board-configs/load.mjs';
@@ -27,6 +28,7 @@ const { values: args } = parseArgs({
     'guest-flags': { type: 'string' },
   },
 });
+args.bundle = resolve(args.bundle); // the guests run from /
 if (!existsSync(args.bundle)) throw new Error(`${args.bundle} missing: run npm run build`);
 // The guests mount their own tmpfs on /tmp; the bundle must sit next to its core.wasm anyway.
 if (!args['host-only'] && args.bundle.startsWith('/tmp/')) throw new Error(`--bundle ${args.bundle}: the guests cannot see /tmp; put it in dist/`);

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,10 @@ int main(int argc, char **argv) {
   }
   char file[512];
   double took, t0 = now();
-  while (health(argv[1], 10, &took) != 200 && now() - t0 < 900) sleep(1);
+  while (health(argv[1], 10, &took) != 200 && now() - t0 < 900) {
+    if (kill(atoi(argv[2]), 0) != 0) return 1; /* the agent died: its log says why */
+    sleep(1);
+  }
   snprintf(file, sizeof file, "%s/agent-start-seconds", argv[4]);
   FILE *s = fopen(file, "w");
   if (s) fprintf(s, "%.0f\n", now() - t0), fclose(s);
