@@ -12,14 +12,15 @@ export interface BoardConfig {
   matchTarget?: boolean;
   openwrt: { target: string; arch: string };
   soc: string;
-  nodeArch: 'arm64' | 'arm' | 'x64' | 'ia32' | null;
+  nodeArch: 'arm64' | 'arm' | 'x64' | 'ia32' | 'mipsel' | null;
   ramMB: number;
   flashMB: number;
   flashType: string;
   runsAgent: boolean;
   cannotRunReason?: string;
   meshInterfaces: MeshInterfaceProfile[];
-  node: { maxOldSpaceMB: number; maxSemiSpaceMB: number } | null;
+  /** flags: extra node/V8 flags the init script passes after the heap limits (docs/memory.md). */
+  node: { maxOldSpaceMB: number; maxSemiSpaceMB: number; flags?: string[] } | null;
   defaults: Record<string, Record<string, string>>;
   notes: string;
 }

@@ -9,15 +9,25 @@ export class BoardConfigError extends Error {
   name = 'BoardConfigError';
 }
 
-// OpenWrt package architecture prefix -> Node's process.arch. MIPS maps to null: V8 has no
-// 32-bit MIPS port since 2022, so those boards cannot run the agent (docs/architecture.md, Runtime).
+// OpenWrt package architecture prefix -> Node's process.arch. Little-endian MIPS (mipsel_*) runs
+// Node 18, the last line with a 32-bit MIPS port (OpenWrt 23.05 and Debian bookworm ship it).
+// Big-endian MIPS (mips_*) maps to null: no Node release of a maintained line runs there
+// (docs/architecture.md, Runtime).
 const ARCH_TO_NODE = [
   [/^aarch64_/, 'arm64'],
   [/^arm_.*(vfp|neon)/, 'arm'],
   [/^x86_64$/, 'x64'],
   [/^i386_/, 'ia32'],
+  [/^mipsel_/, 'mipsel'],
   [/^mips/, null],
 ];
+
+// Extra node/V8 flags a profile may set (the heap sizes have their own fields). A flag that would
+// take WebAssembly away (--jitless, --no-expose-wasm) is refused: the core runs in WASM.
+const NODE_FLAG = /^--[a-z][a-z0-9-]*(=[0-9]+)?$/;
+const NODE_FLAG_FORBIDDEN = /^--(jitless|no-expose-wasm|max-old-space-size|max-semi-space-size)(=|$)/;
+// The smallest RAM the agent is measured to run in (bench:memory, 128 MiB QEMU guest).
+const MIN_RAM_MB = 128;
 
 const IFNAME = /^[A-Za-z0-9._-]{1,15}$/; // IFNAMSIZ - 1
 const UCI_NAME = /^[A-Za-z0-9_]+$/;
@@ -56,9 +66,16 @@ export function validateBoardConfig(b, file = '<board>') {
 
   if (b.runsAgent) {
     if (b.nodeArch === null) fail(file, 'runsAgent is true but the architecture cannot run Node');
-    if (b.ramMB < 256) fail(file, 'the agent targets the 256 MB+ class; set runsAgent false with a reason');
+    if (b.ramMB < MIN_RAM_MB) fail(file, `the agent needs ${MIN_RAM_MB} MB of RAM or more; set runsAgent false with a reason`);
     const n = b.node;
     if (!n || typeof n !== 'object') fail(file, 'node { maxOldSpaceMB, maxSemiSpaceMB } is required when runsAgent');
+    if (n.flags !== undefined) {
+      if (!Array.isArray(n.flags)) fail(file, 'node.flags must be a list of "--flag" strings');
+      for (const f of n.flags) {
+        if (typeof f !== 'string' || !NODE_FLAG.test(f)) fail(file, `node.flags: ${JSON.stringify(f)} is not a "--flag" or "--flag=N"`);
+        if (NODE_FLAG_FORBIDDEN.test(f)) fail(file, `node.flags: ${f} is not allowed (the heap sizes have their own fields; WASM must stay on)`);
+      }
+    }
     // A quarter of RAM at most: the router's own services, Wi-Fi drivers and page cache need the rest.
     if (!isInt(n.maxOldSpaceMB, 32, Math.floor(b.ramMB / 4)))
       fail(file, `node.maxOldSpaceMB must be an integer from 32 to ${Math.floor(b.ramMB / 4)} (RAM/4)`);
@@ -123,13 +140,15 @@ export function loadBoardConfigs(dir = BOARD_CONFIG_DIR) {
 
 /**
  * The lookup table installed as /usr/share/x0tta6bl4/board-profiles, read by the init script
- * with busybox awk: "<match> <id> <runsAgent 0|1> <maxOldSpaceMB> <maxSemiSpaceMB>", where
- * match is a board_name or "target:<openwrt target>".
+ * with busybox awk: "<match> <id> <runsAgent 0|1> <maxOldSpaceMB> <maxSemiSpaceMB> [flag...]",
+ * where match is a board_name or "target:<openwrt target>". The node flags are optional trailing
+ * fields, so a line without them reads as before.
  */
 export function boardProfileTable(boards) {
-  const lines = ['# match id runs_agent max_old_space_mb max_semi_space_mb (generated from board-configs/)'];
+  const lines = ['# match id runs_agent max_old_space_mb max_semi_space_mb [node_flag...] (generated from board-configs/)'];
   for (const b of boards) {
-    const tail = `${b.id} ${b.runsAgent ? 1 : 0} ${b.node?.maxOldSpaceMB ?? 0} ${b.node?.maxSemiSpaceMB ?? 0}`;
+    const flags = (b.node?.flags ?? []).map((f) => ` ${f}`).join('');
+    const tail = `${b.id} ${b.runsAgent ? 1 : 0} ${b.node?.maxOldSpaceMB ?? 0} ${b.node?.maxSemiSpaceMB ?? 0}${flags}`;
     for (const n of b.boardNames) lines.push(`${n} ${tail}`);
     if (b.matchTarget) lines.push(`target:${b.openwrt.target} ${tail}`);
   }

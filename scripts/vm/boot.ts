@@ -21,6 +21,8 @@ export interface BootOptions {
   /** Every console line, as it arrives (the kernel's and the guest's). */
   onConsole?: (line: string) => void;
   host?: VmHost;
+  /** More QEMU arguments, after the defaults (e.g. a user-mode NIC: `-nic user,...`). */
+  qemuArgs?: string[];
 }
 
 export interface BootResult {
@@ -52,6 +54,7 @@ export async function bootVm(opts: BootOptions): Promise<BootResult> {
     '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${resultsDir},mount_tag=results,security_model=none,multidevs=remap`,
+    ...(opts.qemuArgs ?? []),
   ];
   const started = Date.now();
   const child = spawn(host.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -170,6 +170,9 @@ export function openBrokerClient(s: ConnectSettings): OpenedClient {
     resubscribe: false,
     queueQoSZero: false,
     timerVariant: 'native',
+    // mqtt-packet would otherwise build a cache of 65,536 two-byte packet-id Buffers on the first
+    // write (about 7 MB of private memory); we publish a few messages a minute.
+    writeCache: false,
     ...(s.username ? { username: s.username } : {}),
     ...(s.password ? { password: s.password } : {}),
     ...(s.will ? { will: { topic: s.will.topic, payload: Buffer.from(s.will.payload), qos: s.will.qos, retain: s.will.retain } } : {}),
