@@ -3,7 +3,7 @@
 // none of it is in the router bundle. It also runs on its own: node dist/x0tta6bl4-fleet.mjs --broker …
 import { pathToFileURL } from 'node:url';
 import { UsageError, UserError, type CliContext, type FlagSpec, type FlagValues } from '../cli/command.ts';
-import { EXPORTER_FLAGS } from '../cli/commands/fleet-exporter-loader.ts';
+import { BROKER_FLAGS, EXPORTER_FLAGS, PASSWORD_ENV } from '../cli/commands/fleet-exporter-loader.ts';
 import { formatFlags, parseArgs } from '../cli/parse-args.ts';
 import { escapePrintable } from '../config/printable.ts';
 import { redactUrl } from '../config/redact-url.ts';
@@ -13,7 +13,6 @@ import { FleetExporter } from './exporter.ts';
 import { DEFAULT_LIMITS, type ModelLimits } from './fleet-model.ts';
 import { readNamesFile } from './names-file.ts';
 
-const PASSWORD_ENV = 'X0TTA6BL4_MQTT_PASSWORD';
 export const DEFAULT_LISTEN = '127.0.0.1:9469';
 
 export const exporterUsage = `usage: x0tta6bl4 fleet exporter --broker URL [--fleet NAME] [--listen HOST:PORT]
@@ -22,16 +21,7 @@ Subscribes to the MQTT topic contract v1 (state, telemetry, events of every node
 whole fleet as Prometheus text on http://HOST:PORT/metrics (default ${DEFAULT_LISTEN}). Runs on
 the operator's backend host. The broker password is read from ${PASSWORD_ENV}.`;
 
-const standaloneFlags: Record<string, FlagSpec> = {
-  broker: { type: 'string', value: 'URL', describe: 'mqtts://host[:port] (mqtt:// only on loopback or with --allow-plaintext)' },
-  fleet: { type: 'string', value: 'NAME', describe: 'only this fleet' },
-  'ca-file': { type: 'string', value: 'PATH', describe: "CA certificate(s) of the broker's certificate" },
-  'cert-file': { type: 'string', value: 'PATH', describe: 'client certificate (mutual TLS)' },
-  'key-file': { type: 'string', value: 'PATH', describe: 'client key (mutual TLS)' },
-  username: { type: 'string', value: 'NAME', describe: `broker user (password from ${PASSWORD_ENV})` },
-  'allow-plaintext': { type: 'boolean', describe: 'allow mqtt:// to a non-loopback broker' },
-  ...EXPORTER_FLAGS,
-};
+const standaloneFlags: Record<string, FlagSpec> = { ...BROKER_FLAGS, ...EXPORTER_FLAGS };
 
 function intFlag(flags: FlagValues, name: string, def: number, min: number, max: number): number {
   const v = flags[name];

@@ -6,6 +6,20 @@
 import { existsSync } from 'node:fs';
 import { UsageError, UserError, type CliContext, type FlagSpec } from '../command.ts';
 
+/** Where `fleet` and `fleet exporter` read the broker password (never a flag: ps would show it). */
+export const PASSWORD_ENV = 'X0TTA6BL4_MQTT_PASSWORD';
+
+/** How `fleet` and `fleet exporter` reach the broker: the same flags as the agent's telemetry. */
+export const BROKER_FLAGS: Record<string, FlagSpec> = {
+  broker: { type: 'string', value: 'URL', describe: 'mqtts://host[:port] (mqtt:// only on loopback or with --allow-plaintext)' },
+  fleet: { type: 'string', value: 'NAME', describe: 'only this fleet' },
+  'ca-file': { type: 'string', value: 'PATH', describe: "CA certificate(s) of the broker's certificate" },
+  'cert-file': { type: 'string', value: 'PATH', describe: 'client certificate (mutual TLS)' },
+  'key-file': { type: 'string', value: 'PATH', describe: 'client key (mutual TLS)' },
+  username: { type: 'string', value: 'NAME', describe: `broker user (password from ${PASSWORD_ENV})` },
+  'allow-plaintext': { type: 'boolean', describe: 'allow mqtt:// to a non-loopback broker' },
+};
+
 export const EXPORTER_FLAGS: Record<string, FlagSpec> = {
   listen: { type: 'string', value: 'HOST:PORT', describe: 'exporter: where /metrics is served (default 127.0.0.1:9469; port 0: any free port)' },
   'max-links': { type: 'integer', value: 'N', describe: 'exporter: link series per node (default 32)' },

@@ -7,9 +7,8 @@ import { redactUrl } from '../../config/redact-url.ts';
 import { describeConnectError } from '../../telemetry/connect-errors.ts';
 import { FleetView, renderFleetTable } from '../../telemetry/fleet-view.ts';
 import { fleetSubscriptions, TopicError } from '../../telemetry/topics.ts';
-import { EXPORTER_FLAGS, runExporter } from './fleet-exporter-loader.ts';
+import { BROKER_FLAGS, EXPORTER_FLAGS, PASSWORD_ENV, runExporter } from './fleet-exporter-loader.ts';
 
-const PASSWORD_ENV = 'X0TTA6BL4_MQTT_PASSWORD';
 
 export const fleetCommand: CliCommand = {
   name: 'fleet',
@@ -24,16 +23,10 @@ prints once and exits. Without --fleet, every fleet on the broker is shown.
 runs it; it is a separate bundle, dist/x0tta6bl4-fleet.mjs, not shipped in the router package).
 The broker password is read from the ${PASSWORD_ENV} environment variable.`,
   flags: {
-    broker: { type: 'string', value: 'URL', describe: 'mqtts://host[:port] (mqtt:// only on loopback or with --allow-plaintext)' },
-    fleet: { type: 'string', value: 'NAME', describe: 'only this fleet' },
+    ...BROKER_FLAGS,
     json: { type: 'boolean', describe: 'print the fleet as JSON once and exit' },
     once: { type: 'boolean', describe: 'print the table once and exit' },
     wait: { type: 'number', value: 'S', describe: 'seconds to collect before printing with --json/--once (default 3)' },
-    'ca-file': { type: 'string', value: 'PATH', describe: "CA certificate(s) of the broker's certificate" },
-    'cert-file': { type: 'string', value: 'PATH', describe: 'client certificate (mutual TLS)' },
-    'key-file': { type: 'string', value: 'PATH', describe: 'client key (mutual TLS)' },
-    username: { type: 'string', value: 'NAME', describe: `broker user (password from ${PASSWORD_ENV})` },
-    'allow-plaintext': { type: 'boolean', describe: 'allow mqtt:// to a non-loopback broker' },
     ...EXPORTER_FLAGS,
   },
   async run({ flags, positionals, io, stopSignal }) {
