@@ -46,6 +46,13 @@ const PENDING_PER_SOURCE = 4;
 // a second. libp2p's default (10 s) lets a half-open connection hold its slot that long.
 const INBOUND_UPGRADE_TIMEOUT_MS = 5_000;
 
+// libp2p's connection monitor pings every connection on a new stream (multistream-select, a yamux
+// stream, abort signals, generators) to find dead ones; its default, every 10 s, is garbage enough
+// that an agent with 10 peers held 2–4 MB more V8 heap (docs/memory.md, "Peers"). A minute still
+// drops a peer that vanished (router off, link gone) long before TCP would give up on it
+// (retransmissions last ~15 min); a failed ping aborts the connection as before.
+const CONNECTION_PING_MS = 60_000;
+
 // Gossip overhead around our envelope (protobuf RPC framing, topic name, control messages).
 const RPC_OVERHEAD = 16 * 1024;
 
@@ -67,6 +74,7 @@ export async function createFederationNode(options: NodeOptions): Promise<Federa
         maxMessageSize: 64 * 1024,
       }),
     ],
+    connectionMonitor: { pingInterval: CONNECTION_PING_MS },
     connectionManager: {
       maxConnections: options.maxConnections,
       // libp2p's global cap counts before the connection gater sees a connection, so one busy
