@@ -15,15 +15,17 @@ test('six agents come up, faults are injected, agents notice, Ctrl-C exits clean
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  // Long enough for the kill, flap and hung-radio faults (2 s apart) to land and be noticed.
-  for (let i = 0; i < 60 && !(/agents noticed:\n  \d\d:\d\d:\d\d n\d: .*dead/.test(out) && (out.match(/^injected:/gm)?.length ?? 0) >= 4); i++)
+  // Until the kill, flap and hung-radio faults (2 s apart) have landed and the killed link is
+  // noticed; up to 60 s, since a loaded 2-core machine once needed more than 30 s.
+  const linkDead = /agents noticed:\n(  .*\n)*  \d\d:\d\d:\d\d n\d: link to n\d\/mesh\d on mesh\d dead/;
+  for (let i = 0; i < 120 && !(linkDead.test(out) && (out.match(/^injected:/gm)?.length ?? 0) >= 4); i++)
     await new Promise((r) => setTimeout(r, 500));
   child.kill('SIGINT');
   assert.is(await exited, 0, err);
   assert.match(err, 'demo stopped');
   for (let n = 1; n <= 6; n++) assert.match(out, new RegExp(`^n${n} +(ok|degraded|down) +\\d+`, 'm'));
   assert.match(out, /n\d-n\d killed/);
-  assert.match(out, /agents noticed:\n(  .*\n)*  \d\d:\d\d:\d\d n\d: link to n\d\/mesh\d on mesh\d dead/);
+  assert.match(out, linkDead);
   const dir = /status sockets: (\S+)\/<node>\.sock/.exec(out)?.[1];
   assert.ok(dir, 'the demo says where the status sockets are');
   assert.not.ok(existsSync(join(dir!, 'n1.sock')), 'sockets removed on exit');
