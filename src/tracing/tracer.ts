@@ -1,12 +1,11 @@
 // createTracer: the agent's one tracer. Off: the no-op tracer, no queue, no timer, no socket.
 // On: new traces are sampled by ratio (decided from the trace id), children follow their
 // parent's flag; sampled spans are recorded and, once ended, queued for OTLP/HTTP export.
-import { NOOP_TRACER, type Span, type SpanOptions, type Tracer } from './api.ts';
+import { NOOP_TRACER, type Span, type SpanContext, type SpanOptions, type Tracer } from './api.ts';
 import { BatchExporter } from './batch-exporter.ts';
 import { newSpanId, newTraceId, sampledByRatio } from './ids.ts';
 import { isValidSpanContext } from './propagation.ts';
 import { NonRecordingSpan, RecordingSpan } from './recording-span.ts';
-import type { SpanContext } from './api.ts';
 
 export interface TracingSettings {
   enabled: boolean;
