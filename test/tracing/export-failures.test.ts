@@ -97,6 +97,25 @@ test('503 is retried with the same spans; 400 is final: dropped and counted, not
   }
 });
 
+test("429 with Retry-After: the retry waits at least that long (beyond the exporter's own first delay)", async () => {
+  const recv = await OtlpReceiver.start();
+  const tracer = createTracer(settings(recv.url), RESOURCE, { ...FAST, firstRetryDelayMs: 20, maxRetryDelayMs: 10_000 });
+  try {
+    recv.status = 429;
+    recv.answerHeaders = { 'retry-after': '1' };
+    tracer.startSpan('throttled').end();
+    await recv.waitForPosts(1);
+    recv.status = 200;
+    recv.answerHeaders = {};
+    await until(() => tracer.stats().exported === 1, 'the retry to succeed');
+    // A lower bound only (a timer never fires early); no upper bound on a loaded machine.
+    assert.ok(recv.posts[1]!.atMs - recv.posts[0]!.atMs >= 950, `retried after ${recv.posts[1]!.atMs - recv.posts[0]!.atMs} ms`);
+  } finally {
+    await tracer.shutdown();
+    await recv.close();
+  }
+});
+
 test('a collector that never answers: each attempt times out, the loop and new spans carry on, the queue stays bounded', async () => {
   const recv = await OtlpReceiver.start();
   recv.stall = true;

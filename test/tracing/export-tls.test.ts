@@ -18,6 +18,8 @@ const pki = new TestPki(dir);
 const ca = pki.issue('collector-ca', { ca: true });
 const server = pki.issue('collector', { issuer: ca, san: 'IP:127.0.0.1', extKeyUsage: 'serverAuth' });
 const otherCa = pki.issue('other-ca', { ca: true });
+// Signed by the right CA, but for another address: the name check must refuse it.
+const wrongName = pki.issue('collector-elsewhere', { issuer: ca, san: 'IP:127.0.0.2,DNS:collector.example', extKeyUsage: 'serverAuth' });
 const notPem = join(dir, 'not-a-cert.pem');
 writeFileSync(notPem, 'hello\n');
 
@@ -32,6 +34,20 @@ test('the scratch CA in ca_file: the collector is verified and gets the spans', 
     await until(() => tracer.stats().exported === 1, 'the span to be exported over TLS');
     assert.is(recv.spans()[0]!.name, 'over-tls');
     assert.is(recv.posts[0]!.headers.authorization, 'Bearer secret');
+  } finally {
+    await tracer.shutdown();
+    await recv.close();
+  }
+});
+
+test('the right CA but a certificate for another host: refused', async () => {
+  const recv = await OtlpReceiver.start({ key: wrongName.keyPem, cert: wrongName.certPem });
+  const tracer = createTracer(settings(recv.url, ca.certFile), RESOURCE, FAST);
+  try {
+    tracer.startSpan('misnamed').end();
+    await until(() => tracer.stats().dropped === 1, 'the span to be dropped');
+    assert.is(recv.posts.length, 0);
+    assert.match(tracer.health().reason, /altnames|ERR_TLS_CERT_ALTNAME_INVALID/i);
   } finally {
     await tracer.shutdown();
     await recv.close();
