@@ -41,23 +41,38 @@ export interface BootResult {
   kernelVersion: string;
 }
 
-export async function bootVm(opts: BootOptions): Promise<BootResult> {
-  const host = opts.host ?? findVmHost();
-  const initrd = buildInitramfs(host);
-  const resultsDir = opts.resultsDir ?? mkdtempSync(join(tmpdir(), 'x0vm-'));
-  writeFileSync(join(resultsDir, 'run.sh'), opts.script);
-  const args = [
+/**
+ * QEMU's machine for every guest here: TCG, serial console on stdio, no NIC, Debian's kernel
+ * and the given initramfs, the host root shared read-only as `hostroot`.
+ */
+export function qemuMachineArgs(host: VmHost, initrd: string, memoryMb = 1024, cpus = 2): string[] {
+  return [
     '-accel', 'tcg,thread=multi', '-cpu', 'max',
-    '-m', String(opts.memoryMb ?? 1024), '-smp', String(opts.cpus ?? 2),
+    '-m', String(memoryMb), '-smp', String(cpus),
     '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nic', 'none',
     '-kernel', host.vmlinuz, '-initrd', initrd,
     '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${resultsDir},mount_tag=results,security_model=none,multidevs=remap`,
-    ...(opts.qemuArgs ?? []),
   ];
+}
+
+export interface QemuRun {
+  /** The whole console (kernel and guest), carriage returns removed. */
+  console: string;
+  /** QEMU killed at the deadline. */
+  timedOut: boolean;
+  /** Wall time from QEMU start to exit, ms. */
+  elapsedMs: number;
+}
+
+/**
+ * Runs QEMU until it exits (the guest powers off) or the deadline, when it is killed. Every
+ * console line goes to onConsole as it arrives, the last unterminated one when QEMU is gone.
+ * A QEMU that cannot be started throws.
+ */
+export async function runQemu(qemu: string, args: string[], opts: { timeoutMs: number; onConsole?: (line: string) => void }): Promise<QemuRun> {
   const started = Date.now();
-  const child = spawn(host.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let consoleText = '';
   let partial = '';
   const onData = (d: Buffer) => {
@@ -74,7 +89,7 @@ export async function bootVm(opts: BootOptions): Promise<BootResult> {
   const timer = setTimeout(() => {
     timedOut = true;
     child.kill('SIGKILL');
-  }, opts.timeoutMs ?? 5 * 60_000);
+  }, opts.timeoutMs);
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     child.on('error', resolve);
     child.on('close', () => resolve(undefined));
@@ -82,16 +97,30 @@ export async function bootVm(opts: BootOptions): Promise<BootResult> {
   clearTimeout(timer);
   if (partial) opts.onConsole?.(partial);
   if (spawnError) throw spawnError;
+  return { console: consoleText, timedOut, elapsedMs: Date.now() - started };
+}
+
+export async function bootVm(opts: BootOptions): Promise<BootResult> {
+  const host = opts.host ?? findVmHost();
+  const initrd = buildInitramfs(host);
+  const resultsDir = opts.resultsDir ?? mkdtempSync(join(tmpdir(), 'x0vm-'));
+  writeFileSync(join(resultsDir, 'run.sh'), opts.script);
+  const args = [
+    ...qemuMachineArgs(host, initrd, opts.memoryMb, opts.cpus),
+    '-virtfs', `local,path=${resultsDir},mount_tag=results,security_model=none,multidevs=remap`,
+    ...(opts.qemuArgs ?? []),
+  ];
+  const run = await runQemu(host.qemu, args, { timeoutMs: opts.timeoutMs ?? 5 * 60_000, ...(opts.onConsole ? { onConsole: opts.onConsole } : {}) });
   const exitFile = join(resultsDir, 'exit-code');
   const code = existsSync(exitFile) ? Number(readFileSync(exitFile, 'utf8').trim()) : undefined;
-  const boot = /x0vm: booted ([\d.]+)s/.exec(consoleText);
+  const boot = /x0vm: booted ([\d.]+)s/.exec(run.console);
   return {
     booted: existsSync(join(resultsDir, 'booted')),
     exitCode: Number.isInteger(code) ? code : undefined,
-    timedOut,
+    timedOut: run.timedOut,
     resultsDir,
-    console: consoleText,
-    elapsedMs: Date.now() - started,
+    console: run.console,
+    elapsedMs: run.elapsedMs,
     bootSeconds: boot ? Number(boot[1]) : undefined,
     kernelVersion: host.kernelVersion,
   };

@@ -46,6 +46,11 @@ export interface AgentParts extends StartingHealth {
   /** undefined: the journal's default place (healerOptions). */
   journalPath?: string | null;
   manualLoop: boolean;
+  /**
+   * The mesh driver could not start (no netlink bridge this CPU can run): why. The agent then
+   * only serves status, with the mesh down for this reason: no loop, no actions, no fleet parts.
+   */
+  meshDown?: string;
 }
 
 /** Built by createAgent (create-agent.ts), which resolves the defaults. */
@@ -66,7 +71,7 @@ export class Agent implements StatusSource {
     if (config.federation.enabled) adoptStoredFleetSettings(config, uciConfig, log);
     this.name = config.agent.nodeName || hostname();
     this.healthBoard = startingHealth(this.name, opts);
-    this.healer = config.healing.enabled
+    this.healer = config.healing.enabled && opts.meshDown === undefined
       ? new Healer(
           healerOptions(config, {
             driver,
@@ -121,6 +126,7 @@ export class Agent implements StatusSource {
       this.server = await startStatusServer({ socketPath: c.status.socket, httpPort: c.status.httpPort, source: this });
       this.healthBoard.set('status', 'ok', `serving ${c.status.socket}${this.server.httpPort ? ` and 127.0.0.1:${this.server.httpPort}` : ''}`);
     }
+    if (this.opts.meshDown !== undefined) return this.startMeshDown(this.opts.meshDown);
     if (this.healer) {
       try {
         await this.healer.start();
@@ -134,6 +140,16 @@ export class Agent implements StatusSource {
     else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
     this.opts.log.info(`started: node ${this.name}, mesh ${c.agent.meshInterface} via ${this.opts.driver.kind}`);
+  }
+
+  /** Status only: /health, /metrics and the LuCI page say why the mesh is not watched. */
+  private startMeshDown(reason: string): void {
+    const c = this.opts.config;
+    const h = this.healthBoard;
+    h.set('mesh', 'down', reason);
+    h.set('loop', 'down', 'not running: no mesh driver, nothing to watch or heal');
+    for (const part of ['telemetry', 'federation', 'learning'] as const) if (c[part].enabled) h.set(part, 'down', 'not started: no mesh driver');
+    this.opts.log.info(`serving status only: node ${this.name}, mesh ${c.agent.meshInterface} not watched`);
   }
 
   /** The action journal on flash: a refused file or failing writes show in /health, not only in stats. */

@@ -44,6 +44,8 @@ export interface AgentOptions {
   journalPath?: string | null;
   /** No timers: the caller drives the loop with tick() (tests, benchmarks). */
   manualLoop?: boolean;
+  /** The driver could not start, and why: the agent only serves status (Agent, meshDown). */
+  meshDown?: string;
 }
 
 /** Where the config came from when the caller does not say: built in code (tests, benches). */

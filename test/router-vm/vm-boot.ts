@@ -5,12 +5,12 @@
 // overlay, mounts the writable results share at /x0vm, and switch_roots to procd's /sbin/init,
 // which execs /sbin/procd as PID 1 after /etc/preinit. Software emulation (TCG): the nested
 // /dev/kvm here hangs.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { qemuMachineArgs, runQemu, type QemuRun } from '../../scripts/vm/boot.ts';
 import { cpioNewc, type CpioEntry } from '../../scripts/vm/cpio.ts';
 import { INITRAMFS_MODULES } from '../../scripts/vm/initramfs.ts';
 import type { VmHost } from '../../scripts/vm/kernel.ts';
@@ -80,49 +80,16 @@ export function buildRouterInitramfs(host: VmHost, cacheDir = join(tmpdir(), 'x0
   return out;
 }
 
-export interface RouterBoot {
-  console: string;
-  timedOut: boolean;
-  elapsedMs: number;
-}
+export type RouterBoot = QemuRun;
 
 /** Boots until the guest powers off (or the deadline); the guest reports through `resultsDir` (/x0vm). */
 export async function bootRouterVm(o: { host: VmHost; root: string; resultsDir: string; timeoutMs: number; onConsole?: (l: string) => void }): Promise<RouterBoot> {
   const initrd = buildRouterInitramfs(o.host);
   chmodSync(o.resultsDir, 0o777); // the guest's check may write as any user
   const args = [
-    '-accel', 'tcg,thread=multi', '-cpu', 'max', '-m', '1024', '-smp', '2',
-    '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot', '-nic', 'none',
-    '-kernel', o.host.vmlinuz, '-initrd', initrd,
-    '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init',
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    ...qemuMachineArgs(o.host, initrd),
     '-virtfs', `local,path=${o.root},mount_tag=routerroot,security_model=none,readonly=on,multidevs=remap`,
     '-virtfs', `local,path=${o.resultsDir},mount_tag=results,security_model=none,multidevs=remap`,
   ];
-  const started = Date.now();
-  const child = spawn(o.host.qemu, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  let partial = '';
-  const onData = (d: Buffer) => {
-    const s = d.toString('utf8').replace(/\r/g, '');
-    text += s;
-    partial += s;
-    const lines = partial.split('\n');
-    partial = lines.pop()!;
-    for (const l of lines) o.onConsole?.(l);
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill('SIGKILL');
-  }, o.timeoutMs);
-  const err = await new Promise<Error | undefined>((resolve) => {
-    child.on('error', resolve);
-    child.on('close', () => resolve(undefined));
-  });
-  clearTimeout(timer);
-  if (err) throw err;
-  return { console: text, timedOut, elapsedMs: Date.now() - started };
+  return runQemu(o.host.qemu, args, { timeoutMs: o.timeoutMs, ...(o.onConsole ? { onConsole: o.onConsole } : {}) });
 }

@@ -5,7 +5,8 @@ import { loadConfigForCli } from '../config-path.ts';
 import { createAgent } from '../../agent/create-agent.ts';
 import { createLogger } from '../../agent/logger.ts';
 import { openCore } from '../../agent/open-core.ts';
-import { MeshDriverUnavailableError, openDriver } from '../../agent/open-driver.ts';
+import { MeshDriverUnavailableError, openDriver, unavailableDriver, type OpenedDriver } from '../../agent/open-driver.ts';
+import { escapePrintable } from '../../config/printable.ts';
 import { StatusServerError } from '../../status/server.ts';
 import { ensureStateDir, StateDirError } from '../../agent/state-dir.ts';
 
@@ -15,7 +16,9 @@ export const agentCommand: CliCommand = {
   usage: `usage: x0tta6bl4 agent [--config PATH] [--dry-run] [--log-level LEVEL]
 
 Reads /etc/config/x0tta6bl4 (or --config), refuses to start on an invalid config and says
-why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
+why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C. Without a
+netlink bridge this CPU can run it says so in one line and serves only the status API, with
+the mesh down and the reason.`,
   flags: {
     config: { type: 'string', value: 'PATH', describe: 'config file (default /etc/config/x0tta6bl4)' },
     'dry-run': { type: 'boolean', describe: 'plan and report, but change nothing (overrides agent.dry_run)' },
@@ -42,10 +45,16 @@ why, then watches the mesh and serves the status API until SIGTERM or Ctrl-C.`,
       throw e;
     }
     const core = await openCore(log);
-    const { driver, describeMac } = await openDriver(config, log).catch((e: unknown) => {
-      throw e instanceof MeshDriverUnavailableError ? new UserError(e.message) : e;
+    // No bridge this CPU can run: the one line, then status only (mesh down with the reason)
+    // instead of an exit that procd would respawn into the same failure; docs/architecture.md.
+    const meshDown: { reason?: string } = {};
+    const { driver, describeMac } = await openDriver(config, log).catch((e: unknown): OpenedDriver => {
+      if (!(e instanceof MeshDriverUnavailableError)) throw e;
+      io.err(`x0tta6bl4: ${escapePrintable(e.message)}`);
+      meshDown.reason = e.reason;
+      return { driver: unavailableDriver(e.reason) };
     });
-    const agent = createAgent({ config, configSource: source, configWarnings: warnings, driver, log, core, describeMac });
+    const agent = createAgent({ config, configSource: source, configWarnings: warnings, driver, log, core, describeMac, meshDown: meshDown.reason });
     try {
       await agent.start();
     } catch (e) {

@@ -6,6 +6,7 @@ import { DEFAULT_CONFIG_PATH, loadConfigForCli } from '../config-path.ts';
 import { ifnameProblem } from '../../config/ifname.ts';
 import { MeshError, type MeshDriver, type MeshInfo } from '../../mesh/driver.ts';
 import { openBatmanDriver } from '../../mesh/batman/open-batman-driver.ts';
+import { bridgeProblem } from '../../agent/open-driver.ts';
 import {
   gatewayRow,
   gatewaysHeader,
@@ -89,7 +90,15 @@ export function createMeshCommand(open: OpenMeshDriver): CliCommand {
   };
 }
 
-export const meshCommand: CliCommand = createMeshCommand((meshIfname) => openBatmanDriver({ meshIfname }));
+// A bridge this CPU has none of or cannot run fails the open: said the way the agent says it.
+export const meshCommand: CliCommand = createMeshCommand(async (meshIfname) => {
+  try {
+    return await openBatmanDriver({ meshIfname });
+  } catch (e) {
+    if (e instanceof MeshError) throw new MeshError(e.code, bridgeProblem(e.message), e.errno);
+    throw e;
+  }
+});
 
 function resolveMeshIf(flags: FlagValues): string {
   if (typeof flags.meshif === 'string') {
