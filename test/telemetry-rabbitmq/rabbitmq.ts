@@ -1,7 +1,7 @@
 // A real RabbitMQ (Debian's rabbitmq-server, 3.10) with its MQTT plugin, per test file: a private,
 // unprivileged node that the test starts and stops itself. Never the system service.
 // - Everything lives in one mkdtemp directory: HOME (with the Erlang cookie), mnesia, logs,
-//   config, enabled-plugins file, an empty rabbitmq-env.conf (so /etc/rabbitmq is not read).
+//   config, enabled-plugins file, an empty rabbitmq-env.conf and conf.d (so /etc/rabbitmq is not read).
 // - Its own epmd on a free port bound to 127.0.0.1 (ERL_EPMD_PORT), started here and killed by
 //   close(): no epmd is left behind and no other node on the machine can see this one.
 // - Every listener on 127.0.0.1: AMQP, Erlang distribution, MQTT.
@@ -12,6 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../telemetry/mosquitto.ts';
@@ -34,14 +35,12 @@ function passwordHash(password: string): string {
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    import('node:net').then(({ createConnection }) => {
-      const c = createConnection({ host: '127.0.0.1', port });
-      c.once('connect', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.once('error', () => resolve(false));
+    const c = createConnection({ host: '127.0.0.1', port });
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
     });
+    c.once('error', () => resolve(false));
   });
 }
 
@@ -88,7 +87,7 @@ export class RabbitMQ {
     if (missing) throw new Error(missing);
     const dir = mkdtempSync(join(tmpdir(), 'x0-rabbit-'));
     const [port, amqp, dist, epmd] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    for (const d of ['home', 'mnesia', 'log']) mkdirSync(join(dir, d));
+    for (const d of ['home', 'mnesia', 'log', 'conf.d']) mkdirSync(join(dir, d));
     writeFileSync(join(dir, 'home/.erlang.cookie'), randomBytes(16).toString('hex').toUpperCase());
     chmodSync(join(dir, 'home/.erlang.cookie'), 0o400);
     writeFileSync(join(dir, 'enabled_plugins'), '[rabbitmq_mqtt].\n');
@@ -153,6 +152,8 @@ export class RabbitMQ {
       RABBITMQ_DIST_PORT: String(this.ports.dist),
       RABBITMQ_CONF_ENV_FILE: join(this.dir, 'rabbitmq-env.conf'),
       RABBITMQ_CONFIG_FILE: join(this.dir, 'rabbitmq.conf'),
+      // Instead of /etc/rabbitmq/conf.d/*.conf: an empty directory.
+      RABBITMQ_CONFIG_FILES: join(this.dir, 'conf.d', '*.conf'),
       RABBITMQ_ADVANCED_CONFIG_FILE: join(this.dir, 'advanced.config'),
       RABBITMQ_ENABLED_PLUGINS_FILE: join(this.dir, 'enabled_plugins'),
       RABBITMQ_MNESIA_BASE: join(this.dir, 'mnesia'),
