@@ -121,6 +121,14 @@ export class RabbitMQ {
     if (as) chownTree(dir, as.uid, as.gid);
     const r = new RabbitMQ(dir, port, { amqp, dist, epmd }, as);
     r.startEpmd();
+    // A test process that exits without close() (an uncaught error, exitIfStuck, the runner's
+    // timeout) must not leave a broker node and its epmd running as another user.
+    process.once('exit', () => r.killNow());
+    for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const)
+      process.once(sig, () => {
+        r.killNow();
+        process.exit(code);
+      });
     try {
       await r.resume();
     } catch (e) {
@@ -164,6 +172,19 @@ export class RabbitMQ {
     };
   }
 
+  /** SIGKILL to the node's whole process group (the start script, beam.smp, erl_child_setup) and to epmd. */
+  killNow(): void {
+    const n = this.node;
+    if (n?.pid && n.exitCode === null && n.signalCode === null) {
+      try {
+        process.kill(-n.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    if (this.epmd?.exitCode === null && this.epmd.signalCode === null) this.epmd.kill('SIGKILL');
+  }
+
   private startEpmd(): void {
     // -address: loopback only; own port, so that neither a system epmd nor another test's is used or left behind.
     const p = spawn('epmd', ['-address', '127.0.0.1', '-port', String(this.ports.epmd)], { stdio: ['ignore', 'ignore', 'pipe'], ...(this.as ?? {}) });
@@ -174,7 +195,9 @@ export class RabbitMQ {
   /** (Re)starts the node on the same ports and data, and waits until MQTT accepts connections. */
   async resume(limitMs = 45_000): Promise<void> {
     if (this.node) throw new Error('rabbitmq is already running');
-    const p = spawn(SBIN, [], { env: this.env(), cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], ...(this.as ?? {}) });
+    // Its own process group: the start script runs beam.smp as a child (it turns SIGTERM into a
+    // graceful stop), so a forced kill has to reach the whole group.
+    const p = spawn(SBIN, [], { env: this.env(), cwd: this.dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(this.as ?? {}) });
     this.node = p;
     p.stdout!.on('data', (d) => (this.log += d));
     p.stderr!.on('data', (d) => (this.log += d));
@@ -188,11 +211,14 @@ export class RabbitMQ {
     }
   }
 
-  /** Stops the node: SIGTERM is Erlang's graceful init:stop (queues and sessions are saved); SIGKILL after 20 s. */
+  /** Stops the node: SIGTERM, which the start script passes on as a graceful stop (queues and sessions are saved); the group is killed after 20 s. */
   async stop(): Promise<void> {
     const p = this.node;
+    if (!p) return;
+    const kill = setTimeout(() => this.killNow(), 20_000);
+    await stopProcess(p, 25_000);
+    clearTimeout(kill);
     this.node = null;
-    if (p) await stopProcess(p, 20_000);
   }
 
   /** Stops the node and its epmd, and removes the directory. */
