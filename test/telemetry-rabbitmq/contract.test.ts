@@ -31,7 +31,7 @@ import { RabbitMQ, rabbitmqMissing } from './rabbitmq.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
 const missing = rabbitmqMissing();
-if (missing && process.env.CI === 'true') throw new Error(`telemetry-rabbitmq needs RabbitMQ in CI: ${missing}`);
+if (missing && (process.env.CI === 'true' || process.env.CI === '1')) throw new Error(`telemetry-rabbitmq needs RabbitMQ in CI: ${missing}`);
 if (missing) {
   process.stderr.write(`telemetry-rabbitmq: skipped: ${missing}\n`);
   process.exit(0);
@@ -51,8 +51,8 @@ test.before(async () => {
   exporter = await Exporter.start();
 });
 test.after(async () => {
-  for (const c of children) c.kill('SIGKILL');
   await exporter?.stop();
+  for (const c of children) c.kill('SIGKILL');
   await broker?.close();
   rmSync(dir, { recursive: true, force: true });
   if (process.env.X0_VERBOSE) console.log(logs.join('\n'));
