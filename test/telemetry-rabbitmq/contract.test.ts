@@ -109,8 +109,8 @@ class Exporter {
     return parseProm(await (await fetch(this.url)).text());
   }
 
-  async until(pred: (s: PromSample[]) => boolean, what: string): Promise<PromSample[]> {
-    const deadline = Date.now() + 20_000;
+  async until(pred: (s: PromSample[]) => boolean, what: string, limitMs = 20_000): Promise<PromSample[]> {
+    const deadline = Date.now() + limitMs;
     for (;;) {
       const s = await this.scrape();
       if (pred(s)) return s;
@@ -247,8 +247,8 @@ test("a '.' in a node name becomes a level separator: the node's topics leave th
   // RabbitMQ routes MQTT through AMQP topic routing keys ('/' → '.'); 3.10 maps '.' back to '/'
   // on delivery, so a '.' inside a level becomes a level boundary. Names allow '.' (topics.ts),
   // and such a node's messages arrive as x0tta6bl4/lab/r1/lab/<kind>: outside the contract,
-  // missed by '+' subscriptions (the exporter, `x0tta6bl4 fleet`). Fleets on RabbitMQ must use
-  // names without '.' (docs/clustered-broker.md).
+  // missed by '+' subscriptions (the exporter, `x0tta6bl4 fleet`), and commands to the node are
+  // not recognised by it. Fleets on RabbitMQ must use names without '.' (docs/clustered-broker.md).
   const health = new HealthBoard('r1.lab');
   const sub = await Subscriber.connect(broker.url, ['x0tta6bl4/lab/+/state', 'x0tta6bl4/lab/+/telemetry', 'x0tta6bl4/lab/r1/#'], ops());
   const t = agent('r1.lab', health, new EventSource());
@@ -260,6 +260,13 @@ test("a '.' in a node name becomes a level separator: the node's topics leave th
     await late.until(() => late.messages.length >= 1, 'the retained state');
     assert.equal(late.messages.map((m) => m.topic), ['x0tta6bl4/lab/r1/lab/state']);
     await late.close();
+    // A command reaches the agent as x0tta6bl4/lab/r1/lab/cmd/status: not its topic, so it is
+    // ignored without a reply (against mosquitto this junk is refused as 'malformed', with a reply).
+    await sub.client.publishAsync('x0tta6bl4/lab/r1.lab/cmd/status', 'junk', { qos: 1 });
+    await sub.until(() => sub.on('x0tta6bl4/lab/r1/lab/cmd/status').length === 1, 'the command, as the broker delivers it');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.is(t.stats().commandsRejected + t.stats().commandsAccepted, 0);
+    assert.equal(sub.messages.filter((m) => m.topic.endsWith('/reply')), []);
   } finally {
     await t.stop();
     await sub.close();
@@ -396,16 +403,17 @@ test('an exporter started later learns live nodes from their next message, not f
     // victim's retained 'offline/lost' is on the broker, but only for its exact topic: this
     // exporter (wildcard subscriptions) never hears of it. Against mosquitto it would show up 0.
     assert.is(valueOf(s, 'x0tta6bl4_node_online', { node: 'victim' }), undefined);
+    // The first exporter reconnected after the broker restart of the previous test, as the
+    // agent does (backoff up to 60 s, so a longer wait), and hears live nodes again; a clean
+    // session, so what was published while it was away did not reach it.
+    const first = await exporter.until((s) => valueOf(s, 'x0tta6bl4_node_online', { node: 'w1' }) === 1, 'the first exporter back, hearing w1', 75_000);
+    assert.is(valueOf(first, 'x0tta6bl4_fleet_exporter_connected'), 1);
+    assert.ok((valueOf(first, 'x0tta6bl4_fleet_exporter_connects_total') ?? 0) >= 2);
+    assert.ok((valueOf(first, 'x0tta6bl4_events_total', { node: 'q1', kind: 'info' }) ?? 0) >= 10, 'the events it heard live');
   } finally {
     await late.stop();
     await t.stop();
   }
-  // The first exporter reconnected after the broker restart of the previous test, as the agent
-  // does (a clean session: what was published while it was away is not delivered), and hears
-  // nodes again.
-  const s = await exporter.until((s) => valueOf(s, 'x0tta6bl4_fleet_exporter_connected') === 1 && valueOf(s, 'x0tta6bl4_node_online', { node: 'w1' }) !== undefined, 'the first exporter back, hearing w1');
-  assert.ok((valueOf(s, 'x0tta6bl4_fleet_exporter_connects_total') ?? 0) >= 2);
-  assert.ok((valueOf(s, 'x0tta6bl4_events_total', { node: 'q1', kind: 'info' }) ?? 0) >= 10, 'the events it heard live');
 });
 
 test.run();
