@@ -2,11 +2,16 @@ import type { ComponentHealth, ComponentState, HealthReport } from '../status/ty
 
 // Components whose failure means the agent cannot do its job at all.
 const ESSENTIAL = new Set(['config', 'mesh', 'loop']);
+// Shown with their state, but an unreachable trace collector does not make the router unhealthy.
+const ADVISORY = new Set(['tracing']);
+
+type Probe = () => { state: ComponentState; reason: string };
 
 /** Every component reports here; /health shows them in registration order. */
 export class HealthBoard {
   private readonly components = new Map<string, ComponentHealth>();
   private readonly listeners: ((c: ComponentHealth, before: ComponentState | undefined) => void)[] = [];
+  private readonly probes = new Map<string, Probe>();
 
   constructor(private readonly node: string) {}
 
@@ -26,10 +31,22 @@ export class HealthBoard {
     this.listeners.push(listener);
   }
 
+  /** A component read when health is asked for, not pushed (no timer): the tracing exporter. */
+  probe(name: string, read: Probe): void {
+    this.probes.set(name, read);
+    const now = read();
+    this.set(name, now.state, now.reason);
+  }
+
   report(): HealthReport {
+    for (const [name, read] of this.probes) {
+      const now = read();
+      this.set(name, now.state, now.reason);
+    }
     const components = [...this.components.values()];
     let overall: HealthReport['overall'] = 'ok';
     for (const c of components) {
+      if (ADVISORY.has(c.name)) continue;
       if (c.state === 'down' && ESSENTIAL.has(c.name)) overall = 'down';
       else if ((c.state === 'down' || c.state === 'degraded') && overall === 'ok') overall = 'degraded';
     }

@@ -47,6 +47,12 @@ export function crossCheck(config: AgentConfig, file: string, lines: SourceLines
   if (l.roundTimeoutS >= l.roundIntervalS)
     at('warning', 'learning', 'round_timeout', `'${l.roundTimeoutS}' is not shorter than round_interval '${l.roundIntervalS}': a slow round would still be open when the next one starts`);
 
+  const tr = config.tracing;
+  if (tr.enabled && tr.endpoint === '')
+    at('error', 'tracing', 'endpoint', 'required when tracing is enabled: expected an http:// or https:// OTLP traces URL, found nothing');
+  if (tr.caFile !== '' && tr.endpoint.startsWith('http:'))
+    at('warning', 'tracing', 'endpoint', `ca_file is set but '${redactUrl(tr.endpoint)}' does not use TLS: expected https://`);
+
   const f = config.federation;
   if (f.enabled && f.listen.length === 0)
     at('error', 'federation', 'listen', 'at least one listen address is required when federation is enabled, found none');

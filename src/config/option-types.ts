@@ -129,3 +129,34 @@ export const multiaddr: OptionType<string> = make(
     return raw;
   },
 );
+
+/**
+ * An OTLP/HTTP endpoint: http(s)://host[:port][/path], or '' for "not set". Credentials in the
+ * URL are refused (they would show in logs and /health): a `header` carries them instead.
+ */
+export const httpUrl: OptionType<string> = make('an http:// or https:// URL without user:password@ (credentials go in a header), or empty', (raw) => {
+  if (raw === '') return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const ok = (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === '';
+  return ok && !/\s/.test(raw) && !CONTROL.test(raw) ? raw : undefined;
+});
+
+// RFC 9110 token characters; the headers the exporter sets itself may not be replaced.
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$/;
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'transfer-encoding', 'connection', 'user-agent']);
+
+/** `Name: value`, one HTTP request header (values are often API keys: never echoed). */
+export const httpHeader: OptionType<string> = {
+  ...make("a header as 'Name: value' (token characters in the name, not Content-Type, Content-Length, Host, Transfer-Encoding, Connection or User-Agent; at most 4096 characters, no control characters)", (raw) => {
+    const colon = raw.indexOf(':');
+    if (colon <= 0 || raw.length > 4096 || CONTROL.test(raw)) return undefined;
+    const name = raw.slice(0, colon).trim();
+    return HEADER_NAME.test(name) && !RESERVED_HEADERS.has(name.toLowerCase()) ? raw : undefined;
+  }),
+  secret: true,
+};

@@ -7,6 +7,8 @@ import {
   absolutePath,
   bool,
   decimal,
+  httpHeader,
+  httpUrl,
   ifname,
   integer,
   matching,
@@ -167,6 +169,19 @@ export const SCHEMA = {
     dpNoiseMultiplier: option('dp_noise_multiplier', decimal(0, 100), 0),
     // Pairwise-masked sums (peers' single updates stay hidden); needs centered_clipping or norm_clipping.
     secureAggregation: option('secure_aggregation', bool, false),
+  },
+  tracing: {
+    // Spans of healing cycles, commands and learning rounds, sent as OTLP/HTTP protobuf (docs/tracing.md).
+    enabled: option('enabled', bool, false),
+    // The collector's traces URL; a bare origin (http://host:4318) gets /v1/traces.
+    endpoint: option('endpoint', httpUrl, ''),
+    // `list header 'Authorization: Bearer …'`: sent with every export.
+    headers: list('header', httpHeader, []),
+    // Share of new traces recorded (0 to 1); a trace begun elsewhere follows its sender's decision.
+    sampleRatio: option('sample_ratio', decimal(0, 1), 1),
+    // Spans held while the collector is slow or away; more are dropped and counted.
+    queueLimit: option('queue_limit', integer(16, 100000), 2048),
+    caFile: option('ca_file', absolutePath({ optional: true }), '', NODE_LOCAL),
   },
   simulator: {
     nodes: option('nodes', integer(2, 200), 6),

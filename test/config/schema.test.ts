@@ -100,6 +100,8 @@ const NODE_LOCAL_BEFORE = [
   'telemetry.ca_file', 'telemetry.cert_file', 'telemetry.key_file', 'telemetry.command_ca_file', 'telemetry.buffer_file',
   'federation.enabled', 'federation.key_file', 'federation.ca_file', 'federation.cert_file', 'federation.crl_file',
   'federation.trust_domain', 'federation.mdns_interface',
+  // Added with the tracing section: a file path, per router like the other ca_file options.
+  'tracing.ca_file',
 ];
 const FEDERATION_LIVE_BEFORE = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'];
 const FEDERATION_RESTART_BEFORE = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'];
