@@ -26,6 +26,8 @@ import { startingHealth, type StartingHealth } from './starting-health.ts';
 import { nodeNames } from '../status/node-names.ts';
 import type { SpanContext } from '../tracing/api.ts';
 import type { AgentTracer } from '../tracing/tracer.ts';
+import { renderTracingMetrics } from '../status/metrics-tracing.ts';
+import { redactUrl } from '../config/redact-url.ts';
 
 /** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
@@ -70,6 +72,7 @@ export class Agent implements StatusSource {
     if (config.federation.enabled) adoptStoredFleetSettings(config, uciConfig, log);
     this.name = config.agent.nodeName || hostname();
     this.healthBoard = startingHealth(this.name, opts);
+    this.healthBoard.probe('tracing', () => tracingHealth(opts.tracer, config.tracing.endpoint));
     this.healer = config.healing.enabled
       ? new Healer(
           healerOptions(config, {
@@ -252,6 +255,14 @@ export class Agent implements StatusSource {
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics();
+    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats());
   }
+}
+
+/** The exporter as /health shows it (an advisory component: a collector away never makes the router unhealthy). */
+function tracingHealth(tracer: AgentTracer, endpoint: string): { state: 'ok' | 'degraded' | 'disabled'; reason: string } {
+  if (!tracer.enabled) return { state: 'disabled', reason: 'disabled in config' };
+  const s = tracer.stats();
+  const counts = `${s.exported} spans exported, ${s.queued} queued, ${s.dropped} dropped, ${s.failedExports} failed exports`;
+  return { state: s.dropped > 0 || s.failedExports > 0 ? 'degraded' : 'ok', reason: `OTLP to ${redactUrl(endpoint)}: ${counts}` };
 }

@@ -5,7 +5,8 @@
 // `tracing` section (off by default). Nothing is logged unless a logger is given.
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/schema.ts';
-import { createTracer, type AgentTracer, type TracingSettings } from '../tracing/tracer.ts';
+import { createTracer, type AgentTracer } from '../tracing/tracer.ts';
+import { tracingSettings } from '../tracing/settings.ts';
 import { VERSION } from '../version.ts';
 import type { Core } from '../core/index.ts';
 import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
@@ -83,11 +84,9 @@ export function createAgent(options: AgentOptions): Agent {
   });
 }
 
-/** The tracer of the config's `tracing` section; the no-op tracer when it is off or absent. */
+/** The tracer of the config's `tracing` section (a no-op tracer when it is off, the default). */
 function agentTracer(config: AgentConfig): AgentTracer {
-  const off: TracingSettings = { enabled: false, endpoint: '', headers: {}, sampleRatio: 1, queueLimit: 0 };
-  const settings = (config as { tracing?: TracingSettings }).tracing ?? off;
-  return createTracer(settings, { serviceName: SERVICE_NAME, serviceVersion: VERSION, hostName: config.agent.nodeName || hostname() });
+  return createTracer(tracingSettings(config.tracing), { serviceName: SERVICE_NAME, serviceVersion: VERSION, hostName: config.agent.nodeName || hostname() });
 }
 
 /** This process's privileges and what /health says of them; null when /proc cannot tell. */

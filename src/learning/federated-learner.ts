@@ -413,6 +413,30 @@ export class FederatedLearner {
   }
 
   private receiveUpdate(m: LearningMessage, from: string, trace?: SpanContext): void {
+    // The sender's trace gets a span here too (one trace id across the routers); this node's own
+    // round links to it from its collect span.
+    const span = trace && this.opts.tracer?.enabled
+      ? this.opts.tracer.startSpan('learning.update.receive', { parent: trace, kind: 'consumer', attributes: { 'x0tta6bl4.peer': from, 'x0tta6bl4.learning.round': m.round } })
+      : null;
+    const before = this.rejectedTotal();
+    try {
+      this.takeUpdate(m, from, trace);
+    } finally {
+      if (span) {
+        const refused = this.rejectedTotal() > before ? this.recentRejections[this.recentRejections.length - 1] : undefined;
+        if (refused) span.setStatus('error', `${refused.reason}: ${refused.detail}`);
+        span.end();
+      }
+    }
+  }
+
+  private rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejectedByReason.values()) n += v;
+    return n;
+  }
+
+  private takeUpdate(m: LearningMessage, from: string, trace?: SpanContext): void {
     const key = `${from}/${m.round}`;
     if (m.round < this.round) {
       return this.reject(m.round, from, 'stale', `round ${m.round} is closed (current ${this.round})`);
