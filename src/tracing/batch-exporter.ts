@@ -116,7 +116,10 @@ export class BatchExporter {
     this.timerDue = due;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.sending = this.sendBatch().finally(() => { this.sending = null; });
+      // Never an unhandled rejection out of a timer: that would stop the agent.
+      this.sending = this.sendBatch()
+        .catch((e: unknown) => { this.lastError = `${this.target}: ${(e as Error).message}`; })
+        .finally(() => { this.sending = null; });
     }, ms);
     this.timer.unref();
   }
@@ -146,7 +149,11 @@ export class BatchExporter {
         return { ok: false, retryable: true, error: `ca_file ${(e as Error).message}` };
       }
     }
-    this.body ??= encodeTraceRequest(this.o.resource, this.o.scope, batch);
+    try {
+      this.body ??= encodeTraceRequest(this.o.resource, this.o.scope, batch);
+    } catch (e) {
+      return { ok: false, retryable: false, error: `encoding the batch: ${(e as Error).message}` };
+    }
     return postTraces(
       { url: this.url!, headers: this.o.headers, ca, timeoutMs: this.o.timeoutMs, agent: this.agent!, userAgent: this.userAgent },
       this.body,

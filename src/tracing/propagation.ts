@@ -21,6 +21,10 @@ export function isValidSpanContext(ctx: SpanContext): boolean {
   return TRACE_ID.test(ctx.traceId) && SPAN_ID.test(ctx.spanId) && ctx.traceId !== ZERO_TRACE && ctx.spanId !== ZERO_SPAN;
 }
 
+/**
+ * W3C headers for `ctx`. Check `tracer.enabled` or isValidSpanContext(ctx) first: the no-op
+ * span's context has all-zero ids, which every receiver (and extractContext) refuses.
+ */
 export function injectContext(ctx: SpanContext): { traceparent: string; tracestate?: string } {
   const traceparent = `00-${ctx.traceId}-${ctx.spanId}-${ctx.sampled ? '01' : '00'}`;
   return ctx.traceState ? { traceparent, tracestate: ctx.traceState } : { traceparent };

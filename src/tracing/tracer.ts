@@ -1,12 +1,11 @@
 // createTracer: the agent's one tracer. Off: the no-op tracer, no queue, no timer, no socket.
 // On: new traces are sampled by ratio (decided from the trace id), children follow their
 // parent's flag; sampled spans are recorded and, once ended, queued for OTLP/HTTP export.
-import { NOOP_TRACER, type Span, type SpanOptions, type Tracer } from './api.ts';
+import { NOOP_TRACER, type Span, type SpanContext, type SpanOptions, type Tracer } from './api.ts';
 import { BatchExporter } from './batch-exporter.ts';
 import { newSpanId, newTraceId, sampledByRatio } from './ids.ts';
 import { isValidSpanContext } from './propagation.ts';
 import { NonRecordingSpan, RecordingSpan } from './recording-span.ts';
-import type { SpanContext } from './api.ts';
 
 export interface TracingSettings {
   enabled: boolean;
@@ -49,6 +48,23 @@ const DISABLED: AgentTracer = Object.freeze({
   shutdown: async () => {},
 });
 
+/**
+ * startSpan of a live tracer: ids, the sampling decision, and a recording span for sampled
+ * traces that hands itself to `onEnd` when ended. (The bench times this without an exporter.)
+ */
+export function spanStarter(ratio: number, onEnd: (span: RecordingSpan) => void): Tracer['startSpan'] {
+  return (name: string, options?: SpanOptions): Span => {
+    const parent = options?.parent && isValidSpanContext(options.parent) ? options.parent : undefined;
+    const traceId = parent ? parent.traceId : newTraceId();
+    const sampled = parent ? parent.sampled : sampledByRatio(traceId, ratio);
+    const context: SpanContext = { traceId, spanId: newSpanId(), sampled };
+    if (parent?.traceState) context.traceState = parent.traceState;
+    if (!sampled) return new NonRecordingSpan(context);
+    return new RecordingSpan(context, parent?.spanId, parent?.remote === true, String(name), options?.kind ?? 'internal',
+      options?.startTimeMs, options?.attributes, options?.links, onEnd);
+  };
+}
+
 export function createTracer(settings: TracingSettings, resource: TracingResource, tuning: TracerTuning = {}): AgentTracer {
   if (!settings.enabled) return DISABLED;
   const exporter = new BatchExporter({
@@ -60,21 +76,9 @@ export function createTracer(settings: TracingSettings, resource: TracingResourc
     scope: { name: 'x0tta6bl4', version: resource.serviceVersion },
     ...tuning,
   });
-  const ratio = settings.sampleRatio;
-  const onEnd = (s: RecordingSpan) => exporter.enqueue(s);
-
   return {
     enabled: true,
-    startSpan(name: string, options?: SpanOptions): Span {
-      const parent = options?.parent && isValidSpanContext(options.parent) ? options.parent : undefined;
-      const traceId = parent ? parent.traceId : newTraceId();
-      const sampled = parent ? parent.sampled : sampledByRatio(traceId, ratio);
-      const context: SpanContext = { traceId, spanId: newSpanId(), sampled };
-      if (parent?.traceState) context.traceState = parent.traceState;
-      if (!sampled) return new NonRecordingSpan(context);
-      return new RecordingSpan(context, parent?.spanId, parent?.remote === true, String(name), options?.kind ?? 'internal',
-        options?.startTimeMs, options?.attributes, options?.links, onEnd);
-    },
+    startSpan: spanStarter(settings.sampleRatio, (s) => exporter.enqueue(s)),
     stats: () => exporter.stats(),
     health(): TracingHealth {
       const s = exporter.stats();

@@ -57,12 +57,14 @@ export function attrs(kvs: DecodedKV[]): Record<string, string | number | boolea
   return out;
 }
 
-export interface ReceivedPost { path: string; headers: IncomingHttpHeaders; body: Buffer; request: DecodedRequest | null; decodeError: string | null }
+export interface ReceivedPost { path: string; headers: IncomingHttpHeaders; body: Buffer; request: DecodedRequest | null; decodeError: string | null; atMs: number }
 
 export class OtlpReceiver {
   readonly posts: ReceivedPost[] = [];
   /** HTTP status to answer with (200 = accept). */
   status = 200;
+  /** Extra response headers (Retry-After). */
+  answerHeaders: Record<string, string> = {};
   /** Holds answers back (to test that a slow collector never blocks the agent). */
   stall = false;
   private readonly stalled: ServerResponse[] = [];
@@ -99,12 +101,12 @@ export class OtlpReceiver {
       } catch (e) {
         decodeError = (e as Error).message;
       }
-      this.posts.push({ path: req.url ?? '', headers: req.headers, body, request, decodeError });
+      this.posts.push({ path: req.url ?? '', headers: req.headers, body, request, decodeError, atMs: Date.now() });
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w();
       if (this.stall) { this.stalled.push(res); return; }
-      res.writeHead(this.status, { 'content-type': 'application/x-protobuf' });
+      res.writeHead(this.status, { 'content-type': 'application/x-protobuf', ...this.answerHeaders });
       res.end();
     });
   }
