@@ -12,7 +12,7 @@ import * as assert from 'uvu/assert';
 import type { Agent } from '../../src/agent/agent.ts';
 import { quarantineChain } from '../../src/mapek/actions/quarantine.ts';
 import { inNetns, loadMesh } from './lib/mesh.ts';
-import { ifaceOf, log, nodeOf, startHealAgent, waitFor } from './lib/heal-node.ts';
+import { ifaceOf, log, nodeOf, sh, startHealAgent, waitFor } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
 const n3 = nodeOf(mesh, 3);
@@ -23,6 +23,8 @@ const chain = quarantineChain({ ifname: link.ifname, neighbour: link.peerMac });
 let agent: Agent | undefined;
 let flapper: ReturnType<typeof spawn> | undefined;
 
+// The guest's own namespace may come up with loopback down: the capture server lives on it.
+sh(['ip', 'link', 'set', 'dev', 'lo', 'up']);
 const bodies: Buffer[] = [];
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -68,6 +70,7 @@ test('traced: a flapping neighbour quarantined and released; the spans go out ov
   assert.is(q.state, 'restored', q.outcome ?? '');
   assert.not.ok(chainIn(), 'nft: the chain is gone');
   log(`quarantine #${q.id} ${q.state}; trace ${q.trace}`);
+  log(`tracing: ${JSON.stringify(agent.health().components.find((c) => c.name === 'tracing'))}`);
   await agent.stop(); // flushes the tracer
   agent = undefined;
   assert.ok(bodies.length > 0, 'the agent exported');
