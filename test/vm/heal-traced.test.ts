@@ -49,6 +49,7 @@ test('heal-traced: the spans of the quarantine, decoded: cycle → execute → v
   const restore = named('mapek.restore', execute);
   assert.is(attrs(restore.attributes)['x0tta6bl4.state'], 'restored');
   assert.ok(BigInt(restore.startTimeUnixNano) > BigInt(verify.endTimeUnixNano), 'restored after the verdict');
+  console.error(`heal-traced: ${spans.length} spans in ${bodies.length} exports; the quarantine's trace: ${trace.map((x) => x.name).join(', ')}`);
 });
 
 test.run();
