@@ -7,6 +7,16 @@ const WIRE_FIXED64 = 1;
 const WIRE_LEN = 2;
 const WIRE_FIXED32 = 5;
 
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** '0'-'9', 'a'-'f' (ids are checked lowercase hex before they get here). */
+function hexDigit(c: number): number {
+  return c <= 0x39 ? c - 0x30 : c - 0x57;
+}
+
 export class ProtobufWriter {
   private buf: Buffer;
   private pos = 0;
@@ -79,34 +89,44 @@ export class ProtobufWriter {
     return this;
   }
 
-  fixed64(field: number, v: bigint): this {
-    if (v === 0n) return this;
+  /** A 64-bit unsigned value given as its low and high 32-bit halves; skipped when 0. */
+  fixed64(field: number, lo: number, hi: number): this {
+    if (lo === 0 && hi === 0) return this;
     this.tag(field, WIRE_FIXED64);
     this.ensure(8);
-    this.buf.writeBigUInt64LE(v, this.pos);
+    this.buf.writeUInt32LE(lo >>> 0, this.pos);
+    this.buf.writeUInt32LE(hi >>> 0, this.pos + 4);
     this.pos += 8;
     return this;
   }
 
   /** Skipped when empty, unless `always` (a oneof member). */
   string(field: number, s: string, always = false): this {
-    if (s.length === 0 && !always) return this;
-    const n = Buffer.byteLength(s);
+    const len = s.length;
+    if (len === 0 && !always) return this;
     this.tag(field, WIRE_LEN);
+    // Short ASCII (names, keys, most values) is copied here: cheaper than two calls into C++.
+    if (len < 128 && isAscii(s)) {
+      this.ensure(1 + len);
+      this.buf[this.pos++] = len;
+      for (let i = 0; i < len; i++) this.buf[this.pos++] = s.charCodeAt(i);
+      return this;
+    }
+    const n = Buffer.byteLength(s);
     this.rawVarint(n);
     this.ensure(n);
     this.pos += this.buf.write(s, this.pos, 'utf8');
     return this;
   }
 
-  /** Lowercase hex written as raw bytes (trace and span ids); skipped when empty. */
+  /** Lowercase hex (trace and span ids, already checked) written as raw bytes; skipped when empty. */
   hexBytes(field: number, hex: string | undefined): this {
     if (!hex) return this;
     const n = hex.length >>> 1;
     this.tag(field, WIRE_LEN);
     this.rawVarint(n);
     this.ensure(n);
-    this.pos += this.buf.write(hex, this.pos, 'hex');
+    for (let i = 0; i < n; i++) this.buf[this.pos++] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
     return this;
   }
 

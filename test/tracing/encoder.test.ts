@@ -44,6 +44,22 @@ test('times are unix nanoseconds to the microsecond', () => {
   assert.is(d!.endTimeUnixNano, '1700000000001250000');
 });
 
+test('timestamps over the whole range: exact against a BigInt reference, microsecond rounding carried', () => {
+  const ref = (ms: number) => {
+    const whole = Math.floor(ms);
+    return (BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1000)) * 1000n).toString();
+  };
+  let seed = 12345;
+  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const times = [1, 999.9996, 4095.9999, 4096, 1_048_575.5, 2 ** 32, 1_700_000_000_000.0005, 1_799_999_999_999.9999, 4_102_444_800_000.123];
+  for (let i = 0; i < 300; i++) times.push(Math.floor(rand() * 4e12) + Math.floor(rand() * 1000) / 1000);
+  const spans = times.map((t, i) => span(i, { startTimeMs: t, endTimeMs: t }));
+  const decoded = decodeSpans(encodeTraceRequest(RES, SCOPE, spans));
+  for (let i = 0; i < times.length; i++) {
+    assert.is(decoded[i]!.startTimeUnixNano, ref(times[i]!), `ms ${times[i]}`);
+  }
+});
+
 test('sub-messages of every size: 1-, 2- and 3-byte length prefixes, a 512-span batch', () => {
   for (const len of [0, 1, 100, 127, 128, 200, 16_383, 16_384, 70_000]) {
     const [d] = decodeSpans(encodeTraceRequest(RES, SCOPE, [span(0, { name: 'n'.repeat(len), attributes: { s: 'x'.repeat(len) } })]));
