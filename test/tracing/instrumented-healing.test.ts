@@ -87,6 +87,38 @@ test('a dead link on the simulator: one trace from monitor to keep, and a health
   assert.ok(cycles <= 4, `${cycles} traced cycles for one fault over 16 polls`);
 });
 
+test('a forced action that makes things worse: execute → verify → rollback in its own trace', async () => {
+  const recv = await OtlpReceiver.start();
+  const tracer = createTracer({ enabled: true, endpoint: recv.url, headers: {}, sampleRatio: 1, queueLimit: 1000 }, { serviceName: SERVICE_NAME, serviceVersion: 'test', hostName: 'n1' }, FAST);
+  const s = await simAgent({ score: core.scoreRoutes, tracer });
+  let trace: string | undefined;
+  try {
+    await s.run(3000);
+    s.world.killLink(0, 1);
+    await s.run(20_000); // the agent reroutes over n3 (mesh1)
+    const e = await s.agent.healer!.force('steer-interface', { ifname: 'mesh1' }, 'test: steer off the only good path');
+    await s.run(11_000);
+    assert.is(e.state, 'rolled-back', `${e.state}: ${e.outcome}`);
+    trace = e.trace;
+  } finally {
+    await s.agent.stop();
+    await recv.close();
+  }
+  const [, traceId, executeId] = (trace ?? '').split('-');
+  const spans = recv.spans().filter((x) => x.traceId === traceId);
+  const execute = one(spans, 'mapek.execute');
+  assert.is(execute.spanId, executeId);
+  assert.is(execute.parentSpanId, '', 'forced without a command: a trace of its own');
+  assert.is(attrs(execute.attributes)['x0tta6bl4.action'], 'steer-interface');
+  const verify = one(spans, 'mapek.verify');
+  assert.is(verify.parentSpanId, execute.spanId);
+  assert.is(attrs(verify.attributes)['x0tta6bl4.verdict'], 'worse');
+  const rollback = one(spans, 'mapek.rollback');
+  assert.is(rollback.parentSpanId, verify.spanId);
+  assert.is(attrs(rollback.attributes)['x0tta6bl4.state'], 'rolled-back');
+  assert.is(rollback.status?.code ?? 0, 0, 'a rollback done is no error (an undo that failed would be)');
+});
+
 test('tracing off: nothing exported, even with an endpoint set and a fault to heal', async () => {
   const recv = await OtlpReceiver.start();
   const s = await simAgent({
