@@ -24,6 +24,9 @@ import type { HealthBoard } from './health.ts';
 import type { Logger } from './logger.ts';
 import { startingHealth, type StartingHealth } from './starting-health.ts';
 import { nodeNames } from '../status/node-names.ts';
+import type { SpanContext } from '../tracing/api.ts';
+import type { AgentTracer } from '../tracing/tracer.ts';
+import { renderTracingMetrics } from '../status/metrics-tracing.ts';
 
 /** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
@@ -51,6 +54,8 @@ export interface AgentParts extends StartingHealth {
    * only serves status, with the mesh down for this reason: no loop, no actions, no fleet parts.
    */
   meshDown?: string;
+  /** Spans of healing cycles, commands and learning rounds; shut down (flushed) at stop. */
+  tracer: AgentTracer;
 }
 
 /** Built by createAgent (create-agent.ts), which resolves the defaults. */
@@ -71,6 +76,7 @@ export class Agent implements StatusSource {
     if (config.federation.enabled) adoptStoredFleetSettings(config, uciConfig, log);
     this.name = config.agent.nodeName || hostname();
     this.healthBoard = startingHealth(this.name, opts);
+    this.healthBoard.probe('tracing', () => opts.tracer.health());
     this.healer = config.healing.enabled && opts.meshDown === undefined
       ? new Healer(
           healerOptions(config, {
@@ -86,6 +92,7 @@ export class Agent implements StatusSource {
             journalPath: opts.journalPath,
             describeMac: opts.describeMac,
             failureProbs: () => this.fleet.failureProbabilities(),
+            tracer: opts.tracer,
           }),
         )
       : null;
@@ -93,9 +100,9 @@ export class Agent implements StatusSource {
       describeMac: opts.describeMac,
       now,
       counters: host.counters,
-      afterPoll: async () => {
+      afterPoll: async (pollStartedAt) => {
         this.fleet.afterPoll();
-        await this.healer?.step();
+        await this.healer?.step(pollStartedAt);
         this.journalHealth();
       },
     }));
@@ -107,11 +114,12 @@ export class Agent implements StatusSource {
       health: this.healthBoard,
       log,
       status: () => this.status(),
+      tracer: opts.tracer,
       uciConfig,
       applyLive: (next, change) => this.applyLive(next, change),
       telemetryHooks: {
         applyConfig: (next, change) => this.applyConfig(next, change),
-        runAction: (a) => this.runAction(a),
+        runAction: (a, trace) => this.runAction(a, trace),
       },
     });
     this.healthBoard.onChange((comp, before) => {
@@ -173,6 +181,8 @@ export class Agent implements StatusSource {
     await this.server?.close();
     this.server = null;
     await this.opts.driver.close();
+    // Last: the spans of the restores above go out too.
+    await this.opts.tracer.shutdown().catch((e: Error) => this.opts.log.error(`tracing: shutdown failed: ${e.message}`));
   }
 
   /**
@@ -209,12 +219,12 @@ export class Agent implements StatusSource {
    * path and its safety rules (allow_reboot, cool-downs, hourly limit, dry run); a refusal
    * names the rule.
    */
-  private async runAction({ action, ifname, neighbour }: CommandArgs['run-action']): Promise<unknown> {
+  private async runAction({ action, ifname, neighbour }: CommandArgs['run-action'], trace?: SpanContext): Promise<unknown> {
     if (!this.healer) throw new CommandRejected('disabled', 'self-healing is disabled in config (healing.enabled)');
     if (!Object.hasOwn(ACTIONS, action)) throw new CommandRejected('bad-args', `unknown action '${action}' (one of ${Object.keys(ACTIONS).join(', ')})`);
     let e;
     try {
-      e = await this.healer.force(action as ActionKind, { ...(ifname !== undefined ? { ifname } : {}), ...(neighbour !== undefined ? { neighbour } : {}) }, 'operator command over MQTT');
+      e = await this.healer.force(action as ActionKind, { ...(ifname !== undefined ? { ifname } : {}), ...(neighbour !== undefined ? { neighbour } : {}) }, 'operator command over MQTT', trace);
     } catch (err) {
       if (err instanceof ActionRefused) throw new CommandRejected(err.rule === 'bad-target' ? 'bad-args' : err.rule, err.message);
       throw err;
@@ -260,6 +270,7 @@ export class Agent implements StatusSource {
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics();
+    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats());
   }
 }
+

@@ -1,9 +1,13 @@
 // createAgent: the one way an Agent is built (the daemon, the demo, tests, benches). The caller
 // gives the config, the mesh driver and whatever it wants different; the rest is filled in as a
 // router has it: host commands through the privileges this process holds, interface counters,
-// the system clock and uptime, the action journal in state_dir. Nothing is logged unless a
-// logger is given.
+// the system clock and uptime, the action journal in state_dir, the tracer of the config's
+// `tracing` section (off by default). Nothing is logged unless a logger is given.
+import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/schema.ts';
+import { createTracer, type AgentTracer } from '../tracing/tracer.ts';
+import { tracingSettings } from '../tracing/settings.ts';
+import { VERSION } from '../version.ts';
 import type { Core } from '../core/index.ts';
 import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
@@ -46,7 +50,12 @@ export interface AgentOptions {
   manualLoop?: boolean;
   /** The driver could not start, and why: the agent only serves status (Agent, meshDown). */
   meshDown?: string;
+  /** Default: createTracer from the config's `tracing` section. */
+  tracer?: AgentTracer;
 }
+
+/** OTel resource service.name of every span the agent exports. */
+export const SERVICE_NAME = 'x0tta6bl4-agent';
 
 /** Where the config came from when the caller does not say: built in code (tests, benches). */
 const BUILT_IN_CODE = 'config built in code';
@@ -73,7 +82,13 @@ export function createAgent(options: AgentOptions): Agent {
     uptimeMs: options.uptimeMs ?? (() => systemUptimeMs() ?? now() - started),
     random: options.random ?? Math.random,
     privileges: health,
+    tracer: options.tracer ?? agentTracer(options.config),
   });
+}
+
+/** The tracer of the config's `tracing` section (a no-op tracer when it is off, the default). */
+function agentTracer(config: AgentConfig): AgentTracer {
+  return createTracer(tracingSettings(config.tracing), { serviceName: SERVICE_NAME, serviceVersion: VERSION, hostName: config.agent.nodeName || hostname() });
 }
 
 /** This process's privileges and what /health says of them; null when /proc cannot tell. */

@@ -19,6 +19,7 @@ import { startAgentTelemetry, type AgentTelemetry, type AgentTelemetrySources } 
 import type { HealthBoard } from './health.ts';
 import { learningOptions } from './learning-options.ts';
 import type { Logger } from './logger.ts';
+import type { Tracer } from '../tracing/api.ts';
 
 export interface ConfigChange {
   section: SectionName;
@@ -55,6 +56,8 @@ export interface FleetServicesDeps {
   health: HealthBoard;
   log: Logger;
   status(): StatusReport;
+  /** Spans of commands and learning rounds. */
+  tracer: Tracer;
   /** MQTT commands that reach into the agent (dry-run, set, run-action). */
   telemetryHooks?: Pick<AgentTelemetrySources, 'applyConfig' | 'runAction'>;
 }
@@ -89,7 +92,8 @@ export class FleetServices {
       onEvent: (l) => this.deps.knowledge.onEvent(l),
       health,
       log,
-      learningRound: this.learning ? () => this.learning!.runRound() : undefined,
+      learningRound: this.learning ? (trace) => this.learning!.runRound(trace) : undefined,
+      tracer: this.deps.tracer,
       ...this.deps.telemetryHooks,
     });
   }
@@ -101,8 +105,9 @@ export class FleetServices {
       return;
     }
     try {
-      this.learning = new LearningService(
-        learningOptions(config, {
+      this.learning = new LearningService({
+        tracer: this.deps.tracer,
+        ...learningOptions(config, {
           core,
           // Without the federation the model still learns from this router's own links.
           transport: this.federation ? federationTransport(this.federation) : null,
@@ -111,7 +116,7 @@ export class FleetServices {
             knowledge.addEvent('info', `learning round ${round.round}: ${round.heard} updates, ${result}, AUC ${round.auc.toFixed(3)}`);
           },
         }),
-      );
+      });
       this.learning.start();
       health.set('learning', 'ok', this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)');
     } catch (e) {

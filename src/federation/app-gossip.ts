@@ -4,7 +4,7 @@
 import { TopicValidatorResult } from '@libp2p/interface';
 import type { FederationComponents } from './components.ts';
 import { peerIdOfKey } from './ed25519.ts';
-import { decodeEnvelope, encodeEnvelope, EnvelopeError, ENVELOPE_OVERHEAD, verifyEnvelope, type Envelope } from './envelope.ts';
+import { decodeEnvelope, encodeEnvelope, EnvelopeError, ENVELOPE_OVERHEAD, verifyEnvelope, type Envelope, type EnvelopeTrace } from './envelope.ts';
 import { FederationError } from './federation-error.ts';
 import type { GossipGate } from './gossip-gate.ts';
 import type { PeerAdmission } from './peer-admission.ts';
@@ -34,12 +34,13 @@ export class AppGossip {
     return `x0tta6bl4/${this.components.settings.fleet}/app/${topic}`;
   }
 
-  async publish(topic: string, payload: Uint8Array, opts: { round?: number } = {}): Promise<void> {
+  /** opts.trace: the sender's trace context, signed into the envelope (version 2). */
+  async publish(topic: string, payload: Uint8Array, opts: { round?: number; trace?: EnvelopeTrace } = {}): Promise<void> {
     const { settings, signer, node, metrics } = this.components;
     if (this.components.stopped) throw new FederationError('federation is stopped');
     if (payload.length + ENVELOPE_OVERHEAD > settings.maxMessageBytes)
       throw new FederationError(`payload of ${payload.length} bytes does not fit federation.max_message_size (${settings.maxMessageBytes} bytes with envelope)`);
-    const env = encodeEnvelope(settings.fleet, signer, { seq: this.seq.next(), round: opts.round ?? 0, timestamp: Date.now(), topic, payload });
+    const env = encodeEnvelope(settings.fleet, signer, { seq: this.seq.next(), round: opts.round ?? 0, timestamp: Date.now(), topic, payload, ...(opts.trace ? { trace: opts.trace } : {}) });
     await node.services.pubsub.publish(this.topicName(topic), env);
     metrics.messagesPublished++;
   }
@@ -88,7 +89,7 @@ export class AppGossip {
     if (refused) return refused;
     this.replay.record(sender, topic, env.seq);
     this.components.metrics.messagesAccepted++;
-    this.deliver(topic, { from: sender, topic, seq: env.seq, round: env.round, timestamp: env.timestamp, payload: env.payload });
+    this.deliver(topic, { from: sender, topic, seq: env.seq, round: env.round, timestamp: env.timestamp, payload: env.payload, ...(env.trace ? { trace: env.trace } : {}) });
     return TopicValidatorResult.Accept;
   }
 

@@ -17,6 +17,8 @@ export interface FederationMessage {
   /** Sender's clock, ms since the epoch. */
   timestamp: number;
   payload: Uint8Array;
+  /** The sender's trace context, signed with the message (envelope version 2), when it sent one. */
+  trace?: { traceparent: string; tracestate?: string };
 }
 
 export type MessageHandler = (msg: FederationMessage) => void;
@@ -67,7 +69,7 @@ export interface FederationMetrics {
 export interface Federation {
   readonly peerId: string;
   /** Signs and floods `payload` on `topic` (an application topic like 'learning/update'). */
-  publish(topic: string, payload: Uint8Array, opts?: { round?: number }): Promise<void>;
+  publish(topic: string, payload: Uint8Array, opts?: { round?: number; trace?: { traceparent: string; tracestate?: string } }): Promise<void>;
   /** Handler gets only checked messages from admitted, non-quarantined peers. Returns the unsubscribe function. */
   subscribe(topic: string, handler: MessageHandler): () => void;
   /** This node's listen addresses with the /p2p/<peer-id> suffix. */

@@ -23,6 +23,8 @@ import type { LocalDataset } from './local-dataset.ts';
 import { FEATURE_COUNT } from './features.ts';
 import { checkDp, l2, privatize, type DpOptions } from './privacy.ts';
 import { SecureRound } from './secure-aggregation.ts';
+import { RoundTrace } from './round-trace.ts';
+import type { SpanContext, Tracer } from '../tracing/api.ts';
 
 export type RejectReason =
   | 'malformed'
@@ -97,6 +99,8 @@ export interface LearnerOptions {
   /** Collect model answers this long when catching up (default 2 s). */
   catchUpWindowMs?: number;
   timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
+  /** Spans of each round (round-trace.ts); default none. */
+  tracer?: Tracer;
 }
 
 interface OpenRound {
@@ -108,6 +112,7 @@ interface OpenRound {
   promise: Promise<RoundOutcome>;
   base: Float32Array;
   localLoss: number;
+  trace: RoundTrace | null;
 }
 
 const RECENT_REJECTIONS = 50;
@@ -146,6 +151,8 @@ export class FederatedLearner {
   private answeredRound = -1;
   /** Secure-mode messages that came before their round opened: round → "peer/type" → message. */
   private readonly earlySecure = new Map<number, Map<string, { m: LearningMessage; from: string }>>();
+  /** Trace contexts of updates that came before their round opened ("peer/round"), for the collect span's links. */
+  private readonly earlyTrace = new Map<string, SpanContext>();
   readonly secureClipNorm: number | null;
 
   constructor(opts: LearnerOptions) {
@@ -171,9 +178,9 @@ export class FederatedLearner {
     this.rng = new Prng(opts.seed ?? hashString(this.self));
     this.momentum = new Float32Array(this.model.size);
     this.timers = opts.timers ?? { setTimeout, clearTimeout };
-    this.unsubscribe = opts.transport.subscribe((bytes, from) => {
+    this.unsubscribe = opts.transport.subscribe((bytes, from, trace) => {
       try {
-        this.receive(bytes, from);
+        this.receive(bytes, from, trace);
       } catch (e) {
         // a bug must not take the node down with it; the message is dropped and counted
         this.reject(this.round, from, 'malformed', `handler error: ${(e as Error).message}`);
@@ -213,26 +220,36 @@ export class FederatedLearner {
    * Opens round r (default: the next one): trains locally, publishes the update, and resolves
    * when the round closes (quorum, timeout, or closeRound()). An open earlier round closes first.
    */
-  async beginRound(r: number = this.round): Promise<RoundOutcome> {
+  async beginRound(r: number = this.round, parent?: SpanContext): Promise<RoundOutcome> {
     if (!Number.isInteger(r) || r < this.round) throw new RangeError(`learner: round ${r} is already past (current ${this.round})`);
     if (this.open) this.close('timeout');
     this.round = r;
-    if (this.secureClipNorm !== null) return this.secureRoundRun(r);
-    const update = this.localUpdate();
+    const trace = RoundTrace.begin(this.opts.tracer, r, parent, this.secureClipNorm !== null ? 'secure' : 'plain');
+    if (this.secureClipNorm !== null) return this.secureRoundRun(r, trace);
+    const update = trace ? trace.phase('learning.train', () => this.localUpdate(), (u) => ({ 'x0tta6bl4.learning.loss': u.loss })) : this.localUpdate();
     const base = this.parameters();
     const quorum = this.opts.quorum ?? this.opts.transport.peers().length + 1;
     let resolve!: (o: RoundOutcome) => void;
     const promise = new Promise<RoundOutcome>((res) => (resolve = res));
-    const open: OpenRound = { round: r, updates: new Map([[this.self, update.sent]]), quorum, timer: null, resolve, promise, base, localLoss: update.loss };
+    const open: OpenRound = { round: r, updates: new Map([[this.self, update.sent]]), quorum, timer: null, resolve, promise, base, localLoss: update.loss, trace };
     this.open = open;
-    for (const [sender, v] of this.early.get(r) ?? []) open.updates.set(sender, v);
+    trace?.startCollect(quorum);
+    for (const [sender, v] of this.early.get(r) ?? []) {
+      open.updates.set(sender, v);
+      trace?.heard(sender, this.earlyTrace.get(`${sender}/${r}`));
+    }
     this.early.delete(r);
     for (const k of [...this.early.keys()]) if (k < r) this.early.delete(k);
+    this.earlyTrace.clear();
     this.perPeer.clear();
+    const publish = trace?.startPublish();
     try {
-      await this.opts.transport.publish(encodeMessage({ type: 'update', round: r, modelVersion: this.modelVersion, sender: this.self, values: update.sent }));
-    } catch {
+      await this.opts.transport.publish(encodeMessage({ type: 'update', round: r, modelVersion: this.modelVersion, sender: this.self, values: update.sent }), publish?.context);
+    } catch (e) {
       // not sent: the round still aggregates what the others send
+      publish?.setStatus('error', (e as Error).message);
+    } finally {
+      publish?.end();
     }
     if (this.open === open) {
       if (open.updates.size >= open.quorum) this.close('quorum');
@@ -242,8 +259,8 @@ export class FederatedLearner {
   }
 
   /** A round in secure mode: the sum of the survivors' masked updates, then the step bound. */
-  private async secureRoundRun(r: number): Promise<RoundOutcome> {
-    const update = this.localUpdate();
+  private async secureRoundRun(r: number, trace: RoundTrace | null): Promise<RoundOutcome> {
+    const update = trace ? trace.phase('learning.train', () => this.localUpdate(), (u) => ({ 'x0tta6bl4.learning.loss': u.loss })) : this.localUpdate();
     const base = this.parameters();
     const clip = this.secureClipNorm!;
     const round = new SecureRound({
@@ -255,7 +272,11 @@ export class FederatedLearner {
     this.perPeer.clear();
     for (const { m, from } of this.earlySecure.get(r)?.values() ?? []) round.handle(m, from);
     for (const k of [...this.earlySecure.keys()]) if (k <= r) this.earlySecure.delete(k);
+    // The secure protocol's phases (keys, shares, masked sum, unmask) are one collect span: the sum is
+    // formed in them, no single update is ever seen.
+    trace?.startCollect(0);
     const out = await round.run(update.sent);
+    trace?.endCollect(out.ok ? 'quorum' : 'failed', out.ok ? out.count : 1);
     this.secureRound = null;
     let applied = false;
     let ruleUsed: string | undefined;
@@ -290,6 +311,7 @@ export class FederatedLearner {
       localLoss: update.loss,
     };
     this.lastOutcome = outcome;
+    trace?.finish(outcome);
     return outcome;
   }
 
@@ -357,7 +379,7 @@ export class FederatedLearner {
 
   // ---- receiving ----------------------------------------------------------------------------
 
-  private receive(bytes: Uint8Array, from: string): void {
+  private receive(bytes: Uint8Array, from: string, trace?: SpanContext): void {
     const count = (this.perPeer.get(from) ?? 0) + 1;
     this.perPeer.set(from, count);
     const limit = this.opts.maxMessagesPerRound ?? 16;
@@ -380,7 +402,7 @@ export class FederatedLearner {
     switch (m.type) {
       case 'update':
         if (this.secureClipNorm !== null) return this.reject(m.round, from, 'wrong-type', 'plain updates are refused in secure mode');
-        return this.receiveUpdate(m, from);
+        return this.receiveUpdate(m, from, trace);
       case 'model-request':
         return this.answerModelRequest();
       case 'model':
@@ -390,7 +412,31 @@ export class FederatedLearner {
     }
   }
 
-  private receiveUpdate(m: LearningMessage, from: string): void {
+  private receiveUpdate(m: LearningMessage, from: string, trace?: SpanContext): void {
+    // The sender's trace gets a span here too (one trace id across the routers); this node's own
+    // round links to it from its collect span.
+    const span = trace && this.opts.tracer?.enabled
+      ? this.opts.tracer.startSpan('learning.update.receive', { parent: trace, kind: 'consumer', attributes: { 'x0tta6bl4.peer': from, 'x0tta6bl4.learning.round': m.round } })
+      : null;
+    const before = this.rejectedTotal();
+    try {
+      this.takeUpdate(m, from, trace);
+    } finally {
+      if (span) {
+        const refused = this.rejectedTotal() > before ? this.recentRejections[this.recentRejections.length - 1] : undefined;
+        if (refused) span.setStatus('error', `${refused.reason}: ${refused.detail}`);
+        span.end();
+      }
+    }
+  }
+
+  private rejectedTotal(): number {
+    let n = 0;
+    for (const v of this.rejectedByReason.values()) n += v;
+    return n;
+  }
+
+  private takeUpdate(m: LearningMessage, from: string, trace?: SpanContext): void {
     const key = `${from}/${m.round}`;
     if (m.round < this.round) {
       return this.reject(m.round, from, 'stale', `round ${m.round} is closed (current ${this.round})`);
@@ -408,11 +454,13 @@ export class FederatedLearner {
     const open = this.open;
     if (open && open.round === m.round) {
       open.updates.set(from, m.values);
+      open.trace?.heard(from, trace);
       if (open.updates.size >= open.quorum) this.close('quorum');
     } else {
       let buf = this.early.get(m.round);
       if (!buf) this.early.set(m.round, (buf = new Map()));
       buf.set(from, m.values);
+      if (trace && this.opts.tracer?.enabled) this.earlyTrace.set(key, trace);
     }
   }
 
@@ -457,18 +505,23 @@ export class FederatedLearner {
     if (open.timer) this.timers.clearTimeout(open.timer);
     const senders = [this.self, ...[...open.updates.keys()].filter((s) => s !== this.self).sort()];
     const updates = senders.map((s) => open.updates.get(s)!);
-    const out = this.aggregator.aggregate(updates, this.rule, this.center, hashString(`${this.self}/${open.round}`));
-    let applied = false;
-    if (out.ok) {
+    const trace = open.trace;
+    trace?.endCollect(closedBy, updates.length);
+    const aggregate = () => this.aggregator.aggregate(updates, this.rule, this.center, hashString(`${this.self}/${open.round}`));
+    const out = trace
+      ? trace.phase('learning.aggregate', aggregate, (o) => ({ 'x0tta6bl4.learning.rule': this.rule.rule, 'x0tta6bl4.learning.updates': updates.length, 'x0tta6bl4.learning.ok': o.ok, 'x0tta6bl4.core': 'wasm' }))
+      : aggregate();
+    const apply = (): boolean => {
+      if (!out.ok) return false;
       const next = new Float32Array(this.d);
       for (let j = 0; j < this.d; j++) next[j] = open.base[j]! + out.result[j]!;
-      if (next.every(Number.isFinite)) {
-        this.model.setParams(next);
-        this.center = out.result;
-        this.modelVersion++;
-        applied = true;
-      }
-    }
+      if (!next.every(Number.isFinite)) return false;
+      this.model.setParams(next);
+      this.center = out.result;
+      this.modelVersion++;
+      return true;
+    };
+    const applied = trace ? trace.phase('learning.apply', apply, (a) => ({ 'x0tta6bl4.learning.applied': a, 'x0tta6bl4.learning.model_version': this.modelVersion })) : apply();
     this.round = open.round + 1;
     for (const k of [...this.seen]) if (Number(k.slice(k.lastIndexOf('/') + 1)) < open.round) this.seen.delete(k);
     const outcome: RoundOutcome = {
@@ -483,6 +536,7 @@ export class FederatedLearner {
       localLoss: open.localLoss,
     };
     this.lastOutcome = outcome;
+    trace?.finish(outcome);
     open.resolve(outcome);
   }
 

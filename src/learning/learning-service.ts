@@ -15,6 +15,7 @@ import { FederatedLearner, type LearnerOptions, type RoundOutcome } from './fede
 import { InProcessHub, type RoundTransport } from './round-transport.ts';
 import { predictAll } from './local-training.ts';
 import { learningStatus, type LearningStatus } from './status.ts';
+import type { SpanContext, Tracer } from '../tracing/api.ts';
 
 export interface LearningServiceOptions {
   core: Core;
@@ -28,6 +29,8 @@ export interface LearningServiceOptions {
   dataset?: { capacityPerClass?: number; holdoutPerClass?: number; seed?: number };
   now?: () => number;
   onRound?: (o: RoundOutcome) => void;
+  /** Spans of each round (round-trace.ts); default none. */
+  tracer?: Tracer;
 }
 
 export class LearningService {
@@ -56,6 +59,7 @@ export class LearningService {
       // alone: a hub with only this node, and the plain mean of the one update
       transport: opts.transport ?? new InProcessHub().connect('self'),
       data: this.data,
+      ...(opts.tracer ? { tracer: opts.tracer } : {}),
       ...(opts.model ? { model: opts.model } : {}),
       ...(alone ? { aggregation: { rule: 'mean', f: 0, bucketing: 0 }, quorum: 1 } : {}),
     });
@@ -108,14 +112,14 @@ export class LearningService {
     return Math.floor(this.now() / this.opts.roundIntervalMs);
   }
 
-  /** Runs the clock's current round now (catching up first when this node is behind). */
-  async runRound(): Promise<RoundOutcome | null> {
+  /** Runs the clock's current round now (catching up first when this node is behind); trace: the command that asked for it. */
+  async runRound(trace?: SpanContext): Promise<RoundOutcome | null> {
     if (this.running) return this.running;
     this.running = (async () => {
       const r = this.currentRound();
       if (r < this.learner.round) return null; // this round already ran
       if (this.opts.transport && this.learner.round > 0 && r > this.learner.round + 1) await this.learner.requestCatchUp();
-      const o = await this.learner.beginRound(Math.max(r, this.learner.round));
+      const o = await this.learner.beginRound(Math.max(r, this.learner.round), trace);
       this.opts.onRound?.(o);
       return o;
     })().finally(() => (this.running = null));

@@ -2,14 +2,18 @@
 // admitted peer on the learning topic, be told of bytes from them with the sender's identity
 // as the transport authenticated it, and know who is admitted. The libp2p/gossipsub federation
 // implements it over the wire; InProcessHub implements it in memory for tests and the benchmark.
+import type { SpanContext } from '../tracing/api.ts';
 
 export interface RoundTransport {
   /** This node's peer id (what others see as `from`). */
   readonly self: string;
-  /** Sends to every admitted peer (not to self). Best effort: a lost message is a missing update. */
-  publish(bytes: Uint8Array): Promise<void>;
+  /**
+   * Sends to every admitted peer (not to self). Best effort: a lost message is a missing update.
+   * trace: the sender's span, carried (signed) with the message where the transport can.
+   */
+  publish(bytes: Uint8Array, trace?: SpanContext): Promise<void>;
   /** Called for each message from a peer; `from` is authenticated by the transport. Returns an unsubscribe. */
-  subscribe(handler: (bytes: Uint8Array, from: string) => void): () => void;
+  subscribe(handler: (bytes: Uint8Array, from: string, trace?: SpanContext) => void): () => void;
   /** Peers currently admitted to the federation (without self). */
   peers(): readonly string[];
 }
@@ -25,7 +29,7 @@ export interface HubLink {
  * take nodes offline and count traffic.
  */
 export class InProcessHub {
-  private readonly handlers = new Map<string, Set<(bytes: Uint8Array, from: string) => void>>();
+  private readonly handlers = new Map<string, Set<(bytes: Uint8Array, from: string, trace?: SpanContext) => void>>();
   private readonly offline = new Set<string>();
   private readonly filters: HubLink[] = [];
   private inFlight = 0;
@@ -40,7 +44,7 @@ export class InProcessHub {
     const hub = this;
     return {
       self: id,
-      publish: async (bytes) => hub.send(id, bytes),
+      publish: async (bytes, trace) => hub.send(id, bytes, trace),
       subscribe(handler) {
         hub.handlers.get(id)!.add(handler);
         return () => hub.handlers.get(id)?.delete(handler);
@@ -76,7 +80,7 @@ export class InProcessHub {
     }
   }
 
-  private send(from: string, bytes: Uint8Array): void {
+  private send(from: string, bytes: Uint8Array, trace?: SpanContext): void {
     if (this.offline.has(from)) return;
     for (const [to, hs] of this.handlers) {
       if (to === from || this.offline.has(to)) continue;
@@ -88,7 +92,7 @@ export class InProcessHub {
             this.delivered++;
             this.bytesDelivered += bytes.length;
             // each receiver gets its own copy, as over a real network
-            for (const h of [...hs]) h(bytes.slice(), from);
+            for (const h of [...hs]) h(bytes.slice(), from, trace);
           }
         } finally {
           if (--this.inFlight === 0) {

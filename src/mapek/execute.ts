@@ -8,6 +8,8 @@ import type { Connectivity } from './findings.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { PlannedStep } from './plan.ts';
 import { INSTABILITY_KEY } from './policies.ts';
+import { NOOP_TRACER, type Span, type SpanContext, type Tracer } from '../tracing/api.ts';
+import { entryTrace, startEntrySpan, startExecuteSpan } from './cycle-trace.ts';
 
 export interface ExecuteOptions {
   verifyWindowMs: number;
@@ -56,16 +58,36 @@ export class Executor {
     private readonly options: ExecuteOptions,
     private readonly report: Report,
     private readonly now: () => number,
+    private readonly tracer: Tracer = NOOP_TRACER,
   ) {}
 
-  /** Applies one step; the entry ends 'verifying', or 'failed' with the reason. */
-  async start(step: PlannedStep, before: Connectivity): Promise<JournalEntry> {
+  /**
+   * Applies one step; the entry ends 'verifying', or 'failed' with the reason. parent: the trace
+   * it belongs to (the loop's cycle, an operator's command); its span's context stays in the entry.
+   */
+  async start(step: PlannedStep, before: Connectivity, parent?: SpanContext): Promise<JournalEntry> {
+    const span = startExecuteSpan(this.tracer, step, parent);
+    try {
+      const entry = await this.apply(step, before, span);
+      span?.setAttribute('x0tta6bl4.journal.id', entry.id);
+      span?.setAttribute('x0tta6bl4.state', entry.state);
+      if (entry.state === 'failed') span?.setStatus('error', entry.outcome ?? 'failed');
+      return entry;
+    } catch (e) {
+      span?.setStatus('error', msg(e));
+      throw e;
+    } finally {
+      span?.end();
+    }
+  }
+
+  private async apply(step: PlannedStep, before: Connectivity, span: Span | null): Promise<JournalEntry> {
     const kind = step.action!;
     const action = ACTIONS[kind];
     const base = {
       atMs: this.now(), action: kind, target: step.target, finding: step.finding?.kind ?? 'route-churn',
       findingKey: step.findingKey, reason: step.reason, evidence: step.finding?.evidence ?? {}, rung: action.rung,
-      disruptive: step.disruptive, before, after: null, holdUntilMs: null,
+      disruptive: step.disruptive, before, after: null, holdUntilMs: null, ...entryTrace(span),
     } as const;
     const ctx = this.ctx();
     let revert = null;
@@ -79,6 +101,7 @@ export class Executor {
     this.report('action', `${action.describe(step.target)} (#${entry.id}, rung ${action.rung}${step.disruptive ? ', disruptive' : ''}): ${step.reason}`);
     try {
       await action.apply(ctx, step.target);
+      span?.addEvent('applied');
       const why = await action.check(ctx, step.target, revert);
       if (why) throw new Error(`effect not in place: ${why}`);
     } catch (e) {
@@ -97,37 +120,22 @@ export class Executor {
     if (activeKeys.has(INSTABILITY_KEY)) this.unstableAt = now;
     const out: Review[] = [];
     for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.options.verifyWindowMs)) {
-      const action = ACTIONS[entry.action];
       let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
       // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
       if (verdict === 'no-effect' && entry.findingKey === INSTABILITY_KEY) verdict = 'helped';
-      const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;
-      if (verdict === 'helped') {
-        const temporary = action.temporary && entry.revert !== null;
-        const hold = entry.action === 'quarantine' ? this.options.quarantineMs : this.options.holdMs;
-        this.journal.update(entry, { state: temporary ? 'holding' : 'kept', after, outcome: `helped: ${summary}`, holdUntilMs: temporary ? now + hold : null }, now, temporary);
-      } else {
-        try {
-          await this.undo(entry);
-        } catch (e) {
-          if (e instanceof SupersededError) {
-            this.supersede(entry, `${verdict === 'worse' ? 'worse' : 'no effect'}, not undone: ${e.message}`);
-            out.push({ entry, verdict });
-            continue;
-          }
-          verdict = 'failed';
-          this.journal.update(entry, { state: 'failed', after, outcome: `${verdict}: undo failed: ${msg(e)}` }, now, true);
-          this.report('finding', `undo of ${entry.action} #${entry.id} failed: ${msg(e)}`);
-          out.push({ entry, verdict });
-          continue;
-        }
-        const undone = entry.revert !== null && action.revert !== undefined;
-        if (verdict === 'worse') {
-          this.journal.update(entry, { state: 'rolled-back', after, outcome: `worse: ${summary}` }, now, false);
-          this.report('rollback', `${entry.action} #${entry.id} made things worse (${summary})${undone ? ': rolled back' : ''}`);
-        } else {
-          this.journal.update(entry, { state: 'no-effect', after, outcome: `no effect${undone ? ', undone' : ''}: ${summary}` }, now, false);
-          this.report('action', `${entry.action} #${entry.id} did not help${undone ? ', undone' : ''} (${summary})`);
+      // The verify span joins the action's trace (kept in the entry); keep or roll back goes under it.
+      const verify = startEntrySpan(this.tracer, 'mapek.verify', entry, {
+        'x0tta6bl4.verdict': verdict, 'x0tta6bl4.reachable.before': entry.before!.reachable, 'x0tta6bl4.reachable.after': after.reachable,
+        'x0tta6bl4.quality.before': entry.before!.quality, 'x0tta6bl4.quality.after': after.quality,
+      });
+      const decision = verify && startEntrySpan(this.tracer, verdict === 'helped' ? 'mapek.keep' : 'mapek.rollback', entry, { 'x0tta6bl4.verdict': verdict }, verify.context);
+      try {
+        verdict = await this.decide(entry, verdict, after, now);
+      } finally {
+        for (const s of [decision, verify]) {
+          s?.setAttribute('x0tta6bl4.state', entry.state);
+          if (verdict === 'failed') s?.setStatus('error', entry.outcome ?? 'failed');
+          s?.end();
         }
       }
       out.push({ entry, verdict });
@@ -140,6 +148,38 @@ export class Executor {
     }
     this.journal.maybeFlush(now);
     return out;
+  }
+
+  /** Keeps or undoes one entry whose verify window has passed; the verdict, 'failed' when the undo failed. */
+  private async decide(entry: JournalEntry, verdict: Verdict, after: Connectivity, now: number): Promise<Verdict> {
+    const action = ACTIONS[entry.action];
+    const summary = `reachable ${entry.before!.reachable} → ${after.reachable}, quality ${entry.before!.quality} → ${after.quality}`;
+    if (verdict === 'helped') {
+      const temporary = action.temporary && entry.revert !== null;
+      const hold = entry.action === 'quarantine' ? this.options.quarantineMs : this.options.holdMs;
+      this.journal.update(entry, { state: temporary ? 'holding' : 'kept', after, outcome: `helped: ${summary}`, holdUntilMs: temporary ? now + hold : null }, now, temporary);
+      return verdict;
+    }
+    try {
+      await this.undo(entry);
+    } catch (e) {
+      if (e instanceof SupersededError) {
+        this.supersede(entry, `${verdict === 'worse' ? 'worse' : 'no effect'}, not undone: ${e.message}`);
+        return verdict;
+      }
+      this.journal.update(entry, { state: 'failed', after, outcome: `failed: undo failed: ${msg(e)}` }, now, true);
+      this.report('finding', `undo of ${entry.action} #${entry.id} failed: ${msg(e)}`);
+      return 'failed';
+    }
+    const undone = entry.revert !== null && action.revert !== undefined;
+    if (verdict === 'worse') {
+      this.journal.update(entry, { state: 'rolled-back', after, outcome: `worse: ${summary}` }, now, false);
+      this.report('rollback', `${entry.action} #${entry.id} made things worse (${summary})${undone ? ': rolled back' : ''}`);
+    } else {
+      this.journal.update(entry, { state: 'no-effect', after, outcome: `no effect${undone ? ', undone' : ''}: ${summary}` }, now, false);
+      this.report('action', `${entry.action} #${entry.id} did not help${undone ? ', undone' : ''} (${summary})`);
+    }
+    return verdict;
   }
 
   /** Undoes every open entry: at shutdown, and at start for what a previous run left open. */
@@ -166,6 +206,17 @@ export class Executor {
 
   /** Ends a temporary change now (operator request, or a hold that ended). */
   private async close(entry: JournalEntry, why: string): Promise<void> {
+    const span = startEntrySpan(this.tracer, 'mapek.restore', entry, { 'x0tta6bl4.reason': why });
+    try {
+      await this.closeEntry(entry, why);
+    } finally {
+      span?.setAttribute('x0tta6bl4.state', entry.state);
+      if (entry.state === 'failed') span?.setStatus('error', entry.outcome ?? 'failed');
+      span?.end();
+    }
+  }
+
+  private async closeEntry(entry: JournalEntry, why: string): Promise<void> {
     try {
       await this.undo(entry);
       this.journal.update(entry, { state: 'restored', outcome: `${entry.outcome ? `${entry.outcome}; ` : ''}restored: ${why}` }, this.now(), false);

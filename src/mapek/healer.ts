@@ -18,6 +18,8 @@ import { Planner, type PlanOptions, type PlannedStep, type Refusal } from './pla
 import type { ScoreRoutes } from './route-quality.ts';
 import type { GatewayProbe } from './gateway-probe.ts';
 import type { ExternalChange, HealingStatus } from './healing-status.ts';
+import { NOOP_TRACER, type SpanContext, type Tracer } from '../tracing/api.ts';
+import { traceCycle, type CycleMarks } from './cycle-trace.ts';
 
 // Declared in healing-status.ts so that status/types.ts can name them without importing the loop.
 export type { ExternalChange, HealingStatus };
@@ -46,6 +48,8 @@ export interface HealerOptions {
   failureProbs?: () => ReadonlyMap<string, number>;
   /** Reachability probe of the selected gateway (healing.gateway_probe), every everyMs (default 10 s). */
   gatewayProbe?: { probe: GatewayProbe; everyMs?: number } | null;
+  /** Spans of cycles that find something new or act (cycle-trace.ts); default off. */
+  tracer?: Tracer;
 }
 
 /** Our own writes are recognised in the config events for this long after them. */
@@ -91,6 +95,9 @@ export class Healer {
   /** A turn of the loop and an operator's action never interleave: each sees the other's journal entries. */
   private turn: Promise<unknown> = Promise.resolve();
   readonly externalChanges: ExternalChange[] = [];
+  private readonly tracer: Tracer;
+  /** Finding keys of the previous turn (tracing on only): a new one makes the cycle worth a trace. */
+  private tracedKeys: ReadonlySet<string> = new Set();
 
   constructor(private readonly options: HealerOptions) {
     this.journal = new Journal({ path: options.journalPath, minWriteIntervalMs: options.journalMinWriteIntervalMs });
@@ -104,7 +111,8 @@ export class Healer {
       (kind === 'action' ? options.log.info : options.log.warn)(message);
     };
     const driver = this.recordingDriver(options.driver);
-    this.executor = new Executor(this.journal, () => ({ driver, run: options.run, baseline: this.baseline!, sleep: options.sleep ?? realSleep, fastOrigIntervalMs: options.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), options.execute, report, options.now);
+    this.tracer = options.tracer ?? NOOP_TRACER;
+    this.executor = new Executor(this.journal, () => ({ driver, run: options.run, baseline: this.baseline!, sleep: options.sleep ?? realSleep, fastOrigIntervalMs: options.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), options.execute, report, options.now, this.tracer);
   }
 
   /** The driver the actions use: notes each mesh setting they write (see settingsEvent). */
@@ -192,15 +200,19 @@ export class Healer {
     return run;
   }
 
-  /** One turn of the loop, after a successful poll. */
-  step(): Promise<void> {
-    return this.exclusive(() => this.turnOnce());
+  /** One turn of the loop, after a successful poll (pollStartedAt: wall-clock ms, for its trace). */
+  step(pollStartedAt = Date.now()): Promise<void> {
+    return this.exclusive(() => this.turnOnce(pollStartedAt));
   }
 
-  private async turnOnce(): Promise<void> {
+  private async turnOnce(pollStartedAt: number): Promise<void> {
     const now = this.options.now();
+    // Wall-clock marks for a trace, noted only while tracing is on (Date.now is the whole cost).
+    const on = this.tracer.enabled;
+    const marks: CycleMarks | null = on ? { pollStartedAt, analyzeAt: 0, analyzedAt: 0, planAt: 0, plannedAt: 0 } : null;
     this.probeGateway(now);
     this.baseline ??= await this.options.driver.settings();
+    if (marks) marks.analyzeAt = Date.now();
     const analysis = this.analyzer.run(now);
     // What we silenced ourselves (a quarantined neighbour) is not a new problem.
     const quarantined = this.executor.active('quarantine').map((q) => q.target);
@@ -210,25 +222,39 @@ export class Healer {
     this.connectivity = analysis.connectivity;
     const keys = new Set(this.findings.map((f) => f.key));
     if (this.findings.some((f) => INSTABILITY_KINDS.has(f.kind))) keys.add(INSTABILITY_KEY);
+    if (marks) marks.analyzedAt = Date.now();
     for (const r of await this.executor.review(analysis.connectivity, keys)) {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
       if (r.verdict !== 'helped' && r.entry.findingKey !== INSTABILITY_KEY) this.planner.escalate(r.entry.findingKey);
     }
     const liveIfnames = new Set(this.options.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
+    if (marks) marks.planAt = Date.now();
     this.planned = this.planner.plan(this.findings, {
       nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
     });
-    for (const p of this.planned) {
-      if (p.status !== 'go') continue;
-      if (this.options.plan.dryRun) {
-        this.recordDryRun(p);
-        continue;
+    let cycle = null;
+    if (marks) {
+      marks.plannedAt = Date.now();
+      const fresh = new Set([...keys].filter((k) => k !== INSTABILITY_KEY && !this.tracedKeys.has(k)));
+      this.tracedKeys = keys;
+      cycle = traceCycle(this.tracer, marks, this.findings, fresh, this.planned, analysis.connectivity);
+    }
+    try {
+      for (const p of this.planned) {
+        if (p.status !== 'go') continue;
+        if (this.options.plan.dryRun) {
+          cycle?.addEvent('dry-run', { 'x0tta6bl4.action': p.action! });
+          this.recordDryRun(p);
+          continue;
+        }
+        const e = await this.executor.start(p, analysis.connectivity, cycle?.context);
+        if (e.state === 'failed') {
+          this.counts.failed++;
+          this.planner.escalate(p.findingKey);
+        }
       }
-      const e = await this.executor.start(p, analysis.connectivity);
-      if (e.state === 'failed') {
-        this.counts.failed++;
-        this.planner.escalate(p.findingKey);
-      }
+    } finally {
+      cycle?.end();
     }
   }
 
@@ -243,7 +269,7 @@ export class Healer {
    * loop (operator command, tests); in dry run it is journalled and reported, not applied.
    * Throws ActionRefused with the rule that refused it.
    */
-  force(action: ActionKind, target: ActionTarget, reason: string): Promise<JournalEntry> {
+  force(action: ActionKind, target: ActionTarget, reason: string, parent?: SpanContext): Promise<JournalEntry> {
     return this.exclusive(async () => {
       const a = ACTIONS[action];
       const wants = a.target === 'none' ? '' : a.target === 'interface' ? '/IFNAME' : '/IFNAME/NEIGHBOUR';
@@ -256,7 +282,7 @@ export class Healer {
       if (this.options.plan.dryRun) return this.recordDryRun(planned);
       const before = this.connectivity ?? { reachable: 0, recentReachable: 0, liveNeighbours: 0, gateway: 'n/a', quality: 0 };
       this.baseline ??= await this.options.driver.settings();
-      return this.executor.start(planned, before);
+      return this.executor.start(planned, before, parent);
     });
   }
 

@@ -43,6 +43,8 @@ export interface JournalEntry {
   before: Connectivity | null;
   after: Connectivity | null;
   outcome: string | null;
+  /** W3C traceparent of the action's execute span (tracing on): verify and rollback join its trace. */
+  trace?: string;
 }
 
 export interface JournalOptions {

@@ -31,8 +31,11 @@ export interface MonitorOptions {
   systemEveryMs?: number;
   /** The poll interval while a neighbour is overdue with its OGM (default FAST_POLL_MS, never above intervalMs). */
   fastIntervalMs?: number;
-  /** Runs after every successful poll, inside it: the loop never overlaps itself. */
-  afterPoll?: () => Promise<void>;
+  /**
+   * Runs after every successful poll, inside it: the loop never overlaps itself. pollStartedAt:
+   * wall-clock ms when the poll began (a traced cycle's monitor span starts there).
+   */
+  afterPoll?: (pollStartedAt: number) => Promise<void>;
 }
 
 export interface MonitorStats {
@@ -135,6 +138,7 @@ export class Monitor {
    * of six; the other tables are at most one interval old), counters, then the loop.
    */
   async pollNeighbours(): Promise<void> {
+    const wallStart = Date.now();
     const k = this.knowledge;
     const settings = k.mesh.settings;
     if (!settings) return this.pollOnce();
@@ -149,13 +153,13 @@ export class Monitor {
     } catch (e) {
       this.recordError(e);
     }
-    if (ok) await this.runAfterPoll();
+    if (ok) await this.runAfterPoll(wallStart);
   }
 
-  private async runAfterPoll(): Promise<void> {
+  private async runAfterPoll(wallStart: number): Promise<void> {
     if (!this.opts.afterPoll) return;
     try {
-      await this.opts.afterPoll();
+      await this.opts.afterPoll(wallStart);
     } catch (e) {
       // The loop's own failure must not stop the monitor: report it and poll on.
       this.log.error(`after poll: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
@@ -164,7 +168,7 @@ export class Monitor {
 
   async pollOnce(): Promise<void> {
     const started = this.now();
-    this.lastFullPollAt = Date.now();
+    const wallStart = (this.lastFullPollAt = Date.now());
     let ok = false;
     try {
       const [mesh, settings, interfaces, neighbours, originators, gateways] = await Promise.all([
@@ -225,7 +229,7 @@ export class Monitor {
       this.stats.polls++;
       this.stats.lastPollDurationMs = this.now() - started;
     }
-    if (ok) await this.runAfterPoll();
+    if (ok) await this.runAfterPoll(wallStart);
   }
 
   private recordError(e: unknown): void {

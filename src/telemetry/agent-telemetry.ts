@@ -13,6 +13,7 @@ import { MetricsText } from '../status/metrics.ts';
 import type { ComponentHealth, ComponentState, StatusEvent, StatusReport } from '../status/types.ts';
 import type { CommandArgs } from './command-args.ts';
 import { CommandRejected } from './command-envelope.ts';
+import type { SpanContext, Tracer } from '../tracing/api.ts';
 import { startTelemetry, type CommandHandlers, type Telemetry, type TelemetryOptions, type TelemetryStats } from './telemetry.ts';
 
 /** What the agent provides; every hook is optional and a missing one refuses its command. */
@@ -34,9 +35,11 @@ export interface AgentTelemetrySources {
    * MQTT `run-action KIND[/IFNAME[/NEIGHBOUR]]`: one healing action, under the loop's safety
    * rules and dry run. Throw CommandRejected to refuse with a code (`disabled`, `busy`, `bad-args`).
    */
-  runAction?(a: CommandArgs['run-action']): unknown;
+  runAction?(a: CommandArgs['run-action'], trace?: SpanContext): unknown;
   /** MQTT `learning-round`. */
-  learningRound?(): unknown;
+  learningRound?(trace?: SpanContext): unknown;
+  /** Spans of each command; trace: the command's span, for the work it starts. */
+  tracer?: Tracer;
 }
 
 export interface AgentTelemetry {
@@ -118,6 +121,7 @@ export function startAgentTelemetry(config: AgentConfig, src: AgentTelemetrySour
     },
     health: src.health,
     commands: commandHandlers(config, src, () => telemetry.stats()),
+    ...(src.tracer ? { tracer: src.tracer } : {}),
     log,
   });
   return {
@@ -158,11 +162,11 @@ function commandHandlers(config: AgentConfig, src: AgentTelemetrySources, stats:
   };
   if (src.runAction) {
     const run = src.runAction;
-    handlers['run-action'] = (a) => run(a) ?? { action: a.action, started: true };
+    handlers['run-action'] = (a, ctx) => run(a, ctx.trace) ?? { action: a.action, started: true };
   }
   if (src.learningRound) {
     const round = src.learningRound;
-    handlers['learning-round'] = () => round() ?? { started: true };
+    handlers['learning-round'] = (_args, ctx) => round(ctx.trace) ?? { started: true };
   }
   return handlers;
 }

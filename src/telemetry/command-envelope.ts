@@ -2,7 +2,9 @@
 // one fleet, is fresh (ts) and unique (nonce), and carries the signer's certificate so that a
 // node needs nothing but the fleet CA to check it. The signature covers a canonical byte string
 // (a JSON array in fixed order), never the JSON text as received, so whitespace or key order in
-// transit cannot matter.
+// transit cannot matter. An optional `trace` carries the operator's trace context (W3C
+// traceparent/tracestate, or B3 on input): when present it is signed too, as the array's last
+// element, so an envelope without it signs the same bytes as before tracing existed.
 import { createPrivateKey, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { PAYLOAD_VERSION } from './topics.ts';
 
@@ -23,7 +25,13 @@ export interface CommandEnvelope {
   cert: string;
   /** base64 signature over signedBytes(). */
   sig: string;
+  /** Trace context headers (keys lowercase, TRACE_KEYS), signed with the rest. */
+  trace?: Record<string, string>;
 }
+
+/** The trace context headers an envelope may carry (propagation.ts reads them). */
+export const TRACE_KEYS: readonly string[] = ['traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags'];
+const MAX_TRACE_VALUE = 512;
 
 export const MAX_ENVELOPE_BYTES = 32 * 1024;
 const MAX_ARGS = 8;
@@ -61,8 +69,11 @@ export type RejectCode =
   | 'disabled'
   | 'failed';
 
-export function signedBytes(e: Pick<CommandEnvelope, 'v' | 'fleet' | 'node' | 'cmd' | 'args' | 'ts' | 'nonce'>): Buffer {
-  return Buffer.from(DOMAIN + JSON.stringify([e.v, e.fleet, e.node, e.cmd, e.args, e.ts, e.nonce]), 'utf8');
+export function signedBytes(e: Pick<CommandEnvelope, 'v' | 'fleet' | 'node' | 'cmd' | 'args' | 'ts' | 'nonce' | 'trace'>): Buffer {
+  const fields: unknown[] = [e.v, e.fleet, e.node, e.cmd, e.args, e.ts, e.nonce];
+  // Sorted pairs: the order the keys arrived in cannot matter.
+  if (e.trace && Object.keys(e.trace).length) fields.push(Object.entries(e.trace).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return Buffer.from(DOMAIN + JSON.stringify(fields), 'utf8');
 }
 
 // Ed25519/Ed448 sign the message itself; RSA and ECDSA sign its SHA-256.
@@ -91,6 +102,8 @@ export interface SignRequest {
   cert: string;
   now?: number;
   nonce?: string;
+  /** Trace context to carry (e.g. injectContext(span.context)); keys from TRACE_KEYS. */
+  trace?: Record<string, string>;
 }
 
 /** Builds and signs an envelope; refuses a key that does not match the certificate. */
@@ -105,6 +118,7 @@ export function signCommand(r: SignRequest): CommandEnvelope {
     ts: new Date(r.now ?? Date.now()).toISOString(),
     nonce: r.nonce ?? randomBytes(16).toString('base64url'),
     cert: r.cert,
+    ...(r.trace && Object.keys(r.trace).length ? { trace: normalizeTrace(r.trace) } : {}),
   };
   const sig = sign(digestFor(key), signedBytes(env), key).toString('base64');
   const signed = { ...env, sig };
@@ -147,5 +161,21 @@ export function parseEnvelope(raw: Uint8Array): CommandEnvelope {
       throw new CommandRejected('malformed', `every arg must be a string of at most ${MAX_ARG_LENGTH} printable characters`);
   for (const k of [fleet, node, cmd]) if (CONTROL.test(k)) throw new CommandRejected('malformed', 'control characters in a name');
   if (!Number.isFinite(Date.parse(ts))) throw new CommandRejected('malformed', `'ts' is not a date`);
-  return { v: PAYLOAD_VERSION, fleet, node, cmd, args: args as string[], ts, nonce, cert, sig };
+  const env: CommandEnvelope = { v: PAYLOAD_VERSION, fleet, node, cmd, args: args as string[], ts, nonce, cert, sig };
+  if (o.trace !== undefined) env.trace = normalizeTrace(o.trace);
+  return env;
+}
+
+/** The `trace` object checked and its keys lowercased; a bad one is refused (it is signed, not ignorable). */
+function normalizeTrace(t: unknown): Record<string, string> {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) throw new CommandRejected('malformed', `'trace' must be an object of trace context headers`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(t)) {
+    const key = k.toLowerCase();
+    if (!TRACE_KEYS.includes(key)) throw new CommandRejected('malformed', `'trace' may hold only ${TRACE_KEYS.join(', ')}; got '${k.slice(0, 40)}'`);
+    if (Object.hasOwn(out, key)) throw new CommandRejected('malformed', `'trace' has '${key}' twice`);
+    if (typeof v !== 'string' || v.length > MAX_TRACE_VALUE || CONTROL.test(v)) throw new CommandRejected('malformed', `'trace.${key}' must be a string of at most ${MAX_TRACE_VALUE} printable characters`);
+    out[key] = v;
+  }
+  return out;
 }

@@ -16,6 +16,8 @@ import { BrokerConfigError, openBrokerClient, type MqttClient } from './broker-c
 import { redactUrl } from '../config/redact-url.ts';
 import type { CommandArgs } from './command-args.ts';
 import { checkCommand, nonceOf } from './command-check.ts';
+import { CommandTrace } from './command-trace.ts';
+import type { SpanContext, Tracer } from '../tracing/api.ts';
 import { CommandCrl } from './command-crl.ts';
 import { CommandRejected, type CommandName } from './command-envelope.ts';
 import { describeConnectError, type ConnectProblem } from './connect-errors.ts';
@@ -31,6 +33,8 @@ export interface CommandContext {
   /** "CN=ops-alice (sha256 AB:CD:..)": who signed the command, for logs and the journal. */
   signer: string;
   nonce: string;
+  /** The command's execute span (tracing on): work the handler starts goes under it. */
+  trace?: SpanContext;
 }
 
 export type CommandHandler<K extends CommandName> = (args: CommandArgs[K], ctx: CommandContext) => unknown;
@@ -75,6 +79,8 @@ export interface TelemetryOptions {
   subscribeEvents(listener: (e: StatusEvent) => void): () => void;
   health: { set(name: string, state: ComponentState, reason: string): void };
   commands?: CommandHandlers;
+  /** Spans of each command (command-trace.ts); default none. */
+  tracer?: Tracer;
   log: Logger;
 }
 
@@ -448,6 +454,7 @@ class TelemetryPublisher implements Telemetry {
   }
 
   private async runCommand(name: string, raw: Buffer): Promise<void> {
+    const trace = CommandTrace.begin(this.opts.tracer, name);
     let accepted;
     try {
       accepted = checkCommand(raw, name, {
@@ -463,15 +470,21 @@ class TelemetryPublisher implements Telemetry {
       });
     } catch (e) {
       if (!(e instanceof CommandRejected)) throw e;
+      trace?.rejected(raw, e);
       this.reject(name, raw, e);
+      trace?.replied(false, e.code);
       return;
     }
     const { envelope, signer } = accepted;
     const handler = this.opts.commands?.[accepted.name] as CommandHandler<CommandName> | undefined;
     if (!handler) {
-      this.reject(name, raw, new CommandRejected('disabled', `this agent has no '${name}' command`));
+      const e = new CommandRejected('disabled', `this agent has no '${name}' command`);
+      trace?.rejected(raw, e);
+      this.reject(name, raw, e);
+      trace?.replied(false, e.code);
       return;
     }
+    const context = trace?.accepted(envelope, signer);
     this.counters.commandsAccepted++;
     this.log.info(`command ${name} ${JSON.stringify(envelope.args)} from ${signer}`);
     const base = { cmd: name, nonce: envelope.nonce, signer };
@@ -479,16 +492,20 @@ class TelemetryPublisher implements Telemetry {
     let timer: NodeJS.Timeout | undefined;
     try {
       const result = await Promise.race([
-        Promise.resolve().then(() => handler(accepted.args as never, { signer, nonce: envelope.nonce })),
+        Promise.resolve().then(() => handler(accepted.args as never, { signer, nonce: envelope.nonce, ...(context ? { trace: context } : {}) })),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new CommandRejected('failed', `no result within ${timeoutMs / 1000} s`)), timeoutMs);
         }),
       ]);
+      trace?.executed(true);
       this.reply({ ...base, ok: true, result: result ?? null });
+      trace?.replied(true);
     } catch (e) {
       const code = e instanceof CommandRejected ? e.code : 'failed';
       this.log.warn(`command ${name} from ${signer} failed: ${(e as Error).message}`);
+      trace?.executed(false, code, (e as Error).message);
       this.reply({ ...base, ok: false, code, error: (e as Error).message ?? String(e) });
+      trace?.replied(false, code);
     } finally {
       clearTimeout(timer);
     }

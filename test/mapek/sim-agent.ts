@@ -7,6 +7,7 @@ import { IDEAL_LINK_MODEL, SimulatedMesh, type SimulatedMeshOptions } from '../.
 import { simulatedHost, type SimulatedHost } from '../../src/mapek/sim-host.ts';
 import type { ScoreRoutes } from '../../src/mapek/route-quality.ts';
 import type { AgentConfig } from '../../src/config/schema.ts';
+import type { AgentTracer } from '../../src/tracing/tracer.ts';
 
 /** The diamond as the VM harness builds it: one interface per link (n1 reaches n2 on mesh0 only, n3 on mesh1 only). */
 export const SPLIT_DIAMOND: SimulatedMeshOptions['topology'] = {
@@ -30,6 +31,8 @@ export interface SimAgentOptions {
   socket?: string;
   /** Bring up a converged mesh first (virtual ms). */
   warmupMs?: number;
+  /** Default: the config's (tracing off). */
+  tracer?: AgentTracer;
 }
 
 export function healingConfig(configure?: (c: AgentConfig) => void): AgentConfig {
@@ -79,6 +82,7 @@ export async function attach(world: SimulatedMesh, options: SimAgentOptions = {}
     scoreRoutes: options.score,
     journalPath: options.journalPath ?? null,
     describeMac: (m) => world.describeMac(m),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   await agent.start();
   const intervalMs = config.healing.intervalS * 1000;
