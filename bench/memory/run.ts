@@ -66,7 +66,14 @@ const doc = {
   rows: [
     ...host.map(({ c, m }) => ({
       case: `host_${c.name}`,
-      variants: { private_mb: mb(m.last.anonymousKb), private_peak_mb: mb(m.peakAnonymousKb), rss_mb: mb(m.last.rssKb), health_p99_ms: Math.round(p99(m.healthMs)) },
+      variants: {
+        private_mb: mb(m.last.anonymousKb),
+        private_peak_mb: mb(m.peakAnonymousKb),
+        malloc_mb: mb(m.mallocKb),
+        rss_mb: mb(m.last.rssKb),
+        health_p99_ms: Math.round(p99(m.healthMs)),
+        ...(m.gc ? { v8_live_after_full_gc_mb: m.gc.liveMb, v8_committed_mb: m.gc.committedMb } : {}),
+      },
     })),
     ...guests.map((g) => ({
       case: `guest_${g.memoryMb}_fed_telemetry_1_peer`,
@@ -90,6 +97,8 @@ const doc = {
     private_mb_default: byName.default ? mb(byName.default.last.anonymousKb) : null,
     private_mb_fed_telemetry: byName.fed_telemetry ? mb(byName.fed_telemetry.last.anonymousKb) : null,
     private_mb_10_peers: byName['10_peers'] ? mb(byName['10_peers'].last.anonymousKb) : null,
+    // What one more admitted peer costs: (10 peers − 1 peer) / 9.
+    private_mb_per_peer: byName['10_peers'] && byName['1_peer'] ? Math.round(((byName['10_peers'].last.anonymousKb - byName['1_peer'].last.anonymousKb) / 9 / 1024) * 100) / 100 : null,
     rss_mb_fed_telemetry_256: guest(256)?.rssMedianKb ? mb(guest(256)!.rssMedianKb!) : null,
     health_ms_128: guest(128) ? Math.round(p99(guest(128)!.healthMs)) : null,
     health_128_duration_s: guest(128)?.durationS ?? null,
