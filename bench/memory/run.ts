@@ -8,6 +8,7 @@
 //   -- --guest-flags="…" the agent's node flags in the guests (default: the boards' profiles)
 //   -- --bundle PATH    another build of the agent (before/after comparisons)
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,8 @@ const hostFlags = args['node-flags'] === undefined ? flags256 : args['node-flags
 const cases = args.cases ? HOST_CASES.filter((c) => args.cases!.split(',').includes(c.name)) : HOST_CASES;
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)] ?? NaN;
 
+// The host is shared: the load beside the figures says how much the latencies are worth.
+const loadStart = loadavg();
 const host = args['guest-only'] ? [] : await runHost({ bundle: args.bundle, nodeFlags: hostFlags, settleS: args.quick ? 10 : 30, windowS: args.quick ? 5 : 15, cases });
 const byName = Object.fromEntries(host.map((r) => [r.c.name, r.m]));
 
@@ -107,6 +110,8 @@ const doc = {
     host_node_flags: hostFlags.join(' '),
     guest_node_flags: guestFlagsOverride ? guestFlagsOverride.join(' ') : { '256': flags256.join(' '), '128': flags128.join(' ') },
     node: process.version,
+    host_loadavg_start: loadStart.map((x) => Math.round(x * 100) / 100),
+    host_loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100),
     private_means: 'Anonymous: in /proc/PID/smaps_rollup (JS heap, malloc, WASM memory); the node binary’s shared clean file pages are not counted',
     guest_means: 'QEMU TCG (software emulation, x86-64 guest, Debian kernel) on a shared 2-core host: latency is far slower than a router’s CPU would be, memory is like-for-like',
   },
