@@ -1,6 +1,7 @@
 // The esbuild options the router bundle (build-bundle.mjs) and the fleet exporter's bundle
 // (build-fleet.mjs) share: one ESM file for plain `node` >= 18.20, no node_modules beside it.
 import { readFileSync } from 'node:fs';
+import { codePointCompare } from '../src/bundle/code-point-compare-plugin.mjs';
 
 export const root = new URL('..', import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -32,6 +33,8 @@ export function bundleOptions({ entry, outfile, prefix = '', alias = {} }) {
       'worker-timers': `${root}src/bundle/native-timers.ts`,
       ...alias,
     },
+    // libp2p's sorts without ICU's collator (src/bundle/code-point-compare-plugin.mjs).
+    plugins: [codePointCompare],
     logLevel: 'warning',
   };
 }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fetchStatus } from '../../src/status/client.ts';
-import { sampleMemory, type MemorySample } from './smaps.ts';
+import { mallocHeapKb, sampleMemory, type MemorySample } from './smaps.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -11,13 +11,20 @@ export interface RunningAgent {
   proc: ChildProcess;
   socket: string;
   output: () => string;
+  /** The last full-GC line the agent printed (node --trace-gc), or '' */
+  lastFullGc: () => string;
   stop(): Promise<void>;
 }
 
 export async function startAgent(bundle: string, nodeFlags: string[], dir: string, config: string): Promise<RunningAgent> {
   const proc = spawn(process.execPath, [...nodeFlags, bundle, 'agent', '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-4000));
+  let fullGc = '';
+  const keep = (d: Buffer) => {
+    out = (out + d.toString()).slice(-4000);
+    // Scavenges print many lines a second: keep the last full GC apart from the tail.
+    for (const line of out.split('\n')) if (line.includes('Mark-Compact')) fullGc = line;
+  };
   proc.stdout!.on('data', keep);
   proc.stderr!.on('data', keep);
   const socket = join(dir, 'status.sock');
@@ -25,6 +32,7 @@ export async function startAgent(bundle: string, nodeFlags: string[], dir: strin
     proc,
     socket,
     output: () => out,
+    lastFullGc: () => fullGc,
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGTERM');
@@ -52,20 +60,35 @@ export interface Measured {
   /** The sample with the median anonymous size: one GC more or less must not decide a row. */
   last: MemorySample;
   peakAnonymousKb: number;
+  /** malloc's main arena at the median sample (the rest of `last.anonymousKb` is mostly V8's heap). */
+  mallocKb: number;
+  /** From the agent's last full GC line when it runs with --trace-gc: live V8 heap after it, and committed. */
+  gc: { liveMb: number; committedMb: number } | null;
   healthMs: number[];
+}
+
+// node --trace-gc: "... Mark-Compact 9.8 (12.1) -> 9.5 (11.3) MB, ..." (sizes before and after, committed in brackets).
+const FULL_GC = /Mark-Compact(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/g;
+function lastFullGc(output: string): Measured['gc'] {
+  const all = [...output.matchAll(FULL_GC)];
+  const m = all.at(-1);
+  return m ? { liveMb: Number(m[1]), committedMb: Number(m[2]) } : null;
 }
 
 /** Samples memory and /health latency once a second for `windowS` seconds. */
 export async function measure(agent: RunningAgent, windowS: number): Promise<Measured> {
-  const samples = [sampleMemory(agent.proc.pid!)];
+  const pid = agent.proc.pid!;
+  const sample = () => ({ ...sampleMemory(pid), mallocKb: mallocHeapKb(pid) });
+  const samples = [sample()];
   const healthMs: number[] = [];
   for (let i = 0; i < windowS; i++) {
     const t0 = performance.now();
     await fetchStatus(agent.socket, '/health', 10_000);
     healthMs.push(performance.now() - t0);
     await sleep(1000);
-    samples.push(sampleMemory(agent.proc.pid!));
+    samples.push(sample());
   }
   const sorted = [...samples].sort((a, b) => a.anonymousKb - b.anonymousKb);
-  return { last: sorted[Math.floor(sorted.length / 2)]!, peakAnonymousKb: sorted.at(-1)!.anonymousKb, healthMs };
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return { last: median, peakAnonymousKb: sorted.at(-1)!.anonymousKb, mallocKb: median.mallocKb, gc: lastFullGc(agent.lastFullGc()), healthMs };
 }

@@ -24,6 +24,7 @@ export const HOST_CASES: HostCase[] = [
   { name: 'federation', federation: true, telemetry: false, peers: 0 },
   { name: 'telemetry', federation: false, telemetry: true, peers: 0 },
   { name: 'fed_telemetry', federation: true, telemetry: true, peers: 0 },
+  { name: '1_peer', federation: true, telemetry: true, peers: 1 },
   { name: '10_peers', federation: true, telemetry: true, peers: 10 },
 ];
 

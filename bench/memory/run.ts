@@ -8,6 +8,7 @@
 //   -- --guest-flags="…" the agent's node flags in the guests (default: the boards' profiles)
 //   -- --bundle PATH    another build of the agent (before/after comparisons)
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,8 @@ const hostFlags = args['node-flags'] === undefined ? flags256 : args['node-flags
 const cases = args.cases ? HOST_CASES.filter((c) => args.cases!.split(',').includes(c.name)) : HOST_CASES;
 const p99 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.99) - 1)] ?? NaN;
 
+// The host is shared: the load beside the figures says how much the latencies are worth.
+const loadStart = loadavg();
 const host = args['guest-only'] ? [] : await runHost({ bundle: args.bundle, nodeFlags: hostFlags, settleS: args.quick ? 10 : 30, windowS: args.quick ? 5 : 15, cases });
 const byName = Object.fromEntries(host.map((r) => [r.c.name, r.m]));
 
@@ -66,7 +69,14 @@ const doc = {
   rows: [
     ...host.map(({ c, m }) => ({
       case: `host_${c.name}`,
-      variants: { private_mb: mb(m.last.anonymousKb), private_peak_mb: mb(m.peakAnonymousKb), rss_mb: mb(m.last.rssKb), health_p99_ms: Math.round(p99(m.healthMs)) },
+      variants: {
+        private_mb: mb(m.last.anonymousKb),
+        private_peak_mb: mb(m.peakAnonymousKb),
+        malloc_mb: mb(m.mallocKb),
+        rss_mb: mb(m.last.rssKb),
+        health_p99_ms: Math.round(p99(m.healthMs)),
+        ...(m.gc ? { v8_live_after_full_gc_mb: m.gc.liveMb, v8_committed_mb: m.gc.committedMb } : {}),
+      },
     })),
     ...guests.map((g) => ({
       case: `guest_${g.memoryMb}_fed_telemetry_1_peer`,
@@ -90,6 +100,8 @@ const doc = {
     private_mb_default: byName.default ? mb(byName.default.last.anonymousKb) : null,
     private_mb_fed_telemetry: byName.fed_telemetry ? mb(byName.fed_telemetry.last.anonymousKb) : null,
     private_mb_10_peers: byName['10_peers'] ? mb(byName['10_peers'].last.anonymousKb) : null,
+    // What one more admitted peer costs: (10 peers − 1 peer) / 9.
+    private_mb_per_peer: byName['10_peers'] && byName['1_peer'] ? Math.round(((byName['10_peers'].last.anonymousKb - byName['1_peer'].last.anonymousKb) / 9 / 1024) * 100) / 100 : null,
     rss_mb_fed_telemetry_256: guest(256)?.rssMedianKb ? mb(guest(256)!.rssMedianKb!) : null,
     health_ms_128: guest(128) ? Math.round(p99(guest(128)!.healthMs)) : null,
     health_128_duration_s: guest(128)?.durationS ?? null,
@@ -98,6 +110,8 @@ const doc = {
     host_node_flags: hostFlags.join(' '),
     guest_node_flags: guestFlagsOverride ? guestFlagsOverride.join(' ') : { '256': flags256.join(' '), '128': flags128.join(' ') },
     node: process.version,
+    host_loadavg_start: loadStart.map((x) => Math.round(x * 100) / 100),
+    host_loadavg_end: loadavg().map((x) => Math.round(x * 100) / 100),
     private_means: 'Anonymous: in /proc/PID/smaps_rollup (JS heap, malloc, WASM memory); the node binary’s shared clean file pages are not counted',
     guest_means: 'QEMU TCG (software emulation, x86-64 guest, Debian kernel) on a shared 2-core host: latency is far slower than a router’s CPU would be, memory is like-for-like',
   },

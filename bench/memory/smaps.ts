@@ -24,4 +24,17 @@ export function sampleMemory(pid: number): MemorySample {
   return parseSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
 }
 
+/**
+ * The anonymous pages of malloc's main arena (the `[heap]` mapping of /proc/PID/smaps): native
+ * allocations (OpenSSL, libuv, ICU, zlib, Buffer backing stores). The rest of the anonymous total
+ * is mostly V8's own heap pages (256 KB mappings), thread stacks and WASM memory.
+ */
+export function mallocHeapKb(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  const at = text.search(/ \[heap\]\n/);
+  if (at < 0) return 0;
+  const m = /^Anonymous:\s+(\d+) kB/m.exec(text.slice(at));
+  return m ? Number(m[1]) : 0;
+}
+
 export const mb = (kb: number): number => Math.round((kb / 1024) * 10) / 10;
