@@ -73,7 +73,7 @@ export class FleetServices {
     const { config, health, log } = this.deps;
     if (config.federation.enabled) {
       try {
-        this.federation = await startFederation(config, { log: log.child('federation') });
+        this.federation = await startFederation(config, { log: log.child('federation'), tracer: this.deps.tracer });
         this.federation.onSetting((name, value) => this.onFleetSetting(name, value));
         const h = this.federation.health();
         health.set('federation', h.state, h.reason);
@@ -93,6 +93,7 @@ export class FleetServices {
       health,
       log,
       learningRound: this.learning ? (trace) => this.learning!.runRound(trace) : undefined,
+      quarantineVote: this.federation ? (a, trace) => this.federation!.fleet.castVote(a.peer, a.vote, a.reason, trace) : undefined,
       tracer: this.deps.tracer,
       ...this.deps.telemetryHooks,
     });

@@ -19,7 +19,7 @@ import { VERSION } from '../version.ts';
 import { AppGossip } from './app-gossip.ts';
 import { emptyMetrics, type FederationComponents } from './components.ts';
 import { CrlFile } from './crl-file.ts';
-import { signerFor } from './ed25519.ts';
+import { peerIdOfKey, signerFor } from './ed25519.ts';
 import { FederationError } from './federation-error.ts';
 import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate } from './fleet-ca.ts';
 import { FleetState } from './fleet-state.ts';
@@ -34,7 +34,10 @@ import { FleetQuarantine } from './quarantine.ts';
 import { SettingSync } from './setting-sync.ts';
 import { federationSettings, type FederationSettings } from './settings.ts';
 import { StateSync } from './state-sync.ts';
-import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary, SettingHandler } from './types.ts';
+import type { Federation, FederationHealth, FederationMetrics, FleetStateView, MessageHandler, PeerSummary, SettingHandler, VoteCast } from './types.ts';
+import { NOOP_TRACER, type SpanContext, type Tracer } from '../tracing/api.ts';
+import { extractContext, injectContext } from '../tracing/propagation.ts';
+import { voteTrace } from './vote-value.ts';
 
 export { FederationError } from './federation-error.ts';
 export { ADMISSION_PROTOCOL, DIGEST_PROTOCOL, STATE_PROTOCOL } from './protocols.ts';
@@ -45,6 +48,8 @@ export interface StartOptions {
   settings?: Partial<FederationSettings>;
   /** Capabilities announced in the registry entry. */
   capabilities?: string[];
+  /** Spans of operator votes and of traced fleet-state entries applied here. */
+  tracer?: Tracer;
 }
 
 /** Starts the federation from the agent config (federation section + state_dir). */
@@ -68,7 +73,7 @@ export async function startFederationWith(settings: FederationSettings, opts: St
     if (e instanceof CertificateError) throw new FederationError(`${settings.certFile}: ${e.message}`);
     throw e;
   }
-  const f = new FederationService({ settings, ca, signer, certPem, log }, opts.capabilities ?? []);
+  const f = new FederationService({ settings, ca, signer, certPem, log }, opts.capabilities ?? [], opts.tracer ?? NOOP_TRACER);
   await f.start(key);
   return f;
 }
@@ -112,6 +117,7 @@ class FederationService implements Federation {
   constructor(
     basics: ServiceBasics,
     private readonly capabilities: string[],
+    private readonly tracer: Tracer,
   ) {
     const { settings, ca, signer, certPem } = basics;
     this.peerId = signer.peerId;
@@ -149,7 +155,8 @@ class FederationService implements Federation {
     return {
       nodes: () => this.state.nodes(),
       quarantined: () => this.quarantine.list(),
-      voteQuarantine: (target, reason, vote = true) => this.quarantine.vote(target, reason, vote),
+      voteQuarantine: (target, reason, vote = true) => void this.quarantine.vote(target, reason, vote),
+      castVote: (peer, vote, reason, trace) => this.castVote(peer, vote, reason, trace),
       setting: (name) => this.state.setting(name),
       settings: () => this.state.settings(),
       digest: () => this.state.digest(),
@@ -223,10 +230,83 @@ class FederationService implements Federation {
     return { name: this.settings.nodeName, addrs: this.node.getMultiaddrs().map(String).slice(0, 16), version: this.settings.version, capabilities: this.capabilities };
   }
 
+  /**
+   * The operator's vote (command `quarantine-vote`). With tracing on, a `fleet-state.write` span
+   * under the command's span, whose context the entry carries (signed, in its value) so that the
+   * routers applying it record their span in the same trace.
+   */
+  private castVote(peer: string, vote: boolean, reason: string, trace?: SpanContext): VoteCast {
+    if (this.components.stopped) throw new FederationError('the federation is stopped');
+    const target = this.quarantine.resolve(peer);
+    const key = `vote/${target.peerId}/${this.peerId}`;
+    const span = this.tracer.enabled
+      ? this.tracer.startSpan('fleet-state.write', {
+          kind: 'producer',
+          ...(trace ? { parent: trace } : {}),
+          attributes: { 'x0tta6bl4.state.key': key, 'x0tta6bl4.quarantine.target': target.peerId, 'x0tta6bl4.vote': vote },
+        })
+      : null;
+    try {
+      const e = this.quarantine.vote(target.peerId, reason, vote, span ? injectContext(span.context) : undefined);
+      const quarantined = this.quarantine.has(target.peerId);
+      span?.setAttribute('x0tta6bl4.quarantined', quarantined);
+      return {
+        key,
+        target: target.peerId,
+        name: target.name,
+        vote,
+        reason: vote ? reason.slice(0, 200) : reason,
+        stamp: { ...e.stamp },
+        quarantined,
+        quorum: this.settings.quarantineQuorum,
+        votes: this.state.voters(target.peerId).length,
+        ...(span ? { traceId: span.context.traceId } : {}),
+      };
+    } catch (e) {
+      span?.setStatus('error', (e as Error).message);
+      throw e;
+    } finally {
+      span?.end();
+    }
+  }
+
+  /** A vote from another router that carries a trace context: a span in the sender's trace. */
+  private traceApplied(key: string): void {
+    const e = this.state.entry(key);
+    if (!e) return;
+    let voter: string;
+    try {
+      voter = peerIdOfKey(e.author);
+    } catch {
+      return;
+    }
+    if (voter === this.peerId) return; // our own write: fleet-state.write has it
+    // Anti-entropy re-sends old entries (to a new or restarted peer): only fresh ones join a trace.
+    if (Date.now() - e.stamp.wall > this.settings.maxMessageAgeMs) return;
+    const carried = voteTrace(e.value);
+    const parent = carried ? extractContext({ ...carried }) : undefined;
+    if (!parent) return;
+    const target = key.split('/')[1]!;
+    this.tracer
+      .startSpan('fleet-state.apply', {
+        kind: 'consumer',
+        parent,
+        attributes: {
+          'x0tta6bl4.state.key': key,
+          'x0tta6bl4.peer': voter,
+          'x0tta6bl4.quarantine.target': target,
+          'x0tta6bl4.vote': !e.tombstone,
+          'x0tta6bl4.quarantined': this.quarantine.has(target),
+        },
+      })
+      .end();
+  }
+
   private onStateChange(kind: string, key: string): void {
     this.components.metrics.stateEntries = this.state.size;
     if (kind === 'crl') this.admission.enforceRevocations();
     if (kind === 'vote' || kind === 'node' || kind === 'crl') this.quarantine.recompute();
+    if (kind === 'vote' && this.tracer.enabled) this.traceApplied(key);
     if (kind === 'node' && this.node && !this.components.stopped) this.dialer.peerExchange(key.slice(5));
     if (kind === 'crl') this.crlFile.keep();
     if (kind === 'setting') this.settingSync.changed(key.slice('setting/'.length));

@@ -12,6 +12,7 @@ import { createHash, verify as cryptoVerify, type X509Certificate } from 'node:c
 import { CertificateError, FleetCa, parseCertificates, verifyNodeCertificate } from './fleet-ca.ts';
 import { CrlError, isRevoked, newerCrl, verifyCrl, type Crl } from './crl.ts';
 import { peerIdOfKey, type Signer } from './ed25519.ts';
+import type { EnvelopeTrace } from './envelope.ts';
 import { compareStamps, HybridClock } from './hlc.ts';
 import {
   decodeEntry,
@@ -26,6 +27,7 @@ import {
   verifyNodeEntry,
   type StateEntry,
 } from './state-entry.ts';
+import { encodeVoteValue } from './vote-value.ts';
 
 export interface NodeInfo {
   name: string;
@@ -87,9 +89,10 @@ export class FleetState {
     return this.write(`node/${this.options.signer.peerId}`, Buffer.from(JSON.stringify({ ...info, cert: this.options.certPem })), false);
   }
 
-  vote(target: string, reason: string, on = true): StateEntry {
+  /** trace: the operator command's context, signed into the vote's value (vote-value.ts). */
+  vote(target: string, reason: string, on = true, trace?: EnvelopeTrace): StateEntry {
     if (!PEER_ID.test(target)) throw new EntryError(`'${target}' is not a peer id`);
-    return this.write(`vote/${target}/${this.options.signer.peerId}`, on ? Buffer.from(JSON.stringify({ reason: reason.slice(0, 200) })) : new Uint8Array(), !on);
+    return this.write(`vote/${target}/${this.options.signer.peerId}`, encodeVoteValue(on, reason, trace), !on);
   }
 
   /** Adopts a CRL the operator put on this node; returns the entry when it is newer than ours. */
@@ -270,6 +273,14 @@ export class FleetState {
       s.add(voter);
     }
     return [...voters].filter(([, s]) => s.size >= this.options.quorum).map(([t]) => t).sort();
+  }
+
+  /** The voters whose standing (not withdrawn) vote names `target`. */
+  voters(target: string): string[] {
+    const prefix = `vote/${target}/`;
+    const out: string[] = [];
+    for (const [k, e] of this.entries) if (k.startsWith(prefix) && !e.tombstone) out.push(k.slice(prefix.length));
+    return out.sort();
   }
 
   setting(name: string): string | undefined {

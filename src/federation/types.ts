@@ -2,6 +2,7 @@
 // libp2p stays behind this interface.
 import type { DiscoveryStatus } from './mesh-discovery.ts';
 import type { AgentConfig } from '../config/schema.ts';
+import type { SpanContext } from '../tracing/api.ts';
 export type { DiscoveryStatus };
 
 /** An application message that passed every check: admitted sender, signature, freshness, no replay. */
@@ -104,13 +105,38 @@ export interface Federation {
   stop(): Promise<void>;
 }
 
+/** What a quarantine vote wrote, as the command's reply shows it. */
+export interface VoteCast {
+  /** The fleet state key written: vote/<target>/<this node>. */
+  key: string;
+  target: string;
+  name: string;
+  vote: boolean;
+  reason: string;
+  /** The entry's HLC stamp (wall ms, counter). */
+  stamp: { wall: number; counter: number };
+  /** Whether the target is quarantined fleet-wide now, as this node counts, and the quorum. */
+  quarantined: boolean;
+  quorum: number;
+  /** Distinct voters against the target in this node's state (own vote included). */
+  votes: number;
+  /** The trace id the entry carries to the fleet, when it carries one. */
+  traceId?: string;
+}
+
 export interface FleetStateView {
   /** Registry of nodes (who, where, version, capabilities, last seen). */
   nodes(): { peerId: string; name: string; addrs: string[]; version: string; capabilities: string[]; lastSeen: number }[];
   /** Peers quarantined fleet-wide (a quorum of distinct admitted voters). */
   quarantined(): string[];
-  /** Casts (or withdraws, with vote=false) this node's quarantine vote against a peer. */
+  /** Casts (or withdraws, with vote=false) this node's quarantine vote against a peer id. */
   voteQuarantine(target: string, reason: string, vote?: boolean): void;
+  /**
+   * The operator's `quarantine-vote`: `peer` is a peer id or a node name in the registry (not
+   * this node); trace: the command's span, whose context the vote carries to the fleet when
+   * tracing is on. Throws FederationError with the reason on refusal.
+   */
+  castVote(peer: string, vote: boolean, reason: string, trace?: SpanContext): VoteCast;
   /** A fleet-wide setting signed by the fleet CA, or undefined. */
   setting(name: string): string | undefined;
   /** All fleet-wide settings in force, name → value. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { applyOption } from '../config/apply-option.ts';
 import { formatConfigIssue } from '../config/config-error.ts';
 import { SCHEMA, type AgentConfig, type Field, type SectionName } from '../config/schema.ts';
+import { FederationError } from '../federation/federation-error.ts';
 import { fleetTrust } from '../federation/settings.ts';
 import type { Logger } from '../agent/logger.ts';
 import { MetricsText } from '../status/metrics.ts';
@@ -38,6 +39,11 @@ export interface AgentTelemetrySources {
   runAction?(a: CommandArgs['run-action'], trace?: SpanContext): unknown;
   /** MQTT `learning-round`. */
   learningRound?(trace?: SpanContext): unknown;
+  /**
+   * MQTT `quarantine-vote`: the federation's castVote (absent: the federation is not running).
+   * Throw to refuse (unknown peer, self); the message goes into the reply.
+   */
+  quarantineVote?(a: CommandArgs['quarantine-vote'], trace?: SpanContext): unknown;
   /** Spans of each command; trace: the command's span, for the work it starts. */
   tracer?: Tracer;
 }
@@ -168,6 +174,17 @@ function commandHandlers(config: AgentConfig, src: AgentTelemetrySources, stats:
     const round = src.learningRound;
     handlers['learning-round'] = (_args, ctx) => round(ctx.trace) ?? { started: true };
   }
+  const vote = src.quarantineVote;
+  handlers['quarantine-vote'] = (a, ctx) => {
+    if (!vote) throw new CommandRejected('disabled', 'quarantine votes are fleet state: the federation is not running on this router (federation.enabled, or see /health)');
+    try {
+      return vote(a, ctx.trace);
+    } catch (e) {
+      // The federation's refusals (unknown peer, self) are about the arguments.
+      if (e instanceof FederationError) throw new CommandRejected('bad-args', e.message);
+      throw e;
+    }
+  };
   return handlers;
 }
 

@@ -13,11 +13,19 @@ export interface CommandArgs {
   /** `path` is 'section.option' in UCI names; `values` has one item, or several for a list option. */
   set: { path: string; values: string[] };
   'learning-round': Record<string, never>;
+  /** `peer` a peer id or node name (the federation resolves it); `reason` '' only when withdrawing. */
+  'quarantine-vote': { peer: string; vote: boolean; reason: string };
 }
 
 const ACTION = /^[a-z][a-z0-9_-]{0,63}$/;
 // A neighbour is one unicast station: lower or upper case hex, colons, nothing else.
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
+// A libp2p peer id (base58/base32 letters and digits) or a node name (agent.node_name's pattern).
+const PEER = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+// The fleet state keeps 200 characters of a reason; control and format characters (e.g. U+202E)
+// would make it read differently from what was sent.
+const MAX_REASON = 200;
+const UNPRINTABLE = /[\p{Cc}\p{Cf}]/u;
 const OPTION_PATH = /^(x0tta6bl4\.)?[a-z][a-z0-9_]{0,63}\.[a-z][a-z0-9_]{0,63}$/;
 
 /** Quoted, non-printables escaped: a reply must show what was sent, not hide or reorder it (U+202E). */
@@ -63,6 +71,17 @@ const parsers: { [K in CommandName]: (args: string[]) => CommandArgs[K] } = {
   'learning-round': (a) => {
     if (a.length) throw bad('learning-round', 'takes no arguments');
     return {};
+  },
+  'quarantine-vote': (a) => {
+    const usage = 'quarantine-vote <peer-id|node-name> true|false [reason]';
+    if (a.length < 2 || a.length > 3) throw bad(usage, `got ${a.length} arguments`);
+    const [peer, vote, reason = ''] = a as [string, string, string?];
+    if (!PEER.test(peer)) throw bad(usage, `${show(peer)} is not a peer id or node name`);
+    if (vote !== 'true' && vote !== 'false') throw bad(usage, `vote ${show(vote)} must be true or false`);
+    if (vote === 'true' && !reason.trim()) throw bad(usage, 'a vote to quarantine needs a reason (the fleet sees it)');
+    if (reason.length > MAX_REASON) throw bad(usage, `reason of ${reason.length} characters; at most ${MAX_REASON}`);
+    if (UNPRINTABLE.test(reason)) throw bad(usage, `reason ${show(reason)} has control or format characters`);
+    return { peer, vote: vote === 'true', reason };
   },
 };
 

@@ -8,7 +8,7 @@
 import { createPrivateKey, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { PAYLOAD_VERSION } from './topics.ts';
 
-export const COMMAND_NAMES = ['status', 'dry-run', 'run-action', 'set', 'learning-round'] as const;
+export const COMMAND_NAMES = ['status', 'dry-run', 'run-action', 'set', 'learning-round', 'quarantine-vote'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export interface CommandEnvelope {
