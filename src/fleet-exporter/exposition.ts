@@ -100,8 +100,8 @@ const NODE_FAMILIES: NodeFamily[] = [
   telemetryGauge('x0tta6bl4_telemetry_events_queued', 'Events waiting on the node for a PUBACK.', (t) => t.queued),
   telemetryGauge('x0tta6bl4_telemetry_events_dropped_total', 'Events the node dropped from its full buffer (since the agent started).', (t) => t.dropped, 'counter'),
   telemetryGauge('x0tta6bl4_telemetry_reconnects_total', 'Broker reconnects of the node (since the agent started).', (t) => t.reconnects, 'counter'),
-  telemetryGauge('x0tta6bl4_certificate_expiry_timestamp_seconds', "When the node's fleet certificate expires (only from nodes that report it; not in contract v1 yet).", (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))),
-  telemetryGauge('x0tta6bl4_federation_quarantined_peers', 'Federation peers quarantined by a quorum of votes (only from nodes that report it; not in contract v1 yet).', (t) => t.quarantinedPeers),
+  telemetryGauge('x0tta6bl4_certificate_expiry_timestamp_seconds', "When the node's fleet certificate expires (from snapshots of nodes with the federation on).", (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))),
+  telemetryGauge('x0tta6bl4_federation_quarantined_peers', 'Federation peers quarantined by a quorum of votes (from snapshots of nodes with the federation on).', (t) => t.quarantinedPeers),
   {
     name: 'x0tta6bl4_events_total', type: 'counter', help: 'Events received from the node, by kind (QoS 1 duplicates dropped).',
     // finding, action and rollback from 0 (alerts take increase() of them); the rarer kinds once seen.

@@ -38,7 +38,7 @@ export interface NodeTelemetry {
   queued: number | null;
   dropped: number | null;
   reconnects: number | null;
-  /** Optional, not in contract v1 yet (see docs/fleet-exporter.md): epoch ms and a count. */
+  /** The snapshot's optional `federation` (agents with the federation on): epoch ms and a count. */
   certNotAfterMs: number | null;
   quarantinedPeers: number | null;
 }
