@@ -6,7 +6,8 @@
 // the broker and Prometheus, and the scrape time Prometheus saw; it stops at the first N that does
 // not hold (0 events lost, exporter ≤ 200 MB RSS, every scrape ≤ 1 s) and reports the largest that did.
 // Environment: X0_BENCH_ALL=1 (go on past the first N that fails), X0_BENCH_ROUTERS (default 500,1000,2000,3500,5000), X0_BENCH_S (steady seconds, 60),
-// X0_BENCH_EVENT_S (mean seconds between events of one router, 60), X0_BENCH_EXPORTER_NODE_FLAGS.
+// X0_BENCH_EVENT_S (mean seconds between events of one router, 60), X0_BENCH_EXPORTER_NODE_FLAGS,
+// X0_BENCH_SHARDS (4), X0_BENCH_EXPORTER_ARGS (e.g. --gzip), X0_BENCH_PROM_ARGS (more Prometheus flags).
 // JSON on stdout, progress on stderr.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -34,8 +35,9 @@ const LIMITS = { rssMb: 200, scrapeMs: 1000 };
 const EXPORTER_NODE_FLAGS = (process.env.X0_BENCH_EXPORTER_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=160').split(' ').filter(Boolean);
 // More exporter flags (e.g. --gzip) and Prometheus flags (e.g. --no-storage.tsdb.wal-compression) to compare.
 const EXPORTER_ARGS = (process.env.X0_BENCH_EXPORTER_ARGS ?? '').split(' ').filter(Boolean);
-// Scrape the exporter as this many shards (each its own target; 1 = one /metrics for the whole fleet).
-const SHARDS = env('X0_BENCH_SHARDS', 1);
+// Scrape the exporter as this many shards (each its own target, as docs/fleet-exporter.md tells an
+// operator to for a large fleet); 1 = one /metrics for the whole fleet.
+const SHARDS = env('X0_BENCH_SHARDS', 4);
 const PROM_ARGS = (process.env.X0_BENCH_PROM_ARGS ?? '').split(' ').filter(Boolean);
 const log = (m: string) => process.stderr.write(`bench:fleet: ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

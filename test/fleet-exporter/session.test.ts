@@ -5,6 +5,8 @@
 // The node is a contract-following publisher (live `online` state, then QoS 1 events).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { UsageError } from '../../src/cli/command.ts';
+import { parseSessionId } from '../../src/fleet-exporter/command.ts';
 import { FleetExporter } from '../../src/fleet-exporter/exporter.ts';
 import { Mosquitto } from '../telemetry/mosquitto.ts';
 import { exitIfStuck, Subscriber } from '../telemetry/subscriber.ts';
@@ -113,6 +115,12 @@ test('control: a clean session (no --session-id) loses the events sent while it 
   assert.is(counted(s, 'c1'), 1, 'events 3-5 were not kept for a clean session');
   assert.is(missing(s, 'c1'), 0, 'a boot met mid-way (retained state only): earlier seq are not called missing');
   await stopExporter(second.exporter);
+});
+
+test('--session-id takes an MQTT client id, and says what is wrong with anything else', () => {
+  assert.is(parseSessionId(undefined), null);
+  assert.is(parseSessionId('x0tta6bl4-exporter.backend_1'), 'x0tta6bl4-exporter.backend_1');
+  for (const bad of ['', 'has space', 'x'.repeat(65), 'a/b', '+', true]) assert.throws(() => parseSessionId(bad), (e: unknown) => e instanceof UsageError && /--session-id must be/.test((e as Error).message), String(bad));
 });
 
 test.run();
