@@ -6,9 +6,10 @@
 // the broker and Prometheus, and the scrape time Prometheus saw; it stops at the first N that does
 // not hold (0 events lost, exporter ≤ 200 MB RSS, every scrape ≤ 1 s) and reports the largest that did.
 // Environment: X0_BENCH_ALL=1 (go on past the first N that fails), X0_BENCH_ROUTERS (default 500,1000,2000,3500,5000), X0_BENCH_S (steady seconds, 60),
-// X0_BENCH_EVENT_S (mean seconds between events of one router, 60), X0_BENCH_EXPORTER_NODE_FLAGS.
+// X0_BENCH_EVENT_S (mean seconds between events of one router, 60), X0_BENCH_EXPORTER_NODE_FLAGS,
+// X0_BENCH_SHARDS (4), X0_BENCH_EXPORTER_ARGS (e.g. --gzip), X0_BENCH_PROM_ARGS (more Prometheus flags).
 // JSON on stdout, progress on stderr.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Mosquitto } from '../../test/telemetry/mosquitto.ts';
@@ -32,6 +33,12 @@ const LIMITS = { rssMb: 200, scrapeMs: 1000 };
 // How an operator should run the exporter for a big fleet (docs/fleet-exporter.md): a small young
 // generation and a capped old one make V8 collect instead of growing (live heap ≈ 55 MB at 5,000 nodes).
 const EXPORTER_NODE_FLAGS = (process.env.X0_BENCH_EXPORTER_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=160').split(' ').filter(Boolean);
+// More exporter flags (e.g. --gzip) and Prometheus flags (e.g. --no-storage.tsdb.wal-compression) to compare.
+const EXPORTER_ARGS = (process.env.X0_BENCH_EXPORTER_ARGS ?? '').split(' ').filter(Boolean);
+// Scrape the exporter as this many shards (each its own target, as docs/fleet-exporter.md tells an
+// operator to for a large fleet); 1 = one /metrics for the whole fleet.
+const SHARDS = env('X0_BENCH_SHARDS', 4);
+const PROM_ARGS = (process.env.X0_BENCH_PROM_ARGS ?? '').split(' ').filter(Boolean);
 const log = (m: string) => process.stderr.write(`bench:fleet: ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
@@ -45,7 +52,7 @@ async function startExporter(broker: string): Promise<Exporter> {
   const bundle = `${root}dist/x0tta6bl4-fleet.mjs`;
   const entry = existsSync(bundle) ? [bundle] : ['--import', 'tsx', `${root}src/fleet-exporter/command.ts`];
   if (entry.length > 1) log('dist/x0tta6bl4-fleet.mjs not built: running the exporter from source (npm run build for the real thing)');
-  const proc = spawn(process.execPath, [...EXPORTER_NODE_FLAGS, ...entry, '--broker', broker, '--fleet', 'bench', '--listen', '127.0.0.1:0', '--stale', '120'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...EXPORTER_NODE_FLAGS, ...entry, '--broker', broker, '--fleet', 'bench', '--listen', '127.0.0.1:0', '--stale', '120', ...EXPORTER_ARGS], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', () => {});
@@ -73,6 +80,15 @@ async function exporterCounts(url: string): Promise<{ telemetry: number; events:
     renderMs: 1000 * sum(/^x0tta6bl4_fleet_exporter_render_seconds (\S+)$/gm),
     renderCpuMs: 1000 * sum(/^x0tta6bl4_fleet_exporter_render_cpu_seconds (\S+)$/gm),
   };
+}
+
+/** /metrics fetched by curl (another process, as Prometheus would): wall ms and bytes on the wire. */
+function curlProbe(url: string, gzip: boolean): Promise<{ ms: number; bytes: number }> {
+  const args = ['-s', '-o', '/dev/null', '-w', '%{time_total} %{size_download}', ...(gzip ? ['-H', 'Accept-Encoding: gzip'] : []), url];
+  return new Promise((resolve) => execFile('curl', args, (err, out) => {
+    const [t, b] = err ? [NaN, NaN] : out.trim().split(' ').map(Number);
+    resolve({ ms: round(t! * 1000), bytes: b! });
+  }));
 }
 
 async function until(pred: () => boolean | Promise<boolean>, limitMs: number): Promise<boolean> {
@@ -110,7 +126,7 @@ function emitEvents(routers: LightRouter[]): NodeJS.Timeout {
 async function step(n: number) {
   const broker = await Mosquitto.start();
   const exporter = await startExporter(broker.url);
-  const prom = await Prometheus.start({ targets: [new URL(exporter.url).host], scrapeIntervalS: SCRAPE_S });
+  const prom = await Prometheus.start({ targets: [new URL(exporter.url).host], scrapeIntervalS: SCRAPE_S, shards: SHARDS, extraArgs: PROM_ARGS });
   const pids = { exporter: exporter.proc.pid, broker: broker.pid, prometheus: prom.pid };
   const rss = new RssSampler(pids);
   const stats: RouterStats = { connected: 0, snapshots: 0, eventsSent: 0, eventsAcked: 0 };
@@ -121,20 +137,28 @@ async function step(n: number) {
     const c0 = await exporterCounts(exporter.url);
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, cpuS(p)]));
     const t0 = Date.now();
+    const benchCpu0 = process.cpuUsage();
     const ev = emitEvents(routers);
-    await sleep(STEADY_S * 1000);
+    await sleep((STEADY_S * 1000) / 2);
+    // Mid-run, between Prometheus' scrapes as likely as not: the exporter's answer seen from outside.
+    const plain = await curlProbe(exporter.url, false);
+    const gz = await curlProbe(exporter.url, true);
+    await sleep((STEADY_S * 1000) / 2);
     clearInterval(ev);
     const steadyS = (Date.now() - t0) / 1000;
     const cpu = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, round((100 * (cpuS(p) - cpu0[k]!)) / steadyS)]));
+    const bc = process.cpuUsage(benchCpu0);
+    const benchCpuPct = round((bc.user + bc.system) / 1e4 / steadyS);
     const c1 = await exporterCounts(exporter.url);
     await until(() => routers.every((r) => r.pending === 0), 30_000);
     let last = c1;
     await until(async () => (last = await exporterCounts(exporter.url)).events >= stats.eventsSent, 60_000);
     await sleep(SCRAPE_S * 1000 + 2000); // one more scrape after the drain
-    const scrape = await prom.query(`max_over_time(scrape_duration_seconds{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s])`);
-    const scrapeMed = await prom.query(`quantile_over_time(0.5, scrape_duration_seconds{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s])`);
-    const upMin = await prom.query(`min_over_time(up{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s])`);
-    const samples = await prom.query('scrape_samples_scraped{job="x0tta6bl4-fleet"}');
+    const scrape = await prom.query(`max(max_over_time(scrape_duration_seconds{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s]))`);
+    const scrapeMed = await prom.query(`max(quantile_over_time(0.5, scrape_duration_seconds{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s]))`);
+    const upMin = await prom.query(`min(min_over_time(up{job="x0tta6bl4-fleet"}[${Math.ceil((Date.now() - t0) / 1000)}s]))`);
+    const samples = await prom.query('sum(scrape_samples_scraped{job="x0tta6bl4-fleet"})');
+    const samplesMax = await prom.query('max(scrape_samples_scraped{job="x0tta6bl4-fleet"})');
     const v = {
       routers: n,
       connected: stats.connected,
@@ -149,13 +173,21 @@ async function step(n: number) {
       scrape_ms: round(Number(scrape[0]?.value[1] ?? NaN) * 1000),
       scrape_p50_ms: round(Number(scrapeMed[0]?.value[1] ?? NaN) * 1000),
       scrape_up_min: Number(upMin[0]?.value[1] ?? NaN),
+      // All shards together, and the largest single scrape.
       scrape_samples: Number(samples[0]?.value[1] ?? NaN),
+      scrape_samples_max: Number(samplesMax[0]?.value[1] ?? NaN),
       fetch_ms: round(last.ms),
+      curl_ms: plain.ms,
+      curl_bytes: plain.bytes,
+      curl_gzip_ms: gz.ms,
+      curl_gzip_bytes: gz.bytes,
       render_ms: round(last.renderMs),
       render_cpu_ms: round(last.renderCpuMs),
       exporter_cpu_pct: cpu.exporter!,
       broker_cpu_pct: cpu.broker!,
       prometheus_cpu_pct: cpu.prometheus!,
+      // The simulated routers themselves (this process): load that a real fleet puts on other hosts.
+      routers_cpu_pct: benchCpuPct,
       load1: round(loadavg()[0]!, 2),
     };
     const holds = v.connected === n && v.lost_events === 0 && v.exporter_rss_mb <= LIMITS.rssMb && v.scrape_ms <= LIMITS.scrapeMs && v.scrape_up_min === 1;
@@ -196,5 +228,8 @@ const summary = {
   loadavg_end: loadavg().map((x) => round(x, 2)),
   cpus: (await import('node:os')).cpus().length,
   exporter_node_flags: EXPORTER_NODE_FLAGS.join(' '),
+  exporter_args: EXPORTER_ARGS.join(' '),
+  shards: SHARDS,
+  prometheus_args: PROM_ARGS.join(' '),
 };
 process.stdout.write(`${JSON.stringify({ bench: 'fleet', unit: 'mixed (see keys: _per_s, _mb, _ms, _pct)', rows, summary }, null, 2)}\n`);

@@ -41,7 +41,7 @@ const stateMap = { mappings: [{ type: 'value', options: { 0: { text: 'down', col
 const overview = [
   panel(1, 'stat', 'Nodes online', [0, 0, 4, 4], [[`sum(x0tta6bl4_node_online{${F}})`, 'online']]),
   panel(2, 'stat', 'Nodes offline', [4, 0, 4, 4], [[`count(x0tta6bl4_node_online{${F}} == 0) or vector(0)`, 'offline']], { defaults: { thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'red', value: 1 }] } } }),
-  panel(3, 'stat', 'Offline by reason', [8, 0, 8, 4], [[`sum by (state) (x0tta6bl4_node_state{${F},state!="online"})`, '{{state}}']]),
+  panel(3, 'stat', 'Offline by reason', [8, 0, 8, 4], [[`count by (state) (x0tta6bl4_node_state{${F},state!="online"})`, '{{state}}']]),
   panel(4, 'stat', 'Exporter', [16, 0, 8, 4], [[`min(x0tta6bl4_fleet_exporter_connected)`, 'broker connected'], [`sum(rate(x0tta6bl4_fleet_exporter_messages_ignored_total[$__rate_interval])) or vector(0)`, 'ignored msg/s']]),
   panel(5, 'state-timeline', 'Health map (1 ok, 0.5 degraded, 0 down)', [0, 4, 24, 9], [[`x0tta6bl4_up{${F}}`, '{{fleet}}/{{node}}']], { defaults: stateMap, description: 'Overall health of each node from its last snapshot.' }),
   panel(6, 'heatmap', 'Link quality (TQ of every direct link)', [0, 13, 12, 9], [[`batman_link_tq{${F}}`, '{{node}}→{{neighbour}}']], { options: { calculate: true, yAxis: { min: 0, max: 255 }, color: { scheme: 'RdYlGn', mode: 'scheme' } } }),
@@ -59,7 +59,7 @@ const overview = [
 ];
 
 const detail = [
-  panel(1, 'stat', 'State', [0, 0, 6, 4], [[`x0tta6bl4_node_state{${N}} == 1`, '{{state}}']], { options: { textMode: 'name' } }),
+  panel(1, 'stat', 'State', [0, 0, 6, 4], [[`x0tta6bl4_node_state{${N}}`, '{{state}}']], { options: { textMode: 'name' } }),
   panel(2, 'stat', 'Health', [6, 0, 6, 4], [[`x0tta6bl4_up{${N}}`, 'health']], { defaults: stateMap }),
   panel(3, 'stat', 'Last seen', [12, 0, 6, 4], [[`x0tta6bl4_node_last_seen_timestamp_seconds{${N}} * 1000`, 'last seen']], { defaults: { unit: 'dateTimeFromNow' } }),
   panel(4, 'stat', 'Version and uptime', [18, 0, 6, 4], [[`x0tta6bl4_uptime_seconds{${N}}`, 'uptime'], [`x0tta6bl4_build_info{${N}}`, '{{version}}']], { defaults: { unit: 's' } }),

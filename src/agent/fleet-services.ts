@@ -4,7 +4,10 @@
 // reported down in /health with the reason, and the rest runs on.
 import type { AgentConfig, SectionName } from '../config/schema.ts';
 import type { Core } from '../core/index.ts';
+import { readFileSync } from 'node:fs';
 import { startFederation } from '../federation/federation.ts';
+import { parseCertificates } from '../federation/fleet-ca.ts';
+import { federationSettings } from '../federation/settings.ts';
 import { fleetSettingChange } from '../federation/fleet-settings.ts';
 import { storedFleetSettings } from '../federation/stored-settings.ts';
 import { addFederationMetrics, federationStatus } from '../federation/report.ts';
@@ -44,6 +47,16 @@ export function adoptStoredFleetSettings(config: AgentConfig, uciConfig: AgentCo
   }
 }
 
+/** The leaf's notAfter of the node certificate the federation started with; null if unreadable now. */
+function certificateNotAfter(file: string): string | null {
+  try {
+    const t = Date.parse(parseCertificates(readFileSync(file, 'latin1'), file)[0]!.validTo);
+    return Number.isFinite(t) ? new Date(t).toISOString() : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface FleetServicesDeps {
   /** The running config (fleet settings adopted); uciConfig: the router's own, for withdrawals. */
   config: AgentConfig;
@@ -66,6 +79,8 @@ export class FleetServices {
   private federation: Federation | null = null;
   private learning: LearningService | null = null;
   private telemetry: AgentTelemetry | null = null;
+  /** When this node's fleet certificate expires (ISO time), read once the federation accepted it. */
+  private certNotAfter: string | null = null;
 
   constructor(private readonly deps: FleetServicesDeps) {}
 
@@ -75,6 +90,7 @@ export class FleetServices {
       try {
         this.federation = await startFederation(config, { log: log.child('federation'), tracer: this.deps.tracer });
         this.federation.onSetting((name, value) => this.onFleetSetting(name, value));
+        this.certNotAfter = certificateNotAfter(federationSettings(config, '', this.deps.node).certFile);
         const h = this.federation.health();
         health.set('federation', h.state, h.reason);
       } catch (e) {
@@ -170,7 +186,8 @@ export class FleetServices {
   report(): Pick<StatusReport, 'learning' | 'federation' | 'telemetry'> {
     return {
       learning: (this.learning?.status() as unknown as Record<string, unknown>) ?? null,
-      federation: this.federation ? federationStatus(this.federation) : null,
+      // certNotAfter: for /status and the telemetry snapshot (the fleet's CertificateExpiring alert).
+      federation: this.federation ? { ...federationStatus(this.federation), certNotAfter: this.certNotAfter } : null,
       telemetry: (this.telemetry?.report() as unknown as Record<string, unknown>) ?? null,
     };
   }

@@ -38,6 +38,13 @@ export function parseListen(v: unknown): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/** An MQTT client id the broker will keep a session under: letters, digits, . _ - (1-64). */
+export function parseSessionId(v: unknown): string | null {
+  if (v === undefined) return null;
+  if (typeof v !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(v)) throw new UsageError(`--session-id must be 1-64 letters, digits, '.', '_' or '-' (an MQTT client id), got '${escapePrintable(String(v))}'`);
+  return v;
+}
+
 export function exporterLimits(flags: FlagValues): ModelLimits {
   const staleS = intFlag(flags, 'stale', DEFAULT_LIMITS.staleS, 1, 86_400 * 30);
   const ttlS = intFlag(flags, 'ttl', DEFAULT_LIMITS.ttlS, 1, 86_400 * 365);
@@ -57,6 +64,7 @@ export async function runFleetExporter({ flags, positionals, io, stopSignal }: C
   if (typeof flags.broker !== 'string' || !flags.broker) throw new UsageError('fleet exporter needs --broker URL');
   const listen = parseListen(flags.listen);
   const limits = exporterLimits(flags);
+  const sessionId = parseSessionId(flags['session-id']);
   let names: Map<string, string> | undefined;
   if (typeof flags.names === 'string') {
     try {
@@ -81,6 +89,8 @@ export async function runFleetExporter({ flags, positionals, io, stopSignal }: C
     ...listen,
     limits,
     ...(names ? { names } : {}),
+    gzip: flags.gzip === true,
+    sessionId,
     log: (l) => io.err(l),
   });
   let url: string;

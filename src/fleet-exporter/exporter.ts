@@ -4,15 +4,16 @@
 // client per attempt) and runs on the operator's backend host, never on a router.
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { createGzip } from 'node:zlib';
 import { Backoff } from '../telemetry/backoff.ts';
 import { openBrokerClient, type ConnectSettings, type MqttClient } from '../telemetry/broker-connection.ts';
 import { describeConnectError } from '../telemetry/connect-errors.ts';
 import { checkLevel, TOPIC_ROOT } from '../telemetry/topics.ts';
-import { cacheNode, Exposition, renderFleet } from './exposition.ts';
+import { cacheNode, Exposition, renderFleet, type Shard } from './exposition.ts';
 import { FleetModel, type ModelLimits } from './fleet-model.ts';
 
 export interface ExporterOptions {
-  connect: Omit<ConnectSettings, 'clientId' | 'will'>;
+  connect: Omit<ConnectSettings, 'clientId' | 'will' | 'clean'>;
   /** Only this fleet, or every fleet on the broker (null). */
   fleet: string | null;
   host: string;
@@ -20,6 +21,14 @@ export interface ExporterOptions {
   limits: ModelLimits;
   names?: ReadonlyMap<string, string>;
   log: (line: string) => void;
+  /**
+   * A persistent session under this MQTT client id (clean=false): the broker keeps the
+   * subscription and queues QoS 1 events while the exporter is away or restarting. Null or
+   * absent: a clean session with a random id (events sent meanwhile are lost to it).
+   */
+  sessionId?: string | null;
+  /** Compress /metrics for a scraper that sends Accept-Encoding: gzip (Prometheus does). */
+  gzip?: boolean;
   /** Reconnect delays (tests shorten them). */
   backoff?: { minMs: number; maxMs: number };
 }
@@ -27,6 +36,22 @@ export interface ExporterOptions {
 export function exporterSubscriptions(fleet: string | null): string[] {
   const f = fleet === null ? '+' : checkLevel('fleet', fleet);
   return ['state', 'telemetry', 'events'].map((k) => `${TOPIC_ROOT}/${f}/+/${k}`);
+}
+
+/**
+ * `?shard=I&shards=K` (0 <= I < K <= 64): only the nodes whose hash is I modulo K. Prometheus
+ * scrapes each shard as its own target, at its own offset in the interval, so one large scrape
+ * becomes K small ones (docs/fleet-exporter.md, "Scale"). A bad value is a message, not a crash.
+ */
+export function parseShard(q: URLSearchParams): Shard | undefined | string {
+  const i = q.get('shard');
+  const k = q.get('shards');
+  if (i === null && k === null) return undefined;
+  const index = Number(i);
+  const count = Number(k);
+  if (!/^\d{1,2}$/.test(i ?? '') || !/^\d{1,2}$/.test(k ?? '') || count < 1 || count > 64 || index >= count)
+    return `shard=I&shards=K needs integers 0 <= I < K <= 64, got shard=${JSON.stringify(i)} shards=${JSON.stringify(k)}`;
+  return { index, count };
 }
 
 export class FleetExporter {
@@ -49,13 +74,25 @@ export class FleetExporter {
     const topics = exporterSubscriptions(this.o.fleet);
     this.connect(topics);
     const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
+      const [path, query] = (req.url ?? '/').split('?') as [string, string | undefined];
       if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { allow: 'GET, HEAD' }).end();
       if (path === '/metrics') {
-        const e = this.render(Date.now());
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-        if (req.method !== 'HEAD') for (const chunk of e.chunks()) res.write(chunk);
-        return void res.end();
+        const shard = parseShard(new URLSearchParams(query ?? ''));
+        if (typeof shard === 'string') return void res.writeHead(400, { 'content-type': 'text/plain' }).end(`${shard}\n`);
+        const e = this.render(Date.now(), shard);
+        const gz = this.o.gzip === true && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', ...(gz ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}) });
+        if (req.method === 'HEAD') return void res.end();
+        if (!gz) {
+          for (const chunk of e.chunks()) res.write(chunk);
+          return void res.end();
+        }
+        // Level 1: most of the size for a fraction of the CPU of the default level.
+        const z = createGzip({ level: 1 });
+        z.on('error', () => res.destroy());
+        z.pipe(res);
+        for (const chunk of e.chunks()) z.write(chunk);
+        return void z.end();
       }
       if (path === '/') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('x0tta6bl4 fleet exporter: /metrics\n');
       res.writeHead(404).end();
@@ -72,12 +109,13 @@ export class FleetExporter {
     return `http://${host}:${a.port}/metrics`;
   }
 
-  render(now: number): Exposition {
+  /** The fleet, or one shard of it; the exporter's own series are in shard 0 only (no double counts). */
+  render(now: number, shard?: Shard): Exposition {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
     this.model.sweep(now);
-    const e = renderFleet(this.model, now);
-    this.renderSelf(e);
+    const e = renderFleet(this.model, now, shard);
+    if (!shard || shard.index === 0) this.renderSelf(e);
     this.stats.scrapes++;
     this.stats.lastRenderMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
@@ -103,7 +141,8 @@ export class FleetExporter {
   private connect(topics: string[]): void {
     if (this.stopping) return;
     // Throws BrokerConfigError for a URL or TLS file that cannot work: start() passes it on.
-    const { client, target } = openBrokerClient({ ...this.o.connect, clientId: `x0tta6bl4-exporter-${randomBytes(4).toString('hex')}` });
+    const session = this.o.sessionId ? { clientId: this.o.sessionId, clean: false } : { clientId: `x0tta6bl4-exporter-${randomBytes(4).toString('hex')}` };
+    const { client, target } = openBrokerClient({ ...this.o.connect, ...session });
     this.client = client;
     let lastError: unknown = null;
     client.on('message', (topic, payload, packet) => {
@@ -111,7 +150,8 @@ export class FleetExporter {
       if (n) cacheNode(n, this.model);
     });
     client.on('error', (e) => (lastError = e));
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
+      if (this.o.sessionId) this.o.log(`fleet exporter: session ${this.o.sessionId} ${connack.sessionPresent ? 'resumed (events kept by the broker follow)' : 'new (nothing kept from before)'}`);
       this.stats.connected = true;
       this.stats.connects++;
       this.backoff.reset();

@@ -82,7 +82,6 @@ const NODE_FAMILIES: NodeFamily[] = [
     lines: (n) => [...n.components].map(([c, cur]) => ['ok', 'degraded', 'down'].map((s) => one('x0tta6bl4_component_state', n.labels + lbl('component', c) + lbl('state', s), s === cur ? 1 : 0)).join('')).join(''),
   },
   telemetryGauge('x0tta6bl4_dry_run', 'Agent in dry-run (plans, does not apply): 1 or 0.', (t) => (t.dryRun === null ? null : t.dryRun ? 1 : 0)),
-  telemetryGauge('batman_hardifs_active', 'Hard interfaces active in the mesh.', (t) => t.interfaces),
   telemetryGauge('batman_neighbour_count', 'Direct batman-adv neighbours.', (t) => t.neighbours),
   telemetryGauge('batman_originator_count', 'Distinct originators in the originator table.', (t) => t.originators),
   telemetryGauge('batman_gateway_count', 'Gateways announced in the mesh.', (t) => t.gateways),
@@ -92,22 +91,21 @@ const NODE_FAMILIES: NodeFamily[] = [
   telemetryGauge('batman_gateway_throughput_kbps', 'Throughput towards the selected gateway, kbit/s.', (t) => t.gateway?.throughputKbps ?? null),
   linkFamily('batman_link_tq', 'tq', 'TQ (0-255) of the direct link to a neighbour (neighbour: node name when known, else MAC).'),
   linkFamily('batman_link_throughput_kbps', 'throughput', 'Throughput estimate of the direct link, kbit/s.'),
-  telemetryGauge('x0tta6bl4_links_not_shown', 'Links of the last snapshot without a series (exporter cap, or truncated by the node).', (t) => t.linksCapped),
+  telemetryGauge('x0tta6bl4_links_not_shown', 'Links of the last snapshot without a series (exporter cap, or truncated by the node); absent when none.', (t) => t.linksCapped || null),
   telemetryGauge('x0tta6bl4_load1', '1-minute load average of the router.', (t) => t.load1),
   telemetryGauge('x0tta6bl4_memory_total_bytes', 'Router memory.', (t) => kb(t.memTotalKb)),
   telemetryGauge('x0tta6bl4_memory_available_bytes', 'Router memory free.', (t) => kb(t.memFreeKb)),
-  telemetryGauge('x0tta6bl4_agent_resident_memory_bytes', 'Agent RSS.', (t) => kb(t.agentRssKb)),
   telemetryGauge('x0tta6bl4_learning_round', 'Federated learning round.', (t) => t.learningRound),
   telemetryGauge('x0tta6bl4_learning_heldout_auc', 'AUC of the link-failure model on held-out local data.', (t) => t.learningAuc),
-  telemetryGauge('x0tta6bl4_learning_peers_heard', 'Peers whose update entered the last round.', (t) => t.learningPeersHeard),
   telemetryGauge('x0tta6bl4_telemetry_events_queued', 'Events waiting on the node for a PUBACK.', (t) => t.queued),
   telemetryGauge('x0tta6bl4_telemetry_events_dropped_total', 'Events the node dropped from its full buffer (since the agent started).', (t) => t.dropped, 'counter'),
   telemetryGauge('x0tta6bl4_telemetry_reconnects_total', 'Broker reconnects of the node (since the agent started).', (t) => t.reconnects, 'counter'),
-  telemetryGauge('x0tta6bl4_certificate_expiry_timestamp_seconds', "When the node's fleet certificate expires (only from nodes that report it; not in contract v1 yet).", (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))),
-  telemetryGauge('x0tta6bl4_federation_quarantined_peers', 'Federation peers quarantined by a quorum of votes (only from nodes that report it; not in contract v1 yet).', (t) => t.quarantinedPeers),
+  telemetryGauge('x0tta6bl4_certificate_expiry_timestamp_seconds', "When the node's fleet certificate expires (from snapshots of nodes with the federation on).", (t) => (t.certNotAfterMs === null ? null : Math.round(t.certNotAfterMs / 1000))),
+  telemetryGauge('x0tta6bl4_federation_quarantined_peers', 'Federation peers quarantined by a quorum of votes (from snapshots of nodes with the federation on).', (t) => t.quarantinedPeers),
   {
     name: 'x0tta6bl4_events_total', type: 'counter', help: 'Events received from the node, by kind (QoS 1 duplicates dropped).',
-    lines: (n) => EVENT_KINDS.map((k) => one('x0tta6bl4_events_total', n.labels + lbl('kind', k), n.events.get(k) ?? 0)).join(''),
+    // finding, action and rollback from 0 (alerts take increase() of them); the rarer kinds once seen.
+    lines: (n) => EVENT_KINDS.map((k) => one('x0tta6bl4_events_total', n.labels + lbl('kind', k), n.events.get(k) ?? (ALWAYS_SHOWN_KINDS.has(k) ? 0 : null))).join(''),
   },
   {
     name: 'x0tta6bl4_healing_events_total', type: 'counter', help: 'Healing actions taken and rolled back, by action kind (from action and rollback events).',
@@ -116,7 +114,7 @@ const NODE_FAMILIES: NodeFamily[] = [
       return one('x0tta6bl4_healing_events_total', n.labels + lbl('kind', kind) + lbl('action', action), v);
     }).join(''),
   },
-  { name: 'x0tta6bl4_events_duplicates_total', type: 'counter', help: 'Events received again (same boot and seq) and not counted.', lines: (n) => one('x0tta6bl4_events_duplicates_total', n.labels, n.ledger.duplicates) },
+  { name: 'x0tta6bl4_events_duplicates_total', type: 'counter', help: 'Events received again (same boot and seq) and not counted; absent until the first.', lines: (n) => one('x0tta6bl4_events_duplicates_total', n.labels, n.ledger.duplicates || null) },
   { name: 'x0tta6bl4_events_missing_total', type: 'counter', help: 'Events never received: gaps in seq within a boot.', lines: (n) => one('x0tta6bl4_events_missing_total', n.labels, n.ledger.gaps) },
 ];
 
@@ -128,8 +126,9 @@ function linkFamily(name: string, kind: 'tq' | 'throughput', help: string): Node
 }
 
 const ONLINE_HELP = 'Node connected to the broker (retained state, Last Will, and heard within the stale time): 1 or 0.';
-const STATE_HELP = 'Why a node is online or not, one series per state (1 = current): online, stopped (clean shutdown), lost (Last Will), silent (nothing heard within the stale time).';
-const STATES = ['online', 'stopped', 'lost', 'silent'] as const;
+const STATE_HELP = "Why a node is online or not: one series, value 1, labelled with the current state: online, stopped (clean shutdown), lost (Last Will), silent (nothing heard within the stale time).";
+/** Shown from 0 for every node; the other kinds only once one arrived (fewer series per node at scale). */
+const ALWAYS_SHOWN_KINDS: ReadonlySet<string> = new Set(['finding', 'action', 'rollback']);
 
 /** The families that depend on the clock (is the node online now?): cached per node by its current state. */
 function renderLiveState(e: Exposition, m: FleetModel, nodes: NodeRecord[], now: number): void {
@@ -139,7 +138,8 @@ function renderLiveState(e: Exposition, m: FleetModel, nodes: NodeRecord[], now:
     n.live = {
       state: cur,
       online: one('x0tta6bl4_node_online', n.labels, cur === 'online' ? 1 : 0),
-      states: STATES.map((s) => one('x0tta6bl4_node_state', n.labels + lbl('state', s), s === cur ? 1 : 0)).join(''),
+      // One series, not one per state: 3 fewer series per node, and count by (state) still works.
+      states: one('x0tta6bl4_node_state', n.labels + lbl('state', cur), 1),
     };
   }
   if (!nodes.length) return;
@@ -159,9 +159,16 @@ export function cacheNode(n: NodeRecord, m: FleetModel): void {
   n.cacheNames = m.namesVersion;
 }
 
-export function renderFleet(m: FleetModel, now: number): Exposition {
+/** One of `count` disjoint parts of the fleet (nodes by hash), scraped as separate targets. */
+export interface Shard {
+  index: number;
+  count: number;
+}
+
+export function renderFleet(m: FleetModel, now: number, shard: Shard = { index: 0, count: 1 }): Exposition {
   const e = new Exposition();
-  const nodes = [...m.nodes.values()];
+  const all = [...m.nodes.values()];
+  const nodes = shard.count === 1 ? all : all.filter((n) => n.hash % shard.count === shard.index);
   renderLiveState(e, m, nodes, now);
   for (const n of nodes) cacheNode(n, m);
   NODE_FAMILIES.forEach((f, i) => {

@@ -86,7 +86,7 @@ export class FleetModel {
       n = new NodeRecord(t.fleet, t.node);
       this.nodes.set(key, n);
     }
-    if (t.kind === 'state') this.takeState(n, doc);
+    if (t.kind === 'state') this.takeState(n, doc, retained);
     else if (t.kind === 'telemetry') this.takeTelemetry(n, doc, nowMs);
     else if (!this.takeEvent(n, doc)) return null;
     n.seen(at);
@@ -126,8 +126,12 @@ export class FleetModel {
     return null;
   }
 
-  private takeState(n: NodeRecord, doc: Record<string, unknown>): void {
-    if (doc.state === 'online') n.state = 'online';
+  private takeState(n: NodeRecord, doc: Record<string, unknown>, retained: boolean): void {
+    if (doc.state === 'online') {
+      n.state = 'online';
+      // Seen as it happened: every event of this boot should reach us, from seq 1.
+      if (!retained && typeof doc.boot === 'string' && doc.boot.length <= 64) n.ledger.begin(doc.boot);
+    }
     else if (doc.state === 'offline') n.state = doc.reason === 'lost' ? 'lost' : 'stopped';
     else return this.bad('schema');
     if (typeof doc.version === 'string') n.version = doc.version.slice(0, 32);

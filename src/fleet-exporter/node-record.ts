@@ -22,7 +22,6 @@ export interface NodeTelemetry {
   receivedMs: number;
   uptimeS: number | null;
   dryRun: boolean | null;
-  interfaces: number | null;
   neighbours: number | null;
   originators: number | null;
   gateways: number | null;
@@ -34,14 +33,12 @@ export interface NodeTelemetry {
   load1: number | null;
   memTotalKb: number | null;
   memFreeKb: number | null;
-  agentRssKb: number | null;
   learningRound: number | null;
   learningAuc: number | null;
-  learningPeersHeard: number | null;
   queued: number | null;
   dropped: number | null;
   reconnects: number | null;
-  /** Optional, not in contract v1 yet (see docs/fleet-exporter.md): epoch ms and a count. */
+  /** The snapshot's optional `federation` (agents with the federation on): epoch ms and a count. */
   certNotAfterMs: number | null;
   quarantinedPeers: number | null;
 }
@@ -49,6 +46,8 @@ export interface NodeTelemetry {
 export class NodeRecord {
   /** `fleet="…",node="…"`, escaped once. */
   readonly labels: string;
+  /** A stable hash of fleet and node: which /metrics?shard=I&shards=K shows the node. */
+  readonly hash: number;
   state: 'online' | 'stopped' | 'lost' | null = null;
   version: string | null = null;
   /** The node's own MAC (mesh address), when its telemetry said. */
@@ -74,11 +73,19 @@ export class NodeRecord {
     readonly node: string,
   ) {
     this.labels = `fleet="${escapeLabel(fleet)}",node="${escapeLabel(node)}"`;
+    this.hash = fnv1a(`${fleet}/${node}`);
   }
 
   seen(atMs: number): void {
     if (atMs > this.lastSeenMs) this.lastSeenMs = atMs;
   }
+}
+
+/** FNV-1a, 32 bits: the same shard for a node across restarts and exporter versions. */
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export function escapeLabel(v: string): string {

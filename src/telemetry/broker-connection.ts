@@ -80,6 +80,8 @@ export interface ConnectSettings {
   keepaliveS?: number;
   connectTimeoutMs?: number;
   will?: Will;
+  /** false: a persistent session (the broker keeps subscriptions and QoS 1 messages for this clientId). Default true. */
+  clean?: boolean;
 }
 
 export interface OpenedClient {
@@ -162,7 +164,7 @@ export function openBrokerClient(s: ConnectSettings): OpenedClient {
   const options: IClientOptions = {
     clientId: s.clientId,
     protocolVersion: 4,
-    clean: true,
+    clean: s.clean ?? true,
     keepalive: s.keepaliveS ?? 30,
     // Reconnects are ours (jittered backoff, fresh client, files re-read), never MQTT.js's.
     reconnectPeriod: 0,

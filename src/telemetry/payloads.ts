@@ -67,6 +67,12 @@ export interface TelemetryPayload {
   memory: { totalKb: number; freeKb: number; agentRssKb: number; agentHeapKb: number };
   learning: Record<string, unknown> | null;
   telemetry: { queued: number; dropped: number; reconnects: number };
+  /**
+   * Only with the federation on (added within v1: optional, old consumers ignore it). certNotAfter:
+   * when this node's fleet certificate expires (ISO time, null if unreadable); quarantinedPeers:
+   * peers quarantined fleet-wide by a quorum of votes.
+   */
+  federation?: { certNotAfter: string | null; quarantinedPeers: number };
   /** Present when something was left out to stay within the size bound. */
   truncated?: { links?: number; problems?: number; learning?: boolean };
 }

@@ -69,6 +69,8 @@ export function buildTelemetry(r: StatusReport, c: SnapshotContext): { payload: 
     learning: r.learning,
     telemetry: c.queue,
   };
+  const fed = federationSummary(r.federation);
+  if (fed) p.federation = fed;
   const truncated: NonNullable<TelemetryPayload['truncated']> = {};
   if (problems.length > MAX_PROBLEMS) truncated.problems = problems.length - MAX_PROBLEMS;
   if (p.learning && JSON.stringify(p.learning).length > MAX_LEARNING_BYTES) {
@@ -90,6 +92,15 @@ export function buildTelemetry(r: StatusReport, c: SnapshotContext): { payload: 
   }
   if (bytes > MAX_TELEMETRY_BYTES) throw new Error(`telemetry snapshot of ${bytes} bytes exceeds ${MAX_TELEMETRY_BYTES} after truncation`);
   return { payload: p, json };
+}
+
+/** The two federation numbers the fleet alerts need, from the /status `federation` document. */
+function federationSummary(f: StatusReport['federation']): TelemetryPayload['federation'] | null {
+  if (!f) return null;
+  const metrics = typeof f.metrics === 'object' && f.metrics !== null ? (f.metrics as Record<string, unknown>) : {};
+  const q = metrics.quarantinedPeers;
+  const notAfter = typeof f.certNotAfter === 'string' && Number.isFinite(Date.parse(f.certNotAfter)) ? f.certNotAfter : null;
+  return { certNotAfter: notAfter, quarantinedPeers: typeof q === 'number' && Number.isFinite(q) ? q : 0 };
 }
 
 export interface EventContext {

@@ -48,6 +48,10 @@ test.before(async () => {
       events.emit(kind, msg);
     }, 700));
   }
+  // n4 stops cleanly: "Offline by reason" has a node to show (x0tta6bl4_node_state is one series, the current state).
+  const n4 = startTelemetry({ node: 'n4', fleet: 'lab', broker: broker.url, intervalS: 1, source: { status: () => statusFixture('n4', 'lab', new HealthBoard('n4'), 3) }, subscribeEvents: new EventSource().subscribe, health: new HealthBoard('n4'), log: createLogger('error', () => {}) });
+  for (let i = 0; i < 200 && exporter.model.nodes.get('lab/n4')?.state !== 'online'; i++) await new Promise((r) => setTimeout(r, 100));
+  await n4.stop();
 });
 
 test.after(async () => {

@@ -5,6 +5,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { HealthBoard } from '../../src/agent/health.ts';
 import { createLogger } from '../../src/agent/logger.ts';
 import { FleetExporter } from '../../src/fleet-exporter/exporter.ts';
@@ -146,6 +148,50 @@ test('promtool accepts the exposition: format and naming conventions (units, _to
   const lint = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.trim() && !inherited.test(l));
   assert.equal(lint, [], 'no other lint messages');
   assert.ok(r.status === 0 || lint.length === 0, `promtool check metrics exited ${r.status}`);
+});
+
+test('shards over HTTP: disjoint parts that make the whole fleet, the exporter\'s own series in shard 0; a bad shard is a 400', async () => {
+  const nodesIn = async (q: string) => {
+    const r = await fetch(`${url}${q}`);
+    assert.is(r.status, 200, q);
+    const s = parseProm(await r.text());
+    return { nodes: s.filter((x) => x.name === 'x0tta6bl4_node_online').map((x) => x.labels.node!), self: s.some((x) => x.name === 'x0tta6bl4_fleet_exporter_connected') };
+  };
+  const all = await nodesIn('');
+  const parts = [await nodesIn('?shard=0&shards=2'), await nodesIn('?shard=1&shards=2')];
+  assert.equal([...parts[0]!.nodes, ...parts[1]!.nodes].sort(), all.nodes.sort());
+  assert.equal([all.self, parts[0]!.self, parts[1]!.self], [true, true, false]);
+  const bad = await fetch(`${url}?shard=2&shards=2`);
+  assert.is(bad.status, 400);
+  assert.match(await bad.text(), 'shard=I&shards=K needs integers');
+});
+
+test('--gzip: compressed when the scraper asks (Accept-Encoding), plain otherwise, the same text', async () => {
+  const gz = new FleetExporter({ connect: { broker: broker.url }, fleet: 'lab', host: '127.0.0.1', port: 0, limits: { maxLinks: 32, staleS: 300, ttlS: 3600, maxNodes: 100 }, gzip: true, log: () => {} });
+  try {
+    const gzUrl = await gz.start();
+    const get = (encoding: string | null) => new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      request(gzUrl, { headers: encoding ? { 'accept-encoding': encoding } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+    let z = await get('gzip, deflate');
+    for (let i = 0; i < 100 && !gunzipSync(z.body).toString().includes('node="n1"'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      z = await get('gzip, deflate');
+    }
+    assert.is(z.headers['content-encoding'], 'gzip');
+    const text = gunzipSync(z.body).toString();
+    assert.ok(parseProm(text).some((x) => x.name === 'x0tta6bl4_node_online' && x.labels.node === 'n1'), 'the fleet, compressed');
+    const plain = await get(null);
+    assert.is(plain.headers['content-encoding'], undefined);
+    assert.ok(plain.body.toString().includes('# TYPE x0tta6bl4_node_online gauge'));
+    assert.ok(plain.body.length > z.body.length, `compressed ${z.body.length} < plain ${plain.body.length}`);
+  } finally {
+    await gz.stop();
+  }
 });
 
 test.run();

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { actionKind } from '../../src/fleet-exporter/action-kind.ts';
 import { EventLedger, MAX_BOOTS_PER_NODE } from '../../src/fleet-exporter/event-ledger.ts';
 import { renderFleet } from '../../src/fleet-exporter/exposition.ts';
+import { parseShard } from '../../src/fleet-exporter/exporter.ts';
 import { FleetModel } from '../../src/fleet-exporter/fleet-model.ts';
 import { parseNames } from '../../src/fleet-exporter/names-file.ts';
 import { parseProm, valueOf } from './prom-text.ts';
@@ -36,8 +37,11 @@ test('the ledger drops duplicates and counts gaps per boot, and forgets old boot
   assert.equal([1, 2, 2, 1, 5, 6].map((s) => l.take('a', s)), ['new', 'new', 'duplicate', 'duplicate', 'new', 'new']);
   assert.is(l.duplicates, 2);
   assert.is(l.gaps, 2);
-  assert.is(l.take('b', 3), 'new', 'a new boot that starts at 3');
-  assert.is(l.gaps, 4);
+  assert.is(l.take('b', 3), 'new', 'a boot met mid-way (the exporter started after it) at 3');
+  assert.is(l.gaps, 2, 'events before the first seen of a boot met mid-way are not called missing');
+  l.begin('c');
+  assert.is(l.take('c', 3), 'new', 'a boot seen beginning that starts at 3');
+  assert.is(l.gaps, 4, 'a boot seen beginning counts from seq 1');
   assert.is(l.take('a', 6), 'duplicate', 'the previous boot is still remembered');
   for (let i = 0; i < MAX_BOOTS_PER_NODE; i++) l.take(`x${i}`, 1);
   assert.is(l.take('a', 6), 'new', 'a boot pushed out of the ledger is forgotten');
@@ -81,6 +85,12 @@ test('state, telemetry and events become the documented series; MACs become node
   assert.is(valueOf(s, 'x0tta6bl4_healing_events_total', { ...n1, kind: 'rollback', action: 'restart-interface' }), 1);
   assert.is(valueOf(s, 'x0tta6bl4_events_duplicates_total', n1), 1);
   assert.is(valueOf(s, 'x0tta6bl4_events_missing_total', n1), 2);
+  // Few series per node (bench:fleet, 5,000 nodes): one state series, rare event kinds once seen.
+  assert.equal(s.filter((x) => x.name === 'x0tta6bl4_node_state' && x.labels.node === 'n1').map((x) => x.labels.state), ['online'], 'one state series per node');
+  assert.is(valueOf(s, 'x0tta6bl4_events_total', { node: 'n2', kind: 'rollback' }), 0, 'rollbacks from 0 (RollbackStorm takes increase())');
+  assert.is(valueOf(s, 'x0tta6bl4_events_total', { node: 'n2', kind: 'info' }), undefined, 'a kind never seen: no series');
+  assert.is(valueOf(s, 'x0tta6bl4_events_duplicates_total', { node: 'n2' }), undefined, 'no duplicates: no series');
+  assert.is(valueOf(s, 'x0tta6bl4_events_missing_total', { node: 'n2' }), 0, 'missing from 0 (TelemetryDroppingEvents)');
   // The component recovers: still shown, now ok.
   m.update('x0tta6bl4/lab/n1/telemetry', enc(telemetry('n1', T0, { health: { overall: 'ok', problems: [] } })), false, T0);
   assert.is(valueOf(parseProm(renderFleet(m, T0).toString()), 'x0tta6bl4_component_state', { ...n1, component: 'mesh', state: 'ok' }), 1);
@@ -148,6 +158,21 @@ test('junk on the bus is counted by reason and never creates a node or throws', 
 test('the names file: MAC NAME lines, comments, and one-line errors', () => {
   assert.equal([...parseNames('# fleet\n02:00:00:00:00:0A  roof-1\n\n02:00:00:00:00:0b attic # x\n').names], [['02:00:00:00:00:0a', 'roof-1'], ['02:00:00:00:00:0b', 'attic']]);
   assert.equal(parseNames('nonsense\n02:00:00:00:00:0a a b\n').errors, ['line 1: expected "MAC NAME"', 'line 2: expected "MAC NAME"']);
+});
+
+
+test('shards split the fleet into disjoint parts; the exporter\'s own series are not in the node shards', () => {
+  const m = new FleetModel({ ...limits, maxNodes: 1000 });
+  for (let i = 0; i < 200; i++) m.update(`x0tta6bl4/lab/s${i}/telemetry`, enc(telemetry(`s${i}`, T0)), false, T0);
+  const nodesOf = (shard?: { index: number; count: number }) => new Set(parseProm(renderFleet(m, T0, shard).toString()).filter((x) => x.name === 'x0tta6bl4_node_online').map((x) => x.labels.node!));
+  const parts = [0, 1, 2].map((index) => nodesOf({ index, count: 3 }));
+  assert.is(parts.reduce((a, p) => a + p.size, 0), 200, 'every node in exactly one shard');
+  assert.is(new Set(parts.flatMap((p) => [...p])).size, 200);
+  assert.ok(parts.every((p) => p.size > 40), `shards roughly even: ${parts.map((p) => p.size)}`);
+  assert.equal(parseShard(new URLSearchParams('shard=2&shards=3')), { index: 2, count: 3 });
+  assert.is(parseShard(new URLSearchParams('')), undefined);
+  for (const bad of ['shard=3&shards=3', 'shard=-1&shards=3', 'shard=0', 'shard=a&shards=2', 'shard=0&shards=65'])
+    assert.type(parseShard(new URLSearchParams(bad)), 'string', bad);
 });
 
 test.run();

@@ -15,6 +15,21 @@ export interface PrometheusOptions {
   ruleFiles?: string[];
   alertmanager?: string;
   evaluationIntervalS?: number;
+  /** Scrape timeout (default: the interval). */
+  scrapeTimeoutS?: number;
+  /** Scrape each target as this many shards (/metrics?shard=I&shards=K, each its own instance). */
+  shards?: number;
+  /** More command-line flags (bench:fleet tries storage options). */
+  extraArgs?: string[];
+}
+
+/** As an operator would write it: one target per shard, told apart by the instance label. */
+export function shardedTargets(targets: string[], shards: number): { targets: string[]; labels?: Record<string, string> }[] {
+  if (shards === 1) return [{ targets }];
+  return targets.flatMap((t) => Array.from({ length: shards }, (_, i) => ({
+    targets: [t],
+    labels: { instance: `${t}/${i}`, __param_shard: String(i), __param_shards: String(shards) },
+  })));
 }
 
 export class Prometheus {
@@ -34,10 +49,10 @@ export class Prometheus {
     const port = await freePort();
     const s = o.scrapeIntervalS ?? 5;
     const config = {
-      global: { scrape_interval: `${s}s`, scrape_timeout: `${s}s`, evaluation_interval: `${o.evaluationIntervalS ?? s}s` },
+      global: { scrape_interval: `${s}s`, scrape_timeout: `${o.scrapeTimeoutS ?? s}s`, evaluation_interval: `${o.evaluationIntervalS ?? s}s` },
       ...(o.ruleFiles ? { rule_files: o.ruleFiles } : {}),
       ...(o.alertmanager ? { alerting: { alertmanagers: [{ static_configs: [{ targets: [o.alertmanager] }] }] } } : {}),
-      scrape_configs: [{ job_name: 'x0tta6bl4-fleet', static_configs: [{ targets: o.targets }] }],
+      scrape_configs: [{ job_name: 'x0tta6bl4-fleet', static_configs: shardedTargets(o.targets, o.shards ?? 1) }],
     };
     // JSON is YAML: no YAML writer needed.
     writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
@@ -48,6 +63,7 @@ export class Prometheus {
       '--storage.tsdb.retention.time=2h',
       `--web.console.templates=${join(dir, 'none')}`,
       `--web.console.libraries=${join(dir, 'none')}`,
+      ...(o.extraArgs ?? []),
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     const p = new Prometheus(proc, dir, port);
     const deadline = Date.now() + 60_000;

@@ -5,6 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HealthBoard } from '../../src/agent/health.ts';
 import type { EventPayload } from '../../src/telemetry/payloads.ts';
+import { FleetView } from '../../src/telemetry/fleet-view.ts';
 import { buildEvent, buildTelemetry, MAX_EVENT_MESSAGE, MAX_TELEMETRY_BYTES, type SnapshotContext } from '../../src/telemetry/snapshot.ts';
 import { statusFixture } from './fixture.ts';
 
@@ -45,6 +46,25 @@ test('event messages are clipped; multi-byte text stays valid JSON', () => {
   const e = JSON.parse(buildEvent({ ts: new Date(ctx.now).toISOString(), kind: 'finding', message: 'ü'.repeat(5000) }, { fleet: 'lab', node: 'n1', boot: 'b', seq: 7 })) as EventPayload;
   assert.is(e.message.length, MAX_EVENT_MESSAGE);
   assert.is(e.seq, 7);
+});
+
+test('federation on: the snapshot carries certNotAfter and quarantinedPeers; off: no federation key (optional within v1)', () => {
+  const off = buildTelemetry(statusFixture('n1', 'lab'), ctx);
+  assert.not.ok('federation' in off.payload, 'federation off: the field is absent, as before');
+  const r = statusFixture('n1', 'lab');
+  r.federation = { peerId: '12D3KooWtest', metrics: { quarantinedPeers: 2 }, certNotAfter: '2027-01-31T12:00:00.000Z' };
+  const on = buildTelemetry(r, ctx);
+  assert.equal(on.payload.federation, { certNotAfter: '2027-01-31T12:00:00.000Z', quarantinedPeers: 2 });
+  assert.equal(JSON.parse(on.json).federation, on.payload.federation);
+  r.federation = { metrics: {}, certNotAfter: 'not a time' };
+  assert.equal(buildTelemetry(r, ctx).payload.federation, { certNotAfter: null, quarantinedPeers: 0 }, 'an unreadable status document: null and 0, never a throw');
+  // An old consumer (the fleet view predates the field) reads the new snapshot as before.
+  const seen = (json: string) => {
+    const v = new FleetView();
+    v.update('x0tta6bl4/lab/n1/telemetry', Buffer.from(json));
+    return { node: v.nodes()[0], ignored: v.ignored };
+  };
+  assert.equal(seen(on.json), seen(off.json));
 });
 
 test.run();

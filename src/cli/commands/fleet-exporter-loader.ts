@@ -27,6 +27,8 @@ export const EXPORTER_FLAGS: Record<string, FlagSpec> = {
   ttl: { type: 'integer', value: 'S', describe: 'exporter: a node silent this long is dropped (default 86400)' },
   'max-nodes': { type: 'integer', value: 'N', describe: 'exporter: nodes kept in all (default 20000)' },
   names: { type: 'string', value: 'PATH', describe: 'exporter: file of "MAC NAME" lines for neighbours and gateways' },
+  gzip: { type: 'boolean', describe: 'exporter: gzip /metrics when the scraper accepts it (costs CPU; see docs/fleet-exporter.md)' },
+  'session-id': { type: 'string', value: 'ID', describe: 'exporter: persistent MQTT session with this client id (the broker keeps QoS 1 events while the exporter is away)' },
 };
 
 interface ExporterModule {
