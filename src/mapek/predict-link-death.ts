@@ -10,7 +10,7 @@ import { linkKey } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
 
 export interface PredictOptions {
-  /** Samples in the trend fit (polls; default 8). */
+  /** Samples in the trend fit (polls; default 5: a fade at fast OGMs shows within seconds). */
   samples?: number;
   /** Seconds between samples (the monitor's poll interval; default 1). */
   sampleS?: number;
@@ -30,6 +30,12 @@ export interface PredictOptions {
    * on the simulator's lossy-but-alive links it steered 8.5 times per node-hour (docs/heal.md).
    */
   trendOnly?: boolean;
+  /**
+   * A model this sure (default 0.85) needs only the TQ to agree in direction (falling, the last
+   * steps down or flat): batman-adv's TQ lags the loss by its 64-OGM windows, so a linear
+   * projection of it sees a fade late.
+   */
+  modelSure?: number;
 }
 
 export interface LinkPrediction {
@@ -45,7 +51,7 @@ export interface LinkPrediction {
   dying: boolean;
 }
 
-const DEFAULTS: Required<PredictOptions> = { samples: 8, sampleS: 1, horizonS: 30, deadTq: 40, minFallPerS: 2, confidence: 0.8, minFall: 40, trendOnly: false };
+const DEFAULTS: Required<PredictOptions> = { samples: 5, sampleS: 1, horizonS: 30, deadTq: 40, minFallPerS: 2, confidence: 0.8, minFall: 40, trendOnly: false, modelSure: 0.85 };
 
 /** Least squares over the last `samples` values (a gap breaks the window: only samples after it count). */
 export function predictLink(history: readonly (number | null)[], modelProb: number | null, options: PredictOptions = {}): LinkPrediction | null {
@@ -78,7 +84,9 @@ export function predictLink(history: readonly (number | null)[], modelProb: numb
   const confidence = modelProb === null ? trend : 0.5 * trend + 0.5 * modelProb;
   // No model for this link: it is unsure, and the trend alone acts only when allowed to.
   const allowed = modelProb !== null || o.trendOnly;
-  return { tq, slopePerS: slope, r2, secondsToDeath, modelProb, confidence, dying: allowed && trend > 0 && confidence >= o.confidence };
+  const agrees = modelProb !== null && modelProb >= o.modelSure && slope <= -1 && ys.slice(-3).every((y, i, a) => i === 0 || y <= a[i - 1]!) && tq < Math.max(...ys);
+  return { tq, slopePerS: slope, r2, secondsToDeath, modelProb, confidence: agrees ? Math.max(confidence, modelProb) : confidence,
+    dying: agrees || (allowed && trend > 0 && confidence >= o.confidence) };
 }
 
 /** 'link-dying' findings for live TQ links that carry routes with a detour elsewhere. */
