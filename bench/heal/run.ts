@@ -33,9 +33,10 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
   const ratiosTuned: Record<string, number | null> = {};
   const leadS: Record<string, (number | null)[]> = {};
   for (const s of SCENARIOS) {
-    const runs: Record<Variant, SimRun[]> = { agent: [], batman: [], batman_tuned: [] };
+    const runs: Record<Variant, SimRun[]> = { agent: [], batman: [], batman_tuned: [], agent_model: [] };
     for (const seed of seeds) {
       for (const v of VARIANTS) runs[v].push(await runScenario(s, seed, v, core));
+      if (s.startsWith('fade')) runs.agent_model.push(await runScenario(s, seed, 'agent_model', core));
       process.stderr.write(`simulator ${s} seed ${seed}: ${VARIANTS.map((v) => `${v} ${runs[v].at(-1)!.outageS} s`).join(', ')} (${runs.agent.at(-1)!.actions.join(', ')})\n`);
     }
     const lost = (v: Variant) => mean(runs[v].map((r) => r.outageS));
@@ -50,10 +51,12 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       ogm_bps_agent: mean(runs.agent.map((r) => r.ogmBps)),
       ogm_bps_batman: mean(runs.batman.map((r) => r.ogmBps)),
       ogm_bps_tuned: mean(runs.batman_tuned.map((r) => r.ogmBps)),
+      ...(runs.agent_model.length ? { agent_with_model: mean(runs.agent_model.map((r) => r.outageS)), lead_s_with_model: runs.agent_model.map((r) => r.leadS) } : {}),
     });
     ratios[s] = ratio(lost('agent'), lost('batman'));
     ratiosTuned[s] = ratio(lost('agent'), lost('batman_tuned'));
     if (s.startsWith('fade')) leadS[s] = runs.agent.map((r) => r.leadS);
+    if (runs.agent_model.length) process.stderr.write(`simulator ${s} agent_model: ${runs.agent_model.map((r) => `${r.outageS} s lead ${r.leadS} (${r.actions.join(', ')})`).join('; ')}\n`);
   }
   // A healthy mesh on lossy-but-alive links: every predictive action there is a false alarm.
   const healthy = Object.fromEntries(await Promise.all(VARIANTS.map(async (v) => [v, await runHealthy(1, v, v === 'agent' ? HEALTHY_HOURS : 0.25, core)] as const)));

@@ -16,7 +16,8 @@ import { healingConfig, SPLIT_DIAMOND } from '../../test/mapek/sim-agent.ts';
 /** dead-link: n1's own next hop towards n4 dies (the near link); far-link: that next hop's link to n4. */
 export type Scenario = 'dead-link' | 'flapping-neighbour' | 'stuck-interface' | 'far-link' | 'fade' | 'fade-far';
 export const SCENARIOS: Scenario[] = ['dead-link', 'flapping-neighbour', 'stuck-interface', 'far-link', 'fade', 'fade-far'];
-export type Variant = 'agent' | 'batman' | 'batman_tuned';
+/** agent_model: the agent with a stand-in failure model that knows the fault (0.9 on the faulted link from the fault on, 0.05 elsewhere): what steering gives when the model is right. */
+export type Variant = 'agent' | 'batman' | 'batman_tuned' | 'agent_model';
 
 const PROBE_MS = 100;
 const WINDOW_MS = 60_000;
@@ -123,7 +124,7 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
   world.setHardIfOf(0, 'mesh1', { hopPenalty: 40 });
   world.setHardIfOf(3, 'mesh0', { hopPenalty: 40 });
   world.step(90_000);
-  const agents = variant === 'agent' ? await startAgents(world, core) : [];
+  const agents = variant === 'agent' || variant === 'agent_model' ? await startAgents(world, core) : [];
   const tick = async (ms: number, probe?: (t: number) => void) => {
     for (let t = 0; t < ms; t += PROBE_MS) {
       world.step(PROBE_MS);
@@ -142,6 +143,13 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
   const far = scenario === 'far-link' || scenario === 'fade-far';
   const [a, b] = far ? [next, 3] : [0, next];
   const faultAt = world.nowMs;
+  if (variant === 'agent_model') {
+    agents.forEach((agent, me) => {
+      const fleet = (agent as unknown as { fleet: { failureProbabilities: () => Map<string, number> } }).fleet;
+      const other = me === a ? b : me === b ? a : -1;
+      fleet.failureProbabilities = () => new Map(agent.knowledge.linkStatus().map((l) => [`${l.hardIfname}/${l.neighbour}`, world.nodeOfMac(l.neighbour) === other ? 0.9 : 0.05]));
+    });
+  }
   if (scenario === 'dead-link' || scenario === 'far-link') world.killLink(a, b);
   else if (scenario === 'flapping-neighbour') world.flapLink(a, b, { periodMs: 8000, count: 7 });
   else if (scenario === 'stuck-interface') world.stuckInterface(0, route.hardIfname);
