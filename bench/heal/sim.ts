@@ -159,6 +159,10 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
   await tick(WINDOW_MS, (t) => {
     if (scenario.startsWith('fade') && t === FADE_MS) world.killLink(a, b);
     const p = delivery(world, 0, 3) * delivery(world, 3, 0);
+    if (process.env.X0_HEAL_TRACE && t % 1000 === 0) {
+      const hop = (from: number, to: number) => world.nodeName(world.nodeOfMac(world.originatorsOf(from).find((o) => o.best && o.originator === world.macOf(to, world.ifnames[world.engine.primary[to]! % world.ifnames.length]!))?.nextHop ?? '00:00:00:00:00:00'));
+      process.stderr.write(`t=${t / 1000} p=${p.toFixed(2)} n1→n4 via ${hop(0, 3)} n4→n1 via ${hop(3, 0)} n2→n1 via ${hop(next, 0)}\n`);
+    }
     lost += (1 - p) * PROBE_MS;
     if (p < 0.25) lastDownAt = t;
   });

@@ -31,9 +31,9 @@ export interface PredictOptions {
    */
   trendOnly?: boolean;
   /**
-   * A model this sure (default 0.85) needs only the TQ to agree in direction (falling, the last
-   * steps down or flat): batman-adv's TQ lags the loss by its 64-OGM windows, so a linear
-   * projection of it sees a fade late.
+   * A model this sure (default 0.85) needs only the TQ not to contradict it (not rising, the
+   * last steps down or flat): batman-adv's TQ lags the loss by its 64-OGM windows (at 1 s OGMs it
+   * hardly moves in the first half of a 20 s fade), so waiting for it loses the lead.
    */
   modelSure?: number;
 }
@@ -84,7 +84,7 @@ export function predictLink(history: readonly (number | null)[], modelProb: numb
   const confidence = modelProb === null ? trend : 0.5 * trend + 0.5 * modelProb;
   // No model for this link: it is unsure, and the trend alone acts only when allowed to.
   const allowed = modelProb !== null || o.trendOnly;
-  const agrees = modelProb !== null && modelProb >= o.modelSure && slope <= -1 && ys.slice(-3).every((y, i, a) => i === 0 || y <= a[i - 1]!) && tq < Math.max(...ys);
+  const agrees = modelProb !== null && modelProb >= o.modelSure && slope <= 0 && ys.slice(-3).every((y, i, a) => i === 0 || y <= a[i - 1]!);
   return { tq, slopePerS: slope, r2, secondsToDeath, modelProb, confidence: agrees ? Math.max(confidence, modelProb) : confidence,
     dying: agrees || (allowed && trend > 0 && confidence >= o.confidence) };
 }
@@ -102,9 +102,10 @@ export function dyingFindings(scene: Scene, probs: ReadonlyMap<string, number>, 
     if (!p?.dying) continue;
     found.push({
       kind: 'link-dying', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
-      message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} predicted dead in ${Math.round(p.secondsToDeath!)} s: TQ ${p.tq}, ${p.slopePerS.toFixed(1)}/s` +
-        (p.modelProb === null ? '' : `, model ${Math.round(p.modelProb * 100)} %`),
-      evidence: { tq: p.tq, slopePerS: round3(p.slopePerS), r2: round3(p.r2), secondsToDeath: round3(p.secondsToDeath!), modelProb: p.modelProb === null ? null : round3(p.modelProb),
+      message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} predicted dead ` +
+        (p.secondsToDeath !== null && p.secondsToDeath <= (options.horizonS ?? DEFAULTS.horizonS) ? `in ${Math.round(p.secondsToDeath)} s` : 'within the horizon') +
+        `: TQ ${p.tq}, ${p.slopePerS.toFixed(1)}/s` + (p.modelProb === null ? '' : `, model ${Math.round(p.modelProb * 100)} %`),
+      evidence: { tq: p.tq, slopePerS: round3(p.slopePerS), r2: round3(p.r2), secondsToDeath: p.secondsToDeath === null ? null : round3(p.secondsToDeath), modelProb: p.modelProb === null ? null : round3(p.modelProb),
         confidence: round3(p.confidence), routesVia: via, detours },
     });
   }

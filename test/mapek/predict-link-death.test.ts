@@ -1,6 +1,7 @@
 // The link-death predictor on its own (predict-link-death.ts): a steady fall that reaches the
-// dead TQ within the horizon, with a model that agrees, is a death foretold; a dip that recovers,
-// a flat link, a model that says the link lives, or no model at all (by default) are not.
+// dead TQ within the horizon, with a model that agrees, is a death foretold, and so is a sure
+// model while the TQ does not rise; a dip that recovers, a flat link for a model that is not
+// sure, a model that says the link lives, or no model at all (by default) are not.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { predictLink } from '../../src/mapek/predict-link-death.ts';
@@ -28,17 +29,19 @@ test('a model sure the link lives keeps a clear trend from acting', () => {
   assert.is(p.dying, false);
 });
 
-test('a dip that recovers, a flat link and a slow drift are not deaths, whatever the model says', () => {
+test('a dip that recovers, a flat link and a slow drift are not deaths for a model that is not sure', () => {
   assert.is(predictLink(DIP, 0.95)!.dying, false);
-  assert.is(predictLink([200, 200, 200, 200, 200, 200, 200, 200], 0.95)!.dying, false);
+  assert.is(predictLink([200, 200, 200, 200, 200, 200, 200, 200], 0.8)!.dying, false);
   // 1 TQ per second: dead in minutes, beyond the horizon, for a model that is not sure.
   assert.is(predictLink([250, 249, 248, 247, 246, 245, 244, 243], 0.7)!.dying, false);
 });
 
-test('a sure model needs the TQ only to agree in direction (TQ lags the loss), never against it', () => {
+test('a sure model needs the TQ only not to contradict it (TQ lags the loss): flat or falling, never rising', () => {
   assert.is(predictLink([250, 249, 248, 247, 246, 245, 244, 243], 0.9)!.dying, true);
+  assert.is(predictLink([255, 255, 255, 255, 255, 255, 255, 255], 0.9)!.dying, true);
   assert.is(predictLink([243, 244, 245, 246, 247, 248, 249, 250], 0.99)!.dying, false);
-  assert.is(predictLink([255, 255, 255, 255, 255, 255, 255, 255], 0.99)!.dying, false);
+  assert.is(predictLink([255, 255, 255, 200, 255], 0.99)!.dying, false);
+  assert.is(predictLink([255, 255, 255, 255, 255, 255, 255, 255], 0.8)!.dying, false);
 });
 
 test('too few samples since the last gap: no prediction', () => {
