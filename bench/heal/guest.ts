@@ -1,8 +1,12 @@
 // Runs inside the VM (bench/heal/kernel.ts starts it): the diamond n1–n2–n4, n1–n3–n4 on the real
-// batman-adv, a continuous ping n1 → n4 over bat0, then 100 % loss (netem) on the link the route
-// uses, once with batman-adv alone and once with an agent on every node (one process each, as
-// on the routers). Heal = the longest run
-// of unanswered pings after the fault. Writes {runs: [...]} to $X0VM_OUT.
+// batman-adv, a continuous ping n1 → n4 over bat0, then a fault (netem in the medium) on the path
+// the route uses: the far link n3–n4 or the near link n1–n3 dies at once, or fades (loss
+// 0 → 100 % in 10 % steps over 20 s, then dead). Each with batman-adv alone (1 s OGMs), with
+// batman-adv alone on the agent's fast OGM interval all the time (batman_tuned), and with an
+// agent on every node (one process each, as on the routers). Heal = the longest run of
+// unanswered pings after the fault; lost = all unanswered pings. OGM airtime: nft counters on
+// every node's hard interfaces (ingress, batman-adv packet type 0x00) over the whole run, per node
+// per second. Writes {runs, flaps, healthy} to $X0VM_OUT.
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Agent } from '../../src/agent/agent.ts';
@@ -15,6 +19,10 @@ import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.t
 
 const PING_INTERVAL_S = 0.1;
 const WINDOW_MS = 40_000;
+const FADE_WINDOW_MS = 50_000;
+const FAST_ORIG_MS = defaultConfig().healing.fastOrigIntervalS * 1000;
+/** Seconds of the healthy run per variant (X0_HEAL_HEALTHY_S; 0: none). */
+const HEALTHY_S = Number(process.env.X0_HEAL_HEALTHY_S ?? 0);
 const REPEATS = Number(process.env.X0_HEAL_REPEATS ?? 3);
 const WARMUP_MS = 35_000;
 const log = (m: string) => process.stderr.write(`heal-guest: ${m}\n`);
@@ -52,9 +60,9 @@ for (const [a, b] of [[1, 2], [4, 2]] as const) inNs(node(a).netns, 'batctl', 'h
 
 // The fault: n3–n4 loses everything in the medium between them (kernel.ts builds the mesh with
 // one), so n3 and n4 still count what they send, as radios whose link died do.
-function netem(on: boolean): void {
-  for (const { netns, dev } of linkFaultDevices(mesh, 3, 4)) {
-    if (on) inNs(netns, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'netem', 'loss', '100%');
+function netem(on: boolean, link: readonly [number, number] = [3, 4], lossPct = 100): void {
+  for (const { netns, dev } of linkFaultDevices(mesh, link[0], link[1])) {
+    if (on) inNs(netns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', 'loss', `${lossPct}%`);
     else {
       try {
         inNs(netns, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
@@ -63,6 +71,40 @@ function netem(on: boolean): void {
       }
     }
   }
+}
+
+/** An nft counter of received BATMAN_IV OGM frames on every hard interface of every node (table x0bench). */
+function countOgms(): void {
+  for (let i = 1; i <= 4; i++) {
+    const lines = ['add table netdev x0bench'];
+    for (const f of node(i).ifaces) {
+      lines.push(`add chain netdev x0bench c-${f.ifname} { type filter hook ingress device "${f.ifname}" priority -600; policy accept; }`,
+        `flush chain netdev x0bench c-${f.ifname}`, `add rule netdev x0bench c-${f.ifname} ether type 0x4305 @ll,112,8 0 counter`);
+    }
+    execFileSync('ip', ['netns', 'exec', node(i).netns, 'nft', '-f', '-'], { input: lines.join('\n') + '\n' });
+  }
+}
+
+/** OGM frames and bytes received so far, summed over all nodes (each frame on a point-to-point link is received once). */
+function ogmTotals(): { frames: number; bytes: number; atMs: number } {
+  let frames = 0;
+  let bytes = 0;
+  for (let i = 1; i <= 4; i++) {
+    for (const m of inNs(node(i).netns, 'nft', 'list', 'table', 'netdev', 'x0bench').matchAll(/counter packets (\d+) bytes (\d+)/g)) {
+      frames += Number(m[1]);
+      bytes += Number(m[2]);
+    }
+  }
+  return { frames, bytes, atMs: Date.now() };
+}
+
+const perNode = (a: ReturnType<typeof ogmTotals>, b: ReturnType<typeof ogmTotals>) => {
+  const s = (b.atMs - a.atMs) / 1000;
+  return { ogmFps: Math.round(((b.frames - a.frames) / s / 4) * 100) / 100, ogmBps: Math.round((b.bytes - a.bytes) / s / 4) };
+};
+
+function origInterval(ms: number): void {
+  for (let i = 1; i <= 4; i++) inNs(node(i).netns, 'batctl', 'meshif', 'bat0', 'orig_interval', String(ms));
 }
 
 function nextHop(from: number, to: number): string {
@@ -168,39 +210,62 @@ async function settle(): Promise<void> {
   log(`not settled on the n3 path: n1→n4 via ${nextHop(1, 4)}, n4→n1 via ${nextHop(4, 1)}`);
 }
 
-const runs: { variant: 'agent' | 'batman'; healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS?: number | null; switchS?: { n1: number | null; n4: number | null } }[] = [];
+type Scenario = 'far-link' | 'near-link' | 'fade';
+type Variant = 'batman' | 'batman_tuned' | 'agent';
+interface Run { scenario: Scenario; variant: Variant; healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS?: number | null; switchS?: { n1: number | null; n4: number | null }; ogmFps?: number; ogmBps?: number; leadS?: number | null }
+const SCENARIOS: Scenario[] = ['far-link', 'near-link', 'fade'];
+const VARIANTS: Variant[] = ['batman', 'batman_tuned', 'agent'];
+const only = process.env.X0_HEAL_SCENARIOS?.split(',');
+countOgms();
+const runs: Run[] = [];
 for (let r = 0; r < REPEATS; r++) {
-  for (const variant of ['batman', 'agent'] as const) {
-    netem(false);
-    await settle();
-    const agents = variant === 'agent' ? await startAgents() : null;
-    // Agents run a while on the mesh before the fault, as on a router (where they run for days):
-    // long enough to know which links are clean (analyze.ts, link-late).
-    if (agents) await sleep(WARMUP_MS);
-    log(`run ${r} ${variant}: n1→n4 via ${nextHop(1, 4)}; fault on n3–n4`);
-    let faultAt = 0;
-    const res = await ping(WINDOW_MS, 5000, () => {
-      faultAt = Date.now();
-      netem(true);
-    });
-    const done = agents ? await agents.stop() : [];
-    const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
-    const first = done.flatMap((a) => a.journal.filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
-    // When n1's route to n4 and n4's to n1 left the dead path, as the agents' polls saw it.
-    const switched = (a: AgentRun | undefined, to: number) => {
-      const t = a?.changes.find((x) => x.originator === node(to).origAddress)?.changes.find((c) => c >= faultAt);
-      return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
-    };
-    const switchS = { n1: switched(done[0], 4), n4: switched(done[3], 1) };
-    const firstActionS = first.length ? Math.round(Math.min(...first) / 10) / 100 : null;
-    runs.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS, switchS });
-    log(`run ${r} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, first action +${firstActionS} s, routes switched ${JSON.stringify(switchS)}; ${actions.join(', ')}`);
+  for (const scenario of SCENARIOS.filter((x) => !only || only.includes(x))) {
+    // far: n3–n4 (neither end's primary interface); near and fade: n1–n3, the pinging node's own next hop.
+    const link = scenario === 'far-link' ? ([3, 4] as const) : ([1, 3] as const);
+    for (const variant of VARIANTS) {
+      netem(false, [3, 4]);
+      netem(false, [1, 3]);
+      origInterval(variant === 'batman_tuned' ? FAST_ORIG_MS : 1000);
+      await settle();
+      const agents = variant === 'agent' ? await startAgents() : null;
+      // Agents run a while on the mesh before the fault, as on a router (where they run for days):
+      // long enough to know which links are clean (analyze.ts, link-late).
+      if (agents) await sleep(WARMUP_MS);
+      log(`run ${r} ${scenario} ${variant}: n1→n4 via ${nextHop(1, 4)}; fault on n${link[0]}–n${link[1]}`);
+      let faultAt = 0;
+      const steps: NodeJS.Timeout[] = [];
+      const before = ogmTotals();
+      const res = await ping(scenario === 'fade' ? FADE_WINDOW_MS : WINDOW_MS, 5000, () => {
+        faultAt = Date.now();
+        if (scenario !== 'fade') return netem(true, link);
+        // 10 % more loss every 2 s: 10 % at once … 100 % at 18 s, dead from 20 s on.
+        for (let k = 1; k <= 10; k++) steps.push(setTimeout(() => netem(true, link, Math.min(100, k * 10)), (k - 1) * 2000));
+      });
+      const after = ogmTotals();
+      for (const t of steps) clearTimeout(t);
+      const done = agents ? await agents.stop() : [];
+      const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
+      const first = done.flatMap((a) => a.journal.filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+      const steers = done.flatMap((a) => a.journal.filter((e) => e.action === 'steer-neighbour' && e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+      // When n1's route to n4 and n4's to n1 left the dead path, as the agents' polls saw it.
+      const switched = (a: AgentRun | undefined, to: number) => {
+        const t = a?.changes.find((x) => x.originator === node(to).origAddress)?.changes.find((c) => c >= faultAt);
+        return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
+      };
+      const switchS = { n1: switched(done[0], 4), n4: switched(done[3], 1) };
+      const firstActionS = first.length ? Math.round(Math.min(...first) / 10) / 100 : null;
+      const leadS = scenario === 'fade' && steers.length ? Math.round((20_000 - Math.min(...steers)) / 10) / 100 : null;
+      runs.push({ scenario, variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS, switchS, ...perNode(before, after), leadS });
+      log(`run ${r} ${scenario} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, OGM ${JSON.stringify(perNode(before, after))}, first action +${firstActionS} s, routes switched ${JSON.stringify(switchS)}; ${actions.join(', ')}`);
+    }
   }
 }
+netem(false, [1, 3]);
+origInterval(1000);
 // A flapping link: n3–n4 down 4 s, up 4 s, for the whole window. Lost ping seconds in total.
 const FLAP_WINDOW_MS = 64_000;
-const flaps: typeof runs = [];
-for (const variant of ['batman', 'agent'] as const) {
+const flaps: Run[] = [];
+for (const variant of process.env.X0_HEAL_FLAPS === '0' ? [] : (['batman', 'agent'] as const)) {
   netem(false);
   await settle();
   const agents = variant === 'agent' ? await startAgents() : null;
@@ -221,8 +286,26 @@ for (const variant of ['batman', 'agent'] as const) {
   const done = agents ? await agents.stop() : [];
   const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
   const leftover = [3, 4].map((i) => inNs(node(i).netns, 'nft', 'list', 'ruleset')).join('').includes('q-v');
-  flaps.push({ variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions: leftover ? [...actions, 'LEFTOVER nft chain'] : actions });
+  flaps.push({ scenario: 'far-link', variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions: leftover ? [...actions, 'LEFTOVER nft chain'] : actions });
   log(`flapping ${variant}: lost ${res.lostS} s (longest gap ${res.lostRunS} s), ${res.answered}/${res.sent}; ${actions.join(', ')}${leftover ? ' LEFTOVER' : ''}`);
 }
 netem(false);
-writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, flaps, kernel: sh(['uname', '-r']).trim() }));
+// Healthy: no fault, 10 % loss in the medium on every link (lossy but alive), HEALTHY_S seconds per
+// variant: OGM airtime, and the agents' actions (every one a false alarm; steer-neighbour counted apart).
+const healthy: { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number }[] = [];
+for (const variant of HEALTHY_S > 0 ? VARIANTS : []) {
+  origInterval(variant === 'batman_tuned' ? FAST_ORIG_MS : 1000);
+  for (const l of mesh.topology.links) netem(true, l, 10);
+  await sleep(5000);
+  const agents = variant === 'agent' ? await startAgents() : null;
+  const before = ogmTotals();
+  await sleep(HEALTHY_S * 1000);
+  const after = ogmTotals();
+  const done = agents ? await agents.stop() : [];
+  for (const l of mesh.topology.links) netem(false, l);
+  const entries = done.flatMap((a) => a.journal.map((e) => ({ name: a.name, e })));
+  healthy.push({ variant, seconds: HEALTHY_S, ...perNode(before, after), actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}[${e.finding}]`), steers: entries.filter((x) => x.e.action === 'steer-neighbour').length });
+  log(`healthy ${variant} ${HEALTHY_S} s: OGM ${JSON.stringify(perNode(before, after))}; ${entries.length} actions: ${entries.map(({ name, e }) => `${name}:${e.action}[${e.finding}]`).join(', ')}`);
+}
+origInterval(1000);
+writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, flaps, healthy, kernel: sh(['uname', '-r']).trim() }));

@@ -1,90 +1,130 @@
-// Heal time on the simulator: the same fault on the same seeded mesh, once with an agent on
-// every node and once with batman-adv alone. "Connected" is ground truth from the world: the
-// best-route chain n1→n4 and n4→n1 walks only over links that deliver (a continuous ping across
-// the mesh would get through). Heal seconds = how long after the fault it was not connected.
+// Heal time on the simulator: the same fault on the same seeded mesh, with an agent on every
+// node, with batman-adv alone, and with batman-adv alone on the agent's fast OGM interval all
+// the time (batman_tuned). "Connected" is ground truth from the world: the best-route chain
+// n1→n4 and n4→n1 walks only over links that deliver. Seconds lost = the expected share of a
+// continuous ping lost (1 − the delivery probability of the path there and back, summed over
+// time); with links that either deliver or not, that is the time without connectivity.
+// OGM airtime: frames and bytes every node sent per second over the run (the simulator
+// carries only OGMs, so its interface counters count OGMs).
 import type { Agent } from '../../src/agent/agent.ts';
 import { createAgent } from '../../src/agent/create-agent.ts';
 import type { Core } from '../../src/core/index.ts';
-import { IDEAL_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
+import { DEFAULT_LINK_MODEL, IDEAL_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { simulatedHost } from '../../src/mapek/sim-host.ts';
 import { healingConfig, SPLIT_DIAMOND } from '../../test/mapek/sim-agent.ts';
 
-export type Scenario = 'dead-link' | 'flapping-neighbour' | 'stuck-interface';
-export const SCENARIOS: Scenario[] = ['dead-link', 'flapping-neighbour', 'stuck-interface'];
+/** dead-link: n1's own next hop towards n4 dies (the near link); far-link: that next hop's link to n4. */
+export type Scenario = 'dead-link' | 'flapping-neighbour' | 'stuck-interface' | 'far-link' | 'fade' | 'fade-far';
+export const SCENARIOS: Scenario[] = ['dead-link', 'flapping-neighbour', 'stuck-interface', 'far-link', 'fade', 'fade-far'];
+/** agent_model: the agent with a stand-in failure model that knows the fault (0.9 on the faulted link from the fault on, 0.05 elsewhere): what steering gives when the model is right. */
+export type Variant = 'agent' | 'batman' | 'batman_tuned' | 'agent_model';
 
 const PROBE_MS = 100;
 const WINDOW_MS = 60_000;
+/** A fade: loss ramps 0 → 100 % over this long, then the link is dead. */
+export const FADE_MS = 20_000;
 
 /** Does n1's traffic reach n4 and back, walking best next hops over links that deliver? */
 export function connected(world: SimulatedMesh, a: number, b: number): boolean {
-  return reaches(world, a, b) && reaches(world, b, a);
+  return delivery(world, a, b) * delivery(world, b, a) >= 0.25;
 }
 
-function reaches(world: SimulatedMesh, from: number, to: number): boolean {
+/** The probability that a frame from `from` reaches `to` along the best routes (0 when there is no route). */
+export function delivery(world: SimulatedMesh, from: number, to: number): number {
   const dest = world.macOf(to, world.ifnames[world.engine.primary[to]! % world.ifnames.length]!);
   const links = world.links();
   let node = from;
+  let p = 1;
   for (let hops = 0; hops < 8; hops++) {
-    if (node === to) return true;
+    if (node === to) return p;
     let best;
     try {
       best = world.originatorsOf(node).find((o) => o.originator === dest && o.best);
     } catch {
-      return false; // no primary interface: nothing is routed
+      return 0; // no primary interface: nothing is routed
     }
-    if (!best) return false;
+    if (!best) return 0;
     const next = world.nodeOfMac(best.nextHop);
     const k = world.ifnames.indexOf(best.hardIfname);
     const l = links.find((x) => x.ifname === world.ifnames[k] && ((x.a === node && x.b === next) || (x.a === next && x.b === node)));
-    if (!l) return false;
-    const fwd = l.a === node ? l.pdrAB : l.pdrBA;
+    if (!l) return 0;
     const st = world.interfaceState(node, best.hardIfname);
     const stNext = world.interfaceState(next, best.hardIfname);
-    if (fwd < 0.5 || !st.adminUp || st.stuck || !stNext.adminUp || stNext.stuck) return false;
+    if (!st.adminUp || st.stuck || !stNext.adminUp || stNext.stuck) return 0;
+    p *= l.a === node ? l.pdrAB : l.pdrBA;
     node = next;
   }
-  return false;
+  return 0;
 }
 
 export interface SimRun {
-  /** Seconds without connectivity within the window after the fault. */
+  /** Seconds of ping lost within the window after the fault. */
   outageS: number;
   /** Seconds from the fault to the first moment connectivity was back and stayed 3 s. */
   healS: number;
   actions: string[];
+  /** OGM frames and bytes sent per node per second over the whole run. */
+  ogmFps: number;
+  ogmBps: number;
+  /** Fade: seconds from the first steer-neighbour to the death (positive: before it); null without one. */
+  leadS: number | null;
 }
 
-export async function runScenario(scenario: Scenario, seed: number, withAgent: boolean, core: Core | null): Promise<SimRun> {
-  const world = new SimulatedMesh({
-    seed, topology: SPLIT_DIAMOND, linkModel: IDEAL_LINK_MODEL, nodeNames: ['n1', 'n2', 'n3', 'n4'],
-    settings: (n) => ({ gwMode: n === 3 ? 'server' : 'client' }),
+function newWorld(seed: number, variant: Variant, healthy: boolean, fastOrigMs: number): SimulatedMesh {
+  return new SimulatedMesh({
+    seed, topology: SPLIT_DIAMOND, nodeNames: ['n1', 'n2', 'n3', 'n4'],
+    // A healthy run uses the usual lossy-but-alive links (fading, bursts), with no failures.
+    linkModel: healthy ? { ...DEFAULT_LINK_MODEL, failureRatePerHour: 0 } : IDEAL_LINK_MODEL,
+    settings: (n) => ({ gwMode: n === 3 ? 'server' : 'client', ...(variant === 'batman_tuned' ? { origIntervalMs: fastOrigMs } : {}) }),
   });
+}
+
+async function startAgents(world: SimulatedMesh, core: Core | null): Promise<Agent[]> {
+  const agents: Agent[] = [];
+  for (let node = 0; node < 4; node++) {
+    const host = simulatedHost(world, node);
+    const config = healingConfig((c) => {
+      // The shipped defaults, except boot grace and start-up delay (the mesh is already up).
+      c.healing.verifyWindowS = 10;
+      c.healing.holdS = 120;
+      c.healing.quarantineS = 300;
+      c.healing.cooldownS = 120;
+    });
+    config.agent.nodeName = world.nodeName(node);
+    const agent = createAgent({
+      config, configSource: 'bench', driver: world.driver(node), serveStatus: false, manualLoop: true,
+      host, now: () => world.nowMs, uptimeMs: () => 3_600_000 + world.nowMs, random: () => 0.5,
+      scoreRoutes: core?.scoreRoutes, journalPath: null,
+    });
+    await agent.start();
+    agents.push(agent);
+  }
+  return agents;
+}
+
+function sent(world: SimulatedMesh): { frames: number; bytes: number } {
+  let frames = 0;
+  let bytes = 0;
+  for (let n = 0; n < 4; n++) {
+    for (const i of world.ifnames) {
+      const c = world.interfaceCounters(n, i);
+      frames += c.txPackets;
+      bytes += c.txBytes;
+    }
+  }
+  return { frames, bytes };
+}
+
+export const FAST_ORIG_MS = healingConfig().healing.fastOrigIntervalS * 1000;
+
+export async function runScenario(scenario: Scenario, seed: number, variant: Variant, core: Core | null): Promise<SimRun> {
+  const world = newWorld(seed, variant, false, FAST_ORIG_MS);
   // Two paths of unequal quality, as in the field: with two exactly equal paths batman-adv's tie
   // rule switches within an OGM or two and there is nothing to heal. The n3 path pays a hop penalty.
   world.setHardIfOf(0, 'mesh1', { hopPenalty: 40 });
   world.setHardIfOf(3, 'mesh0', { hopPenalty: 40 });
   world.step(90_000);
-  const agents: Agent[] = [];
-  if (withAgent) {
-    for (let node = 0; node < 4; node++) {
-      const host = simulatedHost(world, node);
-      const config = healingConfig((c) => {
-        // The shipped defaults, except boot grace and start-up delay (the mesh is already up).
-        c.healing.verifyWindowS = 10;
-        c.healing.holdS = 120;
-        c.healing.quarantineS = 300;
-        c.healing.cooldownS = 120;
-      });
-      config.agent.nodeName = world.nodeName(node);
-      const agent = createAgent({
-        config, configSource: 'bench', driver: world.driver(node), serveStatus: false, manualLoop: true,
-        host, now: () => world.nowMs, uptimeMs: () => 3_600_000 + world.nowMs, random: () => 0.5,
-        scoreRoutes: core?.scoreRoutes, journalPath: null,
-      });
-      await agent.start();
-      agents.push(agent);
-    }
-  }
+  const agents = variant === 'agent' || variant === 'agent_model' ? await startAgents(world, core) : [];
   const tick = async (ms: number, probe?: (t: number) => void) => {
     for (let t = 0; t < ms; t += PROBE_MS) {
       world.step(PROBE_MS);
@@ -93,22 +133,84 @@ export async function runScenario(scenario: Scenario, seed: number, withAgent: b
     }
   };
   await tick(5000);
-  // The fault hits the link n1 uses towards n4 right now (so that it matters).
+  const start = sent(world);
+  const startMs = world.nowMs;
+  // The fault hits the link n1 uses towards n4 right now (so that it matters), or for the far
+  // cases that next hop's link to n4.
   const n4 = world.macOf(3, world.ifnames[world.engine.primary[3]! % world.ifnames.length]!);
   const route = world.originatorsOf(0).find((o) => o.originator === n4 && o.best)!;
   const next = world.nodeOfMac(route.nextHop);
-  if (scenario === 'dead-link') world.killLink(0, next);
-  else if (scenario === 'flapping-neighbour') world.flapLink(0, next, { periodMs: 8000, count: 7 });
-  else world.stuckInterface(0, route.hardIfname);
-  let down = 0;
+  const far = scenario === 'far-link' || scenario === 'fade-far';
+  const [a, b] = far ? [next, 3] : [0, next];
+  const faultAt = world.nowMs;
+  if (variant === 'agent_model') {
+    agents.forEach((agent, me) => {
+      const fleet = (agent as unknown as { fleet: { failureProbabilities: () => Map<string, number> } }).fleet;
+      const other = me === a ? b : me === b ? a : -1;
+      fleet.failureProbabilities = () => new Map(agent.knowledge.linkStatus().map((l) => [`${l.hardIfname}/${l.neighbour}`, world.nodeOfMac(l.neighbour) === other ? 0.9 : 0.05]));
+    });
+  }
+  if (scenario === 'dead-link' || scenario === 'far-link') world.killLink(a, b);
+  else if (scenario === 'flapping-neighbour') world.flapLink(a, b, { periodMs: 8000, count: 7 });
+  else if (scenario === 'stuck-interface') world.stuckInterface(0, route.hardIfname);
+  else world.degradeLink(a, b, { lossRatio: 1, rampMs: FADE_MS });
+  let lost = 0;
   let lastDownAt = -1;
   await tick(WINDOW_MS, (t) => {
-    if (!connected(world, 0, 3)) {
-      down += PROBE_MS;
-      lastDownAt = t;
+    if (scenario.startsWith('fade') && t === FADE_MS) world.killLink(a, b);
+    const p = delivery(world, 0, 3) * delivery(world, 3, 0);
+    if (process.env.X0_HEAL_TRACE && t % 1000 === 0) {
+      const hop = (from: number, to: number) => world.nodeName(world.nodeOfMac(world.originatorsOf(from).find((o) => o.best && o.originator === world.macOf(to, world.ifnames[world.engine.primary[to]! % world.ifnames.length]!))?.nextHop ?? '00:00:00:00:00:00'));
+      process.stderr.write(`t=${t / 1000} p=${p.toFixed(2)} n1→n4 via ${hop(0, 3)} n4→n1 via ${hop(3, 0)} n2→n1 via ${hop(next, 0)}\n`);
     }
+    lost += (1 - p) * PROBE_MS;
+    if (p < 0.25) lastDownAt = t;
   });
-  const actions = agents.flatMap((a) => a.healer!.journal.all().map((e) => `${a.name}:${e.action}:${e.state}`));
-  for (const a of agents) await a.stop();
-  return { outageS: down / 1000, healS: lastDownAt < 0 ? 0 : (lastDownAt + PROBE_MS) / 1000, actions };
+  const end = sent(world);
+  const s = (world.nowMs - startMs) / 1000;
+  const entries = agents.flatMap((x) => x.healer!.journal.all().map((e) => ({ name: x.name, e })));
+  const steers = entries.filter((x) => x.e.action === 'steer-neighbour' && x.e.state !== 'dry-run' && x.e.atMs >= faultAt).map((x) => x.e.atMs);
+  const actions = entries.map(({ name, e }) => `${name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(1)}s`);
+  for (const x of agents) await x.stop();
+  return {
+    outageS: Math.round(lost) / 1000, healS: lastDownAt < 0 ? 0 : (lastDownAt + PROBE_MS) / 1000, actions,
+    ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
+    leadS: scenario.startsWith('fade') && steers.length ? round2((faultAt + FADE_MS - Math.min(...steers)) / 1000) : null,
+  };
 }
+
+export interface HealthyRun {
+  hours: number;
+  ogmFps: number;
+  ogmBps: number;
+  /** steer-neighbour actions (not dry runs) per node per hour; no link died in the run. */
+  steersPerNodeHour: number;
+  actionsPerNodeHour: number;
+  actions: string[];
+}
+
+/** A run with no fault on lossy-but-alive links: OGM airtime, and the predictive actions taken (all false alarms). */
+export async function runHealthy(seed: number, variant: Variant, hours: number, core: Core | null): Promise<HealthyRun> {
+  const world = newWorld(seed, variant, true, FAST_ORIG_MS);
+  world.step(90_000);
+  const agents = variant === 'agent' ? await startAgents(world, core) : [];
+  const start = sent(world);
+  const startMs = world.nowMs;
+  for (let t = 0; t < hours * 3_600_000; t += 1000) {
+    world.step(1000);
+    for (const a of agents) await a.tick();
+  }
+  const end = sent(world);
+  const s = (world.nowMs - startMs) / 1000;
+  const entries = agents.flatMap((x) => x.healer!.journal.all().filter((e) => e.state !== 'dry-run').map((e) => ({ name: x.name, e })));
+  for (const x of agents) await x.stop();
+  const nodeHours = 4 * hours;
+  return {
+    hours, ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
+    steersPerNodeHour: round2(entries.filter((x) => x.e.action === 'steer-neighbour').length / nodeHours),
+    actionsPerNodeHour: round2(entries.length / nodeHours),
+    actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}@${((e.atMs - startMs) / 1000).toFixed(0)}s${e.action === "steer-neighbour" ? ` (${e.reason}; ${JSON.stringify(e.evidence)})` : ""}`),
+  };
+}
+
+const round2 = (v: number) => Math.round(v * 100) / 100;

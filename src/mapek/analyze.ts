@@ -9,6 +9,7 @@ import { analyzeSettings, round3, type AnalyzeOptions, type AnalyzeSettings, typ
 import { flappingFindings, linkFindings } from './link-findings.ts';
 import { gatewayCheck, partitionFindings, reachableOriginators, routeChurnFindings, stuckInterfaceFindings } from './mesh-findings.ts';
 import { PARTITION_MEMORY_MS, RECENT_REACHABLE_MS } from './detection-timing.ts';
+import { dyingFindings } from './predict-link-death.ts';
 
 export type { AnalyzeOptions } from './analysis-scene.ts';
 
@@ -41,6 +42,7 @@ export class Analyzer {
 
   run(nowMs: number): Analysis {
     const { scene, routes } = this.scene(nowMs);
+    const probs = this.failureProbs();
     const flapping = flappingFindings(scene);
     const links = linkFindings(scene, new Set(flapping.map((f) => linkKey(f.subject.ifname!, f.subject.neighbour!))));
     // Reachability and gateway, measured the same way for findings and for verify.
@@ -50,6 +52,8 @@ export class Analyzer {
     const found = [
       ...flapping,
       ...links,
+      // Predictions only for links no other finding has spoken for this poll.
+      ...dyingFindings(scene, probs).filter((d) => !links.some((l) => l.subject.ifname === d.subject.ifname && l.subject.neighbour === d.subject.neighbour)),
       ...stuckInterfaceFindings(scene),
       ...routeChurnFindings(scene),
       ...(gateway.finding ? [gateway.finding] : []),

@@ -120,7 +120,9 @@ export class Executor {
     if (activeKeys.has(INSTABILITY_KEY)) this.unstableAt = now;
     const out: Review[] = [];
     for (const entry of this.journal.all().filter((e) => e.state === 'verifying' && now - e.atMs >= this.options.verifyWindowMs)) {
-      let verdict: Verdict = judge(entry.before!, after, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
+      // Steering a neighbour lowers its TQ on purpose (route scores fall with it): judged by reachability only.
+      const seen = entry.action === 'steer-neighbour' ? { ...after, quality: entry.before!.quality } : after;
+      let verdict: Verdict = judge(entry.before!, seen, !activeKeys.has(entry.findingKey), entry.finding === 'neighbour-flapping');
       // A mesh-wide tuning answers a spell, not one finding: unless it hurt, it runs its hold.
       if (verdict === 'no-effect' && entry.findingKey === INSTABILITY_KEY) verdict = 'helped';
       // The verify span joins the action's trace (kept in the entry); keep or roll back goes under it.

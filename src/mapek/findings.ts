@@ -2,6 +2,8 @@
 // so that the plan, the journal and the status page can all say why.
 export type FindingKind =
   | 'link-degrading'
+  /** Predicted dead within the horizon (TQ trend and failure model): predict-link-death.ts. */
+  | 'link-dying'
   | 'link-dead'
   | 'link-late'
   | 'neighbour-flapping'

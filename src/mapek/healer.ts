@@ -214,8 +214,8 @@ export class Healer {
     this.baseline ??= await this.options.driver.settings();
     if (marks) marks.analyzeAt = Date.now();
     const analysis = this.analyzer.run(now);
-    // What we silenced ourselves (a quarantined neighbour) is not a new problem.
-    const quarantined = this.executor.active('quarantine').map((q) => q.target);
+    // What we silenced ourselves (a quarantined or steered neighbour) is not a new problem.
+    const quarantined = [...this.executor.active('quarantine'), ...this.executor.active('steer-neighbour')].map((q) => q.target);
     this.findings = analysis.findings.filter(
       (f) => !(f.subject.neighbour && quarantined.some((t) => t.ifname === f.subject.ifname && t.neighbour === f.subject.neighbour)),
     );
@@ -314,7 +314,7 @@ export class Healer {
   metrics(node: string): string {
     const m = new MetricsText();
     const l = { node };
-    const kinds = ['link-degrading', 'link-dead', 'link-late', 'neighbour-flapping', 'gateway-lost', 'route-churn', 'interface-stuck', 'partition'];
+    const kinds = ['link-degrading', 'link-dying', 'link-dead', 'link-late', 'neighbour-flapping', 'gateway-lost', 'route-churn', 'interface-stuck', 'partition'];
     for (const kind of kinds)
       m.add('x0tta6bl4_findings', 'gauge', 'Current findings, by kind.', this.findings.filter((f) => f.kind === kind).length, { ...l, kind });
     const entries = this.journal.all();

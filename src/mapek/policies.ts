@@ -14,7 +14,7 @@ export interface Step {
 
 /** The mesh-wide answer to instability, keyed as its own finding. */
 export const INSTABILITY_KEY = 'instability';
-export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'link-late', 'neighbour-flapping', 'link-degrading', 'route-churn', 'gateway-lost']);
+export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'link-late', 'neighbour-flapping', 'link-degrading', 'link-dying', 'route-churn', 'gateway-lost']);
 
 /** How long a finding must persist before it is acted upon: long for what one reboot elsewhere also causes (AREDN issue 2007). */
 export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
@@ -22,6 +22,8 @@ export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
   'link-late': 0,
   'neighbour-flapping': 0,
   'link-degrading': 3000,
+  // Already the product of a trend over several polls and a confidence threshold.
+  'link-dying': 0,
   'route-churn': 0,
   'interface-stuck': 0,
   'gateway-lost': 10_000,
@@ -45,6 +47,10 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>): Step[] 
     case 'link-degrading':
       // Steering off an interface only helps when another one carries neighbours.
       return [...liveIfnames].some((i) => i !== s.ifname) ? [{ action: 'steer-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+    case 'link-dying':
+      // Per neighbour, before it dies: batman-adv reroutes by itself as that neighbour's TQ sinks,
+      // and the others on the same interface stay (the predictor only speaks when there is a detour).
+      return [{ action: 'steer-neighbour', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }];
     case 'route-churn':
       return Number(f.evidence.goodPaths) >= 2 ? [{ action: 'bonding', target: {}, disruptive: false }] : [];
     case 'gateway-lost':

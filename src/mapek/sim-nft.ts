@@ -1,5 +1,5 @@
-// nftables as the simulated host answers it: the netdev chains the quarantine action writes, one
-// dropped neighbour each, applied to the simulated world. Only the lines that action writes are
+// nftables as the simulated host answers it: the netdev chains the quarantine and steer-neighbour
+// actions write, one dropped (or partly dropped) neighbour each, applied to the simulated world. Only the lines that action writes are
 // understood; anything else is a syntax error, as nft would say.
 import type { SimulatedMesh } from '../mesh/simulator/index.ts';
 import type { CommandResult } from './command-runner.ts';
@@ -9,7 +9,7 @@ export const ok = (stdout = ''): CommandResult => ({ code: 0, stdout, stderr: ''
 export const fail = (stderr: string, code = 1): CommandResult => ({ code, stdout: '', stderr });
 
 export class SimulatedNft {
-  private readonly chains = new Map<string, { ifname: string; mac: string | null }>();
+  private readonly chains = new Map<string, { ifname: string; mac: string | null; pct?: number }>();
 
   constructor(
     private readonly world: SimulatedMesh,
@@ -20,7 +20,8 @@ export class SimulatedNft {
   listChain(chain: string): CommandResult {
     const c = this.chains.get(chain);
     if (!c) return fail(`Error: No such file or directory; did you mean chain ...?`);
-    return ok(`table netdev ${NFT_TABLE} {\n\tchain ${chain} {\n${c.mac ? `\t\tether saddr ${c.mac} ether type 0x4305 counter packets 0 bytes 0 drop\n` : ''}\t}\n}\n`);
+    const rule = c.pct === undefined ? 'counter packets 0 bytes 0 drop' : `@ll,112,8 0x00 numgen random mod 100 < ${c.pct} counter packets 0 bytes 0 drop`;
+    return ok(`table netdev ${NFT_TABLE} {\n\tchain ${chain} {\n${c.mac ? `\t\tether saddr ${c.mac} ether type 0x4305 ${rule}\n` : ''}\t}\n}\n`);
   }
 
   /** `nft -f -`: transactional like nft, every line is checked first, then all are applied. */
@@ -53,8 +54,7 @@ export class SimulatedNft {
       const chain = m[1]!;
       return () => {
         const c = chains.get(chain);
-        if (c?.mac) world.unblockNeighbour(node, c.ifname, c.mac);
-        if (c) c.mac = null;
+        if (c) this.release(c);
       };
     }
     if ((m = line.match(/^add rule netdev \S+ (\S+) ether saddr ([0-9a-f:]{17}) ether type 0x4305 counter drop$/))) {
@@ -66,14 +66,33 @@ export class SimulatedNft {
         world.blockNeighbour(node, c.ifname, mac!);
       };
     }
+    if ((m = line.match(/^add rule netdev \S+ (\S+) ether saddr ([0-9a-f:]{17}) ether type 0x4305 @ll,112,8 0 numgen random mod 100 < (\d+) counter drop$/))) {
+      const [, chain, mac, pct] = m;
+      return () => {
+        const c = chains.get(chain!);
+        if (!c) throw new Error(`no chain ${chain}`);
+        this.release(c);
+        c.mac = mac!;
+        c.pct = Number(pct);
+        world.steerNeighbour(node, c.ifname, mac!, c.pct);
+      };
+    }
     if ((m = line.match(/^delete chain netdev \S+ (\S+)$/))) {
       const chain = m[1]!;
       return () => {
         const c = chains.get(chain);
-        if (c?.mac) world.unblockNeighbour(node, c.ifname, c.mac);
+        if (c) this.release(c);
         chains.delete(chain);
       };
     }
     return fail(`Error: syntax error in: ${line}`);
+  }
+
+  /** Undoes what a chain's rule does in the world. */
+  private release(c: { ifname: string; mac: string | null; pct?: number }): void {
+    if (c.mac && c.pct !== undefined) this.world.steerNeighbour(this.node, c.ifname, c.mac, 0);
+    else if (c.mac) this.world.unblockNeighbour(this.node, c.ifname, c.mac);
+    c.mac = null;
+    delete c.pct;
   }
 }

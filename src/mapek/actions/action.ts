@@ -8,6 +8,7 @@ export type ActionKind =
   | 'bonding'
   | 'gateway-reselect'
   | 'steer-interface'
+  | 'steer-neighbour'
   | 'quarantine'
   | 'restart-interface'
   | 'restart-service'

@@ -8,12 +8,14 @@ import { reboot } from './reboot.ts';
 import { restartInterface } from './restart-interface.ts';
 import { restartService } from './restart-service.ts';
 import { steerInterface } from './steer-interface.ts';
+import { steerNeighbour } from './steer-neighbour.ts';
 
 export const ACTIONS: Readonly<Record<ActionKind, HealAction>> = Object.freeze({
   'orig-interval': origInterval,
   bonding,
   'gateway-reselect': gatewayReselect,
   'steer-interface': steerInterface,
+  'steer-neighbour': steerNeighbour,
   quarantine,
   'restart-interface': restartInterface,
   'restart-service': restartService,

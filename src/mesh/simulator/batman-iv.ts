@@ -373,7 +373,8 @@ export class BatmanIv {
         f.linkDelivered[d]!++;
         c.rxBytes[J]! += bytes;
         c.rxPackets[J]! += frame;
-        if (f.blocked[d]) continue;
+        // A quarantine drops all; a steering a share, drawn per frame as nft's numgen does.
+        if (f.blocked[d] && (f.blocked[d]! >= 100 || this.errRng.float() * 100 < f.blocked[d]!)) continue;
         len = this.receive(d, J, x, o, q, this.qTq[qi]!, this.qTtl[qi]!, this.qFlags[qi]!, this.qPrev[qi]!, len);
       }
     }

@@ -67,9 +67,11 @@ export class Fabric {
   readonly ifElpIntervalMs: Uint32Array;
   /** BATMAN_V throughput override in batman-adv's 100 kbit/s units (0 = automatic). */
   readonly ifThroughputOverride: Uint32Array;
-  /** Directed link d is dropped at its receiver (an nftables quarantine of the sender's MAC). */
+  /** Percent of directed link d's OGMs dropped at its receiver: 100 an nftables quarantine of the sender's MAC, less a steering (steer-neighbour). */
   readonly blocked: Uint8Array;
   readonly blockedMacs = new Map<number, Set<string>>();
+  /** Per receiving interface: sender MAC → percent of its OGMs dropped (steer-neighbour). */
+  readonly steeredMacs = new Map<number, Map<string, number>>();
   readonly counters: Record<CounterName, Float64Array>;
   readonly linkAttempts: Float64Array;
   readonly linkDelivered: Float64Array;
@@ -190,9 +192,11 @@ export class Fabric {
   /** Re-derives the per-link drop flags after a quarantine rule changed on interface h. */
   refreshBlocked(h: number): void {
     const set = this.blockedMacs.get(h);
+    const steered = this.steeredMacs.get(h);
     for (let i = this.inStart[h]!; i < this.inStart[h + 1]!; i++) {
       const d = this.inList[i]!;
-      this.blocked[d] = set && set.has(this.macs[this.dSend[d]!]!) ? 1 : 0;
+      const mac = this.macs[this.dSend[d]!]!;
+      this.blocked[d] = set && set.has(mac) ? 100 : steered?.get(mac) ?? 0;
     }
   }
 

@@ -508,6 +508,20 @@ export class SimulatedMesh {
     return this.record('neighbour-blocked', `${this.nodeNames[node]}/${ifname} drops frames from ${this.describeMac(m)}`, [node], ifname);
   }
 
+  /** What an nftables steering does: drop `pct` % of the OGMs from `mac` arriving on node/ifname (0 ends it). */
+  steerNeighbour(node: number, ifname: string, mac: string, pct: number): WorldEvent {
+    const h = this.fabric.iface(node, ifname);
+    const m = normaliseMac(mac);
+    if (m === null) throw new SimulatorError('INVALID', `not a MAC address: ${String(mac)}`);
+    if (!(Number.isInteger(pct) && pct >= 0 && pct < 100)) throw new SimulatorError('INVALID', `steering share must be 0..99 %, got ${String(pct)}`);
+    const map = this.fabric.steeredMacs.get(h) ?? new Map<string, number>();
+    if (pct === 0) map.delete(m);
+    else map.set(m, pct);
+    this.fabric.steeredMacs.set(h, map);
+    this.fabric.refreshBlocked(h);
+    return this.record(pct ? 'neighbour-blocked' : 'neighbour-unblocked', `${this.nodeNames[node]}/${ifname} drops ${pct} % of the OGMs from ${this.describeMac(m)}`, [node], ifname);
+  }
+
   unblockNeighbour(node: number, ifname: string, mac: string): WorldEvent {
     const h = this.fabric.iface(node, ifname);
     const m = normaliseMac(mac);
