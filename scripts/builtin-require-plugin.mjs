@@ -21,7 +21,8 @@ function reexports(id) {
   const lines = [`const m = require(${JSON.stringify(`node:${id}`)});`, 'export default m;'];
   for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(m))) {
     if (k === 'default' || !IDENT.test(k) || !('value' in d || GETTERS_IMPORTED[id]?.includes(k))) continue;
-    lines.push(`export const ${k} = m.${k};`);
+    // A pure call, so that esbuild drops the exports nothing imports (and never reads them).
+    lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
   }
   return lines.join('\n');
 }
