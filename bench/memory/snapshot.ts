@@ -3,6 +3,7 @@
 // --heapsnapshot-signal), admits the peers, waits, takes a heap snapshot and prints it grouped
 // (heap-groups.ts). Also prints the agent's WebAssembly memory and the smaps split.
 //   -- --peers=10 --settle=30 --bundle=dist/x0tta6bl4.mjs --node-flags="…" --keep (keep the file)
+//      --show-output (the agent's last output lines after it stopped)
 import { fork } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -25,6 +26,7 @@ const { values: args } = parseArgs({
     bundle: { type: 'string', default: fileURLToPath(new URL('../../dist/x0tta6bl4.mjs', import.meta.url)) },
     'node-flags': { type: 'string' },
     keep: { type: 'boolean', default: false },
+    'show-output': { type: 'boolean', default: false },
   },
 });
 const log = (s: string) => process.stderr.write(`snapshot: ${s}\n`);
@@ -70,6 +72,7 @@ try {
 } finally {
   if (peers) { peers.send('stop'); await new Promise((r) => peers!.once('exit', r)); }
   await agent.stop();
+  if (args['show-output']) process.stderr.write(agent.output());
   await broker.stop();
 }
 process.exit(0);
