@@ -14,41 +14,15 @@ const bare = (p) => (p.startsWith('node:') ? p.slice(5) : p);
 const IDENT = /^[A-Za-z_$][\w$]*$/;
 // src/federation/web-globals-polyfill.ts (Node 18 lacks a global crypto.getRandomValues).
 const GETTERS_IMPORTED = { crypto: ['webcrypto'] };
-// Built-ins the agent needs only in some configurations: loaded on the first use of a function
-// or class they export (TLS to the broker or the tracing collector, mDNS discovery). tls and
-// https cost about 1 MB of private memory and RSS each time Node loads them (docs/memory.md, step 8).
-const LAZY = new Set(['tls', 'https', 'dgram']);
-
-// A function or class of a lazy built-in: a Proxy that loads the module on its first call,
-// construction or property read. \`new\` keeps a subclass's new.target; instanceof reads
-// .prototype through the proxy, so it sees the real class.
-const LAZY_RUNTIME = `
-let mod;
-const m = () => (mod ??= require(SPECIFIER));
-const lazy = (k) => new Proxy(function () {}, {
-  apply: (_t, self, args) => Reflect.apply(m()[k], self, args),
-  construct: (_t, args, nt) => Reflect.construct(m()[k], args, nt === proxies.get(k) ? m()[k] : nt),
-  get: (_t, p) => m()[k][p],
-  has: (_t, p) => p in m()[k],
-});
-const proxies = new Map();
-const fn = (k) => { const p = lazy(k); proxies.set(k, p); return p; };
-`;
 
 /** The module's own exports that are plain values (no getters), as `export const` lines. */
 function reexports(id) {
-  const real = require(`node:${id}`);
-  const specifier = JSON.stringify(`node:${id}`);
-  const lazy = LAZY.has(id);
-  const lines = lazy
-    ? [LAZY_RUNTIME.replace('SPECIFIER', specifier), 'export default /* @__PURE__ */ (() => m())();']
-    : [`const m = require(${specifier});`, 'export default m;'];
-  for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(real))) {
+  const m = require(`node:${id}`);
+  const lines = [`const m = require(${JSON.stringify(`node:${id}`)});`, 'export default m;'];
+  for (const [k, d] of Object.entries(Object.getOwnPropertyDescriptors(m))) {
     if (k === 'default' || !IDENT.test(k) || !('value' in d || GETTERS_IMPORTED[id]?.includes(k))) continue;
-    // Pure calls, so that esbuild drops the exports nothing imports (and never reads them). A
-    // lazy module's constants are read, and the module loaded, at start when they are imported.
-    if (lazy) lines.push(typeof d.value === 'function' ? `export const ${k} = /* @__PURE__ */ fn(${JSON.stringify(k)});` : `export const ${k} = /* @__PURE__ */ (() => m().${k})();`);
-    else lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
+    // A pure call, so that esbuild drops the exports nothing imports (and never reads them).
+    lines.push(`export const ${k} = /* @__PURE__ */ (() => m.${k})();`);
   }
   return lines.join('\n');
 }

@@ -67,38 +67,6 @@ test('ESM imports of built-ins read every getter; with the plugin none is read a
   assert.equal(run(withPlugin), { ...expected, webcryptoLoaded: false });
 });
 
-// tls, https and dgram are loaded on first use: their functions and classes are proxies.
-const LAZY_ENTRY = `
-import { connect } from 'node:tls';
-import { Agent, request } from 'node:https';
-const loaded = () => ['tls', 'https'].filter((m) => process.moduleLoadList.includes('NativeModule ' + m));
-const atStart = loaded();
-class Sub extends Agent { marker() { return 1; } }
-const s = new Sub({ keepAlive: false });
-const a = new Agent({ keepAlive: false });
-console.log(JSON.stringify({
-  atStart,
-  afterUse: loaded(),
-  types: [typeof connect, typeof request, typeof Agent],
-  agent: a instanceof Agent && typeof a.addRequest === 'function' && a.constructor.name === 'Agent',
-  sub: s instanceof Sub && s instanceof Agent && s.marker() === 1 && typeof s.addRequest === 'function',
-  statics: typeof Agent.prototype.addRequest,
-}));
-`;
-
-test('tls and https are loaded on the first use of what they export, and work as themselves', async () => {
-  const without = run(await bundle(LAZY_ENTRY, []));
-  assert.equal(without.atStart, ['tls', 'https']);
-  assert.equal(run(await bundle(LAZY_ENTRY, [builtinRequire])), {
-    atStart: [],
-    afterUse: ['tls', 'https'],
-    types: ['function', 'function', 'function'],
-    agent: true,
-    sub: true,
-    statics: 'function',
-  });
-});
-
 test('importing a getter by name fails the build, naming it (webcrypto is the one allowed)', async () => {
   try {
     await bundle("import { rootCertificates } from 'node:tls'; console.log(rootCertificates.length);", [builtinRequire]);
