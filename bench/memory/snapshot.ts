@@ -1,4 +1,4 @@
-// npm run bench:memory:snapshot — what is live in the agent with federation, telemetry and N
+// node --import tsx bench/memory/snapshot.ts — what is live in the agent with federation, telemetry and N
 // admitted peers: starts the shipped bundle as bench:memory does (256 MB profile flags plus
 // --heapsnapshot-signal), admits the peers, waits, takes a heap snapshot and prints it grouped
 // (heap-groups.ts). Also prints the agent's WebAssembly memory and the smaps split.
