@@ -2,6 +2,7 @@
 // (build-fleet.mjs) share: one ESM file for plain `node` >= 18.20, no node_modules beside it.
 import { readFileSync } from 'node:fs';
 import { codePointCompare } from '../src/bundle/code-point-compare-plugin.mjs';
+import { builtinRequire } from './builtin-require-plugin.mjs';
 
 export const root = new URL('..', import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
@@ -33,8 +34,9 @@ export function bundleOptions({ entry, outfile, prefix = '', alias = {} }) {
       'worker-timers': `${root}src/bundle/native-timers.ts`,
       ...alias,
     },
-    // libp2p's sorts without ICU's collator (src/bundle/code-point-compare-plugin.mjs).
-    plugins: [codePointCompare],
+    // libp2p's sorts without ICU's collator (src/bundle/code-point-compare-plugin.mjs); Node
+    // built-ins through require(), so that no ESM facade runs their getters (builtin-require-plugin.mjs).
+    plugins: [codePointCompare, builtinRequire],
     logLevel: 'warning',
   };
 }
