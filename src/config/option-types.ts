@@ -93,18 +93,22 @@ export function absolutePath(opts: { maxBytes?: number; optional?: boolean } = {
   });
 }
 
+/** WHATWG URL parsing without the throw: undefined for anything it refuses. */
+function parseUrl(raw: string): URL | undefined {
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
 const MQTT_SCHEMES = new Set(['mqtt:', 'mqtts:', 'ws:', 'wss:']);
 
 /** An MQTT broker URL, or '' for "not set" (whether one is required is a cross-field check). */
 export const mqttUrl: OptionType<string> = make('an MQTT URL (mqtt://, mqtts://, ws:// or wss://host[:port]), or empty', (raw) => {
   if (raw === '') return raw;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
-  return MQTT_SCHEMES.has(url.protocol) && url.hostname !== '' && !/\s/.test(raw) ? raw : undefined;
+  const url = parseUrl(raw);
+  return url && MQTT_SCHEMES.has(url.protocol) && url.hostname !== '' && !/\s/.test(raw) ? raw : undefined;
 });
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -136,12 +140,8 @@ export const multiaddr: OptionType<string> = make(
  */
 export const httpUrl: OptionType<string> = make('an http:// or https:// URL without user:password@ (credentials go in a header), or empty', (raw) => {
   if (raw === '') return raw;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
+  const url = parseUrl(raw);
+  if (!url) return undefined;
   const ok = (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === '';
   return ok && !/\s/.test(raw) && !CONTROL.test(raw) ? raw : undefined;
 });
