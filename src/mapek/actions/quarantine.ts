@@ -3,7 +3,7 @@
 // One netdev ingress chain per (interface, neighbour) in table "x0tta6bl4": adding and deleting
 // a chain is atomic in one `nft -f -` transaction and needs no rule handles.
 import { describeFailure } from '../command-runner.ts';
-import { ActionError, requireIfname, requireMac, type ActionTarget, type HealAction } from './action.ts';
+import { ActionError, requireIfname, requireMac, type ActionContext, type ActionTarget, type HealAction } from './action.ts';
 
 export const NFT_TABLE = 'x0tta6bl4';
 export const BATADV_ETHERTYPE = '0x4305';
@@ -36,6 +36,13 @@ export function releaseScript(t: ActionTarget): string {
   ].join('\n');
 }
 
+/** Loads one nft script in one transaction (all of it or nothing); a refusal is the action's error. */
+export async function runNftScript(ctx: ActionContext, script: string): Promise<void> {
+  const argv = ['nft', '-f', '-'];
+  const r = await ctx.run(argv, { input: script });
+  if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+}
+
 export const quarantine: HealAction = {
   kind: 'quarantine',
   rung: 3,
@@ -47,9 +54,7 @@ export const quarantine: HealAction = {
     return { chain: quarantineChain(t) };
   },
   async apply(ctx, t) {
-    const argv = ['nft', '-f', '-'];
-    const r = await ctx.run(argv, { input: quarantineScript(t) });
-    if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+    await runNftScript(ctx, quarantineScript(t));
   },
   async check(ctx, t) {
     const argv = ['nft', 'list', 'chain', 'netdev', NFT_TABLE, quarantineChain(t)];
@@ -58,8 +63,6 @@ export const quarantine: HealAction = {
     return /ether saddr/.test(r.stdout) && /drop/.test(r.stdout) ? null : `chain ${quarantineChain(t)} holds no drop rule`;
   },
   async revert(ctx, t) {
-    const argv = ['nft', '-f', '-'];
-    const r = await ctx.run(argv, { input: releaseScript(t) });
-    if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+    await runNftScript(ctx, releaseScript(t));
   },
 };

@@ -9,7 +9,7 @@
 // BATMAN_V ranks by throughput, not by OGM loss: the action refuses there.
 import { describeFailure } from '../command-runner.ts';
 import { ActionError, requireIfname, requireMac, type ActionTarget, type HealAction } from './action.ts';
-import { BATADV_ETHERTYPE, NFT_TABLE } from './quarantine.ts';
+import { BATADV_ETHERTYPE, NFT_TABLE, runNftScript } from './quarantine.ts';
 
 /**
  * Share of the neighbour's OGMs dropped, in percent. Below 100 on purpose: the neighbour stays
@@ -63,9 +63,7 @@ export const steerNeighbour: HealAction = {
     return { chain: steerChain(t), pct: STEER_DROP_PCT };
   },
   async apply(ctx, t) {
-    const argv = ['nft', '-f', '-'];
-    const r = await ctx.run(argv, { input: steerScript(t) });
-    if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+    await runNftScript(ctx, steerScript(t));
   },
   async check(ctx, t) {
     const argv = ['nft', 'list', 'chain', 'netdev', NFT_TABLE, steerChain(t)];
@@ -76,8 +74,6 @@ export const steerNeighbour: HealAction = {
     return Number(m[1]) === STEER_DROP_PCT ? null : `chain ${steerChain(t)} drops ${m[1]} %, not ${STEER_DROP_PCT} %`;
   },
   async revert(ctx, t) {
-    const argv = ['nft', '-f', '-'];
-    const r = await ctx.run(argv, { input: unsteerScript(t) });
-    if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+    await runNftScript(ctx, unsteerScript(t));
   },
 };
