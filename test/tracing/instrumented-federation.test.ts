@@ -7,74 +7,28 @@
 // trace. The meshes are simulated (no batman-adv kernel here); everything else is real.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Agent } from '../../src/agent/agent.ts';
-import { createAgent } from '../../src/agent/create-agent.ts';
-import { defaultConfig } from '../../src/config/index.ts';
+import { randomBytes } from 'node:crypto';
 import { loadCore } from '../../src/core/index.ts';
-import { issueOperatorCertificate, rawEd25519 } from '../../src/federation/pki-issue.ts';
-import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { signCommand } from '../../src/telemetry/command-envelope.ts';
 import type { ReplyPayload } from '../../src/telemetry/payloads.ts';
-import { FLEET, TestFleet, TRUST_DOMAIN, until } from '../federation/fleet-harness.ts';
-import { freePort, Mosquitto } from '../telemetry/mosquitto.ts';
-import { exitIfStuck, Subscriber } from '../telemetry/subscriber.ts';
-import { OtlpReceiver, attrs, type DecodedSpan } from './otlp-receiver.ts';
+import { FLEET, until } from '../federation/fleet-harness.ts';
+import { exitIfStuck } from '../telemetry/subscriber.ts';
+import { attrs, type DecodedSpan } from './otlp-receiver.ts';
+import { closeTracedFleet, openTracedFleet, spansByHost, startTracedPair } from './traced-fleet.ts';
 
 const core = await loadCore();
 
-/** Every span received, with the host.name of the agent that exported it. */
-function spansByHost(recv: OtlpReceiver): (DecodedSpan & { host: string })[] {
-  return recv.posts.flatMap((p) =>
-    (p.request?.resourceSpans ?? []).flatMap((rs) => {
-      const host = String(attrs(rs.resource.attributes)['host.name']);
-      return rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, host })));
-    }),
-  );
-}
-
 test('a command to router A that changes learning state on router B: spans on both with one trace id', async () => {
-  const broker = await Mosquitto.start();
-  const recv = await OtlpReceiver.start();
-  const fleet = new TestFleet('traced');
-  const world = new SimulatedMesh({ seed: 3, nodes: 2, topology: 'chain' });
-  world.step(10_000);
-  const ops = generateKeyPairSync('ed25519');
-  const opsCert = issueOperatorCertificate({
-    ca: fleet.ca.cert, caKey: fleet.ca.key, operatorKey: rawEd25519(ops.publicKey),
-    spiffeId: `spiffe://${TRUST_DOMAIN}/operator/ops`, commonName: 'ops', days: 1,
-  }).pem;
-  const sub = await Subscriber.connect(broker.url, ['x0tta6bl4/test/+/cmd/+/reply', 'x0tta6bl4/test/+/state']);
-  const agents: Agent[] = [];
+  const t = await openTracedFleet('traced', 3);
+  const { recv, ops, opsCert, sub } = t;
   const traceId = randomBytes(16).toString('hex');
   const operatorSpan = randomBytes(8).toString('hex');
   try {
-    const a = await fleet.prepare('a');
-    const b = await fleet.prepare('b');
-    const portA = await freePort();
-    const make = (name: string, listen: string, peers: string[], i: number) => {
-      const c = defaultConfig();
-      c.agent.nodeName = name;
-      c.agent.fleet = FLEET;
-      c.agent.stateDir = join(fleet.root, name); // its fleet-ca.pem also checks the operator's commands
-      c.healing.enabled = false;
-      c.federation = { ...c.federation, enabled: true, listen: [listen], peers, trustDomain: TRUST_DOMAIN };
-      c.telemetry = { ...c.telemetry, enabled: true, broker: broker.url, intervalS: 5 };
+    const { agentB } = await startTracedPair(t, (c) => {
       // One round a day: both commands below land in the same round. A, still at round 0 when B's
       // update comes, refuses it as too far ahead and closes its round on the timeout.
       c.learning = { ...c.learning, enabled: true, roundIntervalS: 86_400, roundTimeoutS: 20 };
-      c.tracing = { ...c.tracing, enabled: true, endpoint: recv.url, sampleRatio: 1 };
-      return createAgent({ config: c, driver: world.driver(i), serveStatus: false, core });
-    };
-    agents.push(make('a', `/ip4/127.0.0.1/tcp/${portA}`, [], 0));
-    agents.push(make('b', '/ip4/127.0.0.1/tcp/0', [`/ip4/127.0.0.1/tcp/${portA}/p2p/${a.peerId}`], 1));
-    for (const x of agents) await x.start();
-    const [agentA, agentB] = agents as [Agent, Agent];
-    const peersOf = (x: Agent) => ((x.status().federation as { peers?: { peerId: string }[] } | null)?.peers ?? []).map((p) => p.peerId);
-    await until('a and b admit each other', () => peersOf(agentA).includes(b.peerId) && peersOf(agentB).includes(a.peerId), 90_000);
-    await until('both online on the broker', () => sub.on('x0tta6bl4/test/a/state').length > 0 && sub.on('x0tta6bl4/test/b/state').length > 0, 60_000);
+    }, { core });
 
     const send = async (node: string, trace?: Record<string, string>) => {
       const env = signCommand({ fleet: FLEET, node, cmd: 'learning-round', key: ops.privateKey, cert: opsCert, ...(trace ? { trace } : {}) });
@@ -96,11 +50,7 @@ test('a command to router A that changes learning state on router B: spans on bo
     assert.is(l?.peersHeard, 1, `B counted A's update: ${JSON.stringify(l)}`);
     assert.is(l?.lastRound?.closedBy, 'quorum', 'B closed its round on A\'s update, not on the timeout');
   } finally {
-    for (const x of agents) await x.stop().catch(() => {}); // flushes each tracer
-    sub.client.end(true);
-    await broker.stop();
-    await recv.close();
-    rmSync(fleet.root, { recursive: true, force: true });
+    await closeTracedFleet(t);
   }
 
   const spans = spansByHost(recv);

@@ -7,30 +7,14 @@
 // meshes are simulated (no batman-adv kernel here); everything else is real.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Agent } from '../../src/agent/agent.ts';
-import { createAgent } from '../../src/agent/create-agent.ts';
-import { defaultConfig } from '../../src/config/index.ts';
-import { issueOperatorCertificate, rawEd25519 } from '../../src/federation/pki-issue.ts';
-import { SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { signCommand } from '../../src/telemetry/command-envelope.ts';
 import type { ReplyPayload } from '../../src/telemetry/payloads.ts';
-import { FLEET, TestFleet, TRUST_DOMAIN, until } from '../federation/fleet-harness.ts';
-import { freePort, Mosquitto } from '../telemetry/mosquitto.ts';
-import { exitIfStuck, Subscriber } from '../telemetry/subscriber.ts';
-import { OtlpReceiver, attrs, type DecodedSpan } from './otlp-receiver.ts';
-
-/** Every span received, with the host.name of the agent that exported it. */
-function spansByHost(recv: OtlpReceiver): (DecodedSpan & { host: string })[] {
-  return recv.posts.flatMap((p) =>
-    (p.request?.resourceSpans ?? []).flatMap((rs) => {
-      const host = String(attrs(rs.resource.attributes)['host.name']);
-      return rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, host })));
-    }),
-  );
-}
+import { FLEET, until } from '../federation/fleet-harness.ts';
+import { exitIfStuck } from '../telemetry/subscriber.ts';
+import { attrs, type DecodedSpan } from './otlp-receiver.ts';
+import { closeTracedFleet, openTracedFleet, spansByHost, startTracedPair } from './traced-fleet.ts';
 
 interface VoteReply {
   key: string;
@@ -45,51 +29,25 @@ interface VoteReply {
 }
 
 test('a quarantine vote sent to router A, applied on router B: spans on both with one trace id', async () => {
-  const broker = await Mosquitto.start();
-  const recv = await OtlpReceiver.start();
-  const fleet = new TestFleet('traced-state');
-  const world = new SimulatedMesh({ seed: 5, nodes: 2, topology: 'chain' });
-  world.step(10_000);
-  const ops = generateKeyPairSync('ed25519');
-  const opsCert = issueOperatorCertificate({
-    ca: fleet.ca.cert, caKey: fleet.ca.key, operatorKey: rawEd25519(ops.publicKey),
-    spiffeId: `spiffe://${TRUST_DOMAIN}/operator/ops`, commonName: 'ops', days: 1,
-  }).pem;
-  const sub = await Subscriber.connect(broker.url, ['x0tta6bl4/test/+/cmd/+/reply', 'x0tta6bl4/test/+/state']);
-  const agents: Agent[] = [];
+  const t = await openTracedFleet('traced-state', 5);
+  const { recv, ops, opsCert, sub } = t;
   const traceId = randomBytes(16).toString('hex');
   const operatorSpan = randomBytes(8).toString('hex');
   let a: { peerId: string } | undefined;
   let b: { peerId: string } | undefined;
   let withdrawTrace: string | undefined;
   try {
-    a = await fleet.prepare('a');
-    b = await fleet.prepare('b');
-    const portA = await freePort();
-    const make = (name: string, listen: string, peers: string[], i: number, quorum: number) => {
-      const c = defaultConfig();
-      c.agent.nodeName = name;
-      c.agent.fleet = FLEET;
-      c.agent.stateDir = join(fleet.root, name); // its fleet-ca.pem also checks the operator's commands
-      c.healing.enabled = false;
-      c.federation = { ...c.federation, enabled: true, listen: [listen], peers, trustDomain: TRUST_DOMAIN, quarantineQuorum: quorum };
-      c.telemetry = { ...c.telemetry, enabled: true, broker: broker.url, intervalS: 5 };
-      c.learning = { ...c.learning, enabled: false };
-      c.tracing = { ...c.tracing, enabled: true, endpoint: recv.url, sampleRatio: 1 };
-      return createAgent({ config: c, driver: world.driver(i), serveStatus: false });
-    };
     // A keeps the default quorum (3): its one vote does not quarantine B, so A keeps talking to B.
     // B counts with a quorum of 1, so A's vote alone shows in B's fleet state as a quarantine.
-    agents.push(make('a', `/ip4/127.0.0.1/tcp/${portA}`, [], 0, 3));
-    agents.push(make('b', '/ip4/127.0.0.1/tcp/0', [`/ip4/127.0.0.1/tcp/${portA}/p2p/${a.peerId}`], 1, 1));
-    for (const x of agents) await x.start();
-    const [agentA, agentB] = agents as [Agent, Agent];
-    type Fed = { peers?: { peerId: string }[]; fleet?: { nodes: { peerId: string }[]; quarantined: string[] } } | null;
+    const pair = await startTracedPair(t, (c, name) => {
+      c.federation.quarantineQuorum = name === 'a' ? 3 : 1;
+      c.learning = { ...c.learning, enabled: false };
+    });
+    ({ a, b } = pair);
+    const { agentA, agentB } = pair;
+    type Fed = { fleet?: { nodes: { peerId: string }[]; quarantined: string[] } } | null;
     const fed = (x: Agent) => x.status().federation as Fed;
-    const peersOf = (x: Agent) => (fed(x)?.peers ?? []).map((p) => p.peerId);
-    await until('a and b admit each other', () => peersOf(agentA).includes(b!.peerId) && peersOf(agentB).includes(a!.peerId), 60_000);
     await until("b in a's registry", () => (fed(agentA)?.fleet?.nodes ?? []).some((n) => n.peerId === b!.peerId), 30_000);
-    await until('both online on the broker', () => sub.on('x0tta6bl4/test/a/state').length > 0 && sub.on('x0tta6bl4/test/b/state').length > 0, 60_000);
 
     let sent = 0;
     const send = async (args: string[], trace?: Record<string, string>): Promise<ReplyPayload> => {
@@ -132,11 +90,7 @@ test('a quarantine vote sent to router A, applied on router B: spans on both wit
     assert.ok(withdrawTrace && withdrawTrace !== traceId);
     await until("the withdrawal in B's fleet state", () => (fed(agentB)?.fleet?.quarantined ?? []).length === 0, 30_000);
   } finally {
-    for (const x of agents) await x.stop().catch(() => {}); // flushes each tracer
-    sub.client.end(true);
-    await broker.stop();
-    await recv.close();
-    rmSync(fleet.root, { recursive: true, force: true });
+    await closeTracedFleet(t);
   }
 
   const spans = spansByHost(recv);
