@@ -5,7 +5,7 @@
 // are near duplicates; sim-dataset.ts does the same).
 import { FEATURE_COUNT } from '../../src/learning/features.ts';
 import { HorizonLabeler } from '../../src/learning/horizon-labeler.ts';
-import type { KernelTrace, NodeTrace, PollRecord } from './trace-format.ts';
+import type { FaultRecord, KernelTrace, NodeTrace, PollRecord } from './trace-format.ts';
 
 export interface LabelOptions {
   /** Label horizon H (default 30 s, the agent's default). */
@@ -78,6 +78,19 @@ export function labelNodeTrace(trace: NodeTrace, opts: LabelOptions = {}): Label
 }
 
 /** Every router of every recorded mesh, labelled; `group` is the mesh (for held-out splits). */
-export function labelTraces(traces: KernelTrace[], opts: LabelOptions = {}): { group: string; router: string; data: LabelledRows }[] {
-  return traces.flatMap((tr) => tr.nodes.map((n) => ({ group: tr.topology.name, router: `${tr.topology.name}/${n.name}`, data: labelNodeTrace(n, opts) })));
+export function labelTraces(traces: KernelTrace[], opts: LabelOptions = {}): { group: string; router: string; trace: KernelTrace; data: LabelledRows }[] {
+  return traces.flatMap((tr) => tr.nodes.map((n) => ({ group: tr.topology.name, router: `${tr.topology.name}/${n.name}`, trace: tr, data: labelNodeTrace(n, opts) })));
+}
+
+/**
+ * Which injected fault a positive row's death belongs to: the fault on the row's link (the
+ * interface is named v<a>-<b> by scripts/vm/topology.ts) that was active within the horizon
+ * after the row; 'none' when no fault was (a death the mesh made by itself, e.g. a stalled VM).
+ */
+export function faultKindOf(trace: KernelTrace, key: string, t: number, horizonMs = 30_000): FaultRecord['kind'] | 'none' {
+  const m = /^v(\d+)-(\d+)\//.exec(key);
+  if (!m) return 'none';
+  const ends = new Set([`n${m[1]}`, `n${m[2]}`]);
+  const f = trace.faults.find((x) => ends.has(x.link[0]) && ends.has(x.link[1]) && x.startMs <= t + horizonMs && x.endMs + 5000 >= t);
+  return f?.kind ?? 'none';
 }

@@ -12,7 +12,7 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/learning/features.ts';
 import { simulateLinkData } from '../../src/learning/sim-dataset.ts';
 import { runCentralised, runFederated, runLocalOnly, type ExperimentSetup, type Prepared, type Variant } from '../byzantine/experiment.ts';
 import { kernelTraces } from './kernel.ts';
-import { labelTraces, type LabelledRows } from './record.ts';
+import { faultKindOf, labelTraces, type LabelledRows } from './record.ts';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 const started = Date.now();
@@ -64,7 +64,35 @@ const simTrain = SIM_SITES.map((s) => {
 });
 const simEval = pooled(SIM_EVAL.map((s) => simulateLinkData({ seed: s, durationS: SIM_DURATION_S })));
 
+/**
+ * The held-out rows split by what killed the link: every negative with the positives of one
+ * fault kind, so that the AUC says how well that kind of death is foreseen.
+ */
+function byFaultKind(held: typeof routers): Map<string, { x: Float32Array; y: Uint8Array }> {
+  const parts = new Map<string, { x: number[][]; y: number[] }>();
+  const negatives: number[][] = [];
+  for (const r of held) {
+    for (let i = 0; i < r.data.rows; i++) {
+      const x = [...r.data.x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT)];
+      if (!r.data.y[i]) {
+        negatives.push(x);
+        continue;
+      }
+      const kind = faultKindOf(r.trace, r.data.at[i]!.key, r.data.at[i]!.t);
+      if (!parts.has(kind)) parts.set(kind, { x: [], y: [] });
+      parts.get(kind)!.x.push(x);
+    }
+  }
+  const out = new Map<string, { x: Float32Array; y: Uint8Array }>();
+  for (const [kind, p] of parts) {
+    const rowsX = [...negatives, ...p.x];
+    out.set(kind, { x: Float32Array.from(rowsX.flat()), y: Uint8Array.from(rowsX, (_, i) => (i < negatives.length ? 0 : 1)) });
+  }
+  return out;
+}
+
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+const kindAucs = new Map<string, { federated: number[]; centralised: number[]; sim_trained: number[]; positives: number }>();
 const rows: { case: string; variants: Record<string, number>; routers_train?: number; routers_heldout?: number; heldout_windows?: number; heldout_positives?: number }[] = [];
 for (const g of groups) {
   const train = routers.filter((r) => r.group !== g);
@@ -73,8 +101,17 @@ for (const g of groups) {
   const evalPos = evaluation.y.reduce((a, b) => a + b, 0);
   if (evalPos === 0 || evalPos === evaluation.y.length) throw new Error(`held-out mesh ${g} has only one class (${evalPos} positives of ${evaluation.y.length}): record longer (X0_KM_DURATION_S)`);
   const t = Date.now();
-  const m = await measure(core, prepared(train.map((r, i) => routerDataset(r.data, i + 1)), evaluation));
+  const trainData = train.map((r, i) => routerDataset(r.data, i + 1));
+  const m = await measure(core, prepared(trainData, evaluation));
   const sim = (await runFederated(core, prepared(simTrain, evaluation), FEDERATED, 'clean')).auc;
+  for (const [kind, ev] of byFaultKind(held)) {
+    const k = kindAucs.get(kind) ?? { federated: [], centralised: [], sim_trained: [], positives: 0 };
+    k.federated.push((await runFederated(core, prepared(trainData, ev), FEDERATED, 'clean')).auc);
+    k.centralised.push(runCentralised(core, prepared(trainData, ev)));
+    k.sim_trained.push((await runFederated(core, prepared(simTrain, ev), FEDERATED, 'clean')).auc);
+    k.positives += ev.y.reduce((a, b) => a + b, 0);
+    kindAucs.set(kind, k);
+  }
   const variants = { federated: round4(m.federated), local_only: round4(m.local_only), centralised: round4(m.centralised), sim_trained: round4(sim) };
   log(`held out ${g}: ${JSON.stringify(variants)} (${Date.now() - t} ms)`);
   rows.push({ case: `heldout/${g}`, variants, routers_train: train.length, routers_heldout: held.length, heldout_windows: evaluation.y.length, heldout_positives: evalPos });
@@ -82,6 +119,12 @@ for (const g of groups) {
 const mean = (k: string) => rows.reduce((a, r) => a + r.variants[k]!, 0) / rows.length;
 const summaryVariants = { federated: round4(mean('federated')), local_only: round4(mean('local_only')), centralised: round4(mean('centralised')), sim_trained: round4(mean('sim_trained')) };
 rows.push({ case: 'heldout/mean', variants: summaryVariants });
+
+for (const [kind, k] of [...kindAucs].sort()) {
+  const avg = (xs: number[]) => round4(xs.reduce((a, b) => a + b, 0) / xs.length);
+  rows.push({ case: `heldout/positives-from:${kind}`, variants: { federated: avg(k.federated), centralised: avg(k.centralised), sim_trained: avg(k.sim_trained) }, heldout_positives: k.positives });
+  log(`positives from ${kind}: ${JSON.stringify(rows.at(-1)!.variants)} (${k.positives} positives)`);
+}
 
 // The other direction: every kernel router trained (federated), tested on held-out simulator
 // sites, against the simulator-trained model on the same sites.
