@@ -20,6 +20,8 @@ const durationS = Number(process.env.X0_KM_DURATION_S ?? 420);
 if (!(Number.isInteger(durationS) && durationS >= 60)) throw new Error(`X0_KM_DURATION_S must be an integer >= 60, got ${process.env.X0_KM_DURATION_S}`);
 // The agent's default rule, as bench:byzantine's default variant.
 const FEDERATED: Variant = { name: 'centered-clipping+bucketing2+momentum0.9', rule: 'centered-clipping', bucketing: 2, momentum: 0.9 };
+// bench:byzantine's federated_clean is plain FedAvg (the mean rule): reported too, for comparison.
+const FEDAVG: Variant = { name: 'mean', rule: 'mean', bucketing: 0, momentum: 0 };
 const ROUNDS = 30;
 const STEPS = 20;
 const SIM_SITES = [1, 2, 3, 4, 5, 6];
@@ -52,8 +54,13 @@ function prepared(train: LocalDataset[], evaluation: { x: Float32Array; y: Uint8
   return { setup, honestData: train, flippedData: [], evaluation };
 }
 
-async function measure(c: Core, p: Prepared): Promise<{ federated: number; local_only: number; centralised: number }> {
-  return { federated: (await runFederated(c, p, FEDERATED, 'clean')).auc, local_only: runLocalOnly(c, p), centralised: runCentralised(c, p) };
+async function measure(c: Core, p: Prepared): Promise<{ federated: number; federated_fedavg: number; local_only: number; centralised: number }> {
+  return {
+    federated: (await runFederated(c, p, FEDERATED, 'clean')).auc,
+    federated_fedavg: (await runFederated(c, p, FEDAVG, 'clean')).auc,
+    local_only: runLocalOnly(c, p),
+    centralised: runCentralised(c, p),
+  };
 }
 
 const simTrain = SIM_SITES.map((s) => {
@@ -112,12 +119,12 @@ for (const g of groups) {
     k.positives += ev.y.reduce((a, b) => a + b, 0);
     kindAucs.set(kind, k);
   }
-  const variants = { federated: round4(m.federated), local_only: round4(m.local_only), centralised: round4(m.centralised), sim_trained: round4(sim) };
+  const variants = { federated: round4(m.federated), local_only: round4(m.local_only), centralised: round4(m.centralised), sim_trained: round4(sim), federated_fedavg: round4(m.federated_fedavg) };
   log(`held out ${g}: ${JSON.stringify(variants)} (${Date.now() - t} ms)`);
   rows.push({ case: `heldout/${g}`, variants, routers_train: train.length, routers_heldout: held.length, heldout_windows: evaluation.y.length, heldout_positives: evalPos });
 }
 const mean = (k: string) => rows.reduce((a, r) => a + r.variants[k]!, 0) / rows.length;
-const summaryVariants = { federated: round4(mean('federated')), local_only: round4(mean('local_only')), centralised: round4(mean('centralised')), sim_trained: round4(mean('sim_trained')) };
+const summaryVariants = { federated: round4(mean('federated')), local_only: round4(mean('local_only')), centralised: round4(mean('centralised')), sim_trained: round4(mean('sim_trained')), federated_fedavg: round4(mean('federated_fedavg')) };
 rows.push({ case: 'heldout/mean', variants: summaryVariants });
 
 for (const [kind, k] of [...kindAucs].sort()) {
@@ -151,7 +158,7 @@ const doc = {
     horizonS: 30,
     labels: 'as the agent labels: 1 when the link was seen dead (no current sample) at a poll within 30 s after the window; every 4th negative kept',
     model: 'MLP, 8 tanh hidden units, features: ' + FEATURE_NAMES.join(','),
-    federated: `FederatedLearner, ${FEDERATED.name}, ${ROUNDS} rounds x ${STEPS} local steps`,
+    federated: `FederatedLearner with the agent's default rule ${FEDERATED.name}, ${ROUNDS} rounds x ${STEPS} local steps; federated_fedavg: the mean rule (bench:byzantine's federated_clean)`,
     simTrained: `the same federated training on simulator sites ${SIM_SITES.join(',')} (${SIM_DURATION_S} s each)`,
     traceCache: rec.file,
     cached: rec.cached,
@@ -163,6 +170,7 @@ const doc = {
     local_only_auc: summaryVariants.local_only,
     centralised_auc: summaryVariants.centralised,
     sim_to_kernel_auc: summaryVariants.sim_trained,
+    federated_fedavg_auc: summaryVariants.federated_fedavg,
     kernel_to_sim_auc: round4(kernelToSim),
     sim_to_sim_auc: round4(simToSim),
     routers: routers.length,
