@@ -29,7 +29,7 @@ const SIM_EVAL = [1001, 1002, 1003, 1004];
 const SIM_DURATION_S = 1800;
 
 const rec = await kernelTraces(durationS, log);
-log(`kernel traces: ${rec.cached ? 'cached' : 'recorded'} (${rec.file})`);
+log(`kernel traces: ${rec.recorded.length ? `recorded ${rec.recorded.join(', ')}` : 'all cached'} (${rec.files.join(', ')})`);
 const routers = labelTraces(rec.traces);
 for (const r of routers) log(`${r.router.padEnd(22)} ${String(r.data.rows).padStart(5)} rows, ${r.data.positives} positive`);
 const groups = [...new Set(routers.map((r) => r.group))];
@@ -160,8 +160,8 @@ const doc = {
     model: 'MLP, 8 tanh hidden units, features: ' + FEATURE_NAMES.join(','),
     federated: `FederatedLearner with the agent's default rule ${FEDERATED.name}, ${ROUNDS} rounds x ${STEPS} local steps; federated_fedavg: the mean rule (bench:byzantine's federated_clean)`,
     simTrained: `the same federated training on simulator sites ${SIM_SITES.join(',')} (${SIM_DURATION_S} s each)`,
-    traceCache: rec.file,
-    cached: rec.cached,
+    traceCache: rec.files,
+    recordedThisRun: rec.recorded,
     core: core.kind,
   },
   rows,
