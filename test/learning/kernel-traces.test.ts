@@ -7,8 +7,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Knowledge } from '../../src/mapek/knowledge.ts';
 import { FeatureTracker, FEATURE_COUNT } from '../../src/learning/features.ts';
-import { labelNodeTrace, parsePollLines } from '../../bench/kernel-model/record.ts';
-import type { PollRecord } from '../../bench/kernel-model/trace-format.ts';
+import { faultKindOf, labelNodeTrace, parsePollLines } from '../../bench/kernel-model/record.ts';
+import type { KernelTrace, PollRecord } from '../../bench/kernel-model/trace-format.ts';
 
 const T0 = 1_000_000;
 const A = 'mesh0/02:00:00:00:02:01';
@@ -86,6 +86,23 @@ test('malformed traces are refused with a clear error', () => {
   assert.throws(() => parsePollLines('n1', bad((p) => (p.t = T0))), /poll 5: time .* is not after/);
   assert.throws(() => parsePollLines('n1', bad((p) => (p.links[0]!.key = 'nokey'))), /ifname\/neighbour/);
   assert.throws(() => labelNodeTrace({ name: 'n1' } as never), /expected \{name, polls/);
+});
+
+test('a positive is put down to the fault on its link that was active within the horizon', () => {
+  const trace: KernelTrace = {
+    kernel: 'x', topology: { name: 't', nodes: 3, links: [[1, 2], [2, 3]] }, pollMs: 1000, nodes: [],
+    faults: [
+      { kind: 'fade', link: ['n1', 'n2'], startMs: 100_000, deadFromMs: 120_000, endMs: 140_000 },
+      { kind: 'die', link: ['n2', 'n3'], startMs: 200_000, deadFromMs: 200_000, endMs: 230_000 },
+    ],
+  };
+  // the interface of n1's end of the link to n2 is v1-2, n2's end v2-1 (scripts/vm/topology.ts)
+  assert.is(faultKindOf(trace, 'v1-2/02:00:00:00:02:01', 90_000), 'fade');
+  assert.is(faultKindOf(trace, 'v2-1/02:00:00:00:01:02', 130_000), 'fade');
+  assert.is(faultKindOf(trace, 'v2-3/02:00:00:00:03:02', 90_000), 'none'); // the fault is on the other link
+  assert.is(faultKindOf(trace, 'v3-2/02:00:00:00:02:03', 180_000), 'die');
+  assert.is(faultKindOf(trace, 'v1-2/02:00:00:00:02:01', 60_000), 'none'); // more than H before the fault
+  assert.is(faultKindOf(trace, 'mesh0/02:00:00:00:02:01', 130_000), 'none');
 });
 
 test.run();
