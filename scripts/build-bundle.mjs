@@ -15,6 +15,8 @@ await build(
     alias: {
       '@chainsafe/as-chacha20poly1305': `${root}src/bundle/wasm-crypto-for-noise.ts`,
       '@chainsafe/as-sha256': `${root}src/bundle/wasm-crypto-for-noise.ts`,
+      // mqtt's debug logging, never switched on on a router (src/bundle/no-debug.cjs).
+      debug: `${root}src/bundle/no-debug.cjs`,
     },
   }),
 );
