@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { errnoTable } from '../../src/netlink/errno.ts';
 import { Mosquitto } from '../telemetry/mosquitto.ts';
 import { Subscriber, exitIfStuck } from '../telemetry/subscriber.ts';
-import { agentWithBridge, BUNDLE, cli, component, coreVariantOf, demoWithHealth, fleet } from './bundle-runs.ts';
+import { meshWithBridge, BUNDLE, cli, component, coreVariantOf, demoWithHealth, fleet } from './bundle-runs.ts';
 import { debianNode, QEMU_USER } from './debian-node.ts';
 import { expectedCore, TARGETS, type ArchTarget } from './targets.ts';
 
@@ -119,10 +119,10 @@ function fullCases({ target, node, scratch, label }: Run): void {
     }
   });
 
-  test(label(`the agent runs the ${target.nodeArch} netlink bridge and names its kernel's errno`), async () => {
+  test(label(`the bundle runs the ${target.nodeArch} netlink bridge and names its kernel's errno`), async () => {
     const dir = mkdtempSync(join(scratch, 'bridge-'));
     const n = errnoTable(target.nodeArch).numbers.EPROTONOSUPPORT;
-    const r = await timed(label('agent + bridge'), () => agentWithBridge(node, qemu, target.nodeArch, dir));
+    const r = await timed(label('mesh + bridge'), () => meshWithBridge(node, qemu, target.nodeArch, dir));
     assert.is(r.code, 1, r.stderr);
     const lines = r.stderr.trim().split('\n').filter((l) => !/^(info|debug|warn):/.test(l));
     assert.is(lines.length, 1, r.stderr);

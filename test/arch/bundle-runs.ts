@@ -158,13 +158,14 @@ export async function fleet(node: string, hostNode: string, root: string, broker
 }
 
 /**
- * The agent (mesh_driver batman-adv) with this arch's netlink bridge, itself run by qemu-user
- * through a wrapper script (qemu-user runs a foreign child only through binfmt, which this
- * machine need not have). qemu-user cannot translate NETLINK_GENERIC, so the bridge reports a
- * fatal EPROTONOSUPPORT in the CPU's own errno numbering: the agent must read that record,
- * name the number by its arch and stop in one line with exit 1.
+ * `x0tta6bl4 mesh originators` with this arch's netlink bridge, itself run by qemu-user through
+ * a wrapper script (qemu-user runs a foreign child only through binfmt, which this machine need
+ * not have). qemu-user cannot translate NETLINK_GENERIC, so the bridge reports a fatal
+ * EPROTONOSUPPORT in the CPU's own errno numbering: the bundle must read that record, name the
+ * number by its arch and stop in one line with exit 1. (The daemon, `agent`, says the same line
+ * and stays up serving /health: test/runtime/missing-bridge.test.ts.)
  */
-export async function agentWithBridge(node: string, qemu: string, nodeArch: string, dir: string): Promise<Ran> {
+export async function meshWithBridge(node: string, qemu: string, nodeArch: string, dir: string): Promise<Ran> {
   const wrapper = join(dir, 'bridge');
   writeFileSync(wrapper, `#!/bin/sh\nexec ${qemu} ${join(DIST_NATIVE, `x0tta6bl4-nlbridge-${nodeArch}`)} "$@"\n`);
   chmodSync(wrapper, 0o755);
@@ -173,5 +174,5 @@ export async function agentWithBridge(node: string, qemu: string, nodeArch: stri
     join(dir, 'x0tta6bl4'),
     `config agent 'agent'\n\toption mesh_driver 'batman-adv'\n\toption state_dir '${join(dir, 'state')}'\n\n` + `config status 'status'\n\toption socket '${join(dir, 'status.sock')}'\n`,
   );
-  return cli(node, ['agent', '--config', join(dir, 'x0tta6bl4')], dir, { ...process.env, X0TTA6BL4_NLBRIDGE: wrapper });
+  return cli(node, ['mesh', 'originators', '--config', join(dir, 'x0tta6bl4')], dir, { ...process.env, X0TTA6BL4_NLBRIDGE: wrapper });
 }
