@@ -43,6 +43,13 @@ export async function runNftScript(ctx: ActionContext, script: string): Promise<
   if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
 }
 
+/** Our chain's rules as `nft list` prints them, or why they cannot be read (the check's answer). */
+export async function listNftChain(ctx: ActionContext, chain: string): Promise<{ rules: string } | { problem: string }> {
+  const argv = ['nft', 'list', 'chain', 'netdev', NFT_TABLE, chain];
+  const r = await ctx.run(argv);
+  return r.code === 0 ? { rules: r.stdout } : { problem: describeFailure(argv, r) };
+}
+
 export const quarantine: HealAction = {
   kind: 'quarantine',
   rung: 3,
@@ -57,10 +64,9 @@ export const quarantine: HealAction = {
     await runNftScript(ctx, quarantineScript(t));
   },
   async check(ctx, t) {
-    const argv = ['nft', 'list', 'chain', 'netdev', NFT_TABLE, quarantineChain(t)];
-    const r = await ctx.run(argv);
-    if (r.code !== 0) return describeFailure(argv, r);
-    return /ether saddr/.test(r.stdout) && /drop/.test(r.stdout) ? null : `chain ${quarantineChain(t)} holds no drop rule`;
+    const listed = await listNftChain(ctx, quarantineChain(t));
+    if ('problem' in listed) return listed.problem;
+    return /ether saddr/.test(listed.rules) && /drop/.test(listed.rules) ? null : `chain ${quarantineChain(t)} holds no drop rule`;
   },
   async revert(ctx, t) {
     await runNftScript(ctx, releaseScript(t));

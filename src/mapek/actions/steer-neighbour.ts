@@ -7,9 +7,8 @@
 // neighbours win by batman-adv's own rules, with the link kept. Deleting the chain restores it.
 // One netdev ingress chain per (interface, neighbour) in our own table, as the quarantine does.
 // BATMAN_V ranks by throughput, not by OGM loss: the action refuses there.
-import { describeFailure } from '../command-runner.ts';
 import { ActionError, requireIfname, requireMac, type ActionTarget, type HealAction } from './action.ts';
-import { BATADV_ETHERTYPE, NFT_TABLE, runNftScript } from './quarantine.ts';
+import { BATADV_ETHERTYPE, NFT_TABLE, listNftChain, runNftScript } from './quarantine.ts';
 
 /**
  * Share of the neighbour's OGMs dropped, in percent. Below 100 on purpose: the neighbour stays
@@ -66,11 +65,10 @@ export const steerNeighbour: HealAction = {
     await runNftScript(ctx, steerScript(t));
   },
   async check(ctx, t) {
-    const argv = ['nft', 'list', 'chain', 'netdev', NFT_TABLE, steerChain(t)];
-    const r = await ctx.run(argv);
-    if (r.code !== 0) return describeFailure(argv, r);
-    const m = /numgen random mod 100 < (\d+)/.exec(r.stdout);
-    if (!m || !r.stdout.includes(requireMac(t)) || !/drop/.test(r.stdout)) return `chain ${steerChain(t)} holds no steering rule`;
+    const listed = await listNftChain(ctx, steerChain(t));
+    if ('problem' in listed) return listed.problem;
+    const m = /numgen random mod 100 < (\d+)/.exec(listed.rules);
+    if (!m || !listed.rules.includes(requireMac(t)) || !/drop/.test(listed.rules)) return `chain ${steerChain(t)} holds no steering rule`;
     return Number(m[1]) === STEER_DROP_PCT ? null : `chain ${steerChain(t)} drops ${m[1]} %, not ${STEER_DROP_PCT} %`;
   },
   async revert(ctx, t) {
