@@ -27,10 +27,20 @@ function clearNamespaces(): void {
   if (existsSync('/run/netns')) run(['ip', '-all', 'netns', 'delete']);
 }
 
-/** Every node has a best route (a '*' row) to every other node's originator address. */
-function converged(mesh: MeshInfoFile): boolean {
+/**
+ * Every node has a best route (a '*' row) to every other node's originator address. batctl
+ * itself can fail while the mesh is still coming up (exit 234, seen a few times in a row under
+ * load): that is "not yet", and the last such error goes into the timeout's message.
+ */
+function converged(mesh: MeshInfoFile, lastError: { message?: string }): boolean {
   for (const node of mesh.nodes) {
-    const out = run(['nsenter', `--net=/run/netns/${node.netns}`, 'batctl', 'meshif', 'bat0', 'originators', '-H']);
+    let out: string;
+    try {
+      out = run(['nsenter', `--net=/run/netns/${node.netns}`, 'batctl', 'meshif', 'bat0', 'originators', '-H']);
+    } catch (e) {
+      lastError.message = (e as Error).message;
+      return false;
+    }
     const best = new Set(out.split('\n').filter((l) => l.trimStart().startsWith('*')).map((l) => l.trim().split(/\s+/)[1]));
     for (const other of mesh.nodes) if (other !== node && !best.has(other.origAddress)) return false;
   }
@@ -112,8 +122,9 @@ async function runStep(job: VmJob, step: VmStep): Promise<StepResult> {
       log(`${step.name}: ${step.topology.name} ${mesh.algo} built in ${result.setupSeconds}s`);
       if (step.waitConverged !== false) {
         const deadline = Date.now() + (step.convergeTimeoutMs ?? 90_000);
-        while (!converged(mesh)) {
-          if (Date.now() > deadline) throw new Error(`mesh ${step.topology.name} did not converge within ${step.convergeTimeoutMs ?? 90_000} ms`);
+        const lastError: { message?: string } = {};
+        while (!converged(mesh, lastError)) {
+          if (Date.now() > deadline) throw new Error(`mesh ${step.topology.name} did not converge within ${step.convergeTimeoutMs ?? 90_000} ms${lastError.message ? ` (last batctl error: ${lastError.message})` : ''}`);
           await sleep(500);
         }
         result.convergedSeconds = (Date.now() - started) / 1000;
