@@ -5,7 +5,7 @@ import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey, type Knowledge, type LinkStatus } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
 import {
-  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
+  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
 } from './detection-timing.ts';
 
 /** Links with flapOutages outages or more within flapWindowMs. */
@@ -79,7 +79,7 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
   const loss = lossOf(scene, key, lastTq, nowMs);
   const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq, neighbourOgmMs(knowledge.ogmIntervalMs), loss);
   const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
-  const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs) : null;
+  const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs, rxExpected(loss)) : null;
   return { key, status, samples, late, clean, othersLive, stopped, loss, deadAfterMs: deadAfter, silent: n.lastSeenMs >= deadAfter || stopped !== null };
 }
 
@@ -131,16 +131,26 @@ function chanceOutages(scene: Scene, key: string): number {
 }
 
 /**
+ * The packets that must have gone missing to call traffic stopped: RX_EXPECTED on a link that
+ * loses next to nothing; on a lossy one twice the misses in a row it has by chance less than
+ * once in 10⁴, as its loss comes in bursts (fades), not a frame at a time.
+ */
+function rxExpected(loss: number): number {
+  const misses = chanceMisses(loss);
+  return misses <= 2 ? RX_EXPECTED : Math.max(RX_EXPECTED, 2 * misses);
+}
+
+/**
  * A neighbour alone on its interface, overdue with its OGM, whose traffic stopped with it: the
  * interface received nothing for as long as RX_EXPECTED packets would have taken at the rate
  * before. Either sign alone is common (a late OGM now and then; traffic that simply ends);
  * both at once are a dead link, seconds before OGM silence alone could tell.
  */
-function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number, nowMs: number): TrafficStop | null {
+function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number, nowMs: number, expected: number): TrafficStop | null {
   const ogm = knowledge.ogmIntervalMs;
   if (ogm <= 0 || lastSeenMs < SUSPECT_INTERVALS * ogm) return null;
   const rx = knowledge.rxSilence(ifname, nowMs);
-  if (!rx || rx.silentMs < RX_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) return null;
+  if (!rx || rx.silentMs < RX_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < expected) return null;
   return rx;
 }
 
