@@ -90,7 +90,9 @@ export function neighbourOgmMs(ogmIntervalMs: number): number {
 /**
  * One missed OGM leaves its neighbour overdue for only half an interval (1.5 → 2 intervals):
  * polled once an interval, about half of them are seen as late events (measured on the
- * simulator at 10 % loss: 0.04 late events per OGM). Counting each twice errs towards waiting longer.
+ * simulator at 10 % loss: 0.04 late events per OGM). Counting each twice errs towards waiting longer;
+ * where the monitor polls fast once a neighbour is overdue it sees nearly all, and the loss reads
+ * up to twice too high (a lossy link then waits a few intervals more before it is called dead).
  */
 export const LATE_UNDERCOUNT = 2;
 
