@@ -57,12 +57,21 @@ export function deadAfterMs(silentAfterMs: number, cleanSilentAfterMs: number, c
   return ogmIntervalMs > 0 ? Math.max(byTq, (misses + 0.5) * ogmIntervalMs) : byTq;
 }
 
-/** Misses in a row a link losing this share of OGMs has less than a 1 in CHANCE_SILENCE_OGMS chance of (at least 2). */
+/**
+ * Misses in a row a link losing this share of OGMs has less than a 1 in CHANCE_SILENCE_OGMS
+ * chance of: at least 2, at most MAX_CHANCE_MISSES.
+ */
 export function chanceMisses(loss: number): number {
-  // 1 % loss or less: two misses already meet the bound; past 90 % the link is as good as dead.
+  // 1 % loss or less: two misses already meet the bound.
   const p = Math.min(Math.max(loss, 0.01), 0.9);
-  return Math.max(2, Math.ceil(Math.log(CHANCE_SILENCE_OGMS) / -Math.log(p) - 1e-6));
+  return Math.min(MAX_CHANCE_MISSES, Math.max(2, Math.ceil(Math.log(CHANCE_SILENCE_OGMS) / -Math.log(p) - 1e-6)));
 }
+/**
+ * A link losing more than about 16 % (5 misses reach 10⁻⁴) is waited for no longer: it is fading
+ * or poor, batman-adv routes around it anyway, and waiting by its loss (42 intervals at 80 %)
+ * lost a fading link's death for seconds on the simulator's fade runs.
+ */
+export const MAX_CHANCE_MISSES = 5;
 
 /**
  * A link's OGM loss, the worse of two readings: its TQ, which batman-adv computes from OGMs that
