@@ -293,7 +293,9 @@ netem(false);
 // Healthy: no fault, 10 % loss in the medium on every link (lossy but alive), HEALTHY_S seconds per
 // variant: OGM airtime, and the agents' actions (every one a false alarm; steer-neighbour counted apart).
 const healthy: { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number }[] = [];
-for (const variant of HEALTHY_S > 0 ? VARIANTS : []) {
+// X0_HEAL_HEALTHY_VARIANTS=agent narrows the healthy run (e.g. to re-measure false alarms alone).
+const healthyOnly = process.env.X0_HEAL_HEALTHY_VARIANTS?.split(',');
+for (const variant of HEALTHY_S > 0 ? VARIANTS.filter((v) => !healthyOnly || healthyOnly.includes(v)) : []) {
   origInterval(variant === 'batman_tuned' ? FAST_ORIG_MS : 1000);
   for (const l of mesh.topology.links) netem(true, l, 10);
   await sleep(5000);

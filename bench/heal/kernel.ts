@@ -8,7 +8,7 @@ export async function runKernelBench() {
   findVmHost(); // throws VmUnavailableError with the reason
   const healthyS = process.env.X0_HEAL_HEALTHY_S ?? '0';
   const env: Record<string, string> = { X0_HEAL_REPEATS: process.env.X0_HEAL_REPEATS ?? '2', X0_HEAL_HEALTHY_S: healthyS };
-  for (const k of ['X0_HEAL_SCENARIOS', 'X0_HEAL_FLAPS']) if (process.env[k]) env[k] = process.env[k]!;
+  for (const k of ['X0_HEAL_SCENARIOS', 'X0_HEAL_FLAPS', 'X0_HEAL_HEALTHY_VARIANTS']) if (process.env[k]) env[k] = process.env[k]!;
   const budgetMs = Number(process.env.X0_HEAL_VM_MINUTES ?? 40) * 60_000;
   const run = await runInVm(
     [{ name: 'heal-iv', topology: diamond(), mesh: { algo: 'BATMAN_IV', origIntervalMs: 1000, medium: true }, scripts: [{ path: 'bench/heal/guest.ts', timeoutMs: budgetMs - 120_000, env }] }],

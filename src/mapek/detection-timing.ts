@@ -26,15 +26,84 @@ export const SUSPECT_INTERVALS = 1.2;
  * as well).
  */
 export const RX_EXPECTED = 6;
+/**
+ * And it must be at least this long. The silence is extrapolated from the rate before it, so a
+ * rate that merely fell (a neighbour leaving its fast-OGM spell: 10 packets/s down to 2) reads
+ * as traffic stopped within the last poll gap: on the simulator's healthy 10 %-loss mesh that
+ * made most false "dead" links. A second of nothing at 6 packets/s or more is no chance loss.
+ */
+export const RX_SILENT_MIN_MS = 1000;
 
 /**
- * The silence after which a link is dead. A clean link: CLEAN_SILENT_AFTER_MS. Any other misses
- * OGMs in a row by chance, the more the worse its TQ: TQ 200 and up waits silentAfterMs, TQ 100
- * twice that, TQ 50 and below four times.
+ * OGMs a healthy lossy link should send, on average, between two chance silences long enough
+ * to be called dead: 10⁴, about 3 link-hours at batman-adv's 1 s interval (a diamond has four
+ * links, each seen from both ends, so well under one false "dead" per node-hour).
  */
-export function deadAfterMs(silentAfterMs: number, cleanSilentAfterMs: number, clean: boolean, lastTq: number | undefined): number {
-  return clean ? Math.min(cleanSilentAfterMs, silentAfterMs) : silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
+export const CHANCE_SILENCE_OGMS = 10_000;
+
+/**
+ * The silence after which a link is dead. A clean link that loses (next to) nothing:
+ * CLEAN_SILENT_AFTER_MS. Any other misses OGMs in a row by chance, the more the worse its TQ:
+ * at least silentAfterMs (TQ 200 and up), twice that at TQ 100, four times at TQ 50 and below;
+ * and, given the OGM interval, enough intervals that k misses in a row at the link's loss p are
+ * rarer than 1 in CHANCE_SILENCE_OGMS (p^k ≤ 10⁻⁴). At 10 % loss that is 4 misses, 4.5 intervals,
+ * where 2.5 (2 on a link "clean" for 30 s) called one chance silence in 100 OGMs dead.
+ * `loss` is the link's estimated OGM loss (see linkLoss).
+ */
+export function deadAfterMs(silentAfterMs: number, cleanSilentAfterMs: number, clean: boolean, lastTq: number | undefined, ogmIntervalMs = 0, loss = 0): number {
+  const misses = chanceMisses(loss);
+  if (clean && misses <= 2) return Math.min(cleanSilentAfterMs, silentAfterMs);
+  const byTq = silentAfterMs * Math.max(1, 200 / Math.max(lastTq ?? 200, 50));
+  return ogmIntervalMs > 0 ? Math.max(byTq, (misses + 0.5) * ogmIntervalMs) : byTq;
 }
+
+/**
+ * Misses in a row a link losing this share of OGMs has less than a 1 in CHANCE_SILENCE_OGMS
+ * chance of: at least 2, at most MAX_CHANCE_MISSES.
+ */
+export function chanceMisses(loss: number): number {
+  // 1 % loss or less: two misses already meet the bound.
+  const p = Math.min(Math.max(loss, 0.01), 0.9);
+  return Math.min(MAX_CHANCE_MISSES, Math.max(2, Math.ceil(Math.log(CHANCE_SILENCE_OGMS) / -Math.log(p) - 1e-6)));
+}
+/**
+ * A link losing more than about 16 % (5 misses reach 10⁻⁴) is waited for no longer: it is fading
+ * or poor, batman-adv routes around it anyway, and waiting by its loss (42 intervals at 80 %)
+ * lost a fading link's death for seconds on the simulator's fade runs.
+ */
+export const MAX_CHANCE_MISSES = 5;
+
+/**
+ * A link's OGM loss, the worse of two readings: its TQ, which batman-adv computes from OGMs that
+ * crossed the link (read as TQ ≈ 255·(1−p)², the mildest reading: a TQ of 250 still counts as
+ * lossless, and the simulator's TQ reads 250 at 10 % loss, so the late events must tell); and
+ * its late events (one per missed OGM or run of them) per OGM interval over the time they span.
+ * Fewer than MIN_LOSS_OGMS intervals observed tell nothing.
+ */
+export function linkLoss(lastTq: number | undefined, lates: readonly number[], observedFromMs: number, nowMs: number, ogmIntervalMs: number): number {
+  const byTq = lastTq === undefined ? 0 : 1 - Math.sqrt(Math.min(Math.max(lastTq, 1), 255) / 255);
+  const intervals = ogmIntervalMs > 0 ? (nowMs - observedFromMs) / ogmIntervalMs : 0;
+  return intervals >= MIN_LOSS_OGMS ? Math.max(byTq, (LATE_UNDERCOUNT * lates.length) / intervals) : byTq;
+}
+export const MIN_LOSS_OGMS = 20;
+/**
+ * batman-adv's default OGM interval. Our own interval is no measure of a neighbour's: in our
+ * fast spell it may still send once a second (its spell is its own agent's), so loss and
+ * silence are counted in intervals of at least this.
+ */
+export const NEIGHBOUR_OGM_MS = 1000;
+/** The interval a neighbour's OGMs are counted in, given ours. */
+export function neighbourOgmMs(ogmIntervalMs: number): number {
+  return ogmIntervalMs > 0 ? Math.max(ogmIntervalMs, NEIGHBOUR_OGM_MS) : 0;
+}
+/**
+ * One missed OGM leaves its neighbour overdue for only half an interval (1.5 → 2 intervals):
+ * polled once an interval, about half of them are seen as late events (measured on the
+ * simulator at 10 % loss: 0.04 late events per OGM). Counting each twice errs towards waiting longer;
+ * where the monitor polls fast once a neighbour is overdue it sees nearly all, and the loss reads
+ * up to twice too high (a lossy link then waits a few intervals more before it is called dead).
+ */
+export const LATE_UNDERCOUNT = 2;
 
 /**
  * A late OGM is news on a link that missed none for LATE_MEMORY_MS or, if known for less, at

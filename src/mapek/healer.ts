@@ -6,7 +6,7 @@ import { MetricsText } from '../status/metrics-text.ts';
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import { DEFAULT_FAST_ORIG_INTERVAL_MS } from './actions/orig-interval.ts';
-import { INSTABILITY_KEY, INSTABILITY_KINDS } from './policies.ts';
+import { INSTABILITY_KEY, isInstability } from './policies.ts';
 import { Analyzer, type AnalyzeOptions } from './analyze.ts';
 import { SILENT_AFTER_MS } from './detection-timing.ts';
 import type { CommandRunner } from './command-runner.ts';
@@ -221,7 +221,7 @@ export class Healer {
     );
     this.connectivity = analysis.connectivity;
     const keys = new Set(this.findings.map((f) => f.key));
-    if (this.findings.some((f) => INSTABILITY_KINDS.has(f.kind))) keys.add(INSTABILITY_KEY);
+    if (this.findings.some(isInstability)) keys.add(INSTABILITY_KEY);
     if (marks) marks.analyzedAt = Date.now();
     for (const r of await this.executor.review(analysis.connectivity, keys)) {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;

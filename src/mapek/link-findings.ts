@@ -5,7 +5,7 @@ import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey, type Knowledge, type LinkStatus } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
 import {
-  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, SUSPECT_INTERVALS, deadAfterMs,
+  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
 } from './detection-timing.ts';
 
 /** Links with flapOutages outages or more within flapWindowMs. */
@@ -13,12 +13,16 @@ export function flappingFindings(scene: Scene): NewFinding[] {
   const { knowledge, settings, nowMs, name } = scene;
   const found: NewFinding[] = [];
   for (const n of scene.mesh.neighbours) {
-    const outages = knowledge.outagesSince(linkKey(n.hardIfname, n.neighbour), nowMs - settings.flapWindowMs);
+    const key = linkKey(n.hardIfname, n.neighbour);
+    const outages = knowledge.outagesSince(key, nowMs - settings.flapWindowMs);
     if (outages.length < settings.flapOutages) continue;
+    // On a lossy link two OGMs missed in a row (an "outage") come by chance now and then.
+    const needed = Math.max(settings.flapOutages, chanceOutages(scene, key));
+    if (outages.length < needed) continue;
     found.push({
       kind: 'neighbour-flapping', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
       message: `neighbour ${name(n.neighbour)} on ${n.hardIfname} flapping: ${outages.length} outages in ${settings.flapWindowMs / 1000} s`,
-      evidence: { outages: outages.length, windowS: settings.flapWindowMs / 1000, heardNow: n.lastSeenMs < settings.silentAfterMs, lastSeenMs: n.lastSeenMs },
+      evidence: { outages: outages.length, needed, windowS: settings.flapWindowMs / 1000, heardNow: n.lastSeenMs < settings.silentAfterMs, lastSeenMs: n.lastSeenMs },
     });
   }
   return found;
@@ -56,6 +60,9 @@ interface LinkReading {
   /** Other neighbours heard on the same interface. */
   othersLive: number;
   stopped: TrafficStop | null;
+  /** Its estimated OGM loss, and the silence that makes it dead given that loss. */
+  loss: number;
+  deadAfterMs: number;
   /** Silent past its dead-after time, or its traffic stopped with its OGMs. */
   silent: boolean;
 }
@@ -69,10 +76,68 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
   // given up half an interval sooner.
   const late = knowledge.latenessOf(key, nowMs - settings.lateMemoryMs);
   const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= settings.lateKnownMs;
-  const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq);
+  const loss = lossOf(scene, key, lastTq, nowMs);
+  const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq, neighbourOgmMs(knowledge.ogmIntervalMs), loss);
   const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
-  const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs) : null;
-  return { key, status, samples, late, clean, othersLive, stopped, silent: n.lastSeenMs >= deadAfter || stopped !== null };
+  const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs, rxExpected(loss)) : null;
+  return { key, status, samples, late, clean, othersLive, stopped, loss, deadAfterMs: deadAfter, silent: n.lastSeenMs >= deadAfter || stopped !== null };
+}
+
+/**
+ * A link's OGM loss, from its TQ and the late events it had before `untilMs` (over the memory,
+ * or since the oldest one kept when the record is full). The silence going on now is left out:
+ * it is what is being judged, not the link's history.
+ */
+function lossOf(scene: Scene, key: string, lastTq: number | undefined, untilMs: number): number {
+  const { knowledge, settings, nowMs } = scene;
+  const late = knowledge.latenessOf(key, nowMs - settings.lateMemoryMs);
+  if (!late) return linkLoss(lastTq, [], nowMs, nowMs, neighbourOgmMs(knowledge.ogmIntervalMs));
+  const lates = late.lates.filter((t) => t < untilMs).slice(0, late.late && untilMs >= nowMs ? -1 : undefined);
+  const full = late.lates.length >= LATE_RECORD;
+  const from = Math.max(nowMs - settings.lateMemoryMs, late.knownSinceMs, full ? late.lates[0]! : -Infinity);
+  return linkLoss(lastTq, lates, from, Math.min(untilMs, nowMs), neighbourOgmMs(knowledge.ogmIntervalMs));
+}
+/** Late events the knowledge keeps per link (its TRANSITION_LIMIT). */
+const LATE_RECORD = 32;
+
+/**
+ * Outages a lossy link has by chance within the flap window: each is a silence of two OGMs or
+ * more (loss², per interval), or as many as it had per window before this one (a healthy link
+ * at 10 % loss has one every minute or two). Flapping needs more than the count that reaches 1
+ * in 10⁴ windows. Both are read from before the window: a flapping link's own outages and lates
+ * would raise the bar against it.
+ */
+function chanceOutages(scene: Scene, key: string): number {
+  const { knowledge, settings, nowMs } = scene;
+  const ogm = neighbourOgmMs(knowledge.ogmIntervalMs);
+  if (ogm <= 0) return 0;
+  const before = nowMs - settings.flapWindowMs;
+  // Not the TQ: it is now's, and sinks while the link flaps.
+  const p = lossOf(scene, key, undefined, before);
+  const known = knowledge.latenessOf(key, 0)?.knownSinceMs ?? nowMs;
+  const spanMs = before - Math.max(known, nowMs - OUTAGE_MEMORY_MS);
+  const older = knowledge.outagesSince(key, nowMs - OUTAGE_MEMORY_MS).filter((t) => t < before).length;
+  const lambda = Math.max((settings.flapWindowMs / ogm) * p * p, spanMs >= settings.flapWindowMs ? (older * settings.flapWindowMs) / spanMs : 0);
+  // The smallest n with P(Poisson(λ) ≥ n) < 10⁻⁴.
+  let n = 0;
+  let term = Math.exp(-lambda);
+  let below = term;
+  while (1 - below >= 1e-4 && n < 100) {
+    n++;
+    term *= lambda / n;
+    below += term;
+  }
+  return n + 1;
+}
+
+/**
+ * The packets that must have gone missing to call traffic stopped: RX_EXPECTED on a link that
+ * loses next to nothing; on a lossy one twice the misses in a row it has by chance less than
+ * once in 10⁴, as its loss comes in bursts (fades), not a frame at a time.
+ */
+function rxExpected(loss: number): number {
+  const misses = chanceMisses(loss);
+  return misses <= 2 ? RX_EXPECTED : Math.max(RX_EXPECTED, 2 * misses);
 }
 
 /**
@@ -81,11 +146,11 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
  * before. Either sign alone is common (a late OGM now and then; traffic that simply ends);
  * both at once are a dead link, seconds before OGM silence alone could tell.
  */
-function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number, nowMs: number): TrafficStop | null {
+function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number, nowMs: number, expected: number): TrafficStop | null {
   const ogm = knowledge.ogmIntervalMs;
   if (ogm <= 0 || lastSeenMs < SUSPECT_INTERVALS * ogm) return null;
   const rx = knowledge.rxSilence(ifname, nowMs);
-  if (!rx || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) return null;
+  if (!rx || rx.silentMs < RX_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < expected) return null;
   return rx;
 }
 
@@ -104,7 +169,7 @@ function deadLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | n
     kind: 'link-dead', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
     message: `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
       (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : ''),
-    evidence: { lastSeenMs: n.lastSeenMs, lastMetric: link.samples.at(-1) ?? null, liveOnInterface: link.othersLive,
+    evidence: { lastSeenMs: n.lastSeenMs, lastMetric: link.samples.at(-1) ?? null, liveOnInterface: link.othersLive, deadAfterMs: Math.round(link.deadAfterMs), loss: round3(link.loss),
       ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}) },
   };
 }

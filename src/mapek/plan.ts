@@ -6,7 +6,7 @@ import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import type { Finding } from './findings.ts';
 import type { Journal, JournalEntry } from './journal.ts';
-import { ACT_AFTER_MS, INSTABILITY_KEY, INSTABILITY_KINDS, ladderFor, type Step } from './policies.ts';
+import { ACT_AFTER_MS, INSTABILITY_KEY, isInstability, ladderFor, type Step } from './policies.ts';
 
 export interface PlanOptions {
   dryRun: boolean;
@@ -90,7 +90,7 @@ export class Planner {
 
   plan(findings: Finding[], ctx: PlanContext): PlannedStep[] {
     const keys = new Set(findings.map((f) => f.key));
-    const unstable = findings.filter((f) => INSTABILITY_KINDS.has(f.kind));
+    const unstable = findings.filter(isInstability);
     if (unstable.length) keys.add(INSTABILITY_KEY);
     for (const k of keys) this.lastSeen.set(k, ctx.nowMs);
     for (const [k, at] of [...this.lastSeen]) {

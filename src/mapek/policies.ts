@@ -16,6 +16,15 @@ export interface Step {
 export const INSTABILITY_KEY = 'instability';
 export const INSTABILITY_KINDS: ReadonlySet<FindingKind> = new Set(['link-dead', 'link-late', 'neighbour-flapping', 'link-degrading', 'link-dying', 'route-churn', 'gateway-lost']);
 
+/**
+ * Whether a finding calls for the mesh-wide answer. Not a route churning between two or more
+ * good paths: on a healthy lossy mesh batman-adv swaps near-equal next hops on chance OGM losses,
+ * faster OGMs only make it swap faster, and traffic is fine over either (bonding is its answer).
+ */
+export function isInstability(f: Finding): boolean {
+  return INSTABILITY_KINDS.has(f.kind) && !(f.kind === 'route-churn' && Number(f.evidence.goodPaths) >= 2);
+}
+
 /** How long a finding must persist before it is acted upon: long for what one reboot elsewhere also causes (AREDN issue 2007). */
 export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
   'link-dead': 0,
