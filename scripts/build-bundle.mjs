@@ -17,6 +17,9 @@ await build(
       '@chainsafe/as-sha256': `${root}src/bundle/wasm-crypto-for-noise.ts`,
       // mqtt's debug logging, never switched on on a router (src/bundle/no-debug.cjs).
       debug: `${root}src/bundle/no-debug.cjs`,
+      // Curve and cipher code no call reaches on a router (src/bundle/no-secp256k1.ts, no-js-chacha.ts).
+      '@noble/curves/secp256k1': `${root}src/bundle/no-secp256k1.ts`,
+      '@noble/ciphers/chacha': `${root}src/bundle/no-js-chacha.ts`,
     },
   }),
 );
