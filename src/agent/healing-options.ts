@@ -28,8 +28,9 @@ export function healerOptions(config: AgentConfig, parts: HealerParts): HealerOp
       allowReboot: healing.allowReboot,
       cooldownMs: {},
       defaultCooldownMs: healing.cooldownS * 1000,
+      fastOgmBudgetMs: healing.fastOgmBudgetS * 1000,
     },
-    execute: { verifyWindowMs: healing.verifyWindowS * 1000, holdMs: healing.holdS * 1000, quarantineMs: healing.quarantineS * 1000 },
+    execute: { verifyWindowMs: healing.verifyWindowS * 1000, holdMs: healing.holdS * 1000, quarantineMs: healing.quarantineS * 1000, fastOgmBudgetMs: healing.fastOgmBudgetS * 1000 },
     fastOrigIntervalMs: Math.round(healing.fastOrigIntervalS * 1000),
     // batctl ping through the host runner; never on a simulated mesh (no batctl there).
     gatewayProbe:

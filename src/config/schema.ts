@@ -97,6 +97,10 @@ export const SCHEMA = {
     // What orig_interval is lowered to in a bad spell: remote nodes reroute after five of this
     // node's OGMs. batman-adv's floor is 40 ms.
     fastOrigIntervalS: option('fast_orig_interval', seconds(0.04, 60), 0.1),
+    // Seconds of fast OGMs (spells) allowed per hour: they cost every node's airtime, so spells are
+    // refused, and held ones ended, once this is spent (0: no spells). 60 s adds at most 15 % to the
+    // mesh's OGM airtime at 1 s / 100 ms (src/mapek/airtime-budget.ts).
+    fastOgmBudgetS: option('fast_ogm_budget', seconds(0, 3600), 60),
     // A quarantined neighbour is released after this.
     quarantineS: option('quarantine', seconds(10, 86400), 300),
     // An action is not repeated on the same target within this.

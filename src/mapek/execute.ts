@@ -8,6 +8,7 @@ import type { Connectivity } from './findings.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import type { PlannedStep } from './plan.ts';
 import { INSTABILITY_KEY } from './policies.ts';
+import { airtimeRefusal } from './airtime-budget.ts';
 import { NOOP_TRACER, type Span, type SpanContext, type Tracer } from '../tracing/api.ts';
 import { entryTrace, startEntrySpan, startExecuteSpan } from './cycle-trace.ts';
 
@@ -15,6 +16,8 @@ export interface ExecuteOptions {
   verifyWindowMs: number;
   holdMs: number;
   quarantineMs: number;
+  /** Fast-OGM spell time allowed per hour (airtime-budget.ts): a held spell ends when it is spent. */
+  fastOgmBudgetMs?: number;
 }
 
 export type Verdict = 'helped' | 'worse' | 'no-effect' | 'failed';
@@ -143,7 +146,9 @@ export class Executor {
       out.push({ entry, verdict });
     }
     for (const entry of this.journal.all().filter((e) => e.state === 'holding' && e.holdUntilMs !== null)) {
+      const airtime = entry.action === 'orig-interval' ? airtimeRefusal(this.journal.all(), now, this.options.fastOgmBudgetMs) : null;
       if (now >= entry.holdUntilMs!) await this.close(entry, 'hold ended');
+      else if (airtime) await this.close(entry, airtime);
       else if (entry.findingKey === INSTABILITY_KEY && now - Math.max(this.unstableAt, entry.atMs) >= SPELL_QUIET_MS) {
         await this.close(entry, `spell over: no instability for ${SPELL_QUIET_MS / 1000} s`);
       }

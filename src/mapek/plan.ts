@@ -5,6 +5,7 @@
 import type { ActionKind, ActionTarget } from './actions/index.ts';
 import { ACTIONS } from './actions/index.ts';
 import type { Finding } from './findings.ts';
+import { airtimeRefusal } from './airtime-budget.ts';
 import type { Journal, JournalEntry } from './journal.ts';
 import { ACT_AFTER_MS, INSTABILITY_KEY, isInstability, ladderFor, type Step } from './policies.ts';
 
@@ -23,6 +24,8 @@ export interface PlanOptions {
   /** Per-action cool-down after an attempt on the same target. */
   cooldownMs: Partial<Record<ActionKind, number>>;
   defaultCooldownMs: number;
+  /** Fast-OGM spell time allowed per hour (airtime-budget.ts); undefined: unbounded. */
+  fastOgmBudgetMs?: number;
 }
 
 export type StepStatus = 'go' | 'blocked' | 'in-flight' | 'exhausted';
@@ -180,6 +183,8 @@ function safetyRefusal(step: Step, entries: readonly JournalEntry[], nowMs: numb
   const budget = options.actionBudget ?? 10;
   if (holding) return { rule: 'busy', note: `${holding.action} (#${holding.id}) already in place` };
   if (step.action === 'reboot' && !options.allowReboot) return { rule: 'disabled', note: 'reboot is off (healing.allow_reboot)' };
+  const airtime = step.action === 'orig-interval' ? airtimeRefusal(entries, nowMs, options.fastOgmBudgetMs) : null;
+  if (airtime) return { rule: options.fastOgmBudgetMs! <= 0 ? 'disabled' : 'busy', note: airtime };
   if (last && nowMs - last.atMs < cooldown)
     return { rule: 'busy', note: `cool-down: ${step.action} ran ${Math.round((nowMs - last.atMs) / 1000)} s ago (cool-down ${Math.round(cooldown / 1000)} s)` };
   if (step.disruptive && disruptiveThisHour >= options.maxDisruptivePerHour)

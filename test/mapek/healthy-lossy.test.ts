@@ -7,68 +7,19 @@
 // against batman-adv's 8). Then a real death on the same lossy mesh must still be found.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { Agent } from '../../src/agent/agent.ts';
-import { createAgent } from '../../src/agent/create-agent.ts';
-import { DEFAULT_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
-import { simulatedHost } from '../../src/mapek/sim-host.ts';
-import { healingConfig, SPLIT_DIAMOND } from './sim-agent.ts';
+import { DEFAULT_LINK_MODEL } from '../../src/mesh/simulator/index.ts';
+import { diamondAgents } from './diamond-agents.ts';
 
 const LOSSY_10 = { ...DEFAULT_LINK_MODEL, basePdrMin: 0.9, basePdrMax: 0.9, asymmetry: 0, fadeSigma: 0, burstLossBad: 0, failureRatePerHour: 0 };
 const MINUTES = 30;
 
-async function lossyMesh(seed: number, withAgents: boolean) {
-  const world = new SimulatedMesh({
-    seed, topology: SPLIT_DIAMOND, nodeNames: ['n1', 'n2', 'n3', 'n4'], linkModel: LOSSY_10,
-    settings: (n) => ({ gwMode: n === 3 ? 'server' : 'client' }),
-  });
-  world.step(90_000);
-  const agents: Agent[] = [];
-  for (let node = 0; withAgents && node < 4; node++) {
-    // The shipped hold and cool-downs (as bench:heal), no boot grace: the mesh is already up.
-    const config = healingConfig((c) => {
-      c.healing.holdS = 120;
-      c.healing.quarantineS = 300;
-      c.healing.cooldownS = 120;
-    });
-    config.agent.nodeName = world.nodeName(node);
-    const agent = createAgent({
-      config, configSource: 'test', driver: world.driver(node), serveStatus: false, manualLoop: true,
-      host: simulatedHost(world, node), now: () => world.nowMs, uptimeMs: () => 3_600_000 + world.nowMs,
-      random: () => 0.5, journalPath: null,
-    });
-    await agent.start();
-    agents.push(agent);
-  }
-  const sent = () => {
-    let frames = 0;
-    for (let n = 0; n < 4; n++) for (const i of world.ifnames) frames += world.interfaceCounters(n, i).txPackets;
-    return frames;
-  };
-  const run = async (ms: number) => {
-    for (let t = 0; t < ms; t += 1000) {
-      world.step(1000);
-      for (const a of agents) await a.tick();
-    }
-  };
-  const actions = () => agents.flatMap((a) => a.healer!.journal.all().filter((e) => e.state !== 'dry-run').map((e) => ({ node: a.name, e })));
-  const stop = async () => {
-    for (const a of agents) await a.stop();
-  };
-  return { world, agents, sent, run, actions, stop };
-}
-
-/** OGM frames per node per second over a healthy half hour (the simulator's links carry only OGMs). */
-async function healthyFps(m: Awaited<ReturnType<typeof lossyMesh>>): Promise<number> {
-  const f0 = m.sent();
-  await m.run(MINUTES * 60_000);
-  return (m.sent() - f0) / (MINUTES * 60) / 4;
-}
+const lossyMesh = (seed: number, withAgents: boolean) => diamondAgents(seed, LOSSY_10, withAgents);
 
 test('healthy mesh at 10 % loss for 30 min: no link cut, few spells, airtime near batman-adv alone', async () => {
   const batman = await lossyMesh(4, false);
-  const batmanFps = await healthyFps(batman);
+  const batmanFps = await batman.fps(MINUTES);
   const m = await lossyMesh(4, true);
-  const agentFps = await healthyFps(m);
+  const agentFps = await m.fps(MINUTES);
   const all = m.actions();
   await m.stop();
   const kinds = (k: string) => all.filter((x) => x.e.action === k).length;
