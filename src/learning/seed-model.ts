@@ -1,0 +1,60 @@
+// The link-failure model an agent starts from (UCI learning.initial_model) instead of its random
+// init, so that it predicts from its first full feature windows rather than after its first
+// learning round. Made offline from recorded traces (bench/kernel-model/export-model.ts).
+// The file is untrusted input: only that path is opened (non-blocking, so a FIFO cannot hang
+// the agent), at most SEED_MAX_BYTES are read, and anything that is not this agent's model
+// shape with finite, bounded numbers is refused with the reason.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { ModelSpec } from '../core/index.ts';
+
+export const SEED_FORMAT = 'x0tta6bl4-link-model';
+/** Largest file read: the default model (12 features, 8 hidden units) is about 2 KB. */
+export const SEED_MAX_BYTES = 65536;
+/** Largest |parameter| accepted: trained tanh-MLP weights are a few units; more is a broken file. */
+const MAX_PARAM = 1000;
+
+export interface SeedModel {
+  spec: ModelSpec;
+  params: Float32Array;
+  /** Positive share of the labels the model was trained on (all polls, before class balancing). */
+  baseRate: number;
+  trainedOn: string;
+}
+
+/** Reads and checks a seed model for `spec`; throws an Error saying what is wrong. */
+export function readSeedModel(path: string, spec: ModelSpec): SeedModel {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new Error(`cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const buf = Buffer.alloc(SEED_MAX_BYTES + 1);
+  let n = 0;
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
+  } finally {
+    closeSync(fd);
+  }
+  if (n > SEED_MAX_BYTES) throw new Error(`larger than ${SEED_MAX_BYTES} bytes`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(buf.toString('utf8', 0, n));
+  } catch {
+    throw new Error('not JSON');
+  }
+  if (doc?.format !== SEED_FORMAT || doc.version !== 1) throw new Error(`not a ${SEED_FORMAT} version 1 file`);
+  const s = doc.spec as Record<string, unknown> | undefined;
+  const hidden = spec.kind === 'mlp' ? spec.hidden : undefined;
+  if (s?.kind !== spec.kind || s.features !== spec.features || s.hidden !== hidden) {
+    throw new Error(`model ${JSON.stringify(s)} is not this agent's ${JSON.stringify(spec)}`);
+  }
+  const size = hidden === undefined ? spec.features + 1 : hidden * spec.features + 2 * hidden + 1;
+  const p = doc.params;
+  if (!Array.isArray(p) || p.length !== size) throw new Error(`params must be ${size} numbers`);
+  if (!p.every((v) => typeof v === 'number' && Math.abs(v) <= MAX_PARAM)) throw new Error(`params must be finite numbers within ±${MAX_PARAM}`);
+  const baseRate = doc.baseRate;
+  if (typeof baseRate !== 'number' || !(baseRate >= 1e-4 && baseRate <= 0.9)) throw new Error('baseRate must be a number in [0.0001, 0.9]');
+  return { spec, params: Float32Array.from(p as number[]), baseRate, trainedOn: String(doc.trainedOn ?? '').slice(0, 200) };
+}
