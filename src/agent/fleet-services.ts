@@ -140,7 +140,7 @@ export class FleetServices {
       this.learning.start();
       // A refused seed model: the agent learns on from the random init, and says why.
       const bad = this.learning.seedError;
-      if (bad) this.deps.log.warn(`learning: ${bad}; starting without a seed model`);
+      if (bad) this.deps.log.warn(bad);
       health.set('learning', bad ? 'degraded' : 'ok', bad ?? (this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)'));
     } catch (e) {
       health.set('learning', 'down', `could not start: ${(e as Error).message}`);
@@ -176,8 +176,8 @@ export class FleetServices {
       this.learning.observe(this.deps.knowledge);
       const s = this.learning.status();
       const scope = this.federation ? `${s.peersHeard} peers heard` : 'local data only';
-      const bad = this.learning.seedError;
-      this.deps.health.set('learning', bad ? 'degraded' : 'ok', `${bad ? bad + '; ' : ''}round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
+      // a refused seed model stays 'degraded' with its reason (set at start)
+      if (!this.learning.seedError) this.deps.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
     }
     if (this.federation) {
       const h = this.federation.health();

@@ -74,12 +74,12 @@ export class LearningService {
     });
     if (opts.initialModel) {
       try {
-        this.seed = readSeedModel(opts.initialModel, this.learner.model.spec);
+        this.seed = readSeedModel(opts.initialModel, this.learner.model.spec, this.learner.d);
         this.learner.model.setParams(this.seed.params);
         // version 1: the model answers now; rounds go on from it
         this.learner.modelVersion = 1;
       } catch (e) {
-        this.seedError = `initial_model ${opts.initialModel} refused: ${(e as Error).message}`;
+        this.seedError = `initial_model ${opts.initialModel} refused (${(e as Error).message})`;
       }
     }
   }
@@ -173,8 +173,7 @@ export class LearningService {
   }
 
   status(): LearningStatus {
-    const initialModel = this.seedError ?? (this.seed ? `loaded (${this.seed.trainedOn})` : null);
-    return { ...learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs }), ...(initialModel ? { initialModel } : {}) };
+    return { ...learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs }), initialModel: this.seedError ?? (this.seed && 'loaded') };
   }
 
   dispose(): void {

@@ -18,43 +18,39 @@ export interface SeedModel {
   params: Float32Array;
   /** Positive share of the labels the model was trained on (all polls, before class balancing). */
   baseRate: number;
-  trainedOn: string;
 }
 
-/** Reads and checks a seed model for `spec`; throws an Error saying what is wrong. */
-export function readSeedModel(path: string, spec: ModelSpec): SeedModel {
+/** Reads and checks a seed model for `spec` (of `size` parameters); throws an Error saying what is wrong. */
+export function readSeedModel(path: string, spec: ModelSpec, size: number): SeedModel {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_NONBLOCK); // read-only (O_RDONLY is 0)
   } catch (e) {
-    throw new Error(`cannot open: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`cannot open: ${(e as NodeJS.ErrnoException).code}`);
   }
   const buf = Buffer.alloc(SEED_MAX_BYTES + 1);
   let n = 0;
   try {
-    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    if (!fstatSync(fd).isFile()) throw new Error('not a file');
     for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
   } finally {
     closeSync(fd);
   }
-  if (n > SEED_MAX_BYTES) throw new Error(`larger than ${SEED_MAX_BYTES} bytes`);
+  if (n > SEED_MAX_BYTES) throw new Error(`over ${SEED_MAX_BYTES} bytes`);
   let doc: Record<string, unknown>;
   try {
     doc = JSON.parse(buf.toString('utf8', 0, n));
   } catch {
     throw new Error('not JSON');
   }
-  if (doc?.format !== SEED_FORMAT || doc.version !== 1) throw new Error(`not a ${SEED_FORMAT} version 1 file`);
-  const s = doc.spec as Record<string, unknown> | undefined;
-  const hidden = spec.kind === 'mlp' ? spec.hidden : undefined;
-  if (s?.kind !== spec.kind || s.features !== spec.features || s.hidden !== hidden) {
-    throw new Error(`model ${JSON.stringify(s)} is not this agent's ${JSON.stringify(spec)}`);
-  }
-  const size = hidden === undefined ? spec.features + 1 : hidden * spec.features + 2 * hidden + 1;
+  if (doc?.format !== SEED_FORMAT || doc.version !== 1) throw new Error(`not ${SEED_FORMAT} version 1`);
+  // the same kind, features (FEATURE_COUNT) and hidden units, in the order the exporter writes them
+  if (JSON.stringify(doc.spec) !== JSON.stringify(spec)) throw new Error(`spec not ${JSON.stringify(spec)}`);
   const p = doc.params;
-  if (!Array.isArray(p) || p.length !== size) throw new Error(`params must be ${size} numbers`);
-  if (!p.every((v) => typeof v === 'number' && Math.abs(v) <= MAX_PARAM)) throw new Error(`params must be finite numbers within ±${MAX_PARAM}`);
+  if (!Array.isArray(p) || p.length !== size || !p.every((v) => typeof v === 'number' && Math.abs(v) <= MAX_PARAM)) {
+    throw new Error(`params: need ${size} numbers within ±${MAX_PARAM}`);
+  }
   const baseRate = doc.baseRate;
-  if (typeof baseRate !== 'number' || !(baseRate >= 1e-4 && baseRate <= 0.9)) throw new Error('baseRate must be a number in [0.0001, 0.9]');
-  return { spec, params: Float32Array.from(p as number[]), baseRate, trainedOn: String(doc.trainedOn ?? '').slice(0, 200) };
+  if (typeof baseRate !== 'number' || !(baseRate >= 1e-4 && baseRate <= 0.9)) throw new Error('baseRate not in [1e-4, 0.9]');
+  return { spec, params: Float32Array.from(p), baseRate };
 }

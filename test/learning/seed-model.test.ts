@@ -21,6 +21,7 @@ import { healingConfig, SPLIT_DIAMOND } from '../mapek/sim-agent.ts';
 const SHIPPED = new URL('../../bench/heal/link-model.json', import.meta.url);
 const good = JSON.parse(readFileSync(SHIPPED, 'utf8')) as Record<string, unknown>;
 const SPEC = { kind: 'mlp' as const, features: FEATURE_COUNT, hidden: 8 };
+const SIZE = 8 * FEATURE_COUNT + 2 * 8 + 1;
 const dir = mkdtempSync(join(tmpdir(), 'x0-seed-'));
 const file = (name: string, text: string) => {
   const p = join(dir, name);
@@ -32,10 +33,9 @@ const core = await loadCore();
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the shipped seed loads: this agent\'s model shape, a base rate', () => {
-  const s = readSeedModel(file('good.json', JSON.stringify(good)), SPEC);
+  const s = readSeedModel(file('good.json', JSON.stringify(good)), SPEC, SIZE);
   assert.is(s.params.length, 8 * FEATURE_COUNT + 2 * 8 + 1);
   assert.ok(s.baseRate > 0 && s.baseRate < 0.9);
-  assert.match(s.trainedOn, /kernel traces/);
 });
 
 test('hostile or broken files are refused with the reason', () => {
@@ -43,29 +43,29 @@ test('hostile or broken files are refused with the reason', () => {
   const cases: [string, string, RegExp][] = [
     ['not JSON', '{"format": "x0tta6bl4-link-model", ', /not JSON/],
     ['NaN literal', JSON.stringify(good).replace(String(params[0]), 'NaN'), /not JSON/],
-    ['JSON null', 'null', /not a x0tta6bl4-link-model version 1/],
-    ['wrong format', JSON.stringify({ ...good, format: 'onnx' }), /not a x0tta6bl4-link-model/],
+    ['JSON null', 'null', /not x0tta6bl4-link-model version 1/],
+    ['wrong format', JSON.stringify({ ...good, format: 'onnx' }), /not x0tta6bl4-link-model/],
     ['wrong version', JSON.stringify({ ...good, version: 2 }), /version 1/],
-    ['other feature count', JSON.stringify({ ...good, spec: { kind: 'mlp', features: FEATURE_COUNT - 1, hidden: 8 } }), /not this agent's/],
-    ['other hidden size', JSON.stringify({ ...good, spec: { kind: 'mlp', features: FEATURE_COUNT, hidden: 4 } }), /not this agent's/],
-    ['params one short', JSON.stringify({ ...good, params: params.slice(1) }), /params must be 113 numbers/],
-    ['params not an array', JSON.stringify({ ...good, params: 'abc' }), /params must be/],
-    ['Infinity (1e999)', JSON.stringify(good).replace(String(params[0]), '1e999'), /finite numbers within/],
-    ['huge value', JSON.stringify({ ...good, params: params.map((v, i) => (i === 3 ? 1e6 : v)) }), /finite numbers within/],
-    ['a string param', JSON.stringify({ ...good, params: params.map((v, i) => (i === 3 ? '0.1' : v)) }), /finite numbers within/],
-    ['no base rate', JSON.stringify({ ...good, baseRate: undefined }), /baseRate/],
-    ['base rate 1', JSON.stringify({ ...good, baseRate: 1 }), /baseRate/],
-    ['too big', JSON.stringify(good) + ' '.repeat(SEED_MAX_BYTES), /larger than 65536 bytes/],
+    ['other feature count', JSON.stringify({ ...good, spec: { kind: 'mlp', features: FEATURE_COUNT - 1, hidden: 8 } }), /spec not/],
+    ['other hidden size', JSON.stringify({ ...good, spec: { kind: 'mlp', features: FEATURE_COUNT, hidden: 4 } }), /spec not/],
+    ['params one short', JSON.stringify({ ...good, params: params.slice(1) }), /params: need 113 numbers/],
+    ['params not an array', JSON.stringify({ ...good, params: 'abc' }), /params: need/],
+    ['Infinity (1e999)', JSON.stringify(good).replace(String(params[0]), '1e999'), /params: need 113 numbers within/],
+    ['huge value', JSON.stringify({ ...good, params: params.map((v, i) => (i === 3 ? 1e6 : v)) }), /params: need 113 numbers within/],
+    ['a string param', JSON.stringify({ ...good, params: params.map((v, i) => (i === 3 ? '0.1' : v)) }), /params: need 113 numbers within/],
+    ['no base rate', JSON.stringify({ ...good, baseRate: undefined }), /baseRate not in/],
+    ['base rate 1', JSON.stringify({ ...good, baseRate: 1 }), /baseRate not in/],
+    ['too big', JSON.stringify(good) + ' '.repeat(SEED_MAX_BYTES), /over 65536 bytes/],
   ];
   for (const [name, text, why] of cases) {
-    assert.throws(() => readSeedModel(file(`${name.replace(/\W/g, '_')}.json`, text), SPEC), why, name);
+    assert.throws(() => readSeedModel(file(`${name.replace(/\W/g, '_')}.json`, text), SPEC, SIZE), why, name);
   }
-  assert.throws(() => readSeedModel(join(dir, 'missing.json'), SPEC), /cannot open: ENOENT/);
+  assert.throws(() => readSeedModel(join(dir, 'missing.json'), SPEC, SIZE), /cannot open: ENOENT/);
   mkdirSync(join(dir, 'a-dir'));
-  assert.throws(() => readSeedModel(join(dir, 'a-dir'), SPEC), /not a regular file/);
+  assert.throws(() => readSeedModel(join(dir, 'a-dir'), SPEC, SIZE), /not a file/);
   // a FIFO with no writer would block a plain open or read forever
   execFileSync('mkfifo', [join(dir, 'fifo')]);
-  assert.throws(() => readSeedModel(join(dir, 'fifo'), SPEC), /not a regular file/);
+  assert.throws(() => readSeedModel(join(dir, 'fifo'), SPEC, SIZE), /not a file/);
 });
 
 async function agentWith(initialModel: string, lines: string[]): Promise<{ world: SimulatedMesh; agent: Agent }> {
@@ -101,7 +101,7 @@ test('an agent started with the seed answers failure probabilities from its firs
     for (const v of p.values()) assert.ok(v > 0 && v < 0.5, `a healthy ideal link is not predicted dead: ${v}`);
     const learning = agent.status().learning as { modelVersion: number; initialModel?: string };
     assert.is(learning.modelVersion, 1);
-    assert.match(learning.initialModel ?? '', /^loaded \(kernel traces/);
+    assert.is(learning.initialModel, 'loaded');
     assert.is(agent.healthBoard.get('learning')?.state, 'ok');
     assert.equal(lines.filter((l) => /initial_model/.test(l)), []);
   } finally {
@@ -121,7 +121,7 @@ test('an agent with a bad seed file starts without one: one log line, learning d
     assert.is(probabilities(agent).size, 0, 'no model yet: nothing predicted');
     const h = agent.healthBoard.get('learning');
     assert.is(h?.state, 'degraded');
-    assert.match(h?.reason ?? '', /initial_model .*bad\.json refused: model .* is not this agent's/);
+    assert.match(h?.reason ?? '', /initial_model .*bad\.json refused \(spec not/);
     assert.is(lines.filter((l) => /initial_model/.test(l)).length, 1, lines.join('\n'));
     assert.is((agent.status().learning as { modelVersion: number }).modelVersion, 0);
   } finally {
