@@ -169,7 +169,7 @@ export const SCHEMA = {
     dpNoiseMultiplier: option('dp_noise_multiplier', decimal(0, 100), 0),
     // Pairwise-masked sums (peers' single updates stay hidden); needs centered_clipping or norm_clipping.
     secureAggregation: option('secure_aggregation', bool, false),
-    // Link-failure model file to start from (bench/heal/link-model.json's format); '' = random init.
+    // Failure model file to start from (bench/kernel-model/export-model.ts); '' = random init. Needs enabled.
     initialModel: option('initial_model', absolutePath({ optional: true }), '', NODE_LOCAL),
   },
   tracing: {
