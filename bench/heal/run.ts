@@ -68,7 +68,10 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       ...(s.startsWith('fade') ? { lead_s_learned: runs.agent_learned.map((r) => r.leadS) } : {}),
       p_faulted_learned_p90: runs.agent_learned.map((r) => r.probs?.faulted?.p90 ?? null),
       p_others_learned_p99: runs.agent_learned.map((r) => r.probs?.others?.p99 ?? null),
-      ...(s.startsWith('fade') ? { sweep_lead_s_learned: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, runs.agent_learned.map((r) => r.sweepLeadS?.[i] ?? null)])) } : {}),
+      ...(s.startsWith('fade') ? {
+        sweep_lead_s_learned: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, runs.agent_learned.map((r) => r.sweepLeadS?.[i] ?? null)])),
+        sweep_lead_s_learned_mean3: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, runs.agent_learned.map((r) => r.sweepLeadS3?.[i] ?? null)])),
+      } : {}),
     });
     if (s.startsWith('fade')) learnedLead[s] = runs.agent_learned.map((r) => r.leadS);
     ratios[s] = ratio(lost('agent'), lost('batman'));
@@ -101,6 +104,7 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       healthy_actions_per_node_hour_learned: healthy.agent_learned!.actionsPerNodeHour,
       healthy_p_learned: healthy.agent_learned!.probs,
       healthy_sweep_dying_per_node_hour_learned: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, healthy.agent_learned!.sweepPerNodeHour?.[i] ?? null])),
+      healthy_sweep_dying_per_node_hour_learned_mean3: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, healthy.agent_learned!.sweepPerNodeHour3?.[i] ?? null])),
     },
   };
 }

@@ -79,6 +79,8 @@ export interface SimRun {
   probs?: { faulted: Quantiles | null; others: Quantiles | null; faultedMaxBeforeDeathByS: number[] };
   /** agent_learned, fades: per SURE_SWEEP threshold, seconds before the death the predictor would first have said "dying" on the faulted link. */
   sweepLeadS?: (number | null)[] | undefined;
+  /** The same with the mean of the model's last 3 answers. */
+  sweepLeadS3?: (number | null)[] | undefined;
 }
 
 function newWorld(seed: number, variant: Variant, healthy: boolean, fastOrigMs: number): SimulatedMesh {
@@ -173,6 +175,7 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
   // The model's answers each second: on the faulted link (both ends) and on every other link.
   const probs = { faulted: [] as number[], others: [] as number[], faultedByS: [] as number[] };
   const sweep = new SureSweep();
+  const sweep3 = new SureSweep(3);
   if (variant === 'agent_learned') {
     sample = (t) => {
       let worst = 0;
@@ -182,7 +185,10 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
           const isFaulted = world.nodeOfMac(key.slice(key.indexOf('/') + 1)) === other;
           if (isFaulted && t < FADE_MS) worst = Math.max(worst, p);
           (isFaulted ? probs.faulted : probs.others).push(p);
-          if (isFaulted && t < FADE_MS) sweep.see(`${me}/${key}`, historyOf(agent, key), p, t);
+          if (isFaulted && t < FADE_MS) {
+            sweep.see(`${me}/${key}`, historyOf(agent, key), p, t);
+            sweep3.see(`${me}/${key}`, historyOf(agent, key), p, t);
+          }
         }
       });
       if (scenario.startsWith('fade') && t < FADE_MS) probs.faultedByS.push(round2(worst));
@@ -215,7 +221,8 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
     ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
     leadS: scenario.startsWith('fade') && steers.length ? round2((faultAt + FADE_MS - Math.min(...steers)) / 1000) : null,
     ...(variant === 'agent_learned' ? { probs: { faulted: quantiles(probs.faulted), others: quantiles(probs.others), faultedMaxBeforeDeathByS: probs.faultedByS },
-      sweepLeadS: scenario.startsWith('fade') ? sweep.first.map((t) => (t === null ? null : round2((FADE_MS - t) / 1000))) : undefined } : {}),
+      sweepLeadS: scenario.startsWith('fade') ? sweep.first.map((t) => (t === null ? null : round2((FADE_MS - t) / 1000))) : undefined,
+      sweepLeadS3: scenario.startsWith('fade') ? sweep3.first.map((t) => (t === null ? null : round2((FADE_MS - t) / 1000))) : undefined } : {}),
   };
 }
 
@@ -235,10 +242,16 @@ class SureSweep {
   readonly edges = SURE_SWEEP.map(() => 0);
   readonly first: (number | null)[] = SURE_SWEEP.map(() => null);
   private readonly was = new Map<string, boolean[]>();
+  private readonly recent = new Map<string, number[]>();
+  /** smooth: the model's answer is the mean of its last `smooth` answers for the link (1: as the agent uses it). */
+  constructor(private readonly smooth = 1) {}
   see(link: string, history: readonly (number | null)[], p: number, t: number): void {
     const was = this.was.get(link) ?? SURE_SWEEP.map(() => false);
+    const recent = [...(this.recent.get(link) ?? []), p].slice(-this.smooth);
+    this.recent.set(link, recent);
+    const q = recent.length < this.smooth ? 0 : recent.reduce((x, y) => x + y, 0) / recent.length;
     SURE_SWEEP.forEach((modelSure, i) => {
-      const dying = predictLink(history, p, { modelSure })?.dying ?? false;
+      const dying = predictLink(history, q, { modelSure })?.dying ?? false;
       if (dying && !was[i]) {
         this.edges[i]!++;
         this.first[i] ??= t;
@@ -282,6 +295,8 @@ export interface HealthyRun {
   probs?: Quantiles | null;
   /** agent_learned: per SURE_SWEEP threshold, links turning "dying" per node-hour (false alarms the predictor would raise). */
   sweepPerNodeHour?: number[];
+  /** The same with the mean of the model's last 3 answers. */
+  sweepPerNodeHour3?: number[];
 }
 
 /** A run with no fault on lossy-but-alive links: OGM airtime, and the predictive actions taken (all false alarms). */
@@ -293,6 +308,7 @@ export async function runHealthy(seed: number, variant: Variant, hours: number, 
   const startMs = world.nowMs;
   const probs: number[] = [];
   const sweep = new SureSweep();
+  const sweep3 = new SureSweep(3);
   for (let t = 0; t < hours * 3_600_000; t += 1000) {
     world.step(1000);
     for (const a of agents) await a.tick();
@@ -301,6 +317,7 @@ export async function runHealthy(seed: number, variant: Variant, hours: number, 
       for (const [key, p] of fleetOf(a).failureProbabilities()) {
         probs.push(p);
         sweep.see(`${a.name}/${key}`, historyOf(a, key), p, t);
+        sweep3.see(`${a.name}/${key}`, historyOf(a, key), p, t);
       }
     }
   }
@@ -313,7 +330,7 @@ export async function runHealthy(seed: number, variant: Variant, hours: number, 
     hours, ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
     steersPerNodeHour: round2(entries.filter((x) => x.e.action === 'steer-neighbour').length / nodeHours),
     actionsPerNodeHour: round2(entries.length / nodeHours),
-    ...(variant === 'agent_learned' ? { probs: quantiles(probs), sweepPerNodeHour: sweep.edges.map((e) => round2(e / nodeHours)) } : {}),
+    ...(variant === 'agent_learned' ? { probs: quantiles(probs), sweepPerNodeHour: sweep.edges.map((e) => round2(e / nodeHours)), sweepPerNodeHour3: sweep3.edges.map((e) => round2(e / nodeHours)) } : {}),
     actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}@${((e.atMs - startMs) / 1000).toFixed(0)}s${e.action === "steer-neighbour" ? ` (${e.reason}; ${JSON.stringify(e.evidence)})` : ""}`),
   };
 }
