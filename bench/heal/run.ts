@@ -9,7 +9,7 @@
 // `--substrate simulator|kernel|both` (default both; kernel is skipped with a reason in the
 // summary when the VM cannot run here, and is an error under CI=true).
 import { loadCore } from '../../src/core/index.ts';
-import { runHealthy, runScenario, SCENARIOS, SURE_SWEEP, type SimRun, type Variant } from './sim.ts';
+import { LEARNED_WARMUP_MS, runHealthy, runScenario, SCENARIOS, SURE_SWEEP, type SimRun, type Variant } from './sim.ts';
 
 // X0_HEAL_SIM_SCENARIOS=fade,fade-far: only those simulator scenarios.
 const simScenarios = process.env.X0_HEAL_SIM_SCENARIOS ? SCENARIOS.filter((s) => process.env.X0_HEAL_SIM_SCENARIOS!.split(',').includes(s)) : SCENARIOS;
@@ -38,12 +38,16 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
   const learnedLead: Record<string, (number | null)[]> = {};
   for (const s of simScenarios) {
     const runs: Record<Variant, SimRun[]> = { agent: [], batman: [], batman_tuned: [], agent_model: [], agent_learned: [] };
+    const agentWarm: SimRun[] = [];
     for (const seed of seeds) {
       for (const v of VARIANTS) runs[v].push(await runScenario(s, seed, v, core));
       if (s.startsWith('fade')) runs.agent_model.push(await runScenario(s, seed, 'agent_model', core));
       const learned = await runScenario(s, seed, 'agent_learned', core);
       runs.agent_learned.push(learned);
+      // the agent with agent_learned's longer warm-up: what the model, not the warm-up, changes
+      agentWarm.push(await runScenario(s, seed, 'agent', core, LEARNED_WARMUP_MS));
       process.stderr.write(`simulator ${s} seed ${seed}: ${VARIANTS.map((v) => `${v} ${runs[v].at(-1)!.outageS} s`).join(', ')} (${runs.agent.at(-1)!.actions.join(', ')})\n`);
+      process.stderr.write(`  agent (warm-up ${LEARNED_WARMUP_MS / 1000} s) ${agentWarm.at(-1)!.outageS} s (${agentWarm.at(-1)!.actions.join(', ')})\n`);
       process.stderr.write(`  agent_learned ${learned.outageS} s, lead ${learned.leadS} (${learned.actions.join(', ')}); p faulted ${JSON.stringify(learned.probs?.faulted)} others ${JSON.stringify(learned.probs?.others)}${s.startsWith('fade') ? ` faulted by s ${learned.probs?.faultedMaxBeforeDeathByS.join(' ')}` : ''}\n`);
     }
     const lost = (v: Variant) => mean(runs[v].map((r) => r.outageS));
@@ -63,6 +67,10 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       agent_learned: mean(runs.agent_learned.map((r) => r.outageS)),
       agent_learned_min: Math.min(...runs.agent_learned.map((r) => r.outageS)),
       agent_learned_max: Math.max(...runs.agent_learned.map((r) => r.outageS)),
+      agent_warm: mean(agentWarm.map((r) => r.outageS)),
+      agent_warm_min: Math.min(...agentWarm.map((r) => r.outageS)),
+      agent_warm_max: Math.max(...agentWarm.map((r) => r.outageS)),
+      ...(s.startsWith('fade') ? { lead_s_agent_warm: agentWarm.map((r) => r.leadS) } : {}),
       ogm_fps_learned: mean(runs.agent_learned.map((r) => r.ogmFps)),
       steers_learned: runs.agent_learned.map((r) => r.actions.filter((a) => a.includes(':steer-neighbour:')).length),
       ...(s.startsWith('fade') ? { lead_s_learned: runs.agent_learned.map((r) => r.leadS) } : {}),

@@ -135,7 +135,14 @@ function sent(world: SimulatedMesh): { frames: number; bytes: number } {
 
 export const FAST_ORIG_MS = healingConfig().healing.fastOrigIntervalS * 1000;
 
-export async function runScenario(scenario: Scenario, seed: number, variant: Variant, core: Core | null): Promise<SimRun> {
+/**
+ * Seconds the agents run before the fault: 5 (the rows' history), and LEARNED_WARMUP_MS for
+ * agent_learned, whose model answers only once its 30-poll feature windows are full (as on a
+ * router that has been up for a minute); run.ts also runs `agent` with that warm-up to compare.
+ */
+export const LEARNED_WARMUP_MS = 35_000;
+
+export async function runScenario(scenario: Scenario, seed: number, variant: Variant, core: Core | null, warmupMs = variant === 'agent_learned' ? LEARNED_WARMUP_MS : 5000): Promise<SimRun> {
   const world = newWorld(seed, variant, false, FAST_ORIG_MS);
   // Two paths of unequal quality, as in the field: with two exactly equal paths batman-adv's tie
   // rule switches within an OGM or two and there is nothing to heal. The n3 path pays a hop penalty.
@@ -154,7 +161,7 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
       probe?.(t);
     }
   };
-  await tick(5000);
+  await tick(warmupMs);
   const start = sent(world);
   const startMs = world.nowMs;
   // The fault hits the link n1 uses towards n4 right now (so that it matters), or for the far

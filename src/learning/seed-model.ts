@@ -10,11 +10,8 @@ import type { ModelSpec } from '../core/index.ts';
 export const SEED_FORMAT = 'x0tta6bl4-link-model';
 /** Largest file read: the default model (12 features, 8 hidden units) is about 2 KB. */
 export const SEED_MAX_BYTES = 65536;
-/** Largest |parameter| accepted: trained tanh-MLP weights are a few units; more is a broken file. */
-const MAX_PARAM = 1000;
 
 export interface SeedModel {
-  spec: ModelSpec;
   params: Float32Array;
   /** Positive share of the labels the model was trained on (all polls, before class balancing). */
   baseRate: number;
@@ -32,7 +29,7 @@ export function readSeedModel(path: string, spec: ModelSpec, size: number): Seed
   let n = 0;
   try {
     if (!fstatSync(fd).isFile()) throw new Error('not a file');
-    for (let r = 1; r > 0 && n < buf.length; n += r) r = readSync(fd, buf, n, buf.length - n, null);
+    n = readSync(fd, buf); // a regular file reads short only at its end
   } finally {
     closeSync(fd);
   }
@@ -45,12 +42,14 @@ export function readSeedModel(path: string, spec: ModelSpec, size: number): Seed
   }
   if (doc?.format !== SEED_FORMAT || doc.version !== 1) throw new Error(`not ${SEED_FORMAT} version 1`);
   // the same kind, features (FEATURE_COUNT) and hidden units, in the order the exporter writes them
-  if (JSON.stringify(doc.spec) !== JSON.stringify(spec)) throw new Error(`spec not ${JSON.stringify(spec)}`);
+  const want = JSON.stringify(spec);
+  if (JSON.stringify(doc.spec) !== want) throw new Error('spec not ' + want);
+  // trained tanh-MLP weights are a few units; beyond ±1000 the file is broken (or hostile)
   const p = doc.params;
-  if (!Array.isArray(p) || p.length !== size || !p.every((v) => typeof v === 'number' && Math.abs(v) <= MAX_PARAM)) {
-    throw new Error(`params: need ${size} numbers within ±${MAX_PARAM}`);
+  if (!Array.isArray(p) || p.length !== size || !p.every((v) => typeof v === 'number' && Math.abs(v) <= 1e3)) {
+    throw new Error(`params: need ${size} numbers within ±1000`);
   }
   const baseRate = doc.baseRate;
   if (typeof baseRate !== 'number' || !(baseRate >= 1e-4 && baseRate <= 0.9)) throw new Error('baseRate not in [1e-4, 0.9]');
-  return { spec, params: Float32Array.from(p), baseRate };
+  return { params: Float32Array.from(p), baseRate };
 }

@@ -1,7 +1,8 @@
 // The seed link-failure model (UCI learning.initial_model): the loader refuses hostile files with
 // the reason (decoys in a scratch directory, never a system file), and an agent started with the
-// shipped seed (bench/heal/link-model.json) answers failure probabilities from its first polls,
-// where without it the model has no version and answers nothing until its first round.
+// shipped seed (bench/heal/link-model.json) answers failure probabilities as soon as its feature
+// windows are full (30 polls), where without it the model has no version and answers nothing
+// until its first round (300 s).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
@@ -88,14 +89,20 @@ async function agentWith(initialModel: string, lines: string[]): Promise<{ world
 // The agent's fleet part is private; the analysis reads the same function (agent.ts).
 const probabilities = (a: Agent) => (a as unknown as { fleet: { failureProbabilities(): Map<string, number> } }).fleet.failureProbabilities();
 
-test('an agent started with the seed answers failure probabilities from its first polls', async () => {
+test('an agent started with the seed answers failure probabilities from the first poll with full feature windows', async () => {
   const lines: string[] = [];
   const { world, agent } = await agentWith(file('seed.json', JSON.stringify(good)), lines);
   try {
-    for (let i = 0; i < 3; i++) {
+    let polls = 0;
+    for (;;) {
       world.step(1000);
       await agent.tick();
+      const filled = Math.min(...agent.knowledge.linkStatus().map((l) => l.history.length));
+      // the windows of the model's features are 30 polls (FeatureTracker's default)
+      assert.is(probabilities(agent).size > 0, filled >= 30, `poll ${++polls}: windows ${filled}`);
+      if (filled >= 30) break;
     }
+    assert.ok(polls <= 30, `answers after ${polls} polls`);
     const p = probabilities(agent);
     assert.is(p.size, 2, 'n1 has two links on the diamond');
     for (const v of p.values()) assert.ok(v > 0 && v < 0.5, `a healthy ideal link is not predicted dead: ${v}`);
@@ -114,7 +121,7 @@ test('an agent with a bad seed file starts without one: one log line, learning d
   const bad = file('bad.json', JSON.stringify({ ...good, spec: { kind: 'mlp', features: 7, hidden: 8 } }));
   const { world, agent } = await agentWith(bad, lines);
   try {
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 31; i++) {
       world.step(1000);
       await agent.tick();
     }
