@@ -70,6 +70,7 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       agent_warm: mean(agentWarm.map((r) => r.outageS)),
       agent_warm_min: Math.min(...agentWarm.map((r) => r.outageS)),
       agent_warm_max: Math.max(...agentWarm.map((r) => r.outageS)),
+      ogm_fps_agent_warm: mean(agentWarm.map((r) => r.ogmFps)),
       ...(s.startsWith('fade') ? { lead_s_agent_warm: agentWarm.map((r) => r.leadS) } : {}),
       ogm_fps_learned: mean(runs.agent_learned.map((r) => r.ogmFps)),
       steers_learned: runs.agent_learned.map((r) => r.actions.filter((a) => a.includes(':steer-neighbour:')).length),
