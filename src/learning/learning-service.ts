@@ -175,8 +175,9 @@ export class LearningService {
     await this.running;
   }
 
+  /** initialModel: short, as the telemetry snapshot keeps the learning block under 1 KB; why a seed was refused is in /health. */
   status(): LearningStatus {
-    return { ...learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs }), initialModel: this.seedError ?? (this.seed && 'loaded') };
+    return { ...learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs }), initialModel: this.seedError ? 'refused' : this.seed && 'loaded' };
   }
 
   dispose(): void {

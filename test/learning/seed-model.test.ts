@@ -130,7 +130,9 @@ test('an agent with a bad seed file starts without one: one log line, learning d
     assert.is(h?.state, 'degraded');
     assert.match(h?.reason ?? '', /initial_model .*bad\.json refused \(spec not/);
     assert.is(lines.filter((l) => /initial_model/.test(l)).length, 1, lines.join('\n'));
-    assert.is((agent.status().learning as { modelVersion: number }).modelVersion, 0);
+    const learning = agent.status().learning as { modelVersion: number; initialModel?: string };
+    assert.is(learning.modelVersion, 0);
+    assert.is(learning.initialModel, 'refused');
   } finally {
     await agent.stop();
   }
