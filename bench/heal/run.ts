@@ -9,7 +9,10 @@
 // `--substrate simulator|kernel|both` (default both; kernel is skipped with a reason in the
 // summary when the VM cannot run here, and is an error under CI=true).
 import { loadCore } from '../../src/core/index.ts';
-import { runHealthy, runScenario, SCENARIOS, type SimRun, type Variant } from './sim.ts';
+import { LEARNED_WARMUP_MS, runHealthy, runScenario, SCENARIOS, SURE_SWEEP, type SimRun, type Variant } from './sim.ts';
+
+// X0_HEAL_SIM_SCENARIOS=fade,fade-far: only those simulator scenarios.
+const simScenarios = process.env.X0_HEAL_SIM_SCENARIOS ? SCENARIOS.filter((s) => process.env.X0_HEAL_SIM_SCENARIOS!.split(',').includes(s)) : SCENARIOS;
 
 interface Row {
   case: string;
@@ -32,12 +35,20 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
   const ratios: Record<string, number | null> = {};
   const ratiosTuned: Record<string, number | null> = {};
   const leadS: Record<string, (number | null)[]> = {};
-  for (const s of SCENARIOS) {
-    const runs: Record<Variant, SimRun[]> = { agent: [], batman: [], batman_tuned: [], agent_model: [] };
+  const learnedLead: Record<string, (number | null)[]> = {};
+  for (const s of simScenarios) {
+    const runs: Record<Variant, SimRun[]> = { agent: [], batman: [], batman_tuned: [], agent_model: [], agent_learned: [] };
+    const agentWarm: SimRun[] = [];
     for (const seed of seeds) {
       for (const v of VARIANTS) runs[v].push(await runScenario(s, seed, v, core));
       if (s.startsWith('fade')) runs.agent_model.push(await runScenario(s, seed, 'agent_model', core));
+      const learned = await runScenario(s, seed, 'agent_learned', core);
+      runs.agent_learned.push(learned);
+      // the agent with agent_learned's longer warm-up: what the model, not the warm-up, changes
+      agentWarm.push(await runScenario(s, seed, 'agent', core, LEARNED_WARMUP_MS));
       process.stderr.write(`simulator ${s} seed ${seed}: ${VARIANTS.map((v) => `${v} ${runs[v].at(-1)!.outageS} s`).join(', ')} (${runs.agent.at(-1)!.actions.join(', ')})\n`);
+      process.stderr.write(`  agent (warm-up ${LEARNED_WARMUP_MS / 1000} s) ${agentWarm.at(-1)!.outageS} s (${agentWarm.at(-1)!.actions.join(', ')})\n`);
+      process.stderr.write(`  agent_learned ${learned.outageS} s, lead ${learned.leadS} (${learned.actions.join(', ')}); p faulted ${JSON.stringify(learned.probs?.faulted)} others ${JSON.stringify(learned.probs?.others)}${s.startsWith('fade') ? ` faulted by s ${learned.probs?.faultedMaxBeforeDeathByS.join(' ')}` : ''}\n`);
     }
     const lost = (v: Variant) => mean(runs[v].map((r) => r.outageS));
     rows.push({
@@ -52,15 +63,35 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       ogm_bps_batman: mean(runs.batman.map((r) => r.ogmBps)),
       ogm_bps_tuned: mean(runs.batman_tuned.map((r) => r.ogmBps)),
       ...(runs.agent_model.length ? { agent_with_model: mean(runs.agent_model.map((r) => r.outageS)), lead_s_with_model: runs.agent_model.map((r) => r.leadS) } : {}),
+      // the agent with learning on and the seed model (bench/heal/link-model.json), no stand-in
+      agent_learned: mean(runs.agent_learned.map((r) => r.outageS)),
+      agent_learned_min: Math.min(...runs.agent_learned.map((r) => r.outageS)),
+      agent_learned_max: Math.max(...runs.agent_learned.map((r) => r.outageS)),
+      agent_warm: mean(agentWarm.map((r) => r.outageS)),
+      agent_warm_min: Math.min(...agentWarm.map((r) => r.outageS)),
+      agent_warm_max: Math.max(...agentWarm.map((r) => r.outageS)),
+      ogm_fps_agent_warm: mean(agentWarm.map((r) => r.ogmFps)),
+      ...(s.startsWith('fade') ? { lead_s_agent_warm: agentWarm.map((r) => r.leadS) } : {}),
+      ogm_fps_learned: mean(runs.agent_learned.map((r) => r.ogmFps)),
+      steers_learned: runs.agent_learned.map((r) => r.actions.filter((a) => a.includes(':steer-neighbour:')).length),
+      ...(s.startsWith('fade') ? { lead_s_learned: runs.agent_learned.map((r) => r.leadS) } : {}),
+      p_faulted_learned_p90: runs.agent_learned.map((r) => r.probs?.faulted?.p90 ?? null),
+      p_others_learned_p99: runs.agent_learned.map((r) => r.probs?.others?.p99 ?? null),
+      ...(s.startsWith('fade') ? {
+        sweep_lead_s_learned: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, runs.agent_learned.map((r) => r.sweepLeadS?.[i] ?? null)])),
+        sweep_lead_s_learned_mean3: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, runs.agent_learned.map((r) => r.sweepLeadS3?.[i] ?? null)])),
+      } : {}),
     });
+    if (s.startsWith('fade')) learnedLead[s] = runs.agent_learned.map((r) => r.leadS);
     ratios[s] = ratio(lost('agent'), lost('batman'));
     ratiosTuned[s] = ratio(lost('agent'), lost('batman_tuned'));
     if (s.startsWith('fade')) leadS[s] = runs.agent.map((r) => r.leadS);
     if (runs.agent_model.length) process.stderr.write(`simulator ${s} agent_model: ${runs.agent_model.map((r) => `${r.outageS} s lead ${r.leadS} (${r.actions.join(', ')})`).join('; ')}\n`);
   }
   // A healthy mesh on lossy-but-alive links: every predictive action there is a false alarm.
-  const healthy = Object.fromEntries(await Promise.all(VARIANTS.map(async (v) => [v, await runHealthy(1, v, v === 'agent' ? HEALTHY_HOURS : 0.25, core)] as const)));
+  const healthy = Object.fromEntries(await Promise.all([...VARIANTS, 'agent_learned' as const].map(async (v) => [v, await runHealthy(1, v, v.startsWith('agent') ? HEALTHY_HOURS : 0.25, core)] as const)));
   process.stderr.write(`simulator healthy ${HEALTHY_HOURS} h: agent actions ${healthy.agent!.actions.join(', ') || 'none'}\n`);
+  process.stderr.write(`simulator healthy ${HEALTHY_HOURS} h: agent_learned p ${JSON.stringify(healthy.agent_learned!.probs)}; actions ${healthy.agent_learned!.actions.join(', ') || 'none'}\n`);
   return {
     rows,
     summary: {
@@ -76,6 +107,13 @@ async function simulator(): Promise<{ rows: Row[]; summary: Record<string, unkno
       healthy_ogm_bps: { agent: healthy.agent!.ogmBps, batman: healthy.batman!.ogmBps, batman_tuned: healthy.batman_tuned!.ogmBps },
       false_actions_per_node_hour: healthy.agent!.steersPerNodeHour,
       healthy_actions_per_node_hour: healthy.agent!.actionsPerNodeHour,
+      fadeLeadS_learned: learnedLead,
+      healthy_ogm_fps_learned: healthy.agent_learned!.ogmFps,
+      false_actions_per_node_hour_learned: healthy.agent_learned!.steersPerNodeHour,
+      healthy_actions_per_node_hour_learned: healthy.agent_learned!.actionsPerNodeHour,
+      healthy_p_learned: healthy.agent_learned!.probs,
+      healthy_sweep_dying_per_node_hour_learned: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, healthy.agent_learned!.sweepPerNodeHour?.[i] ?? null])),
+      healthy_sweep_dying_per_node_hour_learned_mean3: Object.fromEntries(SURE_SWEEP.map((th, i) => [th, healthy.agent_learned!.sweepPerNodeHour3?.[i] ?? null])),
     },
   };
 }

@@ -6,18 +6,25 @@
 // time); with links that either deliver or not, that is the time without connectivity.
 // OGM airtime: frames and bytes every node sent per second over the run (the simulator
 // carries only OGMs, so its interface counters count OGMs).
+import { fileURLToPath } from 'node:url';
 import type { Agent } from '../../src/agent/agent.ts';
 import { createAgent } from '../../src/agent/create-agent.ts';
 import type { Core } from '../../src/core/index.ts';
 import { DEFAULT_LINK_MODEL, IDEAL_LINK_MODEL, SimulatedMesh } from '../../src/mesh/simulator/index.ts';
 import { simulatedHost } from '../../src/mapek/sim-host.ts';
+import { predictLink } from '../../src/mapek/predict-link-death.ts';
 import { healingConfig, SPLIT_DIAMOND } from '../../test/mapek/sim-agent.ts';
 
 /** dead-link: n1's own next hop towards n4 dies (the near link); far-link: that next hop's link to n4. */
 export type Scenario = 'dead-link' | 'flapping-neighbour' | 'stuck-interface' | 'far-link' | 'fade' | 'fade-far';
 export const SCENARIOS: Scenario[] = ['dead-link', 'flapping-neighbour', 'stuck-interface', 'far-link', 'fade', 'fade-far'];
-/** agent_model: the agent with a stand-in failure model that knows the fault (0.9 on the faulted link from the fault on, 0.05 elsewhere): what steering gives when the model is right. */
-export type Variant = 'agent' | 'batman' | 'batman_tuned' | 'agent_model';
+/**
+ * agent_model: the agent with a stand-in failure model that knows the fault (0.9 on the faulted link from the fault on, 0.05 elsewhere): what steering gives when the model is right.
+ * agent_learned: the agent with learning on and UCI initial_model = LEARNED_MODEL (the seed trained on kernel traces), no stand-in.
+ */
+export type Variant = 'agent' | 'batman' | 'batman_tuned' | 'agent_model' | 'agent_learned';
+export const LEARNED_MODEL = fileURLToPath(new URL('./link-model.json', import.meta.url));
+const withAgents = (v: Variant) => v === 'agent' || v === 'agent_model' || v === 'agent_learned';
 
 const PROBE_MS = 100;
 const WINDOW_MS = 60_000;
@@ -68,6 +75,12 @@ export interface SimRun {
   ogmBps: number;
   /** Fade: seconds from the first steer-neighbour to the death (positive: before it); null without one. */
   leadS: number | null;
+  /** agent_learned: the failure model's answers on the faulted link and on the others (each agent, each second), and the faulted link's highest each second before the death. */
+  probs?: { faulted: Quantiles | null; others: Quantiles | null; faultedMaxBeforeDeathByS: number[] };
+  /** agent_learned, fades: per SURE_SWEEP threshold, seconds before the death the predictor would first have said "dying" on the faulted link. */
+  sweepLeadS?: (number | null)[] | undefined;
+  /** The same with the mean of the model's last 3 answers. */
+  sweepLeadS3?: (number | null)[] | undefined;
 }
 
 function newWorld(seed: number, variant: Variant, healthy: boolean, fastOrigMs: number): SimulatedMesh {
@@ -79,7 +92,7 @@ function newWorld(seed: number, variant: Variant, healthy: boolean, fastOrigMs: 
   });
 }
 
-async function startAgents(world: SimulatedMesh, core: Core | null): Promise<Agent[]> {
+async function startAgents(world: SimulatedMesh, core: Core | null, variant: Variant): Promise<Agent[]> {
   const agents: Agent[] = [];
   for (let node = 0; node < 4; node++) {
     const host = simulatedHost(world, node);
@@ -89,12 +102,17 @@ async function startAgents(world: SimulatedMesh, core: Core | null): Promise<Age
       c.healing.holdS = 120;
       c.healing.quarantineS = 300;
       c.healing.cooldownS = 120;
+      if (variant === 'agent_learned') {
+        // What the kernel side sets too: learning on (local only, no federation), the seed model.
+        c.learning.enabled = true;
+        c.learning.initialModel = LEARNED_MODEL;
+      }
     });
     config.agent.nodeName = world.nodeName(node);
     const agent = createAgent({
       config, configSource: 'bench', driver: world.driver(node), serveStatus: false, manualLoop: true,
       host, now: () => world.nowMs, uptimeMs: () => 3_600_000 + world.nowMs, random: () => 0.5,
-      scoreRoutes: core?.scoreRoutes, journalPath: null,
+      scoreRoutes: core?.scoreRoutes, journalPath: null, ...(variant === 'agent_learned' ? { core } : {}),
     });
     await agent.start();
     agents.push(agent);
@@ -117,22 +135,33 @@ function sent(world: SimulatedMesh): { frames: number; bytes: number } {
 
 export const FAST_ORIG_MS = healingConfig().healing.fastOrigIntervalS * 1000;
 
-export async function runScenario(scenario: Scenario, seed: number, variant: Variant, core: Core | null): Promise<SimRun> {
+/**
+ * Seconds the agents run before the fault: 5 (the rows' history), and LEARNED_WARMUP_MS for
+ * agent_learned, whose model answers only once its 30-poll feature windows are full (as on a
+ * router that has been up for a minute); run.ts also runs `agent` with that warm-up to compare.
+ */
+export const LEARNED_WARMUP_MS = 35_000;
+
+export async function runScenario(scenario: Scenario, seed: number, variant: Variant, core: Core | null, warmupMs = variant === 'agent_learned' ? LEARNED_WARMUP_MS : 5000): Promise<SimRun> {
   const world = newWorld(seed, variant, false, FAST_ORIG_MS);
   // Two paths of unequal quality, as in the field: with two exactly equal paths batman-adv's tie
   // rule switches within an OGM or two and there is nothing to heal. The n3 path pays a hop penalty.
   world.setHardIfOf(0, 'mesh1', { hopPenalty: 40 });
   world.setHardIfOf(3, 'mesh0', { hopPenalty: 40 });
   world.step(90_000);
-  const agents = variant === 'agent' || variant === 'agent_model' ? await startAgents(world, core) : [];
+  const agents = withAgents(variant) ? await startAgents(world, core, variant) : [];
+  let sample: ((t: number) => void) | null = null;
   const tick = async (ms: number, probe?: (t: number) => void) => {
     for (let t = 0; t < ms; t += PROBE_MS) {
       world.step(PROBE_MS);
-      if (world.nowMs % 1000 === 0) for (const a of agents) await a.tick();
+      if (world.nowMs % 1000 === 0) {
+        for (const a of agents) await a.tick();
+        sample?.(t);
+      }
       probe?.(t);
     }
   };
-  await tick(5000);
+  await tick(warmupMs);
   const start = sent(world);
   const startMs = world.nowMs;
   // The fault hits the link n1 uses towards n4 right now (so that it matters), or for the far
@@ -149,6 +178,28 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
       const other = me === a ? b : me === b ? a : -1;
       fleet.failureProbabilities = () => new Map(agent.knowledge.linkStatus().map((l) => [`${l.hardIfname}/${l.neighbour}`, world.nodeOfMac(l.neighbour) === other ? 0.9 : 0.05]));
     });
+  }
+  // The model's answers each second: on the faulted link (both ends) and on every other link.
+  const probs = { faulted: [] as number[], others: [] as number[], faultedByS: [] as number[] };
+  const sweep = new SureSweep();
+  const sweep3 = new SureSweep(3);
+  if (variant === 'agent_learned') {
+    sample = (t) => {
+      let worst = 0;
+      agents.forEach((agent, me) => {
+        const other = me === a ? b : me === b ? a : -1;
+        for (const [key, p] of fleetOf(agent).failureProbabilities()) {
+          const isFaulted = world.nodeOfMac(key.slice(key.indexOf('/') + 1)) === other;
+          if (isFaulted && t < FADE_MS) worst = Math.max(worst, p);
+          (isFaulted ? probs.faulted : probs.others).push(p);
+          if (isFaulted && t < FADE_MS) {
+            sweep.see(`${me}/${key}`, historyOf(agent, key), p, t);
+            sweep3.see(`${me}/${key}`, historyOf(agent, key), p, t);
+          }
+        }
+      });
+      if (scenario.startsWith('fade') && t < FADE_MS) probs.faultedByS.push(round2(worst));
+    };
   }
   if (scenario === 'dead-link' || scenario === 'far-link') world.killLink(a, b);
   else if (scenario === 'flapping-neighbour') world.flapLink(a, b, { periodMs: 8000, count: 7 });
@@ -176,7 +227,67 @@ export async function runScenario(scenario: Scenario, seed: number, variant: Var
     outageS: Math.round(lost) / 1000, healS: lastDownAt < 0 ? 0 : (lastDownAt + PROBE_MS) / 1000, actions,
     ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
     leadS: scenario.startsWith('fade') && steers.length ? round2((faultAt + FADE_MS - Math.min(...steers)) / 1000) : null,
+    ...(variant === 'agent_learned' ? { probs: { faulted: quantiles(probs.faulted), others: quantiles(probs.others), faultedMaxBeforeDeathByS: probs.faultedByS },
+      sweepLeadS: scenario.startsWith('fade') ? sweep.first.map((t) => (t === null ? null : round2((FADE_MS - t) / 1000))) : undefined,
+      sweepLeadS3: scenario.startsWith('fade') ? sweep3.first.map((t) => (t === null ? null : round2((FADE_MS - t) / 1000))) : undefined } : {}),
   };
+}
+
+/** The link's TQ history as the predictor sees it. */
+function historyOf(agent: Agent, key: string): readonly (number | null)[] {
+  return agent.knowledge.linkStatus().find((l) => `${l.hardIfname}/${l.neighbour}` === key)?.history ?? [];
+}
+
+/**
+ * What predict-link-death would say at other values of its modelSure threshold (the branch
+ * where the model alone acts while the TQ does not rise): per threshold, how often a link
+ * turns "dying" (rising edges) and when it first did. Not gated on routes with detours as the
+ * finding is, so an upper bound of the steers it would make.
+ */
+export const SURE_SWEEP = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
+class SureSweep {
+  readonly edges = SURE_SWEEP.map(() => 0);
+  readonly first: (number | null)[] = SURE_SWEEP.map(() => null);
+  private readonly was = new Map<string, boolean[]>();
+  private readonly recent = new Map<string, number[]>();
+  /** smooth: the model's answer is the mean of its last `smooth` answers for the link (1: as the agent uses it). */
+  constructor(private readonly smooth = 1) {}
+  see(link: string, history: readonly (number | null)[], p: number, t: number): void {
+    const was = this.was.get(link) ?? SURE_SWEEP.map(() => false);
+    const recent = [...(this.recent.get(link) ?? []), p].slice(-this.smooth);
+    this.recent.set(link, recent);
+    const q = recent.length < this.smooth ? 0 : recent.reduce((x, y) => x + y, 0) / recent.length;
+    SURE_SWEEP.forEach((modelSure, i) => {
+      const dying = predictLink(history, q, { modelSure })?.dying ?? false;
+      if (dying && !was[i]) {
+        this.edges[i]!++;
+        this.first[i] ??= t;
+      }
+      was[i] = dying;
+    });
+    this.was.set(link, was);
+  }
+}
+
+function fleetOf(agent: Agent): { failureProbabilities: () => Map<string, number> } {
+  return (agent as unknown as { fleet: { failureProbabilities: () => Map<string, number> } }).fleet;
+}
+
+export interface Quantiles {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  /** Share at or above 0.85 (predict-link-death's modelSure). */
+  sure: number;
+}
+
+function quantiles(xs: number[]): Quantiles | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((x, y) => x - y);
+  const q = (f: number) => round3(s[Math.min(s.length - 1, Math.floor(f * s.length))]!);
+  return { n: s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: round3(s.at(-1)!), sure: round3(s.filter((x) => x >= 0.85).length / s.length) };
 }
 
 export interface HealthyRun {
@@ -187,18 +298,35 @@ export interface HealthyRun {
   steersPerNodeHour: number;
   actionsPerNodeHour: number;
   actions: string[];
+  /** agent_learned: the failure model's answers on these links that did not die (each agent, each second). */
+  probs?: Quantiles | null;
+  /** agent_learned: per SURE_SWEEP threshold, links turning "dying" per node-hour (false alarms the predictor would raise). */
+  sweepPerNodeHour?: number[];
+  /** The same with the mean of the model's last 3 answers. */
+  sweepPerNodeHour3?: number[];
 }
 
 /** A run with no fault on lossy-but-alive links: OGM airtime, and the predictive actions taken (all false alarms). */
 export async function runHealthy(seed: number, variant: Variant, hours: number, core: Core | null): Promise<HealthyRun> {
   const world = newWorld(seed, variant, true, FAST_ORIG_MS);
   world.step(90_000);
-  const agents = variant === 'agent' ? await startAgents(world, core) : [];
+  const agents = withAgents(variant) ? await startAgents(world, core, variant) : [];
   const start = sent(world);
   const startMs = world.nowMs;
+  const probs: number[] = [];
+  const sweep = new SureSweep();
+  const sweep3 = new SureSweep(3);
   for (let t = 0; t < hours * 3_600_000; t += 1000) {
     world.step(1000);
     for (const a of agents) await a.tick();
+    if (variant !== 'agent_learned') continue;
+    for (const a of agents) {
+      for (const [key, p] of fleetOf(a).failureProbabilities()) {
+        probs.push(p);
+        sweep.see(`${a.name}/${key}`, historyOf(a, key), p, t);
+        sweep3.see(`${a.name}/${key}`, historyOf(a, key), p, t);
+      }
+    }
   }
   const end = sent(world);
   const s = (world.nowMs - startMs) / 1000;
@@ -209,8 +337,10 @@ export async function runHealthy(seed: number, variant: Variant, hours: number, 
     hours, ogmFps: round2((end.frames - start.frames) / s / 4), ogmBps: Math.round((end.bytes - start.bytes) / s / 4),
     steersPerNodeHour: round2(entries.filter((x) => x.e.action === 'steer-neighbour').length / nodeHours),
     actionsPerNodeHour: round2(entries.length / nodeHours),
+    ...(variant === 'agent_learned' ? { probs: quantiles(probs), sweepPerNodeHour: sweep.edges.map((e) => round2(e / nodeHours)), sweepPerNodeHour3: sweep3.edges.map((e) => round2(e / nodeHours)) } : {}),
     actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}@${((e.atMs - startMs) / 1000).toFixed(0)}s${e.action === "steer-neighbour" ? ` (${e.reason}; ${JSON.stringify(e.evidence)})` : ""}`),
   };
 }
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
+const round3 = (v: number) => Math.round(v * 1000) / 1000;

@@ -115,6 +115,7 @@ export class Agent implements StatusSource {
       log,
       status: () => this.status(),
       tracer: opts.tracer,
+      now,
       uciConfig,
       applyLive: (next, change) => this.applyLive(next, change),
       telemetryHooks: {

@@ -71,6 +71,8 @@ export interface FleetServicesDeps {
   status(): StatusReport;
   /** Spans of commands and learning rounds. */
   tracer: Tracer;
+  /** The agent's clock (label horizons); default Date.now. */
+  now?: () => number;
   /** MQTT commands that reach into the agent (dry-run, set, run-action). */
   telemetryHooks?: Pick<AgentTelemetrySources, 'applyConfig' | 'runAction'>;
 }
@@ -126,6 +128,7 @@ export class FleetServices {
         tracer: this.deps.tracer,
         ...learningOptions(config, {
           core,
+          ...(this.deps.now ? { now: this.deps.now } : {}),
           // Without the federation the model still learns from this router's own links.
           transport: this.federation ? federationTransport(this.federation) : null,
           onRound: (round) => {
@@ -135,7 +138,10 @@ export class FleetServices {
         }),
       });
       this.learning.start();
-      health.set('learning', 'ok', this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)');
+      // A refused seed model: the agent learns on from the random init, and says why.
+      const bad = this.learning.seedError;
+      if (bad) this.deps.log.warn(bad);
+      health.set('learning', bad ? 'degraded' : 'ok', bad ?? (this.federation ? 'training; rounds over the federation' : 'training on local data only (federation off)'));
     } catch (e) {
       health.set('learning', 'down', `could not start: ${(e as Error).message}`);
     }
@@ -170,7 +176,8 @@ export class FleetServices {
       this.learning.observe(this.deps.knowledge);
       const s = this.learning.status();
       const scope = this.federation ? `${s.peersHeard} peers heard` : 'local data only';
-      this.deps.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
+      // a refused seed model stays 'degraded' with its reason (set at start)
+      if (!this.learning.seedError) this.deps.health.set('learning', 'ok', `round ${s.round}, ${scope}, AUC ${s.quality.heldOutAuc?.toFixed(3) ?? 'n/a'}`);
     }
     if (this.federation) {
       const h = this.federation.health();

@@ -6,7 +6,7 @@ import type { AggregationRule } from '../core/index.ts';
 import type { LearningServiceOptions } from '../learning/learning-service.ts';
 
 /** What the LearningService gets from the agent rather than from the config. */
-export type LearningParts = Pick<LearningServiceOptions, 'core' | 'transport' | 'onRound'>;
+export type LearningParts = Pick<LearningServiceOptions, 'core' | 'transport' | 'onRound' | 'now'>;
 
 export function learningOptions(config: AgentConfig, parts: LearningParts): LearningServiceOptions {
   const learning = config.learning;
@@ -14,6 +14,7 @@ export function learningOptions(config: AgentConfig, parts: LearningParts): Lear
     ...parts,
     roundIntervalMs: learning.roundIntervalS * 1000,
     horizonMs: learning.horizonS * 1000,
+    initialModel: learning.initialModel,
     learner: {
       aggregation: { rule: learning.rule.replace(/_/g, '-') as AggregationRule, f: learning.byzantineF, bucketing: learning.bucketing },
       workerMomentum: learning.workerMomentum,

@@ -173,6 +173,8 @@ export const SCHEMA = {
     dpNoiseMultiplier: option('dp_noise_multiplier', decimal(0, 100), 0),
     // Pairwise-masked sums (peers' single updates stay hidden); needs centered_clipping or norm_clipping.
     secureAggregation: option('secure_aggregation', bool, false),
+    // Failure model file to start from (bench/kernel-model/export-model.ts); '' = random init. Needs enabled.
+    initialModel: option('initial_model', absolutePath({ optional: true }), '', NODE_LOCAL),
   },
   tracing: {
     // Spans of healing cycles, commands and learning rounds, sent as OTLP/HTTP protobuf (docs/tracing.md).

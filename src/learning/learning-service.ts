@@ -15,6 +15,7 @@ import { FederatedLearner, type LearnerOptions, type RoundOutcome } from './fede
 import { InProcessHub, type RoundTransport } from './round-transport.ts';
 import { predictAll } from './local-training.ts';
 import { learningStatus, type LearningStatus } from './status.ts';
+import { readSeedModel, type SeedModel } from './seed-model.ts';
 import type { SpanContext, Tracer } from '../tracing/api.ts';
 
 export interface LearningServiceOptions {
@@ -31,7 +32,12 @@ export interface LearningServiceOptions {
   onRound?: (o: RoundOutcome) => void;
   /** Spans of each round (round-trace.ts); default none. */
   tracer?: Tracer;
+  /** Seed model file (UCI learning.initial_model, seed-model.ts); '' or absent: the random init. */
+  initialModel?: string;
 }
+
+/** How many labels of its own a seeded node needs before its failure rate weighs as much as the seed's (see failureProbabilities). */
+export const SEED_PRIOR_LABELS = 1800;
 
 export class LearningService {
   readonly learner: FederatedLearner;
@@ -45,6 +51,9 @@ export class LearningService {
   private running: Promise<RoundOutcome | null> | null = null;
   /** Rows dropped because a feature was not a finite number. */
   droppedRows = 0;
+  /** The seed model in use, or why the configured one was refused (the agent runs on without it). */
+  readonly seed: SeedModel | null = null;
+  readonly seedError: string | null = null;
 
   constructor(opts: LearningServiceOptions) {
     if (!(opts.roundIntervalMs > 0)) throw new RangeError(`learning: round interval must be > 0 ms, got ${opts.roundIntervalMs}`);
@@ -63,6 +72,16 @@ export class LearningService {
       ...(opts.model ? { model: opts.model } : {}),
       ...(alone ? { aggregation: { rule: 'mean', f: 0, bucketing: 0 }, quorum: 1 } : {}),
     });
+    if (opts.initialModel) {
+      try {
+        this.seed = readSeedModel(opts.initialModel, this.learner.model.spec, this.learner.d);
+        this.learner.model.setParams(this.seed.params);
+        // version 1: the model answers now; rounds go on from it
+        this.learner.modelVersion = 1;
+      } catch (e) {
+        this.seedError = `initial_model ${opts.initialModel} refused (${(e as Error).message})`;
+      }
+    }
   }
 
   /**
@@ -75,7 +94,10 @@ export class LearningService {
     const c = counters ?? errorCountersOf(k);
     const feats = this.tracker.observe({ links, originators: k.mesh.originators, neighbours: k.mesh.neighbours, ...(c ? { counters: c } : {}) });
     const alive = new Map(links.map((l) => [`${l.hardIfname}/${l.neighbour}`, l.metric !== null]));
-    this.latest = new Map(feats.map((f) => [f.key, f.x]));
+    // Answers only for links with a full window: the model is trained on full ones (the seed's
+    // export drops each trace's first 30 polls), a part-filled window is input it never saw.
+    // (feats[i] is links[i]'s vector)
+    this.latest = new Map(feats.filter((_, i) => links[i]!.history.length >= this.tracker.window).map((f) => [f.key, f.x]));
     for (const s of this.labeler.poll(this.now(), alive, feats)) {
       // a driver that reported a non-numeric metric must not take learning (or the agent) down
       if (s.x.every(Number.isFinite)) this.data.add(s.x, s.label);
@@ -88,6 +110,11 @@ export class LearningService {
    * → p), from the current model; empty before the model has been trained on anything.
    * The model learns from class-balanced batches (a 50 % prior); its odds are scaled back to the
    * failure rate this node has seen, so that p is a probability, not only a ranking.
+   * That rate is a Beta prior updated by the node's labels: without a seed a flat one (1 of 2);
+   * with a seed its base rate weighs as SEED_PRIOR_LABELS labels, because a fresh node's own
+   * rate means nothing (after 100 healthy polls it would say 1 %, scaling every odds by 1/100
+   * from noise); after that many labels of its own (about 10 minutes of 3 links) the local rate
+   * has half the say, and then more and more as the site shows its own failure rate.
    */
   failureProbabilities(): Map<string, number> {
     const out = new Map<string, number>();
@@ -97,7 +124,8 @@ export class LearningService {
     keys.forEach((k, i) => x.set(this.latest.get(k)!, i * FEATURE_COUNT));
     const p = predictAll(this.learner.model, x, keys.length);
     const c = this.data.counts();
-    const rate = (c.seenPositive + 1) / (c.seenPositive + c.seenNegative + 2);
+    const m = this.seed ? SEED_PRIOR_LABELS : 2;
+    const rate = (c.seenPositive + m * (this.seed?.baseRate ?? 0.5)) / (c.seenPositive + c.seenNegative + m);
     const priorOdds = rate / (1 - rate);
     keys.forEach((k, i) => {
       const q = Math.min(Math.max(p[i]!, 1e-7), 1 - 1e-7);
@@ -147,8 +175,9 @@ export class LearningService {
     await this.running;
   }
 
+  /** initialModel: short, as the telemetry snapshot keeps the learning block under 1 KB; why a seed was refused is in /health. */
   status(): LearningStatus {
-    return learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs });
+    return { ...learningStatus(this.learner, { horizonMs: this.labeler.horizonMs, roundTimeoutMs: this.opts.learner?.roundTimeoutMs }), initialModel: this.seedError ? 'refused' : this.seed && 'loaded' };
   }
 
   dispose(): void {

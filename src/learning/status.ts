@@ -27,6 +27,8 @@ export interface LearningStatus {
   data: { trainPositive: number; trainNegative: number; seenPositive: number; seenNegative: number };
   privacy: { dp: { clipNorm: number; noiseMultiplier: number; cohort: number; sigmaPerSender: number } | null; secureAggregation: 'off' | 'on' };
   catchUps: number;
+  /** UCI initial_model: 'loaded', 'refused' (the reason is in /health), or null when none is set (set by the LearningService). */
+  initialModel?: 'loaded' | 'refused' | null;
 }
 
 export interface LearningStatusOptions {

@@ -65,7 +65,7 @@ test('defaults are the documented ones', () => {
   });
   assert.equal(c.learning, {
     enabled: false, rule: 'centered_clipping', byzantineF: 1, roundIntervalS: 300, horizonS: 30, bucketing: 2,
-    workerMomentum: 0.9, roundTimeoutS: 30, dpClipNorm: 0, dpNoiseMultiplier: 0, secureAggregation: false,
+    workerMomentum: 0.9, roundTimeoutS: 30, dpClipNorm: 0, dpNoiseMultiplier: 0, secureAggregation: false, initialModel: '',
   });
   assert.equal(c.simulator, { nodes: 6, seed: 1, topology: 'mesh' });
 });
@@ -102,6 +102,8 @@ const NODE_LOCAL_BEFORE = [
   'federation.trust_domain', 'federation.mdns_interface',
   // Added with the tracing section: a file path, per router like the other ca_file options.
   'tracing.ca_file',
+  // The seed failure model (issue 20): a file path, per router.
+  'learning.initial_model',
 ];
 const FEDERATION_LIVE_BEFORE = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'];
 const FEDERATION_RESTART_BEFORE = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'];

@@ -1,0 +1,55 @@
+// The link-failure model an agent starts from (UCI learning.initial_model) instead of its random
+// init, so that it predicts from its first full feature windows rather than after its first
+// learning round. Made offline from recorded traces (bench/kernel-model/export-model.ts).
+// The file is untrusted input: only that path is opened (non-blocking, so a FIFO cannot hang
+// the agent), at most SEED_MAX_BYTES are read, and anything that is not this agent's model
+// shape with finite, bounded numbers is refused with the reason.
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import type { ModelSpec } from '../core/index.ts';
+
+export const SEED_FORMAT = 'x0tta6bl4-link-model';
+/** Largest file read: the default model (12 features, 8 hidden units) is about 2 KB. */
+export const SEED_MAX_BYTES = 65536;
+
+export interface SeedModel {
+  params: Float32Array;
+  /** Positive share of the labels the model was trained on (all polls, before class balancing). */
+  baseRate: number;
+}
+
+/** Reads and checks a seed model for `spec` (of `size` parameters); throws an Error saying what is wrong. */
+export function readSeedModel(path: string, spec: ModelSpec, size: number): SeedModel {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_NONBLOCK); // read-only (O_RDONLY is 0)
+  } catch (e) {
+    throw new Error(`cannot open: ${(e as NodeJS.ErrnoException).code}`);
+  }
+  const buf = Buffer.alloc(SEED_MAX_BYTES + 1);
+  let n = 0;
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a file');
+    n = readSync(fd, buf); // a regular file reads short only at its end
+  } finally {
+    closeSync(fd);
+  }
+  if (n > SEED_MAX_BYTES) throw new Error(`over ${SEED_MAX_BYTES} bytes`);
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(buf.toString('utf8', 0, n));
+  } catch {
+    throw new Error('not JSON');
+  }
+  if (doc?.format !== SEED_FORMAT || doc.version !== 1) throw new Error(`not ${SEED_FORMAT} version 1`);
+  // the same kind, features (FEATURE_COUNT) and hidden units, in the order the exporter writes them
+  const want = JSON.stringify(spec);
+  if (JSON.stringify(doc.spec) !== want) throw new Error('spec not ' + want);
+  // trained tanh-MLP weights are a few units; beyond ±1000 the file is broken (or hostile)
+  const p = doc.params;
+  if (!Array.isArray(p) || p.length !== size || !p.every((v) => typeof v === 'number' && Math.abs(v) <= 1e3)) {
+    throw new Error(`params: need ${size} numbers within ±1000`);
+  }
+  const baseRate = doc.baseRate;
+  if (typeof baseRate !== 'number' || !(baseRate >= 1e-4 && baseRate <= 0.9)) throw new Error('baseRate not in [1e-4, 0.9]');
+  return { params: Float32Array.from(p), baseRate };
+}
