@@ -44,7 +44,8 @@ const log = (m: string) => process.stderr.write(`heal-guest: ${m}\n`);
 function say(m: string): void {
   log(m);
   try {
-    writeFileSync('/dev/console', `heal-guest: ${m}\n`, { flag: 'a' });
+    // ASCII only: the serial console splits multi-byte characters.
+    writeFileSync('/dev/console', `heal-guest: ${m.replace(/→/g, '->').replace(/–/g, '-').replace(/[^\x20-\x7e]/g, '?')}\n`, { flag: 'a' });
   } catch {
     // no console (not in the VM): stderr has it
   }
@@ -300,13 +301,13 @@ async function startAgents(variant: Variant): Promise<{ stop(): Promise<AgentRun
  * Waits until the previous run's fault has worn off; returns what it saw, for the log.
  * unequal: until both ends route over n3 again (every ring refilled enough for the penalised
  * path to lose), at most 60 s. equal: until both ends hear the other over both middle nodes with
- * TQs within EQUAL_TQ_TOLERANCE (the faulted path has recovered), and for up to 20 s more until
+ * TQs within EQUAL_TQ_TOLERANCE (the faulted path has recovered), and for up to 20 s after that was first seen until
  * both ends use the same middle node (batman-adv keeps a route on a tie, so an asymmetric pair may
  * never resolve by itself); at most 60 s in all.
  */
 async function settle(diamond: Diamond): Promise<string> {
   const t0 = Date.now();
-  const show = () => [routes(1, 4), routes(4, 1)].map((rs) => rs.map((r) => `${r.best ? '*' : ''}n${r.via}:${r.tq}`).join('/')).join(' | ');
+  const show = (both = [routes(1, 4), routes(4, 1)]) => both.map((rs) => rs.map((r) => `${r.best ? '*' : ''}n${r.via}:${r.tq}`).join('/')).join(' | ');
   let close = -1;
   while (Date.now() - t0 < 60_000) {
     if (diamond === 'unequal') {
@@ -317,8 +318,8 @@ async function settle(diamond: Diamond): Promise<string> {
       if (near(a) && near(b)) {
         if (close < 0) close = Date.now();
         const sym = a.find((r) => r.best)?.via === b.find((r) => r.best)?.via;
-        if (sym || Date.now() - close >= 20_000) return `${sym ? 'symmetric' : 'ASYMMETRIC'} after ${Math.round((Date.now() - t0) / 1000)} s (${show()})`;
-      } else close = -1;
+        if (sym || Date.now() - close >= 20_000) return `${sym ? 'symmetric' : 'ASYMMETRIC'} after ${Math.round((Date.now() - t0) / 1000)} s (${show([a, b])})`;
+      }
     }
     await sleep(1000);
   }
@@ -335,6 +336,8 @@ interface Run {
   case: string; repeat: number; diamond: Diamond; scenario: Scenario; direction: Direction; variant: Variant;
   /** The faulted link, "n1–n3" (the end nearer n1 first), and how settled the mesh was before. */
   link: string; settled: string;
+  /** The middle node n4's route back to n1 took just after the fault (on the equal diamond it may differ from the path out). */
+  back: string;
   healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS: number | null;
   switchS: { n1: number | null; n4: number | null }; ogmFps: number; ogmBps: number; leadS: number | null;
   /** Wall seconds of the whole run (settling, warm-up, window, stopping the agents). */
@@ -354,6 +357,7 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
   if (agents) await sleep(WARMUP_MS);
   let faultAt = 0;
   let link: readonly [number, number] = [0, 0];
+  let back = '?';
   const timers: NodeJS.Timeout[] = [];
   const faultErrors: string[] = [];
   const before = ogmTotals();
@@ -385,6 +389,8 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
       toggle();
       timers.push(setInterval(toggle, 4000));
     } else apply(() => setLoss(devs, 100));
+    // Read after the fault is on (each batctl exec takes a while): batman-adv moves no route within that.
+    back = `n${via(4, 1)}`;
   });
   const after = ogmTotals();
   for (const t of timers) clearTimeout(t);
@@ -405,7 +411,7 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
     return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
   };
   const run: Run = {
-    case: name, repeat, diamond, scenario, direction, variant, link: `n${link[0]}–n${link[1]}`, settled,
+    case: name, repeat, diamond, scenario, direction, variant, link: `n${link[0]}–n${link[1]}`, settled, back,
     healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions,
     firstActionS: first.length ? Math.round(Math.min(...first) / 10) / 100 : null,
     switchS: { n1: switched(done[0], 4), n4: switched(done[3], 1) },
@@ -413,7 +419,7 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
     leadS: scenario === 'fade' && steers.length ? Math.round((20_000 - Math.min(...steers)) / 10) / 100 : null,
     seconds: Math.round((Date.now() - started) / 1000),
   };
-  say(`run ${repeat} ${name} ${variant}: fault on ${run.link} (${direction}), heal ${run.healS} s, lost ${run.lostS} s, ${run.answered}/${run.sent} answered, OGM ${JSON.stringify(perNode(before, after))}, first action +${run.firstActionS} s, routes switched ${JSON.stringify(run.switchS)}, ${run.seconds} s wall; settled ${settled}`);
+  say(`run ${repeat} ${name} ${variant}: fault on ${run.link} (${direction}, back via ${back}), heal ${run.healS} s, lost ${run.lostS} s, ${run.answered}/${run.sent} answered, OGM ${JSON.stringify(perNode(before, after))}, first action +${run.firstActionS} s, routes switched ${JSON.stringify(run.switchS)}, ${run.seconds} s wall; settled ${settled}`);
   if (actions.length) log(`run ${repeat} ${name} ${variant} actions: ${actions.join(', ')}`);
   return run;
 }
@@ -431,7 +437,25 @@ const healthy: Healthy[] = [];
 const kernelRelease = sh(['uname', '-r']).trim();
 const write = (complete: boolean) => writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, healthy, kernel: kernelRelease, complete }));
 
+/**
+ * batman-adv's TQs keep rising for about a minute after the mesh forms (its 64-OGM windows fill):
+ * the first run waits until n1's best TQ towards n4 stops rising, at most 70 s.
+ */
+async function warmUpMesh(): Promise<void> {
+  const t0 = Date.now();
+  let last = -1;
+  let tq = 0;
+  while (Date.now() - t0 < 70_000) {
+    tq = Math.max(0, ...routes(1, 4).map((r) => r.tq));
+    if (last >= 0 && tq - last < 3) break;
+    last = tq;
+    await sleep(5000);
+  }
+  say(`mesh warmed up after ${Math.round((Date.now() - t0) / 1000)} s: n1's best TQ towards n4 ${tq}`);
+}
+
 countOgms();
+await warmUpMesh();
 for (let r = 0; r < REPEATS; r++) {
   for (const diamond of diamonds) {
     useDiamond(diamond);

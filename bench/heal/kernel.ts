@@ -20,7 +20,7 @@ const short = (v: string) => (v === 'batman_tuned' ? 'tuned' : v);
 const ORDER = ['agent', 'batman', 'batman_tuned'];
 
 type Run = {
-  case: string; scenario: string; diamond: string; direction: string; variant: string; link: string; healS: number; lostS: number;
+  case: string; scenario: string; diamond: string; direction: string; variant: string; link: string; back: string; healS: number; lostS: number;
   actions: string[]; firstActionS: number | null; ogmFps: number; ogmBps: number; leadS: number | null; seconds: number;
 };
 type Healthy = { variant: string; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number };
@@ -70,8 +70,8 @@ export async function runKernelBench() {
       max: per(c, k, 'max'),
       lostS: per(c, 'lostS', 'mean'),
       ...Object.fromEntries(variants.flatMap((v) => [[`ogm_fps_${short(v)}`, stat(c, v, 'ogmFps')?.mean ?? null], [`ogm_bps_${short(v)}`, stat(c, v, 'ogmBps')?.mean ?? null]])),
-      // The faulted link of each run per variant (on the equal diamond either middle node).
-      links: Object.fromEntries(variants.map((v) => [v, of(c, v).map((r) => r.link)])),
+      // The faulted link of each run per variant (on the equal diamond either middle node), and the middle node of the way back.
+      links: Object.fromEntries(variants.map((v) => [v, of(c, v).map((r) => `${r.link} back ${r.back}`)])),
       seconds_per_run: Object.fromEntries(variants.filter((v) => of(c, v).length).map((v) => [v, Math.round(of(c, v).reduce((a, r) => a + r.seconds, 0) / of(c, v).length)])),
       repeats: Math.max(...variants.map((v) => of(c, v).length)),
     };
