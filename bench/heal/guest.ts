@@ -301,15 +301,18 @@ async function startAgents(variant: Variant): Promise<{ stop(): Promise<AgentRun
  * Waits until the previous run's fault has worn off; returns what it saw, for the log.
  * unequal: until both ends route over n3 again (every ring refilled enough for the penalised
  * path to lose), at most 60 s. equal: until both ends hear the other over both middle nodes with
- * TQs within EQUAL_TQ_TOLERANCE (the faulted path has recovered), and for up to 20 s after that was first seen until
- * both ends use the same middle node (batman-adv keeps a route on a tie, so an asymmetric pair may
- * never resolve by itself); at most 60 s in all.
+ * TQs within EQUAL_TQ_TOLERANCE (the faulted path has recovered: 45–60 s after a fade), and for
+ * up to 10 s after that was first seen until both ends use the same middle node (batman-adv keeps
+ * a route on a tie, so an asymmetric pair may never resolve by itself); at most 90 s in all.
+ * Which path each end uses at the fault is chance on the equal diamond: each run records it.
  */
 async function settle(diamond: Diamond): Promise<string> {
   const t0 = Date.now();
   const show = (both = [routes(1, 4), routes(4, 1)]) => both.map((rs) => rs.map((r) => `${r.best ? '*' : ''}n${r.via}:${r.tq}`).join('/')).join(' | ');
   let close = -1;
-  while (Date.now() - t0 < 60_000) {
+  // A link that was dead for half a minute needs about that long again before its windows refill.
+  const capMs = diamond === 'unequal' ? 60_000 : 90_000;
+  while (Date.now() - t0 < capMs) {
     if (diamond === 'unequal') {
       if (via(1, 4) === 3 && via(4, 1) === 3) return `on n3 after ${Math.round((Date.now() - t0) / 1000)} s`;
     } else {
@@ -318,12 +321,12 @@ async function settle(diamond: Diamond): Promise<string> {
       if (near(a) && near(b)) {
         if (close < 0) close = Date.now();
         const sym = a.find((r) => r.best)?.via === b.find((r) => r.best)?.via;
-        if (sym || Date.now() - close >= 20_000) return `${sym ? 'symmetric' : 'ASYMMETRIC'} after ${Math.round((Date.now() - t0) / 1000)} s (${show([a, b])})`;
+        if (sym || Date.now() - close >= 10_000) return `${sym ? 'symmetric' : 'ASYMMETRIC'} after ${Math.round((Date.now() - t0) / 1000)} s (${show([a, b])})`;
       }
     }
     await sleep(1000);
   }
-  const s = `NOT settled after 60 s (n1→n4, n4→n1: ${show()})`;
+  const s = `NOT settled after ${capMs / 1000} s (n1→n4, n4→n1: ${show()})`;
   log(s);
   return s;
 }
