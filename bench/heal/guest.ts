@@ -1,18 +1,29 @@
 // Runs inside the VM (bench/heal/kernel.ts starts it): the diamond n1–n2–n4, n1–n3–n4 on the real
 // batman-adv, a continuous ping n1 → n4 over bat0, then a fault (netem in the medium) on the path
-// the route uses: the far link n3–n4 or the near link n1–n3 dies at once, or fades (loss
-// 0 → 100 % in 10 % steps over 20 s, then dead). Each with batman-adv alone (1 s OGMs), with
-// batman-adv alone on the agent's fast OGM interval all the time (batman_tuned), and with an
-// agent on every node (one process each, as on the routers). Heal = the longest run of
-// unanswered pings after the fault; lost = all unanswered pings. OGM airtime: nft counters on
-// every node's hard interfaces (ingress, batman-adv packet type 0x00) over the whole run, per node
-// per second. Writes {runs, flaps, healthy} to $X0VM_OUT.
+// the route uses at that moment: its far link (next hop–n4) or near link (n1–next hop) dies at
+// once, or the near link fades (loss 0 → 100 % in 10 % steps over 20 s, then dead), or the far
+// link flaps (4 s down, 4 s up). The matrix, each axis narrowed by an environment variable:
+// - diamond (X0_HEAL_DIAMONDS=unequal,equal; default unequal): `unequal` gives the n2 path a hop
+//   penalty (TQ about 222 vs 170), so traffic takes n3; `equal` leaves both paths alike and
+//   batman-adv picks either;
+// - direction (X0_HEAL_DIRECTIONS=both,out,in; default both): the fault loses frames both ways,
+//   only those leaving the faulted link's end nearer n1 (`out`), or only those towards it (`in`);
+// - scenario (X0_HEAL_SCENARIOS=far-link,near-link,fade,flapping; flapping also unless
+//   X0_HEAL_FLAPS=0, as before);
+// - variant (X0_HEAL_VARIANTS; VARIANT_SPECS below): batman-adv alone (1 s OGMs), batman-adv
+//   alone on the agent's fast OGM interval all the time (batman_tuned), an agent on every node
+//   (one process each, as on the routers).
+// X0_HEAL_REPEATS repeats the whole selected matrix. Heal = the longest run of unanswered pings
+// after the fault; lost = all unanswered pings. OGM airtime: nft counters on every node's hard
+// interfaces (ingress, batman-adv packet type 0x00) over the whole run, per node per second.
+// Writes {runs, healthy, kernel, complete} to $X0VM_OUT after every run (a run that dies half-way
+// still leaves what finished) and one line per run to stderr and the VM console (seen live).
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Agent } from '../../src/agent/agent.ts';
 import { createAgent } from '../../src/agent/create-agent.ts';
 import { createLogger } from '../../src/agent/logger.ts';
-import { defaultConfig } from '../../src/config/index.ts';
+import { defaultConfig, type AgentConfig } from '../../src/config/index.ts';
 import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
 import type { JournalEntry } from '../../src/mapek/journal.ts';
 import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.ts';
@@ -20,22 +31,76 @@ import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.t
 const PING_INTERVAL_S = 0.1;
 const WINDOW_MS = 40_000;
 const FADE_WINDOW_MS = 50_000;
+const FLAP_WINDOW_MS = 64_000;
 const FAST_ORIG_MS = defaultConfig().healing.fastOrigIntervalS * 1000;
 /** Seconds of the healthy run per variant (X0_HEAL_HEALTHY_S; 0: none). */
 const HEALTHY_S = Number(process.env.X0_HEAL_HEALTHY_S ?? 0);
 const REPEATS = Number(process.env.X0_HEAL_REPEATS ?? 3);
 const WARMUP_MS = 35_000;
+/** On the equal diamond: the two paths' TQs (at n1 towards n4, at n4 towards n1) this close count as settled. */
+const EQUAL_TQ_TOLERANCE = 15;
 const log = (m: string) => process.stderr.write(`heal-guest: ${m}\n`);
-const sh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+/** A result line: also to the VM console, which the host prints as it arrives (survives a VM killed at its deadline). */
+function say(m: string): void {
+  log(m);
+  try {
+    // ASCII only: the serial console splits multi-byte characters.
+    writeFileSync('/dev/console', `heal-guest: ${m.replace(/→/g, '->').replace(/–/g, '-').replace(/[^\x20-\x7e]/g, '?')}\n`, { flag: 'a' });
+  } catch {
+    // no console (not in the VM): stderr has it
+  }
+}
+const sh = (argv: string[], input?: string) => execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
 const inNs = (ns: string, ...argv: string[]) => sh(['ip', 'netns', 'exec', ns, ...argv]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The variants: the OGM interval batman-adv runs on, and whether an agent runs on every node
+ * (`agents`: null for none, else what that variant changes in the agent's default config). One
+ * more agent variant is one more name here and one more entry below.
+ */
+const VARIANTS = ['batman', 'batman_tuned', 'agent'] as const;
+type Variant = (typeof VARIANTS)[number];
+interface VariantSpec {
+  origIntervalMs: number;
+  agents: null | ((config: AgentConfig) => void);
+}
+const VARIANT_SPECS: Record<Variant, VariantSpec> = {
+  batman: { origIntervalMs: 1000, agents: null },
+  batman_tuned: { origIntervalMs: FAST_ORIG_MS, agents: null },
+  agent: { origIntervalMs: 1000, agents: () => {} },
+};
+
+const SCENARIOS = ['far-link', 'near-link', 'fade', 'flapping'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+const DIAMONDS = ['unequal', 'equal'] as const;
+type Diamond = (typeof DIAMONDS)[number];
+const DIRECTIONS = ['both', 'out', 'in'] as const;
+type Direction = (typeof DIRECTIONS)[number];
+
+/** A comma list from the environment, each value checked against the allowed ones. */
+function envList<T extends string>(name: string, allowed: readonly T[], fallback: readonly T[]): T[] {
+  const v = process.env[name];
+  if (!v) return [...fallback];
+  const xs = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = xs.filter((x) => !(allowed as readonly string[]).includes(x));
+  if (bad.length) throw new Error(`${name}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
+  return xs as T[];
+}
 
 const mesh = JSON.parse(readFileSync(process.env.X0VM_MESH!, 'utf8')) as MeshInfoFile;
 const node = (n: number) => mesh.nodes[n - 1]!;
 const iface = (a: number, b: number) => node(a).ifaces.find((i) => i.peer === node(b).name)!.ifname;
+/** The node (1-based) one of whose interfaces has this MAC, or null. */
+const nodeOfMac = (mac: string) => {
+  const i = mesh.nodes.findIndex((n) => n.ifaces.some((f) => f.mac === mac));
+  return i < 0 ? null : i + 1;
+};
 
 if (process.env.X0_HEAL_ROLE === 'agent') {
-  const agent = await startOne(Number(process.env.X0_HEAL_NODE));
+  const spec = VARIANT_SPECS[process.env.X0_HEAL_VARIANT as Variant];
+  if (!spec?.agents) throw new Error(`X0_HEAL_VARIANT=${process.env.X0_HEAL_VARIANT}: not an agent variant`);
+  const agent = await startOne(Number(process.env.X0_HEAL_NODE), spec.agents);
   process.on('SIGTERM', () => {
     void agent.stop().finally(() => {
       const run: AgentRun = { name: agent.name, journal: [...agent.healer!.journal.all()], changes: agent.knowledge.routeChanges(0) };
@@ -52,23 +117,44 @@ for (let i = 1; i <= 4; i++) {
   inNs(node(i).netns, 'ip', 'link', 'set', 'bat0', 'up');
 }
 
-// Unequal paths, as in the field (two exactly equal paths switch within an OGM by batman-adv's tie
-// rule): the n2 path pays a hop penalty, so traffic takes n1–n3–n4, and the fault hits n3–n4,
-// a link that is neither end's primary interface (restarting a primary would change the node's
-// originator address).
-for (const [a, b] of [[1, 2], [4, 2]] as const) inNs(node(a).netns, 'batctl', 'hardif', iface(a, b), 'hop_penalty', '60');
+// The unequal diamond, as in the field (two exactly equal paths switch within an OGM by
+// batman-adv's tie rule): the n2 path pays a hop penalty on n1's and n4's interfaces to n2, so
+// traffic takes n1–n3–n4. The equal diamond puts those interfaces back on batman-adv's default,
+// read here before anything changed it.
+const PENALISED = [[1, 2], [4, 2]] as const;
+const defaultPenalty = PENALISED.map(([a, b]) => {
+  const out = inNs(node(a).netns, 'batctl', 'hardif', iface(a, b), 'hop_penalty').trim();
+  if (!/^\d+$/.test(out)) throw new Error(`batctl hardif ${iface(a, b)} hop_penalty printed '${out}', not a number`);
+  return out;
+});
+function useDiamond(d: Diamond): void {
+  PENALISED.forEach(([a, b], k) => inNs(node(a).netns, 'batctl', 'hardif', iface(a, b), 'hop_penalty', d === 'unequal' ? '60' : defaultPenalty[k]!));
+}
 
-// The fault: n3–n4 loses everything in the medium between them (kernel.ts builds the mesh with
-// one), so n3 and n4 still count what they send, as radios whose link died do.
-function netem(on: boolean, link: readonly [number, number] = [3, 4], lossPct = 100): void {
-  for (const { netns, dev } of linkFaultDevices(mesh, link[0], link[1])) {
-    if (on) inNs(netns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', 'loss', `${lossPct}%`);
-    else {
-      try {
-        inNs(netns, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
-      } catch {
-        // not there
-      }
+// Faults are netem qdiscs in the medium (kernel.ts builds the mesh with one): the nodes still
+// count what they send, as radios whose link died do. Each link's medium has one device facing
+// each node; a qdisc there loses what travels towards that node, so one device loses one direction.
+type Device = { netns: string; dev: string };
+/** link: [the end nearer n1, the other end]. */
+function faultDevices(link: readonly [number, number], dir: Direction): Device[] {
+  const [towardsNear, towardsFar] = linkFaultDevices(mesh, link[0], link[1]);
+  return dir === 'both' ? [towardsNear!, towardsFar!] : dir === 'out' ? [towardsFar!] : [towardsNear!];
+}
+const allDevices = () => mesh.topology.links.flatMap((l) => faultDevices(l, 'both'));
+
+/** One tc exec per namespace (each exec costs ~0.2 s under TCG): a fade step must be quick. */
+function setLoss(devs: Device[], lossPct: number): void {
+  for (const ns of new Set(devs.map((d) => d.netns))) {
+    sh(['ip', 'netns', 'exec', ns, 'tc', '-batch', '-'], devs.filter((d) => d.netns === ns).map((d) => `qdisc replace dev ${d.dev} root netem loss ${lossPct}%\n`).join(''));
+  }
+}
+function clearLoss(devs: Device[] = allDevices()): void {
+  for (const ns of new Set(devs.map((d) => d.netns))) {
+    try {
+      // -force: go on past devices that have no qdisc (tc then exits 1, which is fine here).
+      sh(['ip', 'netns', 'exec', ns, 'tc', '-force', '-batch', '-'], devs.filter((d) => d.netns === ns).map((d) => `qdisc del dev ${d.dev} root\n`).join(''));
+    } catch {
+      // some were not there
     }
   }
 }
@@ -107,17 +193,26 @@ function origInterval(ms: number): void {
   for (let i = 1; i <= 4; i++) inNs(node(i).netns, 'batctl', 'meshif', 'bat0', 'orig_interval', String(ms));
 }
 
-function nextHop(from: number, to: number): string {
-  const table = inNs(node(from).netns, 'batctl', 'meshif', 'bat0', 'o', '-H');
-  // " * <originator> <last-seen>s (<tq>) <next hop> [<iface>]"
-  for (const l of table.split('\n')) {
-    const m = /\*\s+(\S+)\s+\S+\s+\(\s*\d+\)\s+(\S+)/.exec(l);
-    if (m && m[1] === node(to).origAddress) return m[2]!;
+/** The routes node `from` knows towards node `to`: one per neighbour it heard `to` through, the best marked. */
+function routes(from: number, to: number): { best: boolean; tq: number; via: number | null }[] {
+  let table: string;
+  try {
+    table = inNs(node(from).netns, 'batctl', 'meshif', 'bat0', 'o', '-H');
+  } catch {
+    return []; // batctl fails now and then under load: "no route known" for this poll
   }
-  return '?';
+  // "[*] <originator> <last-seen>s (<tq>) <next hop> [<iface>]"
+  const out: { best: boolean; tq: number; via: number | null }[] = [];
+  for (const l of table.split('\n')) {
+    const m = /^\s*(\*)?\s*(\S+)\s+\S+\s+\(\s*(\d+)\)\s+(\S+)/.exec(l);
+    if (m && m[2] === node(to).origAddress) out.push({ best: m[1] === '*', tq: Number(m[3]), via: nodeOfMac(m[4]!) });
+  }
+  return out;
 }
+/** The middle node n1's (or n4's) best route to the other end goes through, or null. */
+const via = (from: number, to: number) => routes(from, to).find((r) => r.best)?.via ?? null;
 
-/** Pings n1 → n4 for durationMs; returns per-seq answered flags and the index of the fault. */
+/** Pings n1 → n4 for durationMs, calls fault at faultAtMs; the longest and the total unanswered time from the fault on. */
 function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise<{ lostRunS: number; lostS: number; answered: number; sent: number }> {
   return new Promise((resolve) => {
     const count = Math.round(durationMs / 1000 / PING_INTERVAL_S);
@@ -146,11 +241,12 @@ function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise
   });
 }
 
-async function startOne(i: number): Promise<Agent> {
+async function startOne(i: number, configure: (config: AgentConfig) => void): Promise<Agent> {
   const config = defaultConfig();
   config.agent.nodeName = node(i).name;
   config.healing.bootGraceS = 0;
   config.healing.startupJitterS = 0;
+  configure(config);
   // This process runs inside the node's namespace (startAgents): netlink, ip, nft and
   // /sys/class/net counters are the node's own, as on a router.
   const driver = await openBatmanDriver({ meshIfname: 'bat0', timeoutMs: 20_000 });
@@ -171,16 +267,16 @@ interface AgentRun {
 
 /**
  * One process per agent, as on the routers (each its own event loop): this file again with
- * X0_HEAL_ROLE=agent. stop() sends SIGTERM; the agent stops (undoing temporary changes) and
- * writes its journal and route changes.
+ * X0_HEAL_ROLE=agent and the variant. stop() sends SIGTERM; the agent stops (undoing temporary
+ * changes) and writes its journal and route changes.
  */
-async function startAgents(): Promise<{ stop(): Promise<AgentRun[]> }> {
+async function startAgents(variant: Variant): Promise<{ stop(): Promise<AgentRun[]> }> {
   const procs = await Promise.all([1, 2, 3, 4].map(async (i) => {
     const out = `/tmp/heal-agent-${i}.json`;
     // `ip netns exec` also mounts the namespace's /sys (the agent's interface counters); it
     // execs node, so the signal in stop() reaches the agent itself.
     const p = spawn('ip', ['netns', 'exec', node(i).netns, process.execPath, ...process.execArgv, process.argv[1]!], {
-      env: { ...process.env, X0_HEAL_ROLE: 'agent', X0_HEAL_NODE: String(i), X0_HEAL_OUT: out }, stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, X0_HEAL_ROLE: 'agent', X0_HEAL_NODE: String(i), X0_HEAL_OUT: out, X0_HEAL_VARIANT: variant }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     await new Promise<void>((resolve, reject) => {
       let buf = '';
@@ -201,113 +297,202 @@ async function startAgents(): Promise<{ stop(): Promise<AgentRun[]> }> {
   };
 }
 
-async function settle(): Promise<void> {
-  // Long enough for every ring of the previous run to refill and the penalised path to lose again.
-  for (let t = 0; t < 60; t++) {
-    if (nextHop(1, 4) === node(3).ifaces.find((x) => x.peer === 'n1')!.mac && nextHop(4, 1) === node(3).ifaces.find((x) => x.peer === 'n4')!.mac) return;
+/**
+ * Waits until the previous run's fault has worn off; returns what it saw, for the log.
+ * unequal: until both ends route over n3 again (every ring refilled enough for the penalised
+ * path to lose), at most 60 s. equal: until both ends hear the other over both middle nodes with
+ * TQs within EQUAL_TQ_TOLERANCE (the faulted path has recovered: 45–60 s after a fade), and for
+ * up to 10 s after that was first seen until both ends use the same middle node (batman-adv keeps
+ * a route on a tie, so an asymmetric pair may never resolve by itself); at most 90 s in all.
+ * Which path each end uses at the fault is chance on the equal diamond: each run records it.
+ */
+async function settle(diamond: Diamond): Promise<string> {
+  const t0 = Date.now();
+  const show = (both = [routes(1, 4), routes(4, 1)]) => both.map((rs) => rs.map((r) => `${r.best ? '*' : ''}n${r.via}:${r.tq}`).join('/')).join(' | ');
+  let close = -1;
+  // A link that was dead for half a minute needs about that long again before its windows refill.
+  const capMs = diamond === 'unequal' ? 60_000 : 90_000;
+  while (Date.now() - t0 < capMs) {
+    if (diamond === 'unequal') {
+      if (via(1, 4) === 3 && via(4, 1) === 3) return `on n3 after ${Math.round((Date.now() - t0) / 1000)} s`;
+    } else {
+      const [a, b] = [routes(1, 4), routes(4, 1)];
+      const near = (rs: typeof a) => rs.length === 2 && Math.abs(rs[0]!.tq - rs[1]!.tq) <= EQUAL_TQ_TOLERANCE;
+      if (near(a) && near(b)) {
+        if (close < 0) close = Date.now();
+        const sym = a.find((r) => r.best)?.via === b.find((r) => r.best)?.via;
+        if (sym || Date.now() - close >= 10_000) return `${sym ? 'symmetric' : 'ASYMMETRIC'} after ${Math.round((Date.now() - t0) / 1000)} s (${show([a, b])})`;
+      }
+    }
     await sleep(1000);
   }
-  log(`not settled on the n3 path: n1→n4 via ${nextHop(1, 4)}, n4→n1 via ${nextHop(4, 1)}`);
+  const s = `NOT settled after ${capMs / 1000} s (n1→n4, n4→n1: ${show()})`;
+  log(s);
+  return s;
 }
 
-type Scenario = 'far-link' | 'near-link' | 'fade';
-type Variant = 'batman' | 'batman_tuned' | 'agent';
-interface Run { scenario: Scenario; variant: Variant; healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS?: number | null; switchS?: { n1: number | null; n4: number | null }; ogmFps?: number; ogmBps?: number; leadS?: number | null }
-const SCENARIOS: Scenario[] = ['far-link', 'near-link', 'fade'];
-const VARIANTS: Variant[] = ['batman', 'batman_tuned', 'agent'];
-const only = process.env.X0_HEAL_SCENARIOS?.split(',');
-countOgms();
-const runs: Run[] = [];
-for (let r = 0; r < REPEATS; r++) {
-  for (const scenario of SCENARIOS.filter((x) => !only || only.includes(x))) {
-    // far: n3–n4 (neither end's primary interface); near and fade: n1–n3, the pinging node's own next hop.
-    const link = scenario === 'far-link' ? ([3, 4] as const) : ([1, 3] as const);
-    for (const variant of VARIANTS) {
-      netem(false, [3, 4]);
-      netem(false, [1, 3]);
-      origInterval(variant === 'batman_tuned' ? FAST_ORIG_MS : 1000);
-      await settle();
-      const agents = variant === 'agent' ? await startAgents() : null;
-      // Agents run a while on the mesh before the fault, as on a router (where they run for days):
-      // long enough to know which links are clean (analyze.ts, link-late).
-      if (agents) await sleep(WARMUP_MS);
-      log(`run ${r} ${scenario} ${variant}: n1→n4 via ${nextHop(1, 4)}; fault on n${link[0]}–n${link[1]}`);
-      let faultAt = 0;
-      const steps: NodeJS.Timeout[] = [];
-      const before = ogmTotals();
-      const res = await ping(scenario === 'fade' ? FADE_WINDOW_MS : WINDOW_MS, 5000, () => {
-        faultAt = Date.now();
-        if (scenario !== 'fade') return netem(true, link);
-        // 10 % more loss every 2 s: 10 % at once … 100 % at 18 s, dead from 20 s on.
-        for (let k = 1; k <= 10; k++) steps.push(setTimeout(() => netem(true, link, Math.min(100, k * 10)), (k - 1) * 2000));
-      });
-      const after = ogmTotals();
-      for (const t of steps) clearTimeout(t);
-      const done = agents ? await agents.stop() : [];
-      const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
-      const first = done.flatMap((a) => a.journal.filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
-      const steers = done.flatMap((a) => a.journal.filter((e) => e.action === 'steer-neighbour' && e.atMs >= faultAt).map((e) => e.atMs - faultAt));
-      // When n1's route to n4 and n4's to n1 left the dead path, as the agents' polls saw it.
-      const switched = (a: AgentRun | undefined, to: number) => {
-        const t = a?.changes.find((x) => x.originator === node(to).origAddress)?.changes.find((c) => c >= faultAt);
-        return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
+/** The row name: today's names for the unequal diamond with faults both ways. */
+const BASE: Record<Scenario, string> = { 'far-link': 'dead-link', 'near-link': 'near-link', fade: 'fade', flapping: 'flapping-neighbour' };
+const caseName = (d: Diamond, s: Scenario, dir: Direction) => `kernel/${d === 'equal' ? 'equal/' : ''}${BASE[s]}${dir === 'both' ? '' : `/${dir}`}`;
+
+interface Run {
+  case: string; repeat: number; diamond: Diamond; scenario: Scenario; direction: Direction; variant: Variant;
+  /** The faulted link, "n1–n3" (the end nearer n1 first), and how settled the mesh was before. */
+  link: string; settled: string;
+  /** The middle node n4's route back to n1 took just after the fault (on the equal diamond it may differ from the path out). */
+  back: string;
+  healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS: number | null;
+  switchS: { n1: number | null; n4: number | null }; ogmFps: number; ogmBps: number; leadS: number | null;
+  /** Wall seconds of the whole run (settling, warm-up, window, stopping the agents). */
+  seconds: number;
+}
+
+async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, direction: Direction, variant: Variant): Promise<Run> {
+  const started = Date.now();
+  const spec = VARIANT_SPECS[variant];
+  const name = caseName(diamond, scenario, direction);
+  clearLoss();
+  origInterval(spec.origIntervalMs);
+  const settled = await settle(diamond);
+  const agents = spec.agents ? await startAgents(variant) : null;
+  // Agents run a while on the mesh before the fault, as on a router (where they run for days):
+  // long enough to know which links are clean (analyze.ts, link-late).
+  if (agents) await sleep(WARMUP_MS);
+  let faultAt = 0;
+  let link: readonly [number, number] = [0, 0];
+  let back = '?';
+  const timers: NodeJS.Timeout[] = [];
+  const faultErrors: string[] = [];
+  const before = ogmTotals();
+  const windowMs = scenario === 'fade' ? FADE_WINDOW_MS : scenario === 'flapping' ? FLAP_WINDOW_MS : WINDOW_MS;
+  const res = await ping(windowMs, scenario === 'flapping' ? 4000 : 5000, () => {
+    // The path n1 → n4 uses right now (on the equal diamond either middle node; n3 if none is known).
+    const hop = via(1, 4) ?? 3;
+    link = scenario === 'near-link' || scenario === 'fade' ? [1, hop] : [hop, 4];
+    const devs = faultDevices(link, direction);
+    // A tc that fails under load must not kill the whole matrix: the run says so instead.
+    const apply = (f: () => void) => {
+      try {
+        f();
+      } catch (e) {
+        faultErrors.push((e as Error).message.split('\n')[0]!);
+      }
+    };
+    faultAt = Date.now();
+    if (scenario === 'fade') {
+      // 10 % more loss every 2 s: 10 % at once … 100 % at 18 s, dead from 20 s on.
+      for (let k = 1; k <= 10; k++) timers.push(setTimeout(() => apply(() => setLoss(devs, Math.min(100, k * 10))), (k - 1) * 2000));
+    } else if (scenario === 'flapping') {
+      // Down 4 s, up 4 s, for the whole window.
+      let down = false;
+      const toggle = () => {
+        down = !down;
+        apply(() => (down ? setLoss(devs, 100) : clearLoss(devs)));
       };
-      const switchS = { n1: switched(done[0], 4), n4: switched(done[3], 1) };
-      const firstActionS = first.length ? Math.round(Math.min(...first) / 10) / 100 : null;
-      const leadS = scenario === 'fade' && steers.length ? Math.round((20_000 - Math.min(...steers)) / 10) / 100 : null;
-      runs.push({ scenario, variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions, firstActionS, switchS, ...perNode(before, after), leadS });
-      log(`run ${r} ${scenario} ${variant}: heal ${res.lostRunS} s, lost ${res.lostS} s, ${res.answered}/${res.sent} answered, OGM ${JSON.stringify(perNode(before, after))}, first action +${firstActionS} s, routes switched ${JSON.stringify(switchS)}; ${actions.join(', ')}`);
+      toggle();
+      timers.push(setInterval(toggle, 4000));
+    } else apply(() => setLoss(devs, 100));
+    // Read after the fault is on (each batctl exec takes a while): batman-adv moves no route within that.
+    back = `n${via(4, 1)}`;
+  });
+  const after = ogmTotals();
+  for (const t of timers) clearTimeout(t);
+  clearLoss();
+  // Stopping the agents releases their quarantines and steering (nft chains deleted): checked below.
+  const done = agents ? await agents.stop() : [];
+  const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}@+${((e.atMs - faultAt) / 1000).toFixed(2)}s[${e.finding}]: ${e.outcome ?? ''}`));
+  for (const e of faultErrors) actions.push(`FAULT NOT APPLIED: ${e}`);
+  if (agents) {
+    const leftover = [1, 2, 3, 4].map((i) => inNs(node(i).netns, 'nft', 'list', 'ruleset')).join('');
+    if (/chain [qs]-v/.test(leftover)) actions.push('LEFTOVER nft chain');
+  }
+  const first = done.flatMap((a) => a.journal.filter((e) => e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+  const steers = done.flatMap((a) => a.journal.filter((e) => e.action === 'steer-neighbour' && e.atMs >= faultAt).map((e) => e.atMs - faultAt));
+  // When n1's route to n4 and n4's to n1 left the faulted path, as the agents' polls saw it.
+  const switched = (a: AgentRun | undefined, to: number) => {
+    const t = a?.changes.find((x) => x.originator === node(to).origAddress)?.changes.find((c) => c >= faultAt);
+    return t === undefined ? null : Math.round((t - faultAt) / 10) / 100;
+  };
+  const run: Run = {
+    case: name, repeat, diamond, scenario, direction, variant, link: `n${link[0]}–n${link[1]}`, settled, back,
+    healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions,
+    firstActionS: first.length ? Math.round(Math.min(...first) / 10) / 100 : null,
+    switchS: { n1: switched(done[0], 4), n4: switched(done[3], 1) },
+    ...perNode(before, after),
+    leadS: scenario === 'fade' && steers.length ? Math.round((20_000 - Math.min(...steers)) / 10) / 100 : null,
+    seconds: Math.round((Date.now() - started) / 1000),
+  };
+  say(`run ${repeat} ${name} ${variant}: fault on ${run.link} (${direction}, back via ${back}), heal ${run.healS} s, lost ${run.lostS} s, ${run.answered}/${run.sent} answered, OGM ${JSON.stringify(perNode(before, after))}, first action +${run.firstActionS} s, routes switched ${JSON.stringify(run.switchS)}, ${run.seconds} s wall; settled ${settled}`);
+  if (actions.length) log(`run ${repeat} ${name} ${variant} actions: ${actions.join(', ')}`);
+  return run;
+}
+
+const diamonds = envList('X0_HEAL_DIAMONDS', DIAMONDS, ['unequal']);
+const directions = envList('X0_HEAL_DIRECTIONS', DIRECTIONS, ['both']);
+const variants = envList('X0_HEAL_VARIANTS', VARIANTS, VARIANTS);
+// Flapping runs unless X0_HEAL_FLAPS=0, whatever X0_HEAL_SCENARIOS lists (as before this matrix).
+const scenarios: Scenario[] = envList('X0_HEAL_SCENARIOS', SCENARIOS, ['far-link', 'near-link', 'fade']).filter((s) => s !== 'flapping');
+if (process.env.X0_HEAL_FLAPS !== '0') scenarios.push('flapping');
+
+interface Healthy { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number }
+const runs: Run[] = [];
+const healthy: Healthy[] = [];
+const kernelRelease = sh(['uname', '-r']).trim();
+const write = (complete: boolean) => writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, healthy, kernel: kernelRelease, complete }));
+
+/**
+ * batman-adv's TQs keep rising for about a minute after the mesh forms (its 64-OGM windows fill):
+ * the first run waits until n1's best TQ towards n4 stops rising, at most 70 s.
+ */
+async function warmUpMesh(): Promise<void> {
+  const t0 = Date.now();
+  let last = -1;
+  let tq = 0;
+  while (Date.now() - t0 < 70_000) {
+    tq = Math.max(0, ...routes(1, 4).map((r) => r.tq));
+    if (last >= 0 && tq - last < 3) break;
+    last = tq;
+    await sleep(5000);
+  }
+  say(`mesh warmed up after ${Math.round((Date.now() - t0) / 1000)} s: n1's best TQ towards n4 ${tq}`);
+}
+
+countOgms();
+await warmUpMesh();
+for (let r = 0; r < REPEATS; r++) {
+  for (const diamond of diamonds) {
+    useDiamond(diamond);
+    for (const scenario of scenarios) {
+      for (const direction of directions) {
+        for (const variant of variants) {
+          runs.push(await runOne(r, diamond, scenario, direction, variant));
+          write(false);
+        }
+      }
     }
   }
 }
-netem(false, [1, 3]);
-origInterval(1000);
-// A flapping link: n3–n4 down 4 s, up 4 s, for the whole window. Lost ping seconds in total.
-const FLAP_WINDOW_MS = 64_000;
-const flaps: Run[] = [];
-for (const variant of process.env.X0_HEAL_FLAPS === '0' ? [] : (['batman', 'agent'] as const)) {
-  netem(false);
-  await settle();
-  const agents = variant === 'agent' ? await startAgents() : null;
-  if (agents) await sleep(WARMUP_MS);
-  let down = false;
-  let timer: NodeJS.Timeout | undefined;
-  const res = await ping(FLAP_WINDOW_MS, 4000, () => {
-    const toggle = () => {
-      down = !down;
-      netem(down);
-    };
-    toggle();
-    timer = setInterval(toggle, 4000);
-  });
-  clearInterval(timer);
-  netem(false);
-  // Stopping the agents releases their quarantines (nft chains deleted): checked below.
-  const done = agents ? await agents.stop() : [];
-  const actions = done.flatMap((a) => a.journal.map((e) => `${a.name}:${e.action}:${e.state}: ${e.outcome ?? ''}`));
-  const leftover = [3, 4].map((i) => inNs(node(i).netns, 'nft', 'list', 'ruleset')).join('').includes('q-v');
-  flaps.push({ scenario: 'far-link', variant, healS: res.lostRunS, lostS: res.lostS, answered: res.answered, sent: res.sent, actions: leftover ? [...actions, 'LEFTOVER nft chain'] : actions });
-  log(`flapping ${variant}: lost ${res.lostS} s (longest gap ${res.lostRunS} s), ${res.answered}/${res.sent}; ${actions.join(', ')}${leftover ? ' LEFTOVER' : ''}`);
-}
-netem(false);
+clearLoss();
 // Healthy: no fault, 10 % loss in the medium on every link (lossy but alive), HEALTHY_S seconds per
-// variant: OGM airtime, and the agents' actions (every one a false alarm; steer-neighbour counted apart).
-const healthy: { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number }[] = [];
-// X0_HEAL_HEALTHY_VARIANTS=agent narrows the healthy run (e.g. to re-measure false alarms alone).
-const healthyOnly = process.env.X0_HEAL_HEALTHY_VARIANTS?.split(',');
-for (const variant of HEALTHY_S > 0 ? VARIANTS.filter((v) => !healthyOnly || healthyOnly.includes(v)) : []) {
-  origInterval(variant === 'batman_tuned' ? FAST_ORIG_MS : 1000);
-  for (const l of mesh.topology.links) netem(true, l, 10);
+// variant, on the unequal diamond: OGM airtime, and the agents' actions (every one a false alarm;
+// steer-neighbour counted apart). X0_HEAL_HEALTHY_VARIANTS narrows it (e.g. to re-measure false alarms alone).
+const healthyVariants = envList('X0_HEAL_HEALTHY_VARIANTS', VARIANTS, variants);
+useDiamond('unequal');
+for (const variant of HEALTHY_S > 0 ? healthyVariants : []) {
+  const spec = VARIANT_SPECS[variant];
+  origInterval(spec.origIntervalMs);
+  setLoss(allDevices(), 10);
   await sleep(5000);
-  const agents = variant === 'agent' ? await startAgents() : null;
+  const agents = spec.agents ? await startAgents(variant) : null;
   const before = ogmTotals();
   await sleep(HEALTHY_S * 1000);
   const after = ogmTotals();
   const done = agents ? await agents.stop() : [];
-  for (const l of mesh.topology.links) netem(false, l);
+  clearLoss();
   const entries = done.flatMap((a) => a.journal.map((e) => ({ name: a.name, e })));
   healthy.push({ variant, seconds: HEALTHY_S, ...perNode(before, after), actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}[${e.finding}]`), steers: entries.filter((x) => x.e.action === 'steer-neighbour').length });
-  log(`healthy ${variant} ${HEALTHY_S} s: OGM ${JSON.stringify(perNode(before, after))}; ${entries.length} actions: ${entries.map(({ name, e }) => `${name}:${e.action}[${e.finding}]`).join(', ')}`);
+  say(`healthy ${variant} ${HEALTHY_S} s: OGM ${JSON.stringify(perNode(before, after))}; ${entries.length} actions: ${entries.map(({ name, e }) => `${name}:${e.action}[${e.finding}]`).join(', ')}`);
+  write(false);
 }
 origInterval(1000);
-writeFileSync(process.env.X0VM_OUT!, JSON.stringify({ runs, flaps, healthy, kernel: sh(['uname', '-r']).trim() }));
+write(true);

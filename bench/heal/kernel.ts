@@ -1,14 +1,42 @@
 // The kernel substrate of bench:heal: boots the QEMU harness (scripts/vm/, Debian's batman-adv)
-// and runs bench/heal/guest.ts in it.
+// and runs bench/heal/guest.ts in it (the matrix, its environment variables and its rows are
+// described there). One row per case (diamond × scenario × fault direction), each with every
+// variant's mean, min and max over the repeats.
 import { runInVm } from '../../scripts/vm/run-in-vm.ts';
 import { findVmHost } from '../../scripts/vm/kernel.ts';
 import { diamond } from '../../scripts/vm/topology.ts';
 
+/** What the guest accepts in each list variable (checked here too, so a typo fails before a VM boots). */
+const ALLOWED: Record<string, readonly string[]> = {
+  X0_HEAL_DIAMONDS: ['unequal', 'equal'],
+  X0_HEAL_DIRECTIONS: ['both', 'out', 'in'],
+  X0_HEAL_SCENARIOS: ['far-link', 'near-link', 'fade', 'flapping'],
+  X0_HEAL_VARIANTS: ['batman', 'batman_tuned', 'agent'],
+  X0_HEAL_HEALTHY_VARIANTS: ['batman', 'batman_tuned', 'agent'],
+};
+/** Row keys for a variant's airtime: ogm_fps_agent, ogm_fps_batman, ogm_fps_tuned, … */
+const short = (v: string) => (v === 'batman_tuned' ? 'tuned' : v);
+/** The order of a row's variants; variants not listed here follow in the order they ran. */
+const ORDER = ['agent', 'batman', 'batman_tuned'];
+
+type Run = {
+  case: string; scenario: string; diamond: string; direction: string; variant: string; link: string; back: string; healS: number; lostS: number;
+  actions: string[]; firstActionS: number | null; ogmFps: number; ogmBps: number; leadS: number | null; seconds: number;
+};
+type Healthy = { variant: string; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number };
+
 export async function runKernelBench() {
+  for (const [k, allowed] of Object.entries(ALLOWED)) {
+    const bad = (process.env[k] ?? '').split(',').map((x) => x.trim()).filter((x) => x && !allowed.includes(x));
+    if (bad.length) throw new Error(`${k}: unknown ${bad.join(', ')} (allowed: ${allowed.join(', ')})`);
+  }
+  for (const k of ['X0_HEAL_REPEATS', 'X0_HEAL_HEALTHY_S', 'X0_HEAL_VM_MINUTES']) {
+    if (process.env[k] !== undefined && !(Number(process.env[k]) >= 0)) throw new Error(`${k}=${process.env[k]}: not a number ≥ 0`);
+  }
   findVmHost(); // throws VmUnavailableError with the reason
   const healthyS = process.env.X0_HEAL_HEALTHY_S ?? '0';
   const env: Record<string, string> = { X0_HEAL_REPEATS: process.env.X0_HEAL_REPEATS ?? '2', X0_HEAL_HEALTHY_S: healthyS };
-  for (const k of ['X0_HEAL_SCENARIOS', 'X0_HEAL_FLAPS', 'X0_HEAL_HEALTHY_VARIANTS']) if (process.env[k]) env[k] = process.env[k]!;
+  for (const k of [...Object.keys(ALLOWED), 'X0_HEAL_FLAPS']) if (process.env[k]) env[k] = process.env[k]!;
   const budgetMs = Number(process.env.X0_HEAL_VM_MINUTES ?? 40) * 60_000;
   const run = await runInVm(
     [{ name: 'heal-iv', topology: diamond(), mesh: { algo: 'BATMAN_IV', origIntervalMs: 1000, medium: true }, scripts: [{ path: 'bench/heal/guest.ts', timeoutMs: budgetMs - 120_000, env }] }],
@@ -17,40 +45,38 @@ export async function runKernelBench() {
   const step = run.results.steps[0]!;
   const script = step.scripts[0];
   process.stderr.write(`--- guest output (tail) ---\n${script?.output.slice(-8000) ?? ''}\n`);
-  type Run = { scenario: string; variant: string; healS: number; lostS: number; actions: string[]; firstActionS?: number | null; switchS?: unknown; ogmFps?: number; ogmBps?: number; leadS?: number | null };
-  type Healthy = { variant: string; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number };
-  const json = script?.json as { runs: Run[]; flaps: Run[]; healthy: Healthy[]; kernel: string } | undefined;
+  // The guest writes its results after every run: a guest killed at its deadline still leaves the runs that finished (complete: false).
+  const json = script?.json as { runs: Run[]; healthy: Healthy[]; kernel: string; complete?: boolean } | undefined;
   if (!json) throw new Error(`guest bench produced no result: ${step.error ?? script?.output.slice(-2000) ?? 'no script ran'}`);
   const round = (v: number) => Math.round(v * 100) / 100;
-  const of = (sc: string, v: string) => json.runs.filter((r) => r.scenario === sc && r.variant === v);
-  const stat = (sc: string, v: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps') => {
-    const xs = of(sc, v).map((r) => r[k] ?? 0);
+  const of = (c: string, v: string) => json.runs.filter((r) => r.case === c && r.variant === v);
+  const stat = (c: string, v: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps') => {
+    const xs = of(c, v).map((r) => r[k] ?? 0);
     return xs.length ? { mean: round(xs.reduce((a, b) => a + b, 0) / xs.length), min: Math.min(...xs), max: Math.max(...xs) } : null;
   };
-  const VARIANTS = ['agent', 'batman', 'batman_tuned'];
-  const row = (name: string, sc: string, k: 'healS' | 'lostS') => ({
-    case: name,
-    variants: Object.fromEntries(VARIANTS.filter((v) => stat(sc, v, k)).map((v) => [v, stat(sc, v, k)!.mean])),
-    measure: k === 'healS' ? 'longest ping gap, s' : 'ping seconds lost, s',
-    min: Object.fromEntries(VARIANTS.filter((v) => stat(sc, v, k)).map((v) => [v, stat(sc, v, k)!.min])),
-    max: Object.fromEntries(VARIANTS.filter((v) => stat(sc, v, k)).map((v) => [v, stat(sc, v, k)!.max])),
-    lostS: Object.fromEntries(VARIANTS.filter((v) => stat(sc, v, 'lostS')).map((v) => [v, stat(sc, v, 'lostS')!.mean])),
-    ogm_fps_agent: stat(sc, 'agent', 'ogmFps')?.mean ?? null,
-    ogm_fps_batman: stat(sc, 'batman', 'ogmFps')?.mean ?? null,
-    ogm_fps_tuned: stat(sc, 'batman_tuned', 'ogmFps')?.mean ?? null,
-    ogm_bps_agent: stat(sc, 'agent', 'ogmBps')?.mean ?? null,
-    ogm_bps_batman: stat(sc, 'batman', 'ogmBps')?.mean ?? null,
-    ogm_bps_tuned: stat(sc, 'batman_tuned', 'ogmBps')?.mean ?? null,
-    repeats: of(sc, 'agent').length,
-  });
-  const flap = (v: string) => json.flaps.find((r) => r.variant === v)?.lostS;
-  const rows = [
-    // The original row: the far link n3–n4 dies; heal = longest ping gap.
-    row('kernel/dead-link', 'far-link', 'healS'),
-    row('kernel/near-link', 'near-link', 'healS'),
-    row('kernel/fade', 'fade', 'lostS'),
-    ...(json.flaps.length ? [{ case: 'kernel/flapping-neighbour', variants: { agent: flap('agent')!, batman: flap('batman')! } }] : []),
-  ].filter((r) => Object.keys(r.variants).length > 0);
+  const ran = [...new Set(json.runs.map((r) => r.variant))];
+  const variants = [...ORDER.filter((v) => ran.includes(v)), ...ran.filter((v) => !ORDER.includes(v))];
+  const per = (c: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps', f: 'mean' | 'min' | 'max') =>
+    Object.fromEntries(variants.filter((v) => stat(c, v, k)).map((v) => [v, stat(c, v, k)![f]]));
+  const row = (c: string) => {
+    const scenario = json.runs.find((r) => r.case === c)!.scenario;
+    // Sudden deaths: the longest gap; fades and flapping: all ping time lost.
+    const k = scenario === 'far-link' || scenario === 'near-link' ? 'healS' : 'lostS';
+    return {
+      case: c,
+      variants: per(c, k, 'mean'),
+      measure: k === 'healS' ? 'longest ping gap, s' : 'ping seconds lost, s',
+      min: per(c, k, 'min'),
+      max: per(c, k, 'max'),
+      lostS: per(c, 'lostS', 'mean'),
+      ...Object.fromEntries(variants.flatMap((v) => [[`ogm_fps_${short(v)}`, stat(c, v, 'ogmFps')?.mean ?? null], [`ogm_bps_${short(v)}`, stat(c, v, 'ogmBps')?.mean ?? null]])),
+      // The faulted link of each run per variant (on the equal diamond either middle node), and the middle node of the way back.
+      links: Object.fromEntries(variants.map((v) => [v, of(c, v).map((r) => `${r.link} back ${r.back}`)])),
+      seconds_per_run: Object.fromEntries(variants.filter((v) => of(c, v).length).map((v) => [v, Math.round(of(c, v).reduce((a, r) => a + r.seconds, 0) / of(c, v).length)])),
+      repeats: Math.max(...variants.map((v) => of(c, v).length)),
+    };
+  };
+  const rows = [...new Set(json.runs.map((r) => r.case))].map(row);
   const h = (v: string) => json.healthy.find((x) => x.variant === v);
   const ratio = (a?: number, b?: number) => (a === undefined || b === undefined || b === 0 ? null : round(a / b));
   return {
@@ -59,21 +85,25 @@ export async function runKernelBench() {
       substrate: 'kernel',
       kernel: json.kernel,
       algo: 'BATMAN_IV',
-      repeats: of('far-link', 'agent').length,
+      complete: json.complete ?? false,
+      repeats: Math.max(0, ...rows.map((r) => r.repeats)),
       ratioAgentToBatman: Object.fromEntries(rows.map((r) => [r.case, ratio(r.variants.agent, r.variants.batman)])),
-      ratioAgentToTuned: Object.fromEntries(rows.map((r) => [r.case, ratio(r.variants.agent, (r.variants as Record<string, number>).batman_tuned)])),
-      measure: 'dead-link (far, n3–n4) and near-link (n1–n3): longest gap in a 10/s ping n1→n4 after netem 100 % loss in the medium; fade (n1–n3): ping seconds lost while loss steps 10 → 100 % over 20 s, then dead; flapping: ping seconds lost in 60 s of n3–n4 down 4 s / up 4 s; OGM airtime: received OGM frames (nft counters, packet type 0x00) per node per second over the run',
-      firstActionS: json.runs.filter((r) => r.variant === 'agent').map((r) => [r.scenario, r.firstActionS ?? null]),
-      fadeLeadS: of('fade', 'agent').map((r) => r.leadS ?? null),
+      ratioAgentToTuned: Object.fromEntries(rows.map((r) => [r.case, ratio(r.variants.agent, r.variants.batman_tuned)])),
+      measure: 'dead-link (far: the route\'s next hop–n4) and near-link (n1–next hop): longest gap in a 10/s ping n1→n4 after netem 100 % loss in the medium; fade (near link): ping seconds lost while loss steps 10 → 100 % over 20 s, then dead; flapping (far link): ping seconds lost in 60 s of down 4 s / up 4 s; the link is the one n1→n4 uses at the fault. equal/: no hop penalty (both paths alike); unequal (no prefix): the n2 path penalised. /out: only frames leaving the link\'s end nearer n1 lost; /in: only frames towards it; no suffix: both. OGM airtime: received OGM frames (nft counters, packet type 0x00) per node per second over the run',
+      firstActionS: json.runs.filter((r) => r.variant === 'agent').map((r) => [r.case, r.firstActionS ?? null]),
+      fadeLeadS: Object.fromEntries(rows.filter((r) => json.runs.some((x) => x.case === r.case && x.scenario === 'fade')).map((r) => [r.case, of(r.case, 'agent').map((x) => x.leadS ?? null)])),
       healthy_seconds: Number(healthyS),
+      healthy_diamond: 'unequal',
       healthy_ogm_fps_agent: h('agent')?.ogmFps ?? null,
       healthy_ogm_fps_batman: h('batman')?.ogmFps ?? null,
       healthy_ogm_fps_tuned: h('batman_tuned')?.ogmFps ?? null,
+      // Any further variant (e.g. another agent configuration) the same way.
+      ...Object.fromEntries(json.healthy.filter((x) => !ORDER.includes(x.variant)).map((x) => [`healthy_ogm_fps_${short(x.variant)}`, x.ogmFps])),
       false_actions_per_node_hour: h('agent') ? round(h('agent')!.steers / 4 / (h('agent')!.seconds / 3600)) : null,
       healthy_actions_per_node_hour: h('agent') ? round(h('agent')!.actions.length / 4 / (h('agent')!.seconds / 3600)) : null,
       healthy: json.healthy,
       runs: json.runs,
-      flaps: json.flaps,
+      flaps: json.runs.filter((r) => r.scenario === 'flapping'),
       bootSeconds: run.boot.bootSeconds,
     },
   };
