@@ -59,7 +59,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * (`agents`: null for none, else what that variant changes in the agent's default config). One
  * more agent variant is one more name here and one more entry below.
  */
-const VARIANTS = ['batman', 'batman_tuned', 'agent'] as const;
+const VARIANTS = ['batman', 'batman_tuned', 'agent', 'agent_learned'] as const;
 type Variant = (typeof VARIANTS)[number];
 interface VariantSpec {
   origIntervalMs: number;
@@ -69,6 +69,15 @@ const VARIANT_SPECS: Record<Variant, VariantSpec> = {
   batman: { origIntervalMs: 1000, agents: null },
   batman_tuned: { origIntervalMs: FAST_ORIG_MS, agents: null },
   agent: { origIntervalMs: 1000, agents: () => {} },
+  // Learning on (local only, no federation), starting from the seed trained on kernel traces
+  // (bench/heal/link-model.json, its path from kernel.ts in X0_HEAL_MODEL).
+  agent_learned: {
+    origIntervalMs: 1000,
+    agents: (c) => {
+      c.learning.enabled = true;
+      c.learning.initialModel = process.env.X0_HEAL_MODEL ?? '';
+    },
+  },
 };
 
 const SCENARIOS = ['far-link', 'near-link', 'fade', 'flapping'] as const;
@@ -429,7 +438,8 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
 
 const diamonds = envList('X0_HEAL_DIAMONDS', DIAMONDS, ['unequal']);
 const directions = envList('X0_HEAL_DIRECTIONS', DIRECTIONS, ['both']);
-const variants = envList('X0_HEAL_VARIANTS', VARIANTS, VARIANTS);
+// agent_learned only when asked for (X0_HEAL_VARIANTS): it needs its own warm-up reasoning (docs/heal.md).
+const variants = envList('X0_HEAL_VARIANTS', VARIANTS, ['batman', 'batman_tuned', 'agent']);
 // Flapping runs unless X0_HEAL_FLAPS=0, whatever X0_HEAL_SCENARIOS lists (as before this matrix).
 const scenarios: Scenario[] = envList('X0_HEAL_SCENARIOS', SCENARIOS, ['far-link', 'near-link', 'fade']).filter((s) => s !== 'flapping');
 if (process.env.X0_HEAL_FLAPS !== '0') scenarios.push('flapping');

@@ -5,14 +5,15 @@
 import { runInVm } from '../../scripts/vm/run-in-vm.ts';
 import { findVmHost } from '../../scripts/vm/kernel.ts';
 import { diamond } from '../../scripts/vm/topology.ts';
+import { LEARNED_MODEL } from './sim.ts';
 
 /** What the guest accepts in each list variable (checked here too, so a typo fails before a VM boots). */
 const ALLOWED: Record<string, readonly string[]> = {
   X0_HEAL_DIAMONDS: ['unequal', 'equal'],
   X0_HEAL_DIRECTIONS: ['both', 'out', 'in'],
   X0_HEAL_SCENARIOS: ['far-link', 'near-link', 'fade', 'flapping'],
-  X0_HEAL_VARIANTS: ['batman', 'batman_tuned', 'agent'],
-  X0_HEAL_HEALTHY_VARIANTS: ['batman', 'batman_tuned', 'agent'],
+  X0_HEAL_VARIANTS: ['batman', 'batman_tuned', 'agent', 'agent_learned'],
+  X0_HEAL_HEALTHY_VARIANTS: ['batman', 'batman_tuned', 'agent', 'agent_learned'],
 };
 /** Row keys for a variant's airtime: ogm_fps_agent, ogm_fps_batman, ogm_fps_tuned, … */
 const short = (v: string) => (v === 'batman_tuned' ? 'tuned' : v);
@@ -37,6 +38,8 @@ export async function runKernelBench() {
   const healthyS = process.env.X0_HEAL_HEALTHY_S ?? '0';
   const env: Record<string, string> = { X0_HEAL_REPEATS: process.env.X0_HEAL_REPEATS ?? '2', X0_HEAL_HEALTHY_S: healthyS };
   for (const k of [...Object.keys(ALLOWED), 'X0_HEAL_FLAPS']) if (process.env[k]) env[k] = process.env[k]!;
+  // agent_learned's seed: the guest sees the host's root read-only at the same paths.
+  env.X0_HEAL_MODEL = LEARNED_MODEL;
   const budgetMs = Number(process.env.X0_HEAL_VM_MINUTES ?? 40) * 60_000;
   const run = await runInVm(
     [{ name: 'heal-iv', topology: diamond(), mesh: { algo: 'BATMAN_IV', origIntervalMs: 1000, medium: true }, scripts: [{ path: 'bench/heal/guest.ts', timeoutMs: budgetMs - 120_000, env }] }],
