@@ -1,10 +1,10 @@
 // The link-failure model an agent starts from (UCI learning.initial_model) instead of its random
 // init, so that it predicts from its first full feature windows rather than after its first
 // learning round. Made offline from recorded traces (bench/kernel-model/export-model.ts).
-// The file is untrusted input: only that path is opened (non-blocking, so a FIFO cannot hang
-// the agent), at most SEED_MAX_BYTES are read, and anything that is not this agent's model
-// shape with finite, bounded numbers is refused with the reason.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+// The file is untrusted input: read through src/flash/safe-read.ts (a regular file only, at most
+// SEED_MAX_BYTES, never blocking), and anything that is not this agent's model shape with finite,
+// bounded numbers is refused with the reason.
+import { readRegularFile, SafeReadError } from '../flash/safe-read.ts';
 import type { ModelSpec } from '../core/index.ts';
 
 export const SEED_FORMAT = 'x0tta6bl4-link-model';
@@ -19,24 +19,16 @@ export interface SeedModel {
 
 /** Reads and checks a seed model for `spec` (of `size` parameters); throws an Error saying what is wrong. */
 export function readSeedModel(path: string, spec: ModelSpec, size: number): SeedModel {
-  let fd: number;
+  let bytes: Buffer | null;
   try {
-    fd = openSync(path, constants.O_NONBLOCK); // read-only (O_RDONLY is 0)
+    bytes = readRegularFile(path, { maxBytes: SEED_MAX_BYTES });
   } catch (e) {
-    throw new Error(`cannot open: ${(e as NodeJS.ErrnoException).code}`);
+    throw new Error(e instanceof SafeReadError ? e.reason : String(e));
   }
-  const buf = Buffer.alloc(SEED_MAX_BYTES + 1);
-  let n = 0;
-  try {
-    if (!fstatSync(fd).isFile()) throw new Error('not a file');
-    n = readSync(fd, buf); // a regular file reads short only at its end
-  } finally {
-    closeSync(fd);
-  }
-  if (n > SEED_MAX_BYTES) throw new Error(`over ${SEED_MAX_BYTES} bytes`);
+  if (bytes === null) throw new Error('no such file');
   let doc: Record<string, unknown>;
   try {
-    doc = JSON.parse(buf.toString('utf8', 0, n));
+    doc = JSON.parse(bytes.toString('utf8'));
   } catch {
     throw new Error('not JSON');
   }

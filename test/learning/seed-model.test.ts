@@ -56,17 +56,17 @@ test('hostile or broken files are refused with the reason', () => {
     ['a string param', JSON.stringify({ ...good, params: params.map((v, i) => (i === 3 ? '0.1' : v)) }), /params: need 113 numbers within/],
     ['no base rate', JSON.stringify({ ...good, baseRate: undefined }), /baseRate not in/],
     ['base rate 1', JSON.stringify({ ...good, baseRate: 1 }), /baseRate not in/],
-    ['too big', JSON.stringify(good) + ' '.repeat(SEED_MAX_BYTES), /over 65536 bytes/],
+    ['too big', JSON.stringify(good) + ' '.repeat(SEED_MAX_BYTES), /more than the 64 KiB/],
   ];
   for (const [name, text, why] of cases) {
     assert.throws(() => readSeedModel(file(`${name.replace(/\W/g, '_')}.json`, text), SPEC, SIZE), why, name);
   }
-  assert.throws(() => readSeedModel(join(dir, 'missing.json'), SPEC, SIZE), /cannot open: ENOENT/);
+  assert.throws(() => readSeedModel(join(dir, 'missing.json'), SPEC, SIZE), /no such file/);
   mkdirSync(join(dir, 'a-dir'));
-  assert.throws(() => readSeedModel(join(dir, 'a-dir'), SPEC, SIZE), /not a file/);
+  assert.throws(() => readSeedModel(join(dir, 'a-dir'), SPEC, SIZE), /is a directory, not a regular file/);
   // a FIFO with no writer would block a plain open or read forever
   execFileSync('mkfifo', [join(dir, 'fifo')]);
-  assert.throws(() => readSeedModel(join(dir, 'fifo'), SPEC, SIZE), /not a file/);
+  assert.throws(() => readSeedModel(join(dir, 'fifo'), SPEC, SIZE), /not a regular file/);
 });
 
 async function agentWith(initialModel: string, lines: string[]): Promise<{ world: SimulatedMesh; agent: Agent }> {
