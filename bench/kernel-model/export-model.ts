@@ -11,14 +11,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { loadCore, type Core } from '../../src/core/index.ts';
 import { FederatedLearner } from '../../src/learning/federated-learner.ts';
-import { FEATURE_COUNT } from '../../src/learning/features.ts';
-import { LocalDataset } from '../../src/learning/local-dataset.ts';
+import type { LocalDataset } from '../../src/learning/local-dataset.ts';
 import { evaluateAuc } from '../../src/learning/local-training.ts';
 import { InProcessHub } from '../../src/learning/round-transport.ts';
 import { SEED_FORMAT } from '../../src/learning/seed-model.ts';
 import { simulateLinkData } from '../../src/learning/sim-dataset.ts';
 import { kernelTraces, STEPS, traceCacheFile } from './kernel.ts';
-import { labelTraces, type LabelledRows } from './record.ts';
+import { labelTraces, pooled, routerDataset } from './record.ts';
 
 const out = process.argv[2] ?? 'bench/heal/link-model.json';
 const DURATION_S = 420;
@@ -40,18 +39,6 @@ const baseRate = allPos / allRows;
 
 const core = await loadCore();
 
-function dataset(d: LabelledRows, seed: number): LocalDataset {
-  const ds = new LocalDataset({ features: FEATURE_COUNT, seed, holdoutShare: 0.1 });
-  ds.addAll(d.x, d.y);
-  return ds;
-}
-
-function pooled(parts: { x: Float32Array; y: Uint8Array }[]): { x: Float32Array; y: Uint8Array } {
-  const ds = new LocalDataset({ features: FEATURE_COUNT, capacityPerClass: 1 << 20, holdoutShare: 0 });
-  for (const p of parts) ds.addAll(p.x, p.y);
-  return ds.trainingRows();
-}
-
 /** Federated training as bench:kernel-model's `federated` variant; returns the learners (dispose them). */
 async function federated(c: Core, data: LocalDataset[]): Promise<FederatedLearner[]> {
   const hub = new InProcessHub();
@@ -68,14 +55,14 @@ async function federated(c: Core, data: LocalDataset[]): Promise<FederatedLearne
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const heldOut: Record<string, number> = {};
 for (const g of [...new Set(routers.map((r) => r.group))]) {
-  const ls = await federated(core, routers.filter((r) => r.group !== g).map((r, i) => dataset(r.data, i + 1)));
+  const ls = await federated(core, routers.filter((r) => r.group !== g).map((r, i) => routerDataset(r.data, i + 1)));
   const ev = pooled(routers.filter((r) => r.group === g).map((r) => r.data));
   heldOut[g] = round4(evaluateAuc(ls[0]!.model, ev.x, ev.y));
   log(`held out ${g}: ${heldOut[g]}`);
   for (const l of ls) l.dispose();
 }
 
-const ls = await federated(core, routers.map((r, i) => dataset(r.data, i + 1)));
+const ls = await federated(core, routers.map((r, i) => routerDataset(r.data, i + 1)));
 const model = ls[0]!;
 const sim = pooled(SIM_EVAL.map((s) => simulateLinkData({ seed: s, durationS: 1800 })));
 const simAuc = round4(evaluateAuc(model.model, sim.x, sim.y));

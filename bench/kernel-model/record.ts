@@ -5,6 +5,7 @@
 // are near duplicates; sim-dataset.ts does the same).
 import { FEATURE_COUNT } from '../../src/learning/features.ts';
 import { HorizonLabeler } from '../../src/learning/horizon-labeler.ts';
+import { LocalDataset } from '../../src/learning/local-dataset.ts';
 import type { FaultRecord, KernelTrace, NodeTrace, PollRecord } from './trace-format.ts';
 
 export interface LabelOptions {
@@ -93,4 +94,18 @@ export function faultKindOf(trace: KernelTrace, key: string, t: number, horizonM
   const ends = new Set([`n${m[1]}`, `n${m[2]}`]);
   const f = trace.faults.find((x) => ends.has(x.link[0]) && ends.has(x.link[1]) && x.startMs <= t + horizonMs && x.endMs + 5000 >= t);
   return f?.kind ?? 'none';
+}
+
+/** One router's labelled rows as the dataset its learner trains on (10 % held out, as the agent's). */
+export function routerDataset(d: LabelledRows, seed: number): LocalDataset {
+  const ds = new LocalDataset({ features: FEATURE_COUNT, seed, holdoutShare: 0.1 });
+  ds.addAll(d.x, d.y);
+  return ds;
+}
+
+/** Several routers' rows in one set, nothing held out: for evaluation and the centralised model. */
+export function pooled(parts: { x: Float32Array; y: Uint8Array }[]): { x: Float32Array; y: Uint8Array } {
+  const all = new LocalDataset({ features: FEATURE_COUNT, capacityPerClass: 1 << 20, holdoutShare: 0 });
+  for (const p of parts) all.addAll(p.x, p.y);
+  return all.trainingRows();
 }

@@ -13,7 +13,7 @@ import { FEATURE_COUNT, FEATURE_NAMES } from '../../src/learning/features.ts';
 import { simulateLinkData } from '../../src/learning/sim-dataset.ts';
 import { runCentralised, runFederated, runLocalOnly, type ExperimentSetup, type Prepared, type Variant } from '../byzantine/experiment.ts';
 import { kernelTraces, STEPS } from './kernel.ts';
-import { faultKindOf, labelTraces, type LabelledRows } from './record.ts';
+import { faultKindOf, labelTraces, pooled, routerDataset } from './record.ts';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 const started = Date.now();
@@ -48,18 +48,6 @@ const groups = [...new Set(routers.map((r) => r.group))];
 
 const core = await loadCore();
 log(`core: ${core.kind}`);
-
-function routerDataset(d: LabelledRows, seed: number): LocalDataset {
-  const ds = new LocalDataset({ features: FEATURE_COUNT, seed, holdoutShare: 0.1 });
-  ds.addAll(d.x, d.y);
-  return ds;
-}
-
-function pooled(parts: { x: Float32Array; y: Uint8Array }[]): { x: Float32Array; y: Uint8Array } {
-  const all = new LocalDataset({ features: FEATURE_COUNT, capacityPerClass: 1 << 20, holdoutShare: 0 });
-  for (const p of parts) all.addAll(p.x, p.y);
-  return all.trainingRows();
-}
 
 function prepared(train: LocalDataset[], evaluation: { x: Float32Array; y: Uint8Array }, rounds = ROUNDS): Prepared {
   const setup: ExperimentSetup = { honest: train.length, byzantine: 0, rounds, steps: LOCAL_STEPS, durationS: 0, evalSeeds: [] };

@@ -96,8 +96,8 @@ export class LearningService {
     const alive = new Map(links.map((l) => [`${l.hardIfname}/${l.neighbour}`, l.metric !== null]));
     // Answers only for links with a full window: the model is trained on full ones (the seed's
     // export drops each trace's first 30 polls), a part-filled window is input it never saw.
-    // (feats[i] is links[i]'s vector)
-    this.latest = new Map(feats.filter((_, i) => links[i]!.history.length >= this.tracker.window).map((f) => [f.key, f.x]));
+    const full = new Set(links.filter((l) => l.history.length >= this.tracker.window).map((l) => `${l.hardIfname}/${l.neighbour}`));
+    this.latest = new Map(feats.filter((f) => full.has(f.key)).map((f) => [f.key, f.x]));
     for (const s of this.labeler.poll(this.now(), alive, feats)) {
       // a driver that reported a non-numeric metric must not take learning (or the agent) down
       if (s.x.every(Number.isFinite)) this.data.add(s.x, s.label);
