@@ -12,6 +12,8 @@ import { ACTIONS } from '../mapek/actions/index.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
 import type { CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
+import { LinkEcho } from '../mesh/link-echo.ts';
+import { RxWatch } from '../mapek/rx-watch.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
 import type { HealthReport, StatusReport, StatusSource } from '../status/types.ts';
@@ -32,6 +34,8 @@ import { renderTracingMetrics } from '../status/metrics-tracing.ts';
 export interface AgentHost {
   run: CommandRunner;
   counters?: CounterReader;
+  /** rx/tx packets of an interface, read often by the rx watch (rx-watch.ts); none: no watch. */
+  packets?: (ifname: string) => Promise<{ rx: number; tx: number } | null>;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -67,6 +71,9 @@ export class Agent implements StatusSource {
   private readonly monitor: Monitor;
   private readonly fleet: FleetServices;
   private server: StatusServer | null = null;
+  private linkEcho: LinkEcho | null = null;
+  /** The link echo's trigger (healing.link_echo): null when off or not startable. */
+  rxWatch: RxWatch | null = null;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: AgentParts) {
@@ -145,10 +152,33 @@ export class Agent implements StatusSource {
       this.journalHealth();
     }
     await this.fleet.start();
-    if (c.healing.enabled && !this.opts.manualLoop) this.monitor.start();
-    else await this.monitor.pollOnce(); // still show the mesh once
+    if (c.healing.enabled && !this.opts.manualLoop) {
+      this.monitor.start();
+      await this.startRxWatch();
+    } else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
     this.opts.log.info(`started: node ${this.name}, mesh ${c.agent.meshInterface} via ${this.opts.driver.kind}`);
+  }
+
+  /**
+   * The link echo and the rx watch (healing.link_echo): real interfaces only. A port that cannot
+   * be bound leaves the loop as it was, on OGMs alone, and says why in /health.
+   */
+  private async startRxWatch(): Promise<void> {
+    const c = this.opts.config;
+    const packets = this.opts.host.packets;
+    if (!c.healing.linkEcho || !packets || this.opts.driver.kind !== 'batman-adv') return;
+    const echo = new LinkEcho({ port: c.healing.linkEchoPort });
+    try {
+      await echo.start();
+    } catch (e) {
+      this.healthBoard.set('link-echo', 'degraded', `${(e as Error).message}: dead links are found from OGMs alone`);
+      return;
+    }
+    this.healthBoard.set('link-echo', 'ok', `answering and asking on UDP port ${c.healing.linkEchoPort}`);
+    this.linkEcho = echo;
+    this.rxWatch = new RxWatch({ knowledge: this.knowledge, readPackets: packets, echo, pollSoon: () => this.monitor.pollSoon(), now: this.opts.now });
+    this.rxWatch.start();
   }
 
   /** Status only: /health, /metrics and the LuCI page say why the mesh is not watched. */
@@ -175,6 +205,8 @@ export class Agent implements StatusSource {
   }
 
   async stop(): Promise<void> {
+    this.rxWatch?.stop();
+    this.linkEcho?.stop();
     await this.monitor.stop();
     await this.fleet.stop().catch((e: Error) => this.opts.log.error(`fleet services: stop failed: ${e.message}`));
     // Temporary changes (lowered orig_interval, quarantines) do not outlive the agent.

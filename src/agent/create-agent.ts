@@ -11,7 +11,7 @@ import { VERSION } from '../version.ts';
 import type { Core } from '../core/index.ts';
 import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
-import { sysCounters, systemUptimeMs } from '../mapek/system-host.ts';
+import { sysCounters, sysPackets, systemUptimeMs } from '../mapek/system-host.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
 import type { ComponentState } from '../status/types.ts';
 import { Agent, type AgentHost } from './agent.ts';
@@ -104,5 +104,5 @@ function processPrivileges(simulated: boolean): { privileges: ProcessPrivileges 
 function hostOf(simulated: boolean, privileges: ProcessPrivileges | null): AgentHost {
   if (simulated) return { run: refusingRunner };
   // As the unprivileged user, reboot and wifi reload go through ubus and root-only commands are refused.
-  return { run: privileges ? privilegedRunner(systemRunner, privileges) : systemRunner, counters: sysCounters };
+  return { run: privileges ? privilegedRunner(systemRunner, privileges) : systemRunner, counters: sysCounters, packets: sysPackets };
 }

@@ -182,3 +182,14 @@ export const PARTITION_MEMORY_MS = 600_000;
 export const PARTITION_SHARE = 0.5;
 /** Connectivity.recentReachable: what an intermittent link gave when it was last up. */
 export const RECENT_REACHABLE_MS = 30_000;
+
+/** The rx watch reads the counters of links that carry routes this often (rx-watch.ts). */
+export const RX_WATCH_MS = 100;
+/** A watched link's traffic must be silent this long (and RX_EXPECTED packets overdue) before its neighbour is asked. */
+export const ECHO_SILENT_MIN_MS = 300;
+/** Each watched link's neighbour is asked this often whether it answers at all. */
+export const ECHO_KEEPALIVE_MS = 30_000;
+/** A neighbour that answered within this long is one whose silence means something. */
+export const ECHO_KNOWN_MS = 95_000;
+/** An unanswered echo counts as the link's death this long, unless an OGM came after it. */
+export const ECHO_LOST_VALID_MS = 5000;

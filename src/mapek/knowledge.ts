@@ -63,6 +63,14 @@ interface RouteLife {
   changes: number[];
 }
 
+/** The last link echo asked of a link, and when it last answered (null: never). */
+export interface LinkEchoRecord {
+  askedAt: number;
+  answered: boolean;
+  answeredAt: number | null;
+}
+const ECHO_RECORD_LIMIT = 256;
+
 interface CounterLife {
   value: IfCounters;
   /** When the counters last moved (or were first read). */
@@ -130,6 +138,7 @@ export class Knowledge {
   private readonly lives = new Map<string, LinkLife>();
   private readonly routes = new Map<string, RouteLife>();
   private readonly counters = new Map<string, CounterLife>();
+  private readonly echoes = new Map<string, LinkEchoRecord>();
 
   constructor(opts: KnowledgeOptions = {}) {
     this.historyLength = opts.historyLength ?? 60;
@@ -240,6 +249,28 @@ export class Knowledge {
       rxMovedAt: rxMoved ? atMs : c.rxMovedAt,
       rx,
     });
+  }
+
+  /**
+   * Packet counters read between two polls (the rx watch), folded into the last full reading:
+   * the error counters it does not read stay as they were. Ignored before the first full reading.
+   */
+  recordPackets(atMs: number, ifname: string, rxPackets: number, txPackets: number): void {
+    const c = this.counters.get(ifname);
+    if (c && atMs > c.readAt) this.recordCounters(atMs, ifname, { ...c.value, rxPackets, txPackets }, c.up);
+  }
+
+  /** A link echo's outcome (link-echo.ts): asked at askedAtMs, answered or not. */
+  recordEcho(key: string, askedAtMs: number, answered: boolean): void {
+    const e = this.echoes.get(key);
+    this.echoes.delete(key);
+    this.echoes.set(key, { askedAt: askedAtMs, answered, answeredAt: answered ? askedAtMs : e?.answeredAt ?? null });
+    // Bounded like the other per-link records: the oldest-asked link goes first.
+    if (this.echoes.size > ECHO_RECORD_LIMIT) this.echoes.delete(this.echoes.keys().next().value!);
+  }
+
+  echoOf(key: string): LinkEchoRecord | null {
+    return this.echoes.get(key) ?? null;
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey, type Knowledge, type LinkStatus } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
 import {
-  DEGRADED_DROP, DEGRADING_SAMPLES, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
+  DEGRADED_DROP, DEGRADING_SAMPLES, ECHO_LOST_VALID_MS, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
 } from './detection-timing.ts';
 
 /** Links with flapOutages outages or more within flapWindowMs. */
@@ -60,6 +60,8 @@ interface LinkReading {
   /** Other neighbours heard on the same interface. */
   othersLive: number;
   stopped: TrafficStop | null;
+  /** Asked over the link echo after its traffic stopped, it did not answer, and no OGM came since (rx-watch.ts). */
+  echoLostAt: number | null;
   /** Its estimated OGM loss, and the silence that makes it dead given that loss. */
   loss: number;
   deadAfterMs: number;
@@ -80,7 +82,9 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
   const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq, neighbourOgmMs(knowledge.ogmIntervalMs), loss);
   const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
   const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs, rxExpected(loss)) : null;
-  return { key, status, samples, late, clean, othersLive, stopped, loss, deadAfterMs: deadAfter, silent: n.lastSeenMs >= deadAfter || stopped !== null };
+  const echo = knowledge.echoOf(key);
+  const echoLostAt = echo && !echo.answered && echo.answeredAt !== null && nowMs - echo.askedAt < ECHO_LOST_VALID_MS && nowMs - n.lastSeenMs < echo.askedAt ? echo.askedAt : null;
+  return { key, status, samples, late, clean, othersLive, stopped, echoLostAt, loss, deadAfterMs: deadAfter, silent: n.lastSeenMs >= deadAfter || stopped !== null || echoLostAt !== null };
 }
 
 /**
@@ -168,9 +172,11 @@ function deadLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | n
   return {
     kind: 'link-dead', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
     message: `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
-      (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : ''),
+      (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : '') +
+      (link.echoLostAt !== null ? `; its traffic stopped and it did not answer the link echo` : ''),
     evidence: { lastSeenMs: n.lastSeenMs, lastMetric: link.samples.at(-1) ?? null, liveOnInterface: link.othersLive, deadAfterMs: Math.round(link.deadAfterMs), loss: round3(link.loss),
-      ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}) },
+      ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}),
+      ...(link.echoLostAt !== null ? { echoLostMsAgo: nowMs - link.echoLostAt } : {}) },
   };
 }
 

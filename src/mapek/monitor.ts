@@ -63,6 +63,9 @@ export class Monitor {
    */
   private dueInMs = Infinity;
   private lastFullPollAt = -Infinity;
+  /** pollSoon() was called: the next poll comes at once. */
+  private soon = false;
+  private tick: () => void = () => {};
   private readonly system: SystemLoadReader | null;
   private systemReadAt = -Infinity;
 
@@ -87,20 +90,33 @@ export class Monitor {
     // While a neighbour is overdue the next poll comes sooner: detection is not held back by
     // the poll interval when it matters.
     let due = false;
-    const tick = () => {
+    this.tick = () => {
       const started = Date.now();
-      const light = (this.urgent || due) && started - this.lastFullPollAt < this.opts.intervalMs;
+      const light = (this.urgent || due || this.soon) && started - this.lastFullPollAt < this.opts.intervalMs;
+      this.soon = false;
       this.running = (light ? this.pollNeighbours() : this.pollOnce()).finally(() => {
         this.running = null;
         if (this.stopped) return;
-        const every = this.urgent ? fast : this.opts.intervalMs;
+        const every = this.soon ? 0 : this.urgent ? fast : this.opts.intervalMs;
         const wait = Math.max(0, every - (Date.now() - started));
         const dueWait = Math.max(this.dueInMs + DUE_SLACK_MS, DUE_MIN_GAP_MS) - (Date.now() - started);
         due = dueWait < wait;
-        this.timer = setTimeout(tick, due ? Math.max(0, dueWait) : wait);
+        this.timer = setTimeout(this.tick, due ? Math.max(0, dueWait) : wait);
       });
     };
-    this.timer = setTimeout(tick, 0);
+    this.timer = setTimeout(this.tick, 0);
+  }
+
+  /**
+   * A (light) poll now, not at the next interval: news came between polls (rx-watch.ts). During
+   * a poll, the next one follows it at once.
+   */
+  pollSoon(): void {
+    if (this.stopped || !this.timer) return;
+    this.soon = true;
+    if (this.running) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.tick, 0);
   }
 
   async stop(): Promise<void> {

@@ -24,6 +24,14 @@ export const sysCounters: CounterReader = async (ifname) => {
   return out;
 };
 
+/** rx_packets and tx_packets only: the rx watch reads them ten times a second (rx-watch.ts). */
+export async function sysPackets(ifname: string): Promise<{ rx: number; tx: number } | null> {
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) return null;
+  const read = (name: string): Promise<number> => readFile(`/sys/class/net/${ifname}/statistics/${name}`, 'utf8').then((t) => Number(t.trim()), () => NaN);
+  const [rx, tx] = await Promise.all([read('rx_packets'), read('tx_packets')]);
+  return Number.isFinite(rx) && Number.isFinite(tx) ? { rx, tx } : null;
+}
+
 /** Milliseconds since boot from /proc/uptime, or null when unreadable (the caller then counts from its own start). */
 export function systemUptimeMs(): number | null {
   try {

@@ -54,7 +54,7 @@ test('defaults are the documented ones', () => {
   assert.equal(c.status, { socket: '/var/run/x0tta6bl4/status.sock', httpPort: 0 });
   assert.equal(c.healing, {
     enabled: true, intervalS: 1, bootGraceS: 600, startupJitterS: 30, maxDisruptivePerHour: 3, allowReboot: false,
-    verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120, gatewayProbe: false, gatewayProbeIntervalS: 10, fastOrigIntervalS: 0.1, fastOgmBudgetS: 60,
+    verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120, gatewayProbe: false, gatewayProbeIntervalS: 10, fastOrigIntervalS: 0.1, fastOgmBudgetS: 60, linkEcho: true, linkEchoPort: 4305,
   });
   assert.is(c.telemetry.enabled, false);
   assert.is(c.telemetry.intervalS, 60);
@@ -104,6 +104,8 @@ const NODE_LOCAL_BEFORE = [
   'tracing.ca_file',
   // The seed failure model (issue 20): a file path, per router.
   'learning.initial_model',
+  // The link echo's port (issue 20): the router's firewall must open it, so a fleet cannot move it.
+  'healing.link_echo_port',
 ];
 const FEDERATION_LIVE_BEFORE = ['ratePerSecond', 'rateBurst', 'quarantineQuorum', 'peerExchange', 'peers'];
 const FEDERATION_RESTART_BEFORE = ['listen', 'maxConnections', 'keyFile', 'caFile', 'certFile', 'crlFile', 'trustDomain', 'mdns', 'mdnsInterface', 'maxMessageBytes'];

@@ -1,0 +1,119 @@
+// Rx watch: between the monitor's polls, reads the packet counters of every interface whose one
+// neighbour carries routes, ten times a second. When that interface stops receiving what its
+// rate says it should, the neighbour is asked over the link echo (src/mesh/link-echo.ts) whether
+// the link still carries frames. An echo that goes unanswered is recorded in the knowledge and
+// a poll is asked for at once: link-findings.ts then finds the link dead in about half a second,
+// where waiting for its 1 s OGMs takes two. Traffic that merely ended is answered, and nothing
+// happens. A neighbour that never answered (no agent there, no IPv6) is never judged this way.
+import { linkKey, type Knowledge } from './knowledge.ts';
+import { ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_SILENT_MIN_MS, RX_EXPECTED, RX_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
+
+export interface LinkProber {
+  probe(ifname: string, mac: string): Promise<boolean | null>;
+}
+
+export interface RxWatchOptions {
+  knowledge: Knowledge;
+  /** rx_packets and tx_packets of an interface; null when unreadable. */
+  readPackets: (ifname: string) => Promise<{ rx: number; tx: number } | null>;
+  echo: LinkProber;
+  /** Asks the monitor for a poll now (a lost echo is news). */
+  pollSoon: () => void;
+  now?: () => number;
+  everyMs?: number;
+}
+
+interface Watched {
+  ifname: string;
+  neighbour: string;
+  key: string;
+}
+
+export class RxWatch {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly now: () => number;
+  /** Links with a probe in flight: one at a time per link. */
+  private readonly probing = new Set<string>();
+  /** When each watched link was last asked just to learn whether its neighbour answers. */
+  private readonly keptAliveAt = new Map<string, number>();
+  /** Probes asked and echoes lost, for the status page and the bench. */
+  readonly stats = { probes: 0, lost: 0, unknown: 0 };
+
+  constructor(private readonly opts: RxWatchOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const every = this.opts.everyMs ?? RX_WATCH_MS;
+    const tick = () => {
+      void this.check().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, every);
+      });
+    };
+    this.timer = setTimeout(tick, every);
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** The links worth watching: a heard neighbour alone on its interface that is some route's next hop. */
+  watched(): Watched[] {
+    const { neighbours, originators } = this.opts.knowledge.mesh;
+    const heard = neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS);
+    return heard
+      .filter((n) => heard.filter((x) => x.hardIfname === n.hardIfname).length === 1)
+      .filter((n) => originators.some((o) => o.best && o.nextHop === n.neighbour && o.hardIfname === n.hardIfname))
+      .map((n) => ({ ifname: n.hardIfname, neighbour: n.neighbour, key: linkKey(n.hardIfname, n.neighbour) }));
+  }
+
+  /** One round: read, judge, probe. Exposed for tests. */
+  async check(): Promise<void> {
+    const k = this.opts.knowledge;
+    const watched = this.watched();
+    this.prune(new Set(watched.map((w) => w.key)));
+    for (const w of watched) {
+      const at = this.now();
+      const p = await this.opts.readPackets(w.ifname).catch(() => null);
+      if (p) k.recordPackets(at, w.ifname, p.rx, p.tx);
+      if (this.probing.has(w.key)) continue;
+      // Learn (and keep knowing) whether the neighbour answers at all.
+      if (at - (this.keptAliveAt.get(w.key) ?? -Infinity) >= ECHO_KEEPALIVE_MS) {
+        this.keptAliveAt.set(w.key, at);
+        void this.ask(w, at, false);
+        continue;
+      }
+      const echo = k.echoOf(w.key);
+      if (echo?.answeredAt == null || at - echo.answeredAt >= ECHO_KNOWN_MS) continue;
+      const rx = k.rxSilence(w.ifname, at);
+      if (!rx || rx.silentMs < ECHO_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) continue;
+      // Once per silence.
+      if (echo.askedAt >= at - rx.silentMs) continue;
+      void this.ask(w, at, true);
+    }
+  }
+
+  /** A keepalive only records an answer; a silence's probe records either, and a lost one is news. */
+  private async ask(w: Watched, at: number, silence: boolean): Promise<void> {
+    this.probing.add(w.key);
+    this.stats.probes++;
+    try {
+      const answered = await this.opts.echo.probe(w.ifname, w.neighbour);
+      if (answered === null) this.stats.unknown++;
+      else if (answered || silence) this.opts.knowledge.recordEcho(w.key, at, answered);
+      if (answered === false && silence) {
+        this.stats.lost++;
+        this.opts.pollSoon();
+      }
+    } finally {
+      this.probing.delete(w.key);
+    }
+  }
+
+  /** Forgets links no longer watched (bounded by the neighbours heard). */
+  private prune(keys: ReadonlySet<string>): void {
+    for (const key of this.keptAliveAt.keys()) if (!keys.has(key)) this.keptAliveAt.delete(key);
+  }
+}

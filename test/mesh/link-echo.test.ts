@@ -1,0 +1,95 @@
+// The link echo (src/mesh/link-echo.ts) over real UDP sockets on the loopback: two agents'
+// echoes on two ports stand for two neighbours (link-local addresses need a real link: the
+// kernel run is bench:heal's, where every agent asks its neighbours over the VM's links).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import dgram from 'node:dgram';
+import { LinkEcho, linkLocalOf, REPLIES_PER_S } from '../../src/mesh/link-echo.ts';
+
+const base = 36_000 + Math.floor(Math.random() * 2000) * 2;
+const loopback = () => '::1';
+
+async function pair(): Promise<{ me: LinkEcho; peer: LinkEcho }> {
+  const me = new LinkEcho({ port: base, peerPort: base + 1, addressOf: loopback });
+  const peer = new LinkEcho({ port: base + 1, peerPort: base, addressOf: loopback });
+  await me.start();
+  await peer.start();
+  return { me, peer };
+}
+
+test('modified EUI-64 link-local addresses, as Linux forms them', () => {
+  // The U/L bit (0x02 of the first byte) flips and ff:fe goes in the middle (RFC 4291 A).
+  assert.is(linkLocalOf('02:00:00:00:02:01'), 'fe80::ff:fe00:201');
+  assert.is(linkLocalOf('00:11:22:33:44:55'), 'fe80::211:22ff:fe33:4455');
+  assert.is(linkLocalOf('AA:BB:CC:DD:EE:FF'), 'fe80::a8bb:ccff:fedd:eeff');
+  for (const bad of ['', '02:00:00:00:02', '02:00:00:00:02:01:03', 'zz:00:00:00:02:01', '02-00-00-00-02-01']) assert.is(linkLocalOf(bad), null, bad);
+});
+
+test('a neighbour that answers: true; one that is gone: false; one that cannot be asked: null', async () => {
+  const { me, peer } = await pair();
+  try {
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01'), true);
+    assert.is(peer.stats.answered >= 1, true);
+    peer.stop();
+    const t0 = Date.now();
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01'), false);
+    // Four tries 40 ms apart, then 150 ms: a dead link is known within about a quarter second.
+    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    // Hostile interface names and MACs are refused before anything is sent.
+    assert.is(await me.probe('v1-2; rm -rf /', '02:00:00:00:02:01'), null);
+    assert.is(await me.probe('../../etc', '02:00:00:00:02:01'), null);
+    const bySelf = new LinkEcho({ port: base + 2 });
+    await bySelf.start();
+    assert.is(await bySelf.probe('v1-2', 'not-a-mac'), null);
+    bySelf.stop();
+    me.stop();
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01'), null, 'stopped: cannot ask');
+  } finally {
+    me.stop();
+    peer.stop();
+  }
+});
+
+test('a port already taken: start() says so and leaves nothing open', async () => {
+  const { me, peer } = await pair();
+  try {
+    const second = new LinkEcho({ port: base });
+    const err = await second.start().then(() => null, (e: Error) => e);
+    assert.ok(err, 'start() must fail');
+    assert.match(err.message, new RegExp(`cannot bind UDP port ${base}`));
+    assert.is(await second.probe('v1-2', '02:00:00:00:02:01'), null);
+  } finally {
+    me.stop();
+    peer.stop();
+  }
+});
+
+test('hostile datagrams are ignored; floods get at most REPLIES_PER_S answers a second', async () => {
+  const { me, peer } = await pair();
+  const attacker = dgram.createSocket('udp6');
+  let replies = 0;
+  attacker.on('message', () => replies++);
+  try {
+    await new Promise<void>((r) => attacker.bind(0, '::1', () => r()));
+    const send = (b: Buffer) => new Promise<void>((r) => attacker.send(b, base + 1, '::1', () => r()));
+    const bad = [Buffer.alloc(0), Buffer.from('X0E'), Buffer.alloc(16), Buffer.alloc(17, 1), Buffer.concat([Buffer.from('X0E'), Buffer.from([9]), Buffer.alloc(12)]), Buffer.alloc(65_000, 0x41)];
+    for (const b of bad) await send(b);
+    const request = Buffer.concat([Buffer.from('X0E'), Buffer.from([1]), Buffer.alloc(12, 7)]);
+    for (let i = 0; i < 3 * REPLIES_PER_S; i++) await send(request);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.is(peer.stats.ignored, bad.length);
+    assert.ok(replies >= 1, 'answers a well-formed request');
+    // The burst came within well under a second: the bucket (REPLIES_PER_S) plus what refilled meanwhile.
+    assert.ok(replies < 2 * REPLIES_PER_S, `${replies} replies to ${3 * REPLIES_PER_S} requests`);
+    assert.ok(peer.stats.limited > 0, 'some were withheld');
+    // Still answers a neighbour after the flood, once the bucket refilled.
+    await new Promise((r) => setTimeout(r, 1100));
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01'), true);
+  } finally {
+    attacker.close();
+    me.stop();
+    peer.stop();
+  }
+});
+
+test.run();
