@@ -185,8 +185,13 @@ export const RECENT_REACHABLE_MS = 30_000;
 
 /** The rx watch reads the counters of links that carry routes this often (rx-watch.ts). */
 export const RX_WATCH_MS = 100;
-/** A watched link's traffic must be silent this long (and RX_EXPECTED packets overdue) before its neighbour is asked. */
+/**
+ * A watched link's traffic must be silent this long, with ECHO_RX_EXPECTED packets overdue at its
+ * rate, before its neighbour is asked. Fewer than RX_EXPECTED: a chance silence costs only an
+ * answered echo (8 small frames), not a wrong finding.
+ */
 export const ECHO_SILENT_MIN_MS = 300;
+export const ECHO_RX_EXPECTED = 4;
 /** Each watched link's neighbour is asked this often whether it answers at all. */
 export const ECHO_KEEPALIVE_MS = 30_000;
 /** A neighbour that answered within this long is one whose silence means something. */

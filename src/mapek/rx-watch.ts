@@ -6,7 +6,7 @@
 // where waiting for its 1 s OGMs takes two. Traffic that merely ended is answered, and nothing
 // happens. A neighbour that never answered (no agent there, no IPv6) is never judged this way.
 import { linkKey, type Knowledge } from './knowledge.ts';
-import { ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_SILENT_MIN_MS, RX_EXPECTED, RX_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
+import { ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, RX_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
 
 export interface LinkProber {
   probe(ifname: string, mac: string): Promise<boolean | null>;
@@ -88,7 +88,7 @@ export class RxWatch {
       const echo = k.echoOf(w.key);
       if (echo?.answeredAt == null || at - echo.answeredAt >= ECHO_KNOWN_MS) continue;
       const rx = k.rxSilence(w.ifname, at);
-      if (!rx || rx.silentMs < ECHO_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < RX_EXPECTED) continue;
+      if (!rx || rx.silentMs < ECHO_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < ECHO_RX_EXPECTED) continue;
       // Once per silence.
       if (echo.askedAt >= at - rx.silentMs) continue;
       void this.ask(w, at, true);

@@ -38,6 +38,8 @@ if (process.env.X0_HEAL_ROLE === 'victim') {
 }
 
 const isUp = () => /<[^>]*\bUP\b[^>]*>/.test(inNetns(n4.netns, 'ip', 'link', 'show', 'dev', hung.ifname));
+// v4-3 is not n4's primary interface: the restart takes it out of bat0 first (batman-adv purges at once).
+const inMesh = () => /\bmaster bat0\b/.test(inNetns(n4.netns, 'ip', 'link', 'show', 'dev', hung.ifname));
 const readJournal = (path: string) => (JSON.parse(readFileSync(path, 'utf8')) as { entries: JournalEntry[] }).entries;
 
 /** `ip monitor link` in n4: how often v4-3 was seen going admin-down. */
@@ -106,6 +108,7 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
 
   // What the kill left behind, read from the kernel and from the journal on disk.
   assert.not.ok(isUp(), `${hung.ifname} left down by the killed agent`);
+  assert.not.ok(inMesh(), `${hung.ifname} left out of bat0 by the killed agent`);
   assert.is(origIntervalOf(n4.netns), 100, 'batctl: orig_interval still lowered');
   const onDisk = readJournal(journalPath);
   const restartBefore = onDisk.find((e) => e.action === 'restart-interface' && e.target.ifname === hung.ifname);
@@ -124,6 +127,7 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   const downsBefore = watch!.count();
   agent = await startHealAgent(n4, { journalPath, configure });
   assert.ok(isUp(), `ip: ${hung.ifname} brought back up`);
+  assert.ok(inMesh(), `ip: ${hung.ifname} back in bat0`);
   assert.is(origIntervalOf(n4.netns), originalInterval, 'batctl: orig_interval restored');
   const entries = agent.healer!.journal.all();
   for (const e of onDisk) assert.ok(entries.some((x) => x.id === e.id && x.action === e.action && x.atMs === e.atMs), `entry #${e.id} kept`);

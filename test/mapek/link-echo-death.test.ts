@@ -108,7 +108,7 @@ test('a neighbour that never answered (no agent, no IPv6): its silence is left t
   assert.is(r.stats.probes, 1, 'only the keepalive: nobody to ask about the silence');
 });
 
-test('a stream too thin to tell (OGMs alone): not asked before six packets are overdue', async () => {
+test('a stream too thin to tell (OGMs alone): not asked before four packets are overdue', async () => {
   const r = await run({ answersBefore: true, answersAfter: false, rxPerS: 3, judgeAtMs: 500 });
   assert.is(r.dead, null);
   assert.is(r.stats.probes, 1);
