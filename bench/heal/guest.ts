@@ -28,6 +28,9 @@ import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
 import type { JournalEntry } from '../../src/mapek/journal.ts';
 import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.ts';
 
+/** The link echo's UDP port (healing.link_echo_port): the bench counts its frames as airtime. */
+const ECHO_PORT = defaultConfig().healing.linkEchoPort;
+
 const PING_INTERVAL_S = 0.1;
 const WINDOW_MS = 40_000;
 const FADE_WINDOW_MS = 50_000;
@@ -174,28 +177,34 @@ function countOgms(): void {
     const lines = ['add table netdev x0bench'];
     for (const f of node(i).ifaces) {
       lines.push(`add chain netdev x0bench c-${f.ifname} { type filter hook ingress device "${f.ifname}" priority -600; policy accept; }`,
-        `flush chain netdev x0bench c-${f.ifname}`, `add rule netdev x0bench c-${f.ifname} ether type 0x4305 @ll,112,8 0 counter`);
+        `flush chain netdev x0bench c-${f.ifname}`, `add rule netdev x0bench c-${f.ifname} ether type 0x4305 @ll,112,8 0 counter`,
+        // The link echo's requests and replies, and the neighbour discovery they need: its airtime.
+        `add rule netdev x0bench c-${f.ifname} ether type ip6 udp dport ${ECHO_PORT} counter`, `add rule netdev x0bench c-${f.ifname} ether type ip6 udp sport ${ECHO_PORT} counter`,
+        `add rule netdev x0bench c-${f.ifname} ether type ip6 icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } counter`);
     }
     execFileSync('ip', ['netns', 'exec', node(i).netns, 'nft', '-f', '-'], { input: lines.join('\n') + '\n' });
   }
 }
 
-/** OGM frames and bytes received so far, summed over all nodes (each frame on a point-to-point link is received once). */
-function ogmTotals(): { frames: number; bytes: number; atMs: number } {
+/** OGM frames and bytes, and link echo frames, received so far, summed over all nodes (each frame on a point-to-point link is received once). */
+function ogmTotals(): { frames: number; bytes: number; echoFrames: number; atMs: number } {
   let frames = 0;
   let bytes = 0;
+  let echoFrames = 0;
   for (let i = 1; i <= 4; i++) {
-    for (const m of inNs(node(i).netns, 'nft', 'list', 'table', 'netdev', 'x0bench').matchAll(/counter packets (\d+) bytes (\d+)/g)) {
-      frames += Number(m[1]);
-      bytes += Number(m[2]);
+    for (const m of inNs(node(i).netns, 'nft', 'list', 'table', 'netdev', 'x0bench').matchAll(/^(.*) counter packets (\d+) bytes (\d+)/gm)) {
+      if (/0x4305|@ll,112,8/.test(m[1]!)) {
+        frames += Number(m[2]);
+        bytes += Number(m[3]);
+      } else echoFrames += Number(m[2]);
     }
   }
-  return { frames, bytes, atMs: Date.now() };
+  return { frames, bytes, echoFrames, atMs: Date.now() };
 }
 
 const perNode = (a: ReturnType<typeof ogmTotals>, b: ReturnType<typeof ogmTotals>) => {
   const s = (b.atMs - a.atMs) / 1000;
-  return { ogmFps: Math.round(((b.frames - a.frames) / s / 4) * 100) / 100, ogmBps: Math.round((b.bytes - a.bytes) / s / 4) };
+  return { ogmFps: Math.round(((b.frames - a.frames) / s / 4) * 100) / 100, ogmBps: Math.round((b.bytes - a.bytes) / s / 4), echoFps: Math.round(((b.echoFrames - a.echoFrames) / s / 4) * 1000) / 1000 };
 };
 
 function origInterval(ms: number): void {
@@ -351,7 +360,7 @@ interface Run {
   /** The middle node n4's route back to n1 took just after the fault (on the equal diamond it may differ from the path out). */
   back: string;
   healS: number; lostS: number; answered: number; sent: number; actions: string[]; firstActionS: number | null;
-  switchS: { n1: number | null; n4: number | null }; ogmFps: number; ogmBps: number; leadS: number | null;
+  switchS: { n1: number | null; n4: number | null }; ogmFps: number; ogmBps: number; echoFps: number; leadS: number | null;
   /** Wall seconds of the whole run (settling, warm-up, window, stopping the agents). */
   seconds: number;
 }
@@ -444,7 +453,7 @@ const variants = envList('X0_HEAL_VARIANTS', VARIANTS, ['batman', 'batman_tuned'
 const scenarios: Scenario[] = envList('X0_HEAL_SCENARIOS', SCENARIOS, ['far-link', 'near-link', 'fade']).filter((s) => s !== 'flapping');
 if (process.env.X0_HEAL_FLAPS !== '0') scenarios.push('flapping');
 
-interface Healthy { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number }
+interface Healthy { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; echoFps: number; actions: string[]; steers: number }
 const runs: Run[] = [];
 const healthy: Healthy[] = [];
 const kernelRelease = sh(['uname', '-r']).trim();

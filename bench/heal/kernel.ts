@@ -22,9 +22,9 @@ const ORDER = ['agent', 'batman', 'batman_tuned'];
 
 type Run = {
   case: string; scenario: string; diamond: string; direction: string; variant: string; link: string; back: string; healS: number; lostS: number;
-  actions: string[]; firstActionS: number | null; ogmFps: number; ogmBps: number; leadS: number | null; seconds: number;
+  actions: string[]; firstActionS: number | null; ogmFps: number; ogmBps: number; echoFps?: number; leadS: number | null; seconds: number;
 };
-type Healthy = { variant: string; seconds: number; ogmFps: number; ogmBps: number; actions: string[]; steers: number };
+type Healthy = { variant: string; seconds: number; ogmFps: number; ogmBps: number; echoFps?: number; actions: string[]; steers: number };
 
 export async function runKernelBench() {
   for (const [k, allowed] of Object.entries(ALLOWED)) {
@@ -53,7 +53,7 @@ export async function runKernelBench() {
   if (!json) throw new Error(`guest bench produced no result: ${step.error ?? script?.output.slice(-2000) ?? 'no script ran'}`);
   const round = (v: number) => Math.round(v * 100) / 100;
   const of = (c: string, v: string) => json.runs.filter((r) => r.case === c && r.variant === v);
-  const stat = (c: string, v: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps') => {
+  const stat = (c: string, v: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps' | 'echoFps') => {
     const xs = of(c, v).map((r) => r[k] ?? 0);
     return xs.length ? { mean: round(xs.reduce((a, b) => a + b, 0) / xs.length), min: Math.min(...xs), max: Math.max(...xs) } : null;
   };
@@ -73,6 +73,8 @@ export async function runKernelBench() {
       max: per(c, k, 'max'),
       lostS: per(c, 'lostS', 'mean'),
       ...Object.fromEntries(variants.flatMap((v) => [[`ogm_fps_${short(v)}`, stat(c, v, 'ogmFps')?.mean ?? null], [`ogm_bps_${short(v)}`, stat(c, v, 'ogmBps')?.mean ?? null]])),
+      // The link echo's frames (requests, replies, neighbour discovery) per node per second: airtime the OGM counts leave out.
+      ...Object.fromEntries(variants.filter((v) => v.startsWith('agent')).map((v) => [`echo_fps_${short(v)}`, stat(c, v, 'echoFps')?.mean ?? null])),
       // The faulted link of each run per variant (on the equal diamond either middle node), and the middle node of the way back.
       links: Object.fromEntries(variants.map((v) => [v, of(c, v).map((r) => `${r.link} back ${r.back}`)])),
       seconds_per_run: Object.fromEntries(variants.filter((v) => of(c, v).length).map((v) => [v, Math.round(of(c, v).reduce((a, r) => a + r.seconds, 0) / of(c, v).length)])),
@@ -92,7 +94,7 @@ export async function runKernelBench() {
       repeats: Math.max(0, ...rows.map((r) => r.repeats)),
       ratioAgentToBatman: Object.fromEntries(rows.map((r) => [r.case, ratio(r.variants.agent, r.variants.batman)])),
       ratioAgentToTuned: Object.fromEntries(rows.map((r) => [r.case, ratio(r.variants.agent, r.variants.batman_tuned)])),
-      measure: 'dead-link (far: the route\'s next hop–n4) and near-link (n1–next hop): longest gap in a 10/s ping n1→n4 after netem 100 % loss in the medium; fade (near link): ping seconds lost while loss steps 10 → 100 % over 20 s, then dead; flapping (far link): ping seconds lost in 60 s of down 4 s / up 4 s; the link is the one n1→n4 uses at the fault. equal/: no hop penalty (both paths alike); unequal (no prefix): the n2 path penalised. /out: only frames leaving the link\'s end nearer n1 lost; /in: only frames towards it; no suffix: both. OGM airtime: received OGM frames (nft counters, packet type 0x00) per node per second over the run',
+      measure: 'dead-link (far: the route\'s next hop–n4) and near-link (n1–next hop): longest gap in a 10/s ping n1→n4 after netem 100 % loss in the medium; fade (near link): ping seconds lost while loss steps 10 → 100 % over 20 s, then dead; flapping (far link): ping seconds lost in 60 s of down 4 s / up 4 s; the link is the one n1→n4 uses at the fault. equal/: no hop penalty (both paths alike); unequal (no prefix): the n2 path penalised. /out: only frames leaving the link\'s end nearer n1 lost; /in: only frames towards it; no suffix: both. OGM airtime: received OGM frames (nft counters, packet type 0x00) per node per second over the run; echo_fps_*: the link echo\'s frames (UDP requests and replies, IPv6 neighbour discovery) the same way',
       firstActionS: json.runs.filter((r) => r.variant === 'agent').map((r) => [r.case, r.firstActionS ?? null]),
       fadeLeadS: Object.fromEntries(rows.filter((r) => json.runs.some((x) => x.case === r.case && x.scenario === 'fade')).map((r) => [r.case, of(r.case, 'agent').map((x) => x.leadS ?? null)])),
       healthy_seconds: Number(healthyS),
@@ -100,6 +102,7 @@ export async function runKernelBench() {
       healthy_ogm_fps_agent: h('agent')?.ogmFps ?? null,
       healthy_ogm_fps_batman: h('batman')?.ogmFps ?? null,
       healthy_ogm_fps_tuned: h('batman_tuned')?.ogmFps ?? null,
+      healthy_echo_fps_agent: h('agent')?.echoFps ?? null,
       // Any further variant (e.g. another agent configuration) the same way.
       ...Object.fromEntries(json.healthy.filter((x) => !ORDER.includes(x.variant)).map((x) => [`healthy_ogm_fps_${short(x.variant)}`, x.ogmFps])),
       false_actions_per_node_hour: h('agent') ? round(h('agent')!.steers / 4 / (h('agent')!.seconds / 3600)) : null,

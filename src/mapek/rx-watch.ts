@@ -100,7 +100,14 @@ export class RxWatch {
     this.probing.add(w.key);
     this.stats.probes++;
     try {
-      const answered = await this.opts.echo.probe(w.ifname, w.neighbour);
+      const before = silence ? await this.opts.readPackets(w.ifname).catch(() => null) : null;
+      let answered = await this.opts.echo.probe(w.ifname, w.neighbour);
+      // Frames came in while it was asked: the link lives, and its neighbour's agent is only slow
+      // (a long task on a small router) or gone; either way nothing for the loop to act on.
+      if (answered === false && before) {
+        const after = await this.opts.readPackets(w.ifname).catch(() => null);
+        if (after && after.rx > before.rx) answered = true;
+      }
       if (answered === null) this.stats.unknown++;
       else if (answered || silence) this.opts.knowledge.recordEcho(w.key, at, answered);
       if (answered === false && silence) {

@@ -26,6 +26,8 @@ interface Case {
   judgeAtMs: number;
   /** The neighbour is nobody's next hop. */
   noRoute?: boolean;
+  /** Frames arrive while the silence is being asked about (a live link whose neighbour's agent is too slow to answer). */
+  rxDuringProbe?: boolean;
 }
 
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
@@ -44,8 +46,16 @@ async function run(c: Case) {
   let polls = 0;
   const fault = 25_050; // between two keepalives (every 30 s)
   // Data plus OGMs in; our OGMs out (which keep moving after the fault: the link died, not our radio).
-  const packets = async () => ({ rx: Math.floor((Math.min(now, fault) * c.rxPerS) / 1000), tx: Math.floor(now * 0.003) });
-  const watch = new RxWatch({ knowledge: k, readPackets: packets, echo: me, pollSoon: () => polls++, now: () => now });
+  let arrivedDuringProbes = 0;
+  const packets = async () => ({ rx: Math.floor((Math.min(now, fault) * c.rxPerS) / 1000) + arrivedDuringProbes, tx: Math.floor(now * 0.003) });
+  const echo = {
+    probe: async (ifname: string, mac: string) => {
+      const answer = me.probe(ifname, mac);
+      if (c.rxDuringProbe && now > fault) arrivedDuringProbes += 2;
+      return answer;
+    },
+  };
+  const watch = new RxWatch({ knowledge: k, readPackets: packets, echo, pollSoon: () => polls++, now: () => now });
   const route = (dest: string): Originator => ({ originator: dest, nextHop: N, hardIfname: IF, hardIfindex: 3, tq: 250, lastSeenMs: 100, best: true });
   const interfaces = [{ ifname: IF, ifindex: 3, address: '02:00:00:00:01:02', active: true, hopPenalty: 0 }];
   const lastOgm = (t: number) => (t > fault ? fault - 50 : t - (t % 1000));
@@ -99,6 +109,14 @@ test('traffic stops but the neighbour answers (the flow ended): no finding, no p
   assert.is(r.polls, 0);
   assert.is(r.echo?.answered, true);
   assert.ok(r.stats.probes >= 2, 'the keepalive and the silence were asked');
+});
+
+test('no answer, but frames came in meanwhile: the link lives (a slow agent there), no finding', async () => {
+  const r = await run({ answersBefore: true, answersAfter: false, rxPerS: 25, judgeAtMs: 500, rxDuringProbe: true });
+  assert.is(r.dead, null);
+  assert.is(r.polls, 0);
+  assert.is(r.stats.lost, 0);
+  assert.is(r.echo?.answered, true);
 });
 
 test('a neighbour that never answered (no agent, no IPv6): its silence is left to the OGMs', async () => {
