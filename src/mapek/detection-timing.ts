@@ -198,3 +198,18 @@ export const ECHO_KEEPALIVE_MS = 30_000;
 export const ECHO_KNOWN_MS = 95_000;
 /** An unanswered echo counts as the link's death this long, unless an OGM came after it. */
 export const ECHO_LOST_VALID_MS = 5000;
+/**
+ * A link that was (nearly) clean and misses an OGM may be starting to fade: for SUSPECT_MS its
+ * delivery is measured over the link echo every MEASURE_EVERY_MS (20 echoes in about a second),
+ * until a measurement finds it healthy. "Nearly clean": at most SUSPECT_MAX_LATES late OGMs in
+ * LATE_MEMORY_MS; a lossy link misses far more, and is never measured.
+ */
+export const SUSPECT_MS = 30_000;
+export const MEASURE_EVERY_MS = 3000;
+export const SUSPECT_MAX_LATES = 3;
+/** A measurement at or above this ends the suspicion. */
+export const DELIVERY_HEALTHY = 0.95;
+/** At or below this a link carrying routes with a detour is dying (predict-link-death.ts): 10–20 % loss each way, from a clean start. */
+export const DELIVERY_DYING = 0.75;
+/** A measurement counts for the analysis this long. */
+export const DELIVERY_VALID_MS = 4000;

@@ -68,6 +68,8 @@ export interface LinkEchoRecord {
   askedAt: number;
   answered: boolean;
   answeredAt: number | null;
+  /** The last delivery measurement (20 echoes), when there was one. */
+  delivery?: { at: number; ratio: number };
 }
 const ECHO_RECORD_LIMIT = 256;
 
@@ -264,13 +266,19 @@ export class Knowledge {
   recordEcho(key: string, askedAtMs: number, answered: boolean): void {
     const e = this.echoes.get(key);
     this.echoes.delete(key);
-    this.echoes.set(key, { askedAt: askedAtMs, answered, answeredAt: answered ? askedAtMs : e?.answeredAt ?? null });
+    this.echoes.set(key, { askedAt: askedAtMs, answered, answeredAt: answered ? askedAtMs : e?.answeredAt ?? null, ...(e?.delivery ? { delivery: e.delivery } : {}) });
     // Bounded like the other per-link records: the oldest-asked link goes first.
     if (this.echoes.size > ECHO_RECORD_LIMIT) this.echoes.delete(this.echoes.keys().next().value!);
   }
 
   echoOf(key: string): LinkEchoRecord | null {
     return this.echoes.get(key) ?? null;
+  }
+
+  /** A link's delivery there and back, measured over the link echo at atMs (rx-watch.ts). */
+  recordDelivery(key: string, atMs: number, ratio: number): void {
+    const e = this.echoes.get(key);
+    if (e) e.delivery = { at: atMs, ratio };
   }
 
   /**

@@ -8,6 +8,7 @@
 import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
+import { DELIVERY_DYING, DELIVERY_VALID_MS } from './detection-timing.ts';
 
 export interface PredictOptions {
   /** Samples in the trend fit (polls; default 5: a fade at fast OGMs shows within seconds). */
@@ -98,6 +99,11 @@ export function dyingFindings(scene: Scene, probs: ReadonlyMap<string, number>, 
     if (link?.metricKind !== 'tq') continue;
     const { via, detours } = routesVia(scene, n);
     if (via === 0 || detours === 0) continue;
+    const fading = measuredFade(scene, n, via, detours);
+    if (fading) {
+      found.push(fading);
+      continue;
+    }
     const p = predictLink(link.history, probs.get(`${n.hardIfname}/${n.neighbour}`) ?? null, options);
     if (!p?.dying) continue;
     found.push({
@@ -110,6 +116,21 @@ export function dyingFindings(scene: Scene, probs: ReadonlyMap<string, number>, 
     });
   }
   return found;
+}
+
+/**
+ * A link measured over the link echo (rx-watch.ts) delivering DELIVERY_DYING or less there and
+ * back, having been nearly clean: not a prediction from a model but the fade itself, seen while
+ * batman-adv's 64-OGM windows still show the link as good.
+ */
+function measuredFade(scene: Scene, n: Neighbour, via: number, detours: number): NewFinding | null {
+  const m = scene.knowledge.echoOf(linkKey(n.hardIfname, n.neighbour))?.delivery;
+  if (!m || scene.nowMs - m.at > DELIVERY_VALID_MS || m.ratio > DELIVERY_DYING) return null;
+  return {
+    kind: 'link-dying', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+    message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} fading: ${Math.round(m.ratio * 100)} % of its link echoes answered, after a clean spell`,
+    evidence: { delivery: round3(m.ratio), measuredMsAgo: scene.nowMs - m.at, routesVia: via, detours },
+  };
 }
 
 /** Originators routed via this neighbour now, and how many of them also have a route via another. */

@@ -6,10 +6,15 @@
 // where waiting for its 1 s OGMs takes two. Traffic that merely ended is answered, and nothing
 // happens. A neighbour that never answered (no agent there, no IPv6) is never judged this way.
 import { linkKey, type Knowledge } from './knowledge.ts';
-import { ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, RX_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
+import {
+  DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
+  SILENT_AFTER_MS, SUSPECT_MAX_LATES, SUSPECT_MS,
+} from './detection-timing.ts';
 
 export interface LinkProber {
   probe(ifname: string, mac: string): Promise<boolean | null>;
+  /** Delivery there and back, 0..1 (link-echo.ts measure). */
+  measure(ifname: string, mac: string): Promise<number | null>;
 }
 
 export interface RxWatchOptions {
@@ -37,7 +42,9 @@ export class RxWatch {
   /** When each watched link was last asked just to learn whether its neighbour answers. */
   private readonly keptAliveAt = new Map<string, number>();
   /** Probes asked and echoes lost, for the status page and the bench. */
-  readonly stats = { probes: 0, lost: 0, unknown: 0 };
+  readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0 };
+  /** When each link came under suspicion of fading (suspected()). */
+  private readonly suspects = new Map<string, number>();
 
   constructor(private readonly opts: RxWatchOptions) {
     this.now = opts.now ?? Date.now;
@@ -88,10 +95,42 @@ export class RxWatch {
       const echo = k.echoOf(w.key);
       if (echo?.answeredAt == null || at - echo.answeredAt >= ECHO_KNOWN_MS) continue;
       const rx = k.rxSilence(w.ifname, at);
-      if (!rx || rx.silentMs < ECHO_SILENT_MIN_MS || (rx.ratePerS * rx.silentMs) / 1000 < ECHO_RX_EXPECTED) continue;
       // Once per silence.
-      if (echo.askedAt >= at - rx.silentMs) continue;
-      void this.ask(w, at, true);
+      if (rx && rx.silentMs >= ECHO_SILENT_MIN_MS && (rx.ratePerS * rx.silentMs) / 1000 >= ECHO_RX_EXPECTED && echo.askedAt < at - rx.silentMs) void this.ask(w, at, true);
+      else if (this.suspected(w, at)) void this.measure(w, at);
+    }
+  }
+
+  /**
+   * Whether to measure the link's delivery now: it was nearly clean and is late with an OGM (the
+   * first sign of a fade), or was so within SUSPECT_MS and no measurement since found it healthy.
+   */
+  private suspected(w: Watched, at: number): boolean {
+    const k = this.opts.knowledge;
+    const since = this.suspects.get(w.key);
+    const last = k.echoOf(w.key)?.delivery;
+    if (since !== undefined && at - since <= SUSPECT_MS) {
+      if (last && last.at >= since && last.ratio >= DELIVERY_HEALTHY) return false;
+      return !last || at - last.at >= MEASURE_EVERY_MS;
+    }
+    const late = k.latenessOf(w.key, at - LATE_MEMORY_MS);
+    if (!late?.late || late.lates.length > SUSPECT_MAX_LATES || at - late.knownSinceMs < LATE_KNOWN_MS) return false;
+    // A new suspicion, not the same late OGM again.
+    if (since !== undefined && at - since <= SUSPECT_MS + MEASURE_EVERY_MS) return false;
+    this.suspects.set(w.key, at);
+    return true;
+  }
+
+  private async measure(w: Watched, at: number): Promise<void> {
+    this.probing.add(w.key);
+    this.stats.measurements++;
+    try {
+      const ratio = await this.opts.echo.measure(w.ifname, w.neighbour);
+      if (ratio === null) return;
+      this.opts.knowledge.recordDelivery(w.key, at, ratio);
+      if (ratio <= DELIVERY_DYING) this.opts.pollSoon();
+    } finally {
+      this.probing.delete(w.key);
     }
   }
 
@@ -122,5 +161,6 @@ export class RxWatch {
   /** Forgets links no longer watched (bounded by the neighbours heard). */
   private prune(keys: ReadonlySet<string>): void {
     for (const key of this.keptAliveAt.keys()) if (!keys.has(key)) this.keptAliveAt.delete(key);
+    for (const key of this.suspects.keys()) if (!keys.has(key)) this.suspects.delete(key);
   }
 }

@@ -25,6 +25,8 @@ export interface ProbeTiming {
 }
 /** Four tries: on a link losing 10 % each way all four go unanswered about once in 700 probes. */
 export const DEFAULT_PROBE: ProbeTiming = { count: 4, spacingMs: 40, waitMs: 150 };
+/** A delivery measurement: 20 requests over about a second, enough to tell 70 % from 95 %. */
+export const DEFAULT_MEASURE: ProbeTiming = { count: 20, spacingMs: 50, waitMs: 200 };
 
 /** fe80:: address of a MAC by modified EUI-64 (RFC 4291 appendix A), as Linux forms it by default; null for a malformed MAC. */
 export function linkLocalOf(mac: string): string | null {
@@ -130,6 +132,20 @@ export class LinkEcho {
 
   /** Asks the neighbour `mac` on `ifname` whether the link carries frames (see the class comment). */
   async probe(ifname: string, mac: string, timing: ProbeTiming = DEFAULT_PROBE): Promise<boolean | null> {
+    const r = await this.ask(ifname, mac, timing, true);
+    return r === null ? null : r.answered > 0;
+  }
+
+  /**
+   * The share of `timing.count` requests answered: the link's delivery there and back, measured
+   * (ETX's figure). null when it could not be asked.
+   */
+  async measure(ifname: string, mac: string, timing: ProbeTiming = DEFAULT_MEASURE): Promise<number | null> {
+    const r = await this.ask(ifname, mac, timing, false);
+    return r === null ? null : Math.min(1, r.answered / r.sent);
+  }
+
+  private async ask(ifname: string, mac: string, timing: ProbeTiming, firstAnswerEnds: boolean): Promise<{ sent: number; answered: number } | null> {
     const s = this.socket;
     if (!s || !IFNAME.test(ifname)) return null;
     const ll = (this.opts.addressOf ?? ((i, m) => { const a = linkLocalOf(m); return a && `${a}%${i}`; }))(ifname, mac);
@@ -137,28 +153,36 @@ export class LinkEcho {
     const nonces = Array.from({ length: timing.count }, () => randomBytes(8));
     let sent = 0;
     let failed = 0;
-    const result = await new Promise<boolean | null>((resolve) => {
+    let answered = 0;
+    return new Promise((resolve) => {
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
-      const finish = (v: boolean | null) => {
+      const finish = (ended: boolean) => {
         if (settled) return;
         settled = true;
         timers.forEach(clearTimeout);
         for (const n of nonces) this.waiting.delete(n.toString('hex'));
-        resolve(v);
+        resolve(ended || sent === 0 || !this.socket ? null : { sent, answered });
       };
-      for (const n of nonces) this.waiting.set(n.toString('hex'), () => finish(this.socket ? true : null));
+      for (const n of nonces) {
+        const key = n.toString('hex');
+        this.waiting.set(key, () => {
+          this.waiting.delete(key);
+          answered++;
+          if (!this.socket) finish(true);
+          else if (firstAnswerEnds) finish(false);
+        });
+      }
       nonces.forEach((n, i) => {
         timers.push(setTimeout(() => {
           s.send(packet(REQUEST, n), this.opts.peerPort ?? this.opts.port, ll, (e) => {
             if (e) failed++;
             else sent++;
-            if (failed === timing.count) finish(null);
+            if (failed === timing.count) finish(true);
           });
         }, i * timing.spacingMs));
       });
-      timers.push(setTimeout(() => finish(sent > 0 ? false : null), (timing.count - 1) * timing.spacingMs + timing.waitMs));
+      timers.push(setTimeout(() => finish(false), (timing.count - 1) * timing.spacingMs + timing.waitMs));
     });
-    return result;
   }
 }

@@ -7,8 +7,13 @@
 // neighbours win by batman-adv's own rules, with the link kept. Deleting the chain restores it.
 // One netdev ingress chain per (interface, neighbour) in our own table, as the quarantine does.
 // BATMAN_V ranks by throughput, not by OGM loss: the action refuses there.
+// When the neighbour is alone on a hard interface that is not the primary one, the interface is
+// also taken out of the mesh and put back once (re-enslave.ts): batman-adv forgets the neighbour
+// at once, hears it again on its next OGM that passes, and starts its link TQ from nothing, so
+// the route moves now instead of over seconds of sinking TQ; the link itself stays up.
 import { ActionError, requireIfname, requireMac, type ActionTarget, type HealAction } from './action.ts';
 import { BATADV_ETHERTYPE, NFT_TABLE, listNftChain, runNftScript } from './quarantine.ts';
+import { ipLink, reEnslavable, reEnslave, recordedMaster } from './re-enslave.ts';
 
 /**
  * Share of the neighbour's OGMs dropped, in percent. Below 100 on purpose: the neighbour stays
@@ -58,11 +63,18 @@ export const steerNeighbour: HealAction = {
     const mac = requireMac(t);
     const algo = (await ctx.driver.mesh()).algo;
     if (algo !== 'BATMAN_IV') throw new ActionError(`${algo} does not rank routes by OGM loss; steering by dropping OGMs needs BATMAN_IV`);
-    if (!(await ctx.driver.neighbours()).some((n) => n.hardIfname === ifname && n.neighbour === mac)) throw new ActionError(`${mac} is not a neighbour on ${ifname}`);
-    return { chain: steerChain(t), pct: STEER_DROP_PCT };
+    const neighbours = await ctx.driver.neighbours();
+    if (!neighbours.some((n) => n.hardIfname === ifname && n.neighbour === mac)) throw new ActionError(`${mac} is not a neighbour on ${ifname}`);
+    const alone = neighbours.every((n) => n.hardIfname !== ifname || n.neighbour === mac);
+    const master = alone ? await reEnslavable(ctx, ifname) : null;
+    return { chain: steerChain(t), pct: STEER_DROP_PCT, ...(master ? { master } : {}) };
   },
   async apply(ctx, t) {
     await runNftScript(ctx, steerScript(t));
+    const ifname = requireIfname(t);
+    const neighbours = await ctx.driver.neighbours();
+    const master = neighbours.every((n) => n.hardIfname !== ifname || n.neighbour === t.neighbour) ? await reEnslavable(ctx, ifname) : null;
+    if (master) await reEnslave(ctx, ifname, master);
   },
   async check(ctx, t) {
     const listed = await listNftChain(ctx, steerChain(t));
@@ -71,7 +83,10 @@ export const steerNeighbour: HealAction = {
     if (!m || !listed.rules.includes(requireMac(t)) || !/drop/.test(listed.rules)) return `chain ${steerChain(t)} holds no steering rule`;
     return Number(m[1]) === STEER_DROP_PCT ? null : `chain ${steerChain(t)} drops ${m[1]} %, not ${STEER_DROP_PCT} %`;
   },
-  async revert(ctx, t) {
+  async revert(ctx, t, state) {
     await runNftScript(ctx, unsteerScript(t));
+    // An agent killed between taking the interface out and putting it back left it out.
+    const master = recordedMaster(state);
+    if (master) await ipLink(ctx, requireIfname(t), 'master', master);
   },
 };

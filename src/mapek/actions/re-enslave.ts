@@ -1,0 +1,46 @@
+// Taking a hard interface out of the mesh and putting it straight back: batman-adv then drops
+// every neighbour it knew there at once (batadv_hardif_disable_interface purges), where a down
+// interface loses them only at its next purge, up to a second later. Never the primary
+// interface: its MAC is the node's originator address, and taking it out renames the node for
+// the whole mesh. Real kernel only: the simulator has no enslaving.
+import { describeFailure } from '../command-runner.ts';
+import { ActionError, type ActionContext } from './action.ts';
+
+const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+/** The mesh interface `ifname` may be taken out of and put back into, or null (simulator, primary interface, unknown). */
+export async function reEnslavable(ctx: ActionContext, ifname: string): Promise<string | null> {
+  if (ctx.driver.kind !== 'batman-adv') return null;
+  const mesh = await ctx.driver.mesh();
+  return mesh.primaryIfname !== undefined && mesh.primaryIfname !== ifname && IFNAME.test(mesh.meshIfname) ? mesh.meshIfname : null;
+}
+
+/** A master recorded in a journal entry, if it is a plausible interface name. */
+export function recordedMaster(state: Record<string, unknown>): string | null {
+  return typeof state.master === 'string' && IFNAME.test(state.master) ? state.master : null;
+}
+
+export async function ipLink(ctx: ActionContext, ifname: string, ...args: string[]): Promise<void> {
+  const argv = ['ip', 'link', 'set', 'dev', ifname, ...args];
+  const r = await ctx.run(argv);
+  if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
+}
+
+/** Out of `master` and back in at once, its hop penalty kept. */
+export async function reEnslave(ctx: ActionContext, ifname: string, master: string): Promise<void> {
+  const hopPenalty = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname)?.hopPenalty;
+  await ipLink(ctx, ifname, 'nomaster');
+  await ipLink(ctx, ifname, 'master', master);
+  if (hopPenalty !== undefined) await restoreHopPenalty(ctx, ifname, hopPenalty);
+}
+
+/** A kernel that makes a new hard interface on enslaving (6.10 on) starts it at hop_penalty 0. */
+export async function restoreHopPenalty(ctx: ActionContext, ifname: string, hopPenalty: number): Promise<void> {
+  // batman-adv lists the hard interface a moment after it is enslaved.
+  for (let i = 0; i < 10; i++) {
+    const now = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);
+    if (now?.hopPenalty === hopPenalty) return;
+    if (now) return void (await ctx.driver.setHardIf(ifname, { hopPenalty }));
+    await ctx.sleep(100);
+  }
+}
