@@ -4,7 +4,9 @@
 // "dead within the horizon" when there is one. A finding is made only when the combined
 // confidence is high: a noisy trend (low R²) or a model that says the link is fine keep it off.
 // Only links that carry routes and whose originators have a detour through another neighbour
-// are predicted on: steering off a link with no alternative helps nothing.
+// are predicted on: steering off a link with no alternative helps nothing. A link whose delivery
+// was measured over the link echo (rx-watch.ts) at DELIVERY_DYING or less is dying without a
+// prediction: that is the fade itself, seen before batman-adv's TQ shows it.
 import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
