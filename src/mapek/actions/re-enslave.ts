@@ -3,8 +3,9 @@
 // interface loses them only at its next purge, up to a second later. Never the primary
 // interface: its MAC is the node's originator address, and taking it out renames the node for
 // the whole mesh. Real kernel only: the simulator has no enslaving.
+import type { HardIfSettings, HardInterface } from '../../mesh/driver.ts';
 import { describeFailure } from '../command-runner.ts';
-import { ActionError, type ActionContext } from './action.ts';
+import { ActionError, type ActionContext, type RevertState } from './action.ts';
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
@@ -26,21 +27,40 @@ export async function ipLink(ctx: ActionContext, ifname: string, ...args: string
   if (r.code !== 0) throw new ActionError(describeFailure(argv, r));
 }
 
-/** Out of `master` and back in at once, its hop penalty kept. */
+/** Out of `master` and back in at once, its hard-interface settings kept. */
 export async function reEnslave(ctx: ActionContext, ifname: string, master: string): Promise<void> {
-  const hopPenalty = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname)?.hopPenalty;
+  const before = await hardIfSettings(ctx, ifname);
   await ipLink(ctx, ifname, 'nomaster');
   await ipLink(ctx, ifname, 'master', master);
-  if (hopPenalty !== undefined) await restoreHopPenalty(ctx, ifname, hopPenalty);
+  if (before) await restoreHardIf(ctx, ifname, before);
 }
 
-/** A kernel that makes a new hard interface on enslaving (6.10 on) starts it at hop_penalty 0. */
-export async function restoreHopPenalty(ctx: ActionContext, ifname: string, hopPenalty: number): Promise<void> {
+/** The settings batman-adv keeps per hard interface (hop penalty; BATMAN_V's ELP interval and throughput override), as a journal can hold them. */
+export async function hardIfSettings(ctx: ActionContext, ifname: string): Promise<Partial<HardIfSettings> | null> {
+  const i = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);
+  return i ? pick(i) : null;
+}
+
+function pick(i: Partial<HardInterface> | RevertState): Partial<HardIfSettings> {
+  const out: Partial<HardIfSettings> = {};
+  for (const k of ['hopPenalty', 'elpIntervalMs', 'throughputOverrideKbps'] as const) if (Number.isInteger(i[k])) out[k] = Number(i[k]);
+  return out;
+}
+
+/**
+ * Sets back what differs: a kernel that makes a new hard interface on enslaving (6.10 on) starts
+ * it at its defaults. `saved` may come from a journal entry (only integers are taken from it).
+ */
+export async function restoreHardIf(ctx: ActionContext, ifname: string, saved: Partial<HardIfSettings> | RevertState): Promise<void> {
+  const want = pick(saved);
   // batman-adv lists the hard interface a moment after it is enslaved.
   for (let i = 0; i < 10; i++) {
     const now = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);
-    if (now?.hopPenalty === hopPenalty) return;
-    if (now) return void (await ctx.driver.setHardIf(ifname, { hopPenalty }));
+    if (now) {
+      const changes = Object.fromEntries(Object.entries(want).filter(([k, v]) => now[k as keyof HardIfSettings] !== v));
+      if (Object.keys(changes).length) await ctx.driver.setHardIf(ifname, changes);
+      return;
+    }
     await ctx.sleep(100);
   }
 }

@@ -8,7 +8,7 @@
 // address. Its revert brings the interface up (and back into the mesh): what an agent killed
 // while the interface was down finds in the journal at its next start.
 import { ActionError, requireIfname, type HealAction, type RevertState } from './action.ts';
-import { ipLink, reEnslavable, recordedMaster, restoreHopPenalty } from './re-enslave.ts';
+import { hardIfSettings, ipLink, reEnslavable, recordedMaster, restoreHardIf } from './re-enslave.ts';
 
 export const DOWN_MS = 1500;
 
@@ -25,18 +25,18 @@ export const restartInterface: HealAction = {
     if (!i) throw new ActionError(`no hard interface ${ifname}`);
     if (!i.active) throw new ActionError(`${ifname} is down: not restarting what someone took down`);
     const master = await reEnslavable(ctx, ifname);
-    return master ? { up: true, master, hopPenalty: i.hopPenalty } : { up: true };
+    return master ? { up: true, master, ...(await hardIfSettings(ctx, ifname)) } : { up: true };
   },
   async apply(ctx, t) {
     const ifname = requireIfname(t);
     const master = await reEnslavable(ctx, ifname);
-    const hopPenalty = master ? (await ctx.driver.interfaces()).find((x) => x.ifname === ifname)?.hopPenalty : undefined;
+    const saved = master ? await hardIfSettings(ctx, ifname) : null;
     if (master) await ipLink(ctx, ifname, 'nomaster');
     await ipLink(ctx, ifname, 'down');
     await ctx.sleep(DOWN_MS);
     await ipLink(ctx, ifname, 'up');
     if (master) await ipLink(ctx, ifname, 'master', master);
-    if (hopPenalty !== undefined) await restoreHopPenalty(ctx, ifname, hopPenalty);
+    if (saved) await restoreHardIf(ctx, ifname, saved);
   },
   async check(ctx, t) {
     // batman-adv re-activates the hard interface from its netdev notifier: give it a moment.
@@ -51,6 +51,6 @@ export const restartInterface: HealAction = {
     const ifname = requireIfname(t);
     const master = recordedMaster(state);
     await ipLink(ctx, ifname, ...(master ? ['master', master] : []), 'up');
-    if (master && Number.isInteger(state.hopPenalty)) await restoreHopPenalty(ctx, ifname, Number(state.hopPenalty));
+    if (master) await restoreHardIf(ctx, ifname, state);
   },
 };

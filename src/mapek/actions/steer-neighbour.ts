@@ -17,7 +17,7 @@ import { ipLink, reEnslavable, reEnslave, recordedMaster } from './re-enslave.ts
 
 /**
  * Share of the neighbour's OGMs dropped, in percent. Below 100 on purpose: the neighbour stays
- * heard (no "dead link" finding, no purge), only its TQ falls. At 75 % the link's TQ ends near a
+ * heard (no "dead link" finding, no purge by batman-adv), only its TQ falls. At 75 % the link's TQ ends near a
  * fifth of what it was, well below any working detour; the bound is STEER_MAX_DROP_PCT.
  */
 export const STEER_DROP_PCT = 75;
