@@ -5,6 +5,8 @@
 // a poll is asked for at once: link-findings.ts then finds the link dead in about half a second,
 // where waiting for its 1 s OGMs takes two. Traffic that merely ended is answered, and nothing
 // happens. A neighbour that never answered (no agent there, no IPv6) is never judged this way.
+// It also measures the delivery of a nearly clean link that starts missing OGMs (suspected()):
+// a fade shows there seconds before batman-adv's TQ moves (predict-link-death.ts).
 import { linkKey, type Knowledge } from './knowledge.ts';
 import {
   DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
@@ -41,7 +43,7 @@ export class RxWatch {
   private readonly probing = new Set<string>();
   /** When each watched link was last asked just to learn whether its neighbour answers. */
   private readonly keptAliveAt = new Map<string, number>();
-  /** Probes asked and echoes lost, for the status page and the bench. */
+  /** Probes asked, echoes lost, measurements made (tests; the bench counts the frames on the wire). */
   readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0 };
   /** When each link came under suspicion of fading (suspected()). */
   private readonly suspects = new Map<string, number>();
