@@ -5,8 +5,9 @@
 // a quarter of a second what a 1 s OGM interval answers in two.
 //
 // Wire format, 16 bytes: "X0E" · type (1 request, 2 reply) · 4 reserved bytes · 8-byte nonce.
-// Anything else is ignored. Replies go to the request's source only, one per request, at most
-// REPLIES_PER_S a second: the echo can amplify nothing.
+// Anything else is ignored, and so are requests from beyond the link (not link-local). Replies
+// go to the request's source only, one per request, at most REPLIES_PER_S a second: the echo can
+// amplify nothing.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 
@@ -40,6 +41,10 @@ export function linkLocalOf(mac: string): string | null {
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+/** Whether a request from `address` is answered: fe80::/10 (with its scope), or the loopback (tests; nothing from outside can be it). */
+export function answersFrom(address: string): boolean {
+  return /^(fe[89ab][0-9a-f]:[0-9a-f:]*(%[^%]+)?|::1)$/i.test(address);
+}
 
 function packet(type: number, nonce: Buffer): Buffer {
   const p = Buffer.alloc(SIZE);
@@ -114,7 +119,9 @@ export class LinkEcho {
       this.waiting.get(nonce)?.();
       return;
     }
-    if (m[3] !== REQUEST) {
+    // Only neighbours ask, from their link-local addresses: nothing beyond the link (a WAN
+    // whose firewall lets the port through) gets an answer.
+    if (m[3] !== REQUEST || !answersFrom(address)) {
       this.stats.ignored++;
       return;
     }

@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
-import { LinkEcho, linkLocalOf, REPLIES_PER_S } from '../../src/mesh/link-echo.ts';
+import { networkInterfaces } from 'node:os';
+import { answersFrom, LinkEcho, linkLocalOf, REPLIES_PER_S } from '../../src/mesh/link-echo.ts';
 
 const base = 36_000 + Math.floor(Math.random() * 2000) * 2;
 const loopback = () => '::1';
@@ -46,6 +47,27 @@ test('a neighbour that answers: true; one that is gone: false; one that cannot b
     assert.is(await me.probe('v1-2', '02:00:00:00:02:01'), null, 'stopped: cannot ask');
   } finally {
     me.stop();
+    peer.stop();
+  }
+});
+
+test('only link-local (and loopback) sources are answered', () => {
+  for (const a of ['fe80::ff:fe00:201%v1-2', 'FE80::1', 'febf::1%wlan0', '::1']) assert.ok(answersFrom(a), a);
+  for (const a of ['fd00::2', '2001:db8::1', 'fec0::1', '::ffff:10.0.0.1', '10.0.0.1', '', 'fe80', '::']) assert.not.ok(answersFrom(a), a);
+});
+
+test('requests from beyond the link (not link-local) get no answer', async () => {
+  // A global address of this host stands for the far side of a WAN: the echo must not answer it.
+  const global = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv6' && !a.internal && !a.address.startsWith('fe80'))?.address;
+  const peer = new LinkEcho({ port: base + 3 });
+  await peer.start();
+  const probe = new LinkEcho({ port: base + 4, peerPort: base + 3, addressOf: () => global ?? '::ffff:127.0.0.1' });
+  await probe.start();
+  try {
+    assert.is(await probe.probe('v1-2', '02:00:00:00:02:01'), global ? false : null, `asked ${global ?? 'an IPv4-mapped address'}`);
+    if (global) assert.is(peer.stats.ignored, 4);
+  } finally {
+    probe.stop();
     peer.stop();
   }
 });
