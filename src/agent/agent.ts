@@ -12,7 +12,7 @@ import { ACTIONS } from '../mapek/actions/index.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
 import type { CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
-import { LinkEcho } from '../mesh/link-echo.ts';
+import { LinkEcho, macOfLinkLocal } from '../mesh/link-echo.ts';
 import { RxWatch } from '../mapek/rx-watch.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
@@ -168,7 +168,11 @@ export class Agent implements StatusSource {
     const c = this.opts.config;
     const packets = this.opts.host.packets;
     if (!c.healing.linkEcho || !packets || this.opts.driver.kind !== 'batman-adv') return;
-    const echo = new LinkEcho({ port: c.healing.linkEchoPort });
+    // A neighbour measuring our shared link suspects a fade: this end measures it too.
+    const echo = new LinkEcho({ port: c.healing.linkEchoPort, onMeasured: (address) => {
+      const peer = macOfLinkLocal(address);
+      if (peer) this.rxWatch?.peerMeasuring(peer.ifname, peer.mac);
+    } });
     try {
       await echo.start();
     } catch (e) {

@@ -115,12 +115,36 @@ export class RxWatch {
       if (last && last.at >= since && last.ratio >= DELIVERY_HEALTHY) return false;
       return !last || at - last.at >= MEASURE_EVERY_MS;
     }
-    const late = k.latenessOf(w.key, at - LATE_MEMORY_MS);
-    if (!late?.late || late.lates.length > SUSPECT_MAX_LATES || at - late.knownSinceMs < LATE_KNOWN_MS) return false;
+    if (!k.latenessOf(w.key, at - LATE_MEMORY_MS)?.late || !this.nearlyClean(w.key, at)) return false;
     // A new suspicion, not the same late OGM again.
     if (since !== undefined && at - since <= SUSPECT_MS + MEASURE_EVERY_MS) return false;
     this.suspects.set(w.key, at);
     return true;
+  }
+
+  /**
+   * The neighbour at the other end is measuring this link (link-echo.ts onMeasured): it saw the
+   * link miss an OGM. This end may not have: a neighbour in its fast-OGM spell is never late here.
+   * A nearly clean link is then measured from this end too, now; what it finds decides, not the
+   * neighbour's word (the same bounds as a suspicion of our own).
+   */
+  peerMeasuring(ifname: string, mac: string): void {
+    const at = this.now();
+    const w = this.watched().find((x) => x.ifname === ifname && x.neighbour === mac);
+    if (!w || this.probing.has(w.key)) return;
+    const k = this.opts.knowledge;
+    const answeredAt = k.echoOf(w.key)?.answeredAt;
+    if (answeredAt == null || at - answeredAt >= ECHO_KNOWN_MS) return;
+    const since = this.suspects.get(w.key);
+    if (since !== undefined && at - since <= SUSPECT_MS + MEASURE_EVERY_MS) return;
+    if (!this.nearlyClean(w.key, at)) return;
+    this.suspects.set(w.key, at);
+    void this.measure(w, at);
+  }
+
+  private nearlyClean(key: string, at: number): boolean {
+    const late = this.opts.knowledge.latenessOf(key, at - LATE_MEMORY_MS);
+    return late !== null && late.lates.length <= SUSPECT_MAX_LATES && at - late.knownSinceMs >= LATE_KNOWN_MS;
   }
 
   private async measure(w: Watched, at: number): Promise<void> {

@@ -29,6 +29,23 @@ export const DEFAULT_PROBE: ProbeTiming = { count: 4, spacingMs: 40, waitMs: 150
 /** A delivery measurement: 20 requests over about a second, enough to tell 70 % from 95 %. */
 export const DEFAULT_MEASURE: ProbeTiming = { count: 20, spacingMs: 50, waitMs: 200 };
 
+/** Requests from one address within MEASURE_BURST_MS that make a measurement, not a probe (4) or a keepalive. */
+export const MEASURE_BURST = 8;
+export const MEASURE_BURST_MS = 1500;
+
+/** The interface and MAC of a modified-EUI-64 link-local address (fe80::…:xxff:fexx:…%ifname); null for any other address. */
+export function macOfLinkLocal(address: string): { ifname: string; mac: string } | null {
+  const m = /^fe80::([0-9a-f:]+)%([A-Za-z0-9_.-]{1,15})$/i.exec(address);
+  if (!m) return null;
+  const groups = m[1]!.split(':');
+  if (groups.length > 4 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return null;
+  const words = [...Array(4 - groups.length).fill('0'), ...groups].map((g) => parseInt(g, 16));
+  const b = words.flatMap((w) => [w >> 8, w & 0xff]);
+  if (b[3] !== 0xff || b[4] !== 0xfe) return null;
+  const mac = [b[0]! ^ 0x02, b[1]!, b[2]!, b[5]!, b[6]!, b[7]!].map((x) => x.toString(16).padStart(2, '0')).join(':');
+  return { ifname: m[2]!, mac };
+}
+
 /** fe80:: address of a MAC by modified EUI-64 (RFC 4291 appendix A), as Linux forms it by default; null for a malformed MAC. */
 export function linkLocalOf(mac: string): string | null {
   const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(mac);
@@ -56,6 +73,12 @@ function packet(type: number, nonce: Buffer): Buffer {
 
 export interface LinkEchoOptions {
   port: number;
+  /**
+   * A neighbour is measuring this link (MEASURE_BURST requests within MEASURE_BURST_MS from one
+   * address): it suspects the link, and this end may want to measure it too. Called with the
+   * asker's address (fe80::…%ifname; macOfLinkLocal reads it), at most once per burst.
+   */
+  onMeasured?: (address: string) => void;
   /** The port neighbours answer on (default: port, as every agent uses the same; tests run two). */
   peerPort?: number;
   /** Where requests go: the neighbour's link-local address by default (tests pass ::1). */
@@ -75,6 +98,7 @@ export class LinkEcho {
   private readonly now: () => number;
   private budget = REPLIES_PER_S;
   private budgetAt = 0;
+  private readonly askers = new Map<string, { since: number; count: number }>();
   /** Datagrams ignored as malformed, and replies withheld by the rate limit. */
   readonly stats = { ignored: 0, limited: 0, answered: 0 };
 
@@ -100,6 +124,18 @@ export class LinkEcho {
     s.on('error', () => {});
     s.on('message', (m, r) => this.receive(m, r.address, r.port));
     this.socket = s;
+  }
+
+  /** Counts requests per asker; a burst is a measurement (see onMeasured). Bounded: old askers are forgotten. */
+  private noteAsker(address: string, now: number): void {
+    if (!this.opts.onMeasured) return;
+    const a = this.askers.get(address);
+    if (!a || now - a.since > MEASURE_BURST_MS) {
+      if (this.askers.size >= 64) for (const [k, v] of this.askers) if (now - v.since > MEASURE_BURST_MS) this.askers.delete(k);
+      if (this.askers.size < 64) this.askers.set(address, { since: now, count: 1 });
+      return;
+    }
+    if (++a.count === MEASURE_BURST) this.opts.onMeasured(address);
   }
 
   stop(): void {
@@ -134,6 +170,7 @@ export class LinkEcho {
     }
     this.budget--;
     this.stats.answered++;
+    this.noteAsker(address, now);
     this.socket?.send(packet(REPLY, m.subarray(8)), port, address, () => {});
   }
 

@@ -40,6 +40,8 @@ async function relay(loseEvery: number): Promise<{ close: () => void; fade: () =
 
 interface Case {
   loseEvery: number;
+  /** This end never sees the link late (the neighbour is in its fast-OGM spell); the neighbour measures it at the fade. */
+  peerMeasures?: boolean;
   /** Late OGMs the link had in the last minutes before this one. */
   latesBefore: number;
 }
@@ -69,7 +71,7 @@ async function run(c: Case) {
       if (now === fadeAt) medium.fade();
       if (now % 1000 === 0) {
         // The fading link misses its OGM at fadeAt (1.6 s since the last); before that, at lateAt.
-        const lastSeenMs = now === fadeAt || lateAt.has(now) ? 1600 : 200;
+        const lastSeenMs = (now === fadeAt && !c.peerMeasures) || lateAt.has(now) ? 1600 : 200;
         const neighbours: Neighbour[] = [{ neighbour: N, hardIfname: IF, hardIfindex: 3, lastSeenMs }, { neighbour: OTHER, hardIfname: 'v1-2', hardIfindex: 2, lastSeenMs: 300 }];
         k.mesh = { interfaces, neighbours, originators, gateways: [], settings: null };
         k.recordLinks([{ neighbour: N, hardIfname: IF, kind: 'tq', value: 250 }, { neighbour: OTHER, hardIfname: 'v1-2', kind: 'tq', value: 250 }]);
@@ -78,6 +80,7 @@ async function run(c: Case) {
         k.recordCounters(now, IF, { rxPackets: Math.floor(now / 50), txPackets: Math.floor(now / 300) }, true);
       }
       const before = watch.stats.measurements + watch.stats.probes;
+      if (now === fadeAt + 100 && c.peerMeasures) watch.peerMeasuring(IF, N);
       await watch.check();
       // Echoes run in real time: the virtual clock waits for them.
       if (watch.stats.measurements + watch.stats.probes > before) {
@@ -113,6 +116,19 @@ test('a clean link that misses an OGM by chance and answers every echo: measured
   assert.is(r.dying, null);
   assert.is(r.stats.measurements, 1, `healthy: the suspicion ends; ${JSON.stringify(r)}`);
   assert.is(r.polls, 0);
+});
+
+test('the neighbour measures the link (this end never saw it late): measured from here too, dying', async () => {
+  const r = await run({ loseEvery: 3, latesBefore: 0, peerMeasures: true });
+  assert.is(r.stats.measurements >= 1, true, JSON.stringify(r.stats));
+  assert.ok(r.dying, 'link-dying expected');
+  assert.is(r.dying.evidence.delivery, 0.7);
+});
+
+test('the neighbour measures a link that answers every echo: no finding', async () => {
+  const r = await run({ loseEvery: 0, latesBefore: 0, peerMeasures: true });
+  assert.is(r.stats.measurements, 1);
+  assert.is(r.dying, null);
 });
 
 test('a lossy link (late OGMs all along) is never measured: its misses are its normal', async () => {

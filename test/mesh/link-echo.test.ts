@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import dgram from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import { answersFrom, LinkEcho, linkLocalOf, REPLIES_PER_S } from '../../src/mesh/link-echo.ts';
+import { answersFrom, LinkEcho, linkLocalOf, macOfLinkLocal, MEASURE_BURST, REPLIES_PER_S } from '../../src/mesh/link-echo.ts';
 
 const base = 36_000 + Math.floor(Math.random() * 2000) * 2;
 const loopback = () => '::1';
@@ -24,6 +24,32 @@ test('modified EUI-64 link-local addresses, as Linux forms them', () => {
   assert.is(linkLocalOf('00:11:22:33:44:55'), 'fe80::211:22ff:fe33:4455');
   assert.is(linkLocalOf('AA:BB:CC:DD:EE:FF'), 'fe80::a8bb:ccff:fedd:eeff');
   for (const bad of ['', '02:00:00:00:02', '02:00:00:00:02:01:03', 'zz:00:00:00:02:01', '02-00-00-00-02-01']) assert.is(linkLocalOf(bad), null, bad);
+});
+
+test('the MAC and interface of a neighbour\'s link-local address, the way back from linkLocalOf', () => {
+  for (const mac of ['02:00:00:00:01:03', '00:11:22:33:44:55', 'aa:bb:cc:dd:ee:ff', '02:00:00:00:00:00']) {
+    assert.equal(macOfLinkLocal(`${linkLocalOf(mac)}%v3-1`), { ifname: 'v3-1', mac }, mac);
+  }
+  // Not EUI-64 (no ff:fe), no scope, not link-local, a hostile scope: nothing.
+  for (const a of ['fe80::1%v3-1', 'fe80::ff:fe00:103', 'fd00::ff:fe00:103%v3-1', 'fe80::ff:fe00:103%../../x', 'fe80::1:2:3:4:5%v3-1', '::1']) assert.is(macOfLinkLocal(a), null, a);
+});
+
+test('a burst of requests (a measurement) is reported once; a probe is not', async () => {
+  const asked: string[] = [];
+  const me = new LinkEcho({ port: base + 5, peerPort: base + 6, addressOf: () => '::1' });
+  const peer = new LinkEcho({ port: base + 6, peerPort: base + 5, addressOf: () => '::1', onMeasured: (a) => asked.push(a) });
+  await me.start();
+  await peer.start();
+  try {
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01', { count: 4, spacingMs: 10, waitMs: 100 }), true);
+    assert.is(await me.probe('v1-2', '02:00:00:00:02:01', { count: 4, spacingMs: 10, waitMs: 100 }), true);
+    assert.equal(asked, [], 'probes (one answered request each) are no measurement');
+    assert.is(await me.measure('v1-2', '02:00:00:00:02:01'), 1);
+    assert.equal(asked, ['::1'], `one report for ${MEASURE_BURST}+ requests in a burst`);
+  } finally {
+    me.stop();
+    peer.stop();
+  }
 });
 
 test('a neighbour that answers: true; one that is gone: false; one that cannot be asked: null', async () => {
