@@ -29,6 +29,7 @@ import { nodeNames } from '../status/node-names.ts';
 import type { SpanContext } from '../tracing/api.ts';
 import type { AgentTracer } from '../tracing/tracer.ts';
 import { renderTracingMetrics } from '../status/metrics-tracing.ts';
+import { renderLinkEchoMetrics } from '../status/metrics-link-echo.ts';
 
 /** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
@@ -73,7 +74,7 @@ export class Agent implements StatusSource {
   private server: StatusServer | null = null;
   private linkEcho: LinkEcho | null = null;
   /** The link echo's trigger (healing.link_echo): null when off or not startable. */
-  rxWatch: RxWatch | null = null;
+  private rxWatch: RxWatch | null = null;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: AgentParts) {
@@ -307,7 +308,10 @@ export class Agent implements StatusSource {
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats());
+    const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0 };
+    const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0 };
+    return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats()) +
+      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored });
   }
 }
 

@@ -1,0 +1,28 @@
+// The link echo's counters in /metrics (healing.link_echo; src/mesh/link-echo.ts,
+// src/mapek/rx-watch.ts). Written whether it runs or not (zeros), so a dashboard's series exist
+// before the first echo.
+import { MetricsText } from './metrics-text.ts';
+
+export interface LinkEchoCounters {
+  /** Traffic silences and keepalives asked about. */
+  probes: number;
+  /** Silences nobody answered: links found dead by the echo. */
+  lost: number;
+  /** Delivery measurements (20 echoes each) of suspected fades. */
+  measurements: number;
+  /** Neighbours' requests answered, and datagrams ignored (malformed, or from beyond the link). */
+  answered: number;
+  ignored: number;
+}
+
+export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEchoCounters): string {
+  const m = new MetricsText();
+  const labels = { node };
+  m.add('x0tta6bl4_link_echo_running', 'gauge', '1 when the link echo answers and asks (healing.link_echo, its port bound).', running ? 1 : 0, labels);
+  m.add('x0tta6bl4_link_echo_probes_total', 'counter', 'Neighbours asked whether a link still carries frames (silences and keepalives).', c.probes, labels);
+  m.add('x0tta6bl4_link_echo_lost_total', 'counter', 'Silent links whose neighbour did not answer: found dead by the echo.', c.lost, labels);
+  m.add('x0tta6bl4_link_echo_measurements_total', 'counter', 'Delivery measurements of links suspected of fading.', c.measurements, labels);
+  m.add('x0tta6bl4_link_echo_answered_total', 'counter', "Neighbours' requests answered.", c.answered, labels);
+  m.add('x0tta6bl4_link_echo_ignored_total', 'counter', 'Datagrams ignored: malformed, or from beyond the link.', c.ignored, labels);
+  return m.toString();
+}
