@@ -147,13 +147,6 @@ test('SIGKILL in the middle of a restart: journal intact, temporary settings res
   assert.ok(step, 'the restart is still wanted');
   assert.match(step.note, 'cool-down');
   assert.is(step.status, 'blocked');
-  // The link echo runs in the node's namespace on the real kernel: its port bound, its
-  // neighbours asked (the keepalive of every link that carries routes).
-  const metrics = agent.metrics();
-  assert.match(metrics, /x0tta6bl4_link_echo_running\{node="n4"\} 1/);
-  const probes = Number(/x0tta6bl4_link_echo_probes_total\{node="n4"\} (\d+)/.exec(metrics)?.[1]);
-  assert.ok(probes >= 1, `link echo probes: ${probes}`);
-  assert.ok(agent.healthBoard.report().components.some((c) => c.name === 'link-echo' && c.state === 'ok'), 'health: link-echo ok');
 });
 
 test.run();

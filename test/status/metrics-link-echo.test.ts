@@ -1,6 +1,6 @@
 // The link echo's series in /metrics (src/status/metrics-link-echo.ts): present with zeros when it
-// does not run, so dashboards have them from the start; the kernel check (an agent in a VM
-// node, its port bound and its neighbours asked) is in test/guest/heal-restart.guest.ts.
+// does not run, so dashboards have them from the start. The echo itself on the real kernel:
+// test/guest/link-echo.guest.ts; whole agents using it: bench:heal.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { renderLinkEchoMetrics } from '../../src/status/metrics-link-echo.ts';

@@ -23,6 +23,8 @@ const ALL_STEPS: VmStep[] = [
   step('heal-restart', 'heal-restart.guest.ts', 200_000),
   step('heal-quarantine', 'heal-quarantine.guest.ts', 180_000),
   step('heal-storm', 'heal-storm.guest.ts', 200_000),
+  // The link echo between two nodes' namespaces over their hard interfaces' link-local addresses.
+  step('link-echo', 'link-echo.guest.ts', 120_000),
 ];
 // X0_HEAL_STEPS=heal-storm,heal-rollback runs only those (while working on one proof); never under CI.
 const only = process.env.CI === 'true' ? undefined : process.env.X0_HEAL_STEPS?.split(',');
