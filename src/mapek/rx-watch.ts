@@ -142,9 +142,16 @@ export class RxWatch {
     void this.measure(w, at);
   }
 
+  /**
+   * At most SUSPECT_MAX_LATES late OGMs per LATE_MEMORY_MS, pro rata over a shorter acquaintance
+   * (the one late now not counted): a link known for half a minute with two misses is a lossy one,
+   * not a clean one starting to fade (a healthy 10 %-loss link got steered that way on the kernel).
+   */
   private nearlyClean(key: string, at: number): boolean {
     const late = this.opts.knowledge.latenessOf(key, at - LATE_MEMORY_MS);
-    return late !== null && late.lates.length <= SUSPECT_MAX_LATES && at - late.knownSinceMs >= LATE_KNOWN_MS;
+    if (!late || at - late.knownSinceMs < LATE_KNOWN_MS) return false;
+    const span = Math.min(LATE_MEMORY_MS, at - late.knownSinceMs);
+    return late.lates.length - (late.late ? 1 : 0) <= Math.floor((SUSPECT_MAX_LATES * span) / LATE_MEMORY_MS);
   }
 
   private async measure(w: Watched, at: number): Promise<void> {

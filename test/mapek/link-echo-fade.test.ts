@@ -42,8 +42,10 @@ interface Case {
   loseEvery: number;
   /** This end never sees the link late (the neighbour is in its fast-OGM spell); the neighbour measures it at the fade. */
   peerMeasures?: boolean;
-  /** Late OGMs the link had in the last minutes before this one. */
+  /** Late OGMs the link had before this one (every 3 s from lateFrom, default 1 s). */
   latesBefore: number;
+  /** When the link was first heard (ms; default 0). */
+  lateFrom?: number;
 }
 
 async function run(c: Case) {
@@ -64,10 +66,11 @@ async function run(c: Case) {
     { originator: DEST, nextHop: N, hardIfname: IF, hardIfindex: 3, tq: 220, lastSeenMs: 100, best: true },
     { originator: DEST, nextHop: OTHER, hardIfname: 'v1-2', hardIfindex: 2, tq: 170, lastSeenMs: 100, best: false },
   ];
-  const lateAt = new Set(Array.from({ length: c.latesBefore }, (_, i) => 1000 + i * 3000));
+  const heardFrom = c.lateFrom ?? 0;
+  const lateAt = new Set(Array.from({ length: c.latesBefore }, (_, i) => heardFrom + 1000 + i * 3000));
   const fadeAt = 90_000;
   try {
-    for (now = 0; now <= fadeAt + 4000; now += 100) {
+    for (now = heardFrom; now <= fadeAt + 4000; now += 100) {
       if (now === fadeAt) medium.fade();
       if (now % 1000 === 0) {
         // The fading link misses its OGM at fadeAt (1.6 s since the last); before that, at lateAt.
@@ -128,6 +131,12 @@ test('the neighbour measures the link (this end never saw it late): measured fro
 test('the neighbour measures a link that answers every echo: no finding', async () => {
   const r = await run({ loseEvery: 0, latesBefore: 0, peerMeasures: true });
   assert.is(r.stats.measurements, 1);
+  assert.is(r.dying, null);
+});
+
+test('a lossy link met half a minute ago (two misses already): not taken for a clean one starting to fade', async () => {
+  const r = await run({ loseEvery: 3, latesBefore: 2, lateFrom: 60_000 });
+  assert.is(r.stats.measurements, 0);
   assert.is(r.dying, null);
 });
 
