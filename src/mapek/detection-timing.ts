@@ -213,3 +213,6 @@ export const DELIVERY_HEALTHY = 0.95;
 export const DELIVERY_DYING = 0.75;
 /** A measurement counts for the analysis this long. */
 export const DELIVERY_VALID_MS = 4000;
+/** A link measured for a fade must have had its TQ at CLEAN_TQ or more for the CLEAN_TQ_SAMPLES polls before. */
+export const CLEAN_TQ = 240;
+export const CLEAN_TQ_SAMPLES = 5;

@@ -10,7 +10,7 @@
 import { linkKey, type Knowledge } from './knowledge.ts';
 import {
   DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
-  SILENT_AFTER_MS, SUSPECT_MAX_LATES, SUSPECT_MS,
+  SILENT_AFTER_MS, SUSPECT_MAX_LATES, SUSPECT_MS, CLEAN_TQ, CLEAN_TQ_SAMPLES,
 } from './detection-timing.ts';
 
 export interface LinkProber {
@@ -151,7 +151,11 @@ export class RxWatch {
     const late = this.opts.knowledge.latenessOf(key, at - LATE_MEMORY_MS);
     if (!late || at - late.knownSinceMs < LATE_KNOWN_MS) return false;
     const span = Math.min(LATE_MEMORY_MS, at - late.knownSinceMs);
-    return late.lates.length - (late.late ? 1 : 0) <= Math.floor((SUSPECT_MAX_LATES * span) / LATE_MEMORY_MS);
+    if (late.lates.length - (late.late ? 1 : 0) > Math.floor((SUSPECT_MAX_LATES * span) / LATE_MEMORY_MS)) return false;
+    // And its TQ at the top before this: a 10 %-loss link sits near 200 (its misses both ways), a clean one near 255.
+    const tq = this.opts.knowledge.linkStatus().find((l) => linkKey(l.hardIfname, l.neighbour) === key);
+    const before = (tq?.metricKind === 'tq' ? tq.history.slice(-CLEAN_TQ_SAMPLES - 1, -1) : []).filter((v): v is number => v !== null);
+    return before.length >= CLEAN_TQ_SAMPLES && before.every((v) => v >= CLEAN_TQ);
   }
 
   private async measure(w: Watched, at: number): Promise<void> {

@@ -46,6 +46,8 @@ interface Case {
   latesBefore: number;
   /** When the link was first heard (ms; default 0). */
   lateFrom?: number;
+  /** Its TQ (default 250, a clean link). */
+  tq?: number;
 }
 
 async function run(c: Case) {
@@ -77,7 +79,7 @@ async function run(c: Case) {
         const lastSeenMs = (now === fadeAt && !c.peerMeasures) || lateAt.has(now) ? 1600 : 200;
         const neighbours: Neighbour[] = [{ neighbour: N, hardIfname: IF, hardIfindex: 3, lastSeenMs }, { neighbour: OTHER, hardIfname: 'v1-2', hardIfindex: 2, lastSeenMs: 300 }];
         k.mesh = { interfaces, neighbours, originators, gateways: [], settings: null };
-        k.recordLinks([{ neighbour: N, hardIfname: IF, kind: 'tq', value: 250 }, { neighbour: OTHER, hardIfname: 'v1-2', kind: 'tq', value: 250 }]);
+        k.recordLinks([{ neighbour: N, hardIfname: IF, kind: 'tq', value: c.tq ?? 250 }, { neighbour: OTHER, hardIfname: 'v1-2', kind: 'tq', value: 250 }]);
         k.recordLiveness(now, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: true })));
         k.recordLateness(now, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= 1500 })));
         k.recordCounters(now, IF, { rxPackets: Math.floor(now / 50), txPackets: Math.floor(now / 300) }, true);
@@ -136,6 +138,12 @@ test('the neighbour measures a link that answers every echo: no finding', async 
 
 test('a lossy link met half a minute ago (two misses already): not taken for a clean one starting to fade', async () => {
   const r = await run({ loseEvery: 3, latesBefore: 2, lateFrom: 60_000 });
+  assert.is(r.stats.measurements, 0);
+  assert.is(r.dying, null);
+});
+
+test('a link whose TQ sits at 200 (its loss both ways) is no clean one, even without a late OGM on record', async () => {
+  const r = await run({ loseEvery: 3, latesBefore: 0, tq: 200 });
   assert.is(r.stats.measurements, 0);
   assert.is(r.dying, null);
 });
