@@ -98,7 +98,7 @@ export class RxWatch {
       if (echo?.answeredAt == null || at - echo.answeredAt >= ECHO_KNOWN_MS) continue;
       const rx = k.rxSilence(w.ifname, at);
       // Once per silence.
-      if (rx && rx.silentMs >= ECHO_SILENT_MIN_MS && (rx.ratePerS * rx.silentMs) / 1000 >= ECHO_RX_EXPECTED && echo.askedAt < at - rx.silentMs) void this.ask(w, at, true);
+      if (rx && rx.silentMs >= ECHO_SILENT_MIN_MS && (rx.ratePerS * rx.silentMs) / 1000 >= ECHO_RX_EXPECTED && echo.askedAt < at - rx.silentMs) void this.ask(w, at, true, p?.rx);
       else if (this.suspected(w, at)) void this.measure(w, at);
     }
   }
@@ -172,17 +172,17 @@ export class RxWatch {
   }
 
   /** A keepalive only records an answer; a silence's probe records either, and a lost one is news. */
-  private async ask(w: Watched, at: number, silence: boolean): Promise<void> {
+  /** rxBefore: the reading that found the silence (silences only), to tell whether frames came while asking. */
+  private async ask(w: Watched, at: number, silence: boolean, rxBefore?: number): Promise<void> {
     this.probing.add(w.key);
     this.stats.probes++;
     try {
-      const before = silence ? await this.opts.readPackets(w.ifname).catch(() => null) : null;
       let answered = await this.opts.echo.probe(w.ifname, w.neighbour);
       // Frames came in while it was asked: the link lives, and its neighbour's agent is only slow
       // (a long task on a small router) or gone; either way nothing for the loop to act on.
-      if (answered === false && before) {
+      if (answered === false && rxBefore !== undefined) {
         const after = await this.opts.readPackets(w.ifname).catch(() => null);
-        if (after && after.rx > before.rx) answered = true;
+        if (after && after.rx > rxBefore) answered = true;
       }
       if (answered === null) this.stats.unknown++;
       else if (answered || silence) this.opts.knowledge.recordEcho(w.key, at, answered);
