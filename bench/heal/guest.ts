@@ -453,7 +453,7 @@ const variants = envList('X0_HEAL_VARIANTS', VARIANTS, ['batman', 'batman_tuned'
 const scenarios: Scenario[] = envList('X0_HEAL_SCENARIOS', SCENARIOS, ['far-link', 'near-link', 'fade']).filter((s) => s !== 'flapping');
 if (process.env.X0_HEAL_FLAPS !== '0') scenarios.push('flapping');
 
-interface Healthy { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; echoFps: number; actions: string[]; steers: number }
+interface Healthy { variant: Variant; seconds: number; ogmFps: number; ogmBps: number; echoFps: number; actions: string[]; steers: number; evidence: string[] }
 const runs: Run[] = [];
 const healthy: Healthy[] = [];
 const kernelRelease = sh(['uname', '-r']).trim();
@@ -504,12 +504,15 @@ for (const variant of HEALTHY_S > 0 ? healthyVariants : []) {
   await sleep(5000);
   const agents = spec.agents ? await startAgents(variant) : null;
   const before = ogmTotals();
+  const startedAt = Date.now();
   await sleep(HEALTHY_S * 1000);
   const after = ogmTotals();
   const done = agents ? await agents.stop() : [];
   clearLoss();
   const entries = done.flatMap((a) => a.journal.map((e) => ({ name: a.name, e })));
-  healthy.push({ variant, seconds: HEALTHY_S, ...perNode(before, after), actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}[${e.finding}]`), steers: entries.filter((x) => x.e.action === 'steer-neighbour').length });
+  healthy.push({ variant, seconds: HEALTHY_S, ...perNode(before, after), actions: entries.map(({ name, e }) => `${name}:${e.action}:${e.state}[${e.finding}]`), steers: entries.filter((x) => x.e.action === 'steer-neighbour').length,
+    // Every action here is a false alarm: what the agent saw, to tell which rule fired.
+    evidence: entries.map(({ name, e }) => `${name}:${e.action}@+${((e.atMs - startedAt) / 1000).toFixed(1)}s[${e.finding}] ${e.reason} ${JSON.stringify(e.evidence)}`) });
   say(`healthy ${variant} ${HEALTHY_S} s: OGM ${JSON.stringify(perNode(before, after))}; ${entries.length} actions: ${entries.map(({ name, e }) => `${name}:${e.action}[${e.finding}]`).join(', ')}`);
   write(false);
 }
