@@ -29,6 +29,8 @@ const STEPS: VmStep[] = [
     mesh: { algo: 'BATMAN_IV' },
     scripts: [{ path: 'test/guest/tables.guest.ts', env: { X0VM_TABLES: 'originators,neighbours' } }, { path: 'test/guest/bridge.guest.ts' }],
   },
+  // batman-adv over real mac80211 radios (mac80211_hwsim): the nl80211 station reader. It builds its own namespaces.
+  { name: 'wifi-hwsim', scripts: [{ path: 'test/guest/wifi-stations.guest.ts' }] },
 ];
 
 vmSuite(STEPS, { label: 'test/vm', timeoutMs: 12 * 60_000 });
