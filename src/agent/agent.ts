@@ -30,6 +30,8 @@ import type { SpanContext } from '../tracing/api.ts';
 import type { AgentTracer } from '../tracing/tracer.ts';
 import { renderTracingMetrics } from '../status/metrics-tracing.ts';
 import { renderLinkEchoMetrics } from '../status/metrics-link-echo.ts';
+import { RadioWatch } from '../mapek/radio-watch.ts';
+import type { StationReader } from '../mesh/radio-stations.ts';
 
 /** Where host commands, interface counters and pauses come from: the real system, a VM node or a simulated world. */
 export interface AgentHost {
@@ -37,6 +39,8 @@ export interface AgentHost {
   counters?: CounterReader;
   /** rx/tx packets of an interface, read often by the rx watch (rx-watch.ts); none: no watch. */
   packets?: (ifname: string) => Promise<{ rx: number; tx: number } | null>;
+  /** Opens the reader of Wi-Fi station statistics for the radio watch (radio-watch.ts); none: no watch. */
+  openStations?: () => StationReader;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -75,6 +79,9 @@ export class Agent implements StatusSource {
   private linkEcho: LinkEcho | null = null;
   /** The link echo's trigger (healing.link_echo): null when off or not startable. */
   private rxWatch: RxWatch | null = null;
+  /** The radio watch (healing.radio_watch) and its station reader: null when off. */
+  private radioWatch: RadioWatch | null = null;
+  private stations: StationReader | null = null;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: AgentParts) {
@@ -156,6 +163,7 @@ export class Agent implements StatusSource {
     if (c.healing.enabled && !this.opts.manualLoop) {
       this.monitor.start();
       await this.startRxWatch();
+      this.startRadioWatch();
     } else await this.monitor.pollOnce(); // still show the mesh once
     this.knowledge.addEvent('info', `agent ${VERSION} started on ${c.agent.meshInterface} (${this.opts.driver.kind})`);
     this.opts.log.info(`started: node ${this.name}, mesh ${c.agent.meshInterface} via ${this.opts.driver.kind}`);
@@ -186,6 +194,16 @@ export class Agent implements StatusSource {
     this.rxWatch.start();
   }
 
+  /** The radio watch (healing.radio_watch): real interfaces only; a node without Wi-Fi mesh interfaces never opens its reader's bridge. */
+  private startRadioWatch(): void {
+    const open = this.opts.host.openStations;
+    if (!this.opts.config.healing.radioWatch || !open || this.opts.driver.kind !== 'batman-adv') return;
+    const reader = open();
+    this.stations = reader;
+    this.radioWatch = new RadioWatch({ knowledge: this.knowledge, stations: (ifname) => reader.stations(ifname), pollSoon: () => this.monitor.pollSoon(), now: this.opts.now });
+    this.radioWatch.start();
+  }
+
   /** Status only: /health, /metrics and the LuCI page say why the mesh is not watched. */
   private startMeshDown(reason: string): void {
     const c = this.opts.config;
@@ -212,6 +230,8 @@ export class Agent implements StatusSource {
   async stop(): Promise<void> {
     this.rxWatch?.stop();
     this.linkEcho?.stop();
+    this.radioWatch?.stop();
+    await this.stations?.close();
     await this.monitor.stop();
     await this.fleet.stop().catch((e: Error) => this.opts.log.error(`fleet services: stop failed: ${e.message}`));
     // Temporary changes (lowered orig_interval, quarantines) do not outlive the agent.

@@ -13,6 +13,7 @@ import { systemRunner, type CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
 import { sysCounters, sysPackets, systemUptimeMs } from '../mapek/system-host.ts';
 import type { MeshDriver } from '../mesh/driver.ts';
+import { openStationReader } from '../mesh/radio-stations.ts';
 import type { ComponentState } from '../status/types.ts';
 import { Agent, type AgentHost } from './agent.ts';
 import { silentLogger, type Logger } from './logger.ts';
@@ -104,5 +105,5 @@ function processPrivileges(simulated: boolean): { privileges: ProcessPrivileges 
 function hostOf(simulated: boolean, privileges: ProcessPrivileges | null): AgentHost {
   if (simulated) return { run: refusingRunner };
   // As the unprivileged user, reboot and wifi reload go through ubus and root-only commands are refused.
-  return { run: privileges ? privilegedRunner(systemRunner, privileges) : systemRunner, counters: sysCounters, packets: sysPackets };
+  return { run: privileges ? privilegedRunner(systemRunner, privileges) : systemRunner, counters: sysCounters, packets: sysPackets, openStations: () => openStationReader() };
 }

@@ -115,6 +115,11 @@ export const SCHEMA = {
     // every 30 s. The port must be open on the mesh's hard interfaces.
     linkEcho: option('link_echo', bool, true),
     linkEchoPort: option('link_echo_port', integer(1, 65535), 4305, NODE_LOCAL),
+    // Radio watch (src/mapek/radio-watch.ts): the nl80211 station statistics of Wi-Fi mesh
+    // interfaces, read 4 times a second while a neighbour there carries routes; a neighbour whose
+    // frames need more and more retries as its signal falls is steered off before the link dies.
+    // Sends nothing. Wired interfaces are never read.
+    radioWatch: option('radio_watch', bool, true),
   },
   telemetry: {
     enabled: option('enabled', bool, false),

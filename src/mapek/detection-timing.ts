@@ -216,3 +216,31 @@ export const DELIVERY_VALID_MS = 4000;
 /** A link measured for a fade must have had its TQ at CLEAN_TQ or more for the CLEAN_TQ_SAMPLES polls before. */
 export const CLEAN_TQ = 240;
 export const CLEAN_TQ_SAMPLES = 5;
+
+/**
+ * Radio watch (radio-watch.ts): a Wi-Fi hard interface's per-neighbour station statistics
+ * (nl80211: transmit attempts, retries, failures, signal) are read this often while the neighbour
+ * carries routes. A fading radio link retries its unicast frames long before it loses them, and
+ * before batman-adv's broadcast OGMs show it in a TQ averaged over 64 of them.
+ */
+export const RADIO_WATCH_MS = 250;
+/** The recent window a fade is judged on, and the baseline before it (the link's own normal). */
+export const RADIO_RECENT_MS = 2000;
+export const RADIO_BASELINE_MS = 30_000;
+/** The baseline must cover this much before a link can be judged: a link met a moment ago has no normal yet. */
+export const RADIO_KNOWN_MS = 10_000;
+/** Fewer unicast attempts than this in the recent window tell nothing. */
+export const RADIO_MIN_ATTEMPTS = 12;
+/**
+ * Fading: at least RADIO_FADE_LOSS of the recent attempts failed, RADIO_FADE_RISE more than the
+ * baseline's share, and the signal fell RADIO_FADE_DB below the baseline's median (or frames
+ * already failed every retry). A lossy but steady link (10 % loss each way: about 19 % of
+ * attempts) passes the first test 1 window in 15 by chance and never the last; a fade is the
+ * signal going with the frames.
+ */
+export const RADIO_FADE_LOSS = 0.4;
+export const RADIO_FADE_RISE = 0.2;
+export const RADIO_FADE_DB = 6;
+export const RADIO_FADE_FAILED = 2;
+/** A radio reading counts for the analysis this long. */
+export const RADIO_VALID_MS = 1000;

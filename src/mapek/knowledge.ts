@@ -3,7 +3,8 @@
 import type { Gateway, HardInterface, MeshSettings, Neighbour, Originator, RoutingAlgo } from '../mesh/driver.ts';
 import type { SystemLoad } from './system-load.ts';
 import type { GatewayProbeState } from './gateway-probe.ts';
-import { OUTAGE_MEMORY_MS, RX_HISTORY_MS, RX_RATE_MIN_SPAN_MS, RX_RATE_WINDOW_MS, STALE_READING_MS } from './detection-timing.ts';
+import { OUTAGE_MEMORY_MS, RADIO_BASELINE_MS, RADIO_RECENT_MS, RX_HISTORY_MS, RX_RATE_MIN_SPAN_MS, RX_RATE_WINDOW_MS, STALE_READING_MS } from './detection-timing.ts';
+import type { RadioSample } from './radio-fade.ts';
 
 // The shapes below are also the status API's (status/types.ts re-exports them, schema 1):
 // change them only by adding fields.
@@ -141,6 +142,8 @@ export class Knowledge {
   private readonly routes = new Map<string, RouteLife>();
   private readonly counters = new Map<string, CounterLife>();
   private readonly echoes = new Map<string, LinkEchoRecord>();
+  /** Per link, its radio's station readings over the baseline and recent windows (radio-watch.ts). */
+  private readonly radios = new Map<string, RadioSample[]>();
 
   constructor(opts: KnowledgeOptions = {}) {
     this.historyLength = opts.historyLength ?? 60;
@@ -273,6 +276,25 @@ export class Knowledge {
 
   echoOf(key: string): LinkEchoRecord | null {
     return this.echoes.get(key) ?? null;
+  }
+
+  /** One reading of a link's radio station statistics (radio-watch.ts); older than the windows is dropped. */
+  recordRadio(key: string, sample: RadioSample): void {
+    let xs = this.radios.get(key);
+    if (!xs) {
+      xs = [];
+      // Bounded like the echoes: the link read least recently first.
+      if (this.radios.size >= ECHO_RECORD_LIMIT) this.radios.delete(this.radios.keys().next().value!);
+    } else this.radios.delete(key);
+    this.radios.set(key, xs);
+    if (xs.length && sample.at <= xs.at(-1)!.at) return;
+    xs.push(sample);
+    const keepFrom = sample.at - RADIO_RECENT_MS - RADIO_BASELINE_MS - 1000;
+    while (xs.length > 2 && xs[0]!.at < keepFrom) xs.shift();
+  }
+
+  radioOf(key: string): readonly RadioSample[] {
+    return this.radios.get(key) ?? [];
   }
 
   /** A link's delivery there and back, measured over the link echo at atMs (rx-watch.ts). */

@@ -6,11 +6,13 @@
 // Only links that carry routes and whose originators have a detour through another neighbour
 // are predicted on: steering off a link with no alternative helps nothing. A link whose delivery
 // was measured over the link echo (rx-watch.ts) at DELIVERY_DYING or less is dying without a
-// prediction: that is the fade itself, seen before batman-adv's TQ shows it.
+// prediction: that is the fade itself, seen before batman-adv's TQ shows it. So is a Wi-Fi link
+// whose radio retries more and more of its frames as its signal falls (radio-fade.ts).
 import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
-import { DELIVERY_DYING, DELIVERY_VALID_MS } from './detection-timing.ts';
+import { DELIVERY_DYING, DELIVERY_VALID_MS, RADIO_VALID_MS } from './detection-timing.ts';
+import { judgeRadio } from './radio-fade.ts';
 
 export interface PredictOptions {
   /** Samples in the trend fit (polls; default 5: a fade at fast OGMs shows within seconds). */
@@ -98,14 +100,15 @@ export function dyingFindings(scene: Scene, probs: ReadonlyMap<string, number>, 
   const found: NewFinding[] = [];
   for (const n of scene.live) {
     const link = status.get(linkKey(n.hardIfname, n.neighbour));
-    if (link?.metricKind !== 'tq') continue;
     const { via, detours } = routesVia(scene, n);
     if (via === 0 || detours === 0) continue;
-    const fading = measuredFade(scene, n, via, detours);
+    // The radio's own reading holds for BATMAN_V's throughput links as well as for TQ links.
+    const fading = radioFade(scene, n, via, detours) ?? (link?.metricKind === 'tq' ? measuredFade(scene, n, via, detours) : null);
     if (fading) {
       found.push(fading);
       continue;
     }
+    if (link?.metricKind !== 'tq') continue;
     const p = predictLink(link.history, probs.get(`${n.hardIfname}/${n.neighbour}`) ?? null, options);
     if (!p?.dying) continue;
     found.push({
@@ -132,6 +135,23 @@ function measuredFade(scene: Scene, n: Neighbour, via: number, detours: number):
     kind: 'link-dying', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
     message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} fading: ${Math.round(m.ratio * 100)} % of its link echoes answered, after a clean spell`,
     evidence: { delivery: round3(m.ratio), measuredMsAgo: scene.nowMs - m.at, routesVia: via, detours },
+  };
+}
+
+/** A Wi-Fi link whose radio, read lately (radio-watch.ts), shows a fade against its own baseline. */
+function radioFade(scene: Scene, n: Neighbour, via: number, detours: number): NewFinding | null {
+  const samples = scene.knowledge.radioOf(linkKey(n.hardIfname, n.neighbour));
+  const last = samples.at(-1);
+  if (!last || scene.nowMs - last.at > RADIO_VALID_MS) return null;
+  const j = judgeRadio(samples, last.at);
+  if (!j?.fading) return null;
+  return {
+    kind: 'link-dying', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
+    message: `link to ${scene.name(n.neighbour)} on ${n.hardIfname} fading: its radio retried ${Math.round(j.loss * 100)} % of ${j.attempts} attempts` +
+      (j.baselineLoss === null ? '' : ` (${Math.round(j.baselineLoss * 100)} % before)`) + (j.signalDropDb === null ? '' : `, signal ${j.signalDropDb.toFixed(1)} dB down`) +
+      (j.failed ? `, ${j.failed} frames lost after every retry` : ''),
+    evidence: { radioLoss: round3(j.loss), attempts: j.attempts, baselineLoss: j.baselineLoss === null ? null : round3(j.baselineLoss),
+      signalDropDb: j.signalDropDb === null ? null : round3(j.signalDropDb), failedFrames: j.failed, measuredMsAgo: scene.nowMs - last.at, routesVia: via, detours },
   };
 }
 

@@ -54,7 +54,7 @@ test('defaults are the documented ones', () => {
   assert.equal(c.status, { socket: '/var/run/x0tta6bl4/status.sock', httpPort: 0 });
   assert.equal(c.healing, {
     enabled: true, intervalS: 1, bootGraceS: 600, startupJitterS: 30, maxDisruptivePerHour: 3, allowReboot: false,
-    verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120, gatewayProbe: false, gatewayProbeIntervalS: 10, fastOrigIntervalS: 0.1, fastOgmBudgetS: 60, linkEcho: true, linkEchoPort: 4305,
+    verifyWindowS: 10, holdS: 120, quarantineS: 300, cooldownS: 120, gatewayProbe: false, gatewayProbeIntervalS: 10, fastOrigIntervalS: 0.1, fastOgmBudgetS: 60, linkEcho: true, linkEchoPort: 4305, radioWatch: true,
   });
   assert.is(c.telemetry.enabled, false);
   assert.is(c.telemetry.intervalS, 60);
