@@ -30,6 +30,7 @@ import type { SpanContext } from '../tracing/api.ts';
 import type { AgentTracer } from '../tracing/tracer.ts';
 import { renderTracingMetrics } from '../status/metrics-tracing.ts';
 import { renderLinkEchoMetrics } from '../status/metrics-link-echo.ts';
+import { renderRadioWatchMetrics } from '../status/metrics-radio-watch.ts';
 import { RadioWatch } from '../mapek/radio-watch.ts';
 import type { StationReader } from '../mesh/radio-stations.ts';
 
@@ -331,7 +332,8 @@ export class Agent implements StatusSource {
     const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0 };
     const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0 };
     return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats()) +
-      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored });
+      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored }) +
+      renderRadioWatchMetrics(this.name, this.radioWatch !== null, { ...(this.radioWatch?.stats ?? { reads: 0, wireless: 0, fades: 0 }), failing: this.stations?.problem != null });
   }
 }
 
