@@ -49,8 +49,16 @@ export async function runKernelBench() {
   const script = step.scripts[0];
   process.stderr.write(`--- guest output (tail) ---\n${script?.output.slice(-8000) ?? ''}\n`);
   // The guest writes its results after every run: a guest killed at its deadline still leaves the runs that finished (complete: false).
-  const json = script?.json as { runs: Run[]; healthy: Healthy[]; kernel: string; complete?: boolean } | undefined;
+  const json = script?.json as GuestJson | undefined;
   if (!json) throw new Error(`guest bench produced no result: ${step.error ?? script?.output.slice(-2000) ?? 'no script ran'}`);
+  return kernelRows(json, healthyS, run.boot.bootSeconds);
+}
+
+/** What the guest writes to $X0VM_OUT (bench/heal/wifi-guest.ts writes the same shape). */
+export type GuestJson = { runs: Run[]; healthy: Healthy[]; kernel: string; complete?: boolean };
+
+/** The rows and summary from the guest's results (also the wifi substrate's, bench/heal/wifi.ts). */
+export function kernelRows(json: GuestJson, healthyS: string, bootSeconds: number | undefined) {
   const round = (v: number) => Math.round(v * 100) / 100;
   const of = (c: string, v: string) => json.runs.filter((r) => r.case === c && r.variant === v);
   const stat = (c: string, v: string, k: 'healS' | 'lostS' | 'ogmFps' | 'ogmBps' | 'echoFps') => {
@@ -110,7 +118,7 @@ export async function runKernelBench() {
       healthy: json.healthy,
       runs: json.runs,
       flaps: json.runs.filter((r) => r.scenario === 'flapping'),
-      bootSeconds: run.boot.bootSeconds,
+      bootSeconds,
     },
   };
 }

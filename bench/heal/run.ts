@@ -7,7 +7,8 @@
 // continuous ping n1 → n4 over bat0 (guest side: bench/heal/guest.ts); "simulator" — the same
 // diamond in the simulator, measured from the world's ground truth (bench/heal/sim.ts).
 // `--substrate simulator|kernel|both` (default both; kernel is skipped with a reason in the
-// summary when the VM cannot run here, and is an error under CI=true).
+// summary when the VM cannot run here, and is an error under CI=true). `--substrate wifi`: the
+// kernel bench's diamond on mac80211_hwsim radios with a fading link (bench/heal/wifi.ts), only by name.
 import { loadCore } from '../../src/core/index.ts';
 import { LEARNED_WARMUP_MS, runHealthy, runScenario, SCENARIOS, SURE_SWEEP, type SimRun, type Variant } from './sim.ts';
 
@@ -125,6 +126,13 @@ async function kernel(): Promise<{ rows: Row[]; summary: Record<string, unknown>
 
 const rows: Row[] = [];
 const summaries: Record<string, unknown>[] = [];
+// Wi-Fi (mac80211_hwsim radios in the VM, bench/heal/wifi.ts): only when asked for by name.
+if (substrate === 'wifi') {
+  const { runWifiBench } = await import('./wifi.ts');
+  const r = await runWifiBench();
+  rows.push(...r.rows);
+  summaries.push(r.summary);
+}
 if (substrate === 'simulator' || substrate === 'both') {
   const r = await simulator();
   rows.push(...r.rows);

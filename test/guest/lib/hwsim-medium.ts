@@ -25,13 +25,17 @@ export interface PathState {
   signalDbm: number;
 }
 
-export interface MediumStats { frames: number; delivered: number; acked: number; failed: number }
+export interface MediumStats {
+  frames: number; delivered: number; acked: number; failed: number;
+  /** Netlink receive buffer overruns the bridge reported: hwsim's messages lost before the medium saw them (a slow medium, not the air). */
+  overruns: number;
+}
 
 /** The hwsim address of the radio whose interface has `mac`. */
 export const hwsimAddrOf = (mac: string) => (parseInt(mac.slice(0, 2), 16) | 0x40).toString(16).padStart(2, '0') + mac.slice(2);
 
 export class HwsimMedium {
-  readonly stats: MediumStats = { frames: 0, delivered: 0, acked: 0, failed: 0 };
+  readonly stats: MediumStats = { frames: 0, delivered: 0, acked: 0, failed: 0, overruns: 0 };
   private paths = new Map<string, PathState>();
   private seq = 1;
 
@@ -49,6 +53,7 @@ export class HwsimMedium {
     const family = bridge.ready.families.get(FAMILY);
     if (!family?.id) throw new Error(`hwsim family not resolved (errno ${family?.errno}): is mac80211_hwsim loaded?`);
     const m = new HwsimMedium(bridge, family.id, new Map(macs.map((mac) => [mac, hwsimAddrOf(mac)])), random);
+    bridge.onBridgeError(() => void m.stats.overruns++);
     await m.register();
     return m;
   }
