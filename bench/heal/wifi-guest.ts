@@ -9,8 +9,9 @@
 // Environment as guest.ts: X0_HEAL_SCENARIOS (fade,near-link,far-link), X0_HEAL_VARIANTS
 // (batman, batman_tuned, agent), X0_HEAL_REPEATS, X0_HEAL_HEALTHY_S, X0_HEAL_HEALTHY_VARIANTS.
 // Measures as guest.ts does (heal = longest ping gap after the fault, lost = all unanswered ping
-// time, OGM and link-echo frames from nft ingress counters, the agents' journals), plus n1's
-// station statistics for the faulted neighbour once a second, and the medium's frame counts.
+// time, OGM and link-echo frames from nft ingress counters, the agents' journals), plus the
+// faulted link's nearer end's station statistics for the other end once a second, the medium's
+// frame counts, and once the ping RTT of a radio hop with and without the medium (its cost).
 // Writes {runs, healthy, kernel, complete, radio} to $X0VM_OUT after every run.
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +36,7 @@ const REPEATS = Number(process.env.X0_HEAL_REPEATS ?? 3);
  * n2's mesh-wide hop penalty (batman-adv's default 30), so both ends prefer n3. With one radio
  * per node an interface penalty would hit both neighbours on it alike. On Wi-Fi batman-adv
  * charges a forwarder its penalty twice (once more for sending on the interface it heard on:
- * half duplex), so 60 gives TQ about 149 vs 194 at n1, the veth diamond's ratio (170 vs 222).
+ * half duplex), so 60 gives TQ about 147 vs 194 at n1 (measured), the veth diamond's ratio (170 vs 222).
  */
 const N2_HOP_PENALTY = 60;
 const CLEAN: PathState = { loss: 0, signalDbm: -55 };
