@@ -26,6 +26,8 @@ export interface RxWatchOptions {
   echo: LinkProber;
   /** Asks the monitor for a poll now (a lost echo is news). */
   pollSoon: () => void;
+  /** A link found dead by its echo (the agent calls the mesh's agents to a fast-OGM spell). */
+  onLinkLost?: (ifname: string, neighbour: string) => void;
   now?: () => number;
   everyMs?: number;
 }
@@ -189,6 +191,7 @@ export class RxWatch {
       if (answered === false && silence) {
         this.stats.lost++;
         this.opts.pollSoon();
+        this.opts.onLinkLost?.(w.ifname, w.neighbour);
       }
     } finally {
       this.probing.delete(w.key);
