@@ -42,6 +42,8 @@ export interface HealerOptions {
   execute: ExecuteOptions;
   /** What orig-interval lowers orig_interval to (default DEFAULT_FAST_ORIG_INTERVAL_MS). */
   fastOrigIntervalMs?: number;
+  /** Whether a hard interface is a Wi-Fi one (restart-interface does not take it down); none: never. */
+  wireless?: (ifname: string) => Promise<boolean>;
   analyze?: AnalyzeOptions;
   describeMac?: (mac: string) => string;
   /** Federated learning's failure probabilities by "ifname/neighbour" (route scoring). */
@@ -112,7 +114,7 @@ export class Healer {
     };
     const driver = this.recordingDriver(options.driver);
     this.tracer = options.tracer ?? NOOP_TRACER;
-    this.executor = new Executor(this.journal, () => ({ driver, run: options.run, baseline: this.baseline!, sleep: options.sleep ?? realSleep, fastOrigIntervalMs: options.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS }), options.execute, report, options.now, this.tracer);
+    this.executor = new Executor(this.journal, () => ({ driver, run: options.run, baseline: this.baseline!, sleep: options.sleep ?? realSleep, fastOrigIntervalMs: options.fastOrigIntervalMs ?? DEFAULT_FAST_ORIG_INTERVAL_MS, ...(options.wireless ? { wireless: options.wireless } : {}) }), options.execute, report, options.now, this.tracer);
   }
 
   /** The driver the actions use: notes each mesh setting they write (see settingsEvent). */

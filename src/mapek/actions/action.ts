@@ -31,6 +31,8 @@ export interface ActionContext {
   sleep: (ms: number) => Promise<void>;
   /** What orig-interval lowers orig_interval to (healing.fast_orig_interval). */
   fastOrigIntervalMs: number;
+  /** Whether a hard interface is a Wi-Fi one (cfg80211); absent: none is (simulator, tests). */
+  wireless?: (ifname: string) => Promise<boolean>;
 }
 
 export interface HealAction {

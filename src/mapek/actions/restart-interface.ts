@@ -6,9 +6,13 @@
 // once then, up to a second sooner, which is most of what a dead link costs after the link
 // echo found it. The primary interface is never taken out: its MAC is the node's originator
 // address. Its revert brings the interface up (and back into the mesh): what an agent killed
-// while the interface was down finds in the journal at its next start.
+// while the interface was down finds in the journal at its next start. A Wi-Fi interface is
+// never taken down: it would leave its 802.11s mesh or ad-hoc network, which only the system's
+// own tools (netifd, wpa_supplicant) join again; it is only taken out of the mesh and put back
+// (its neighbours purged), and not at all when it is the primary one (wifi reload, rung 5, is
+// the radio's restart).
 import { ActionError, requireIfname, type HealAction, type RevertState } from './action.ts';
-import { hardIfSettings, ipLink, reEnslavable, recordedMaster, restoreHardIf } from './re-enslave.ts';
+import { hardIfSettings, ipLink, reEnslavable, reEnslave, recordedMaster, restoreHardIf } from './re-enslave.ts';
 
 export const DOWN_MS = 1500;
 
@@ -25,11 +29,17 @@ export const restartInterface: HealAction = {
     if (!i) throw new ActionError(`no hard interface ${ifname}`);
     if (!i.active) throw new ActionError(`${ifname} is down: not restarting what someone took down`);
     const master = await reEnslavable(ctx, ifname);
+    if (!master && (await ctx.wireless?.(ifname))) throw new ActionError(`${ifname} is a Wi-Fi interface and the mesh's primary one: taking it down would leave its wireless mesh (wifi reload restarts radios)`);
     return master ? { up: true, master, ...(await hardIfSettings(ctx, ifname)) } : { up: true };
   },
   async apply(ctx, t) {
     const ifname = requireIfname(t);
     const master = await reEnslavable(ctx, ifname);
+    if (await ctx.wireless?.(ifname)) {
+      if (!master) throw new ActionError(`${ifname} is a Wi-Fi interface and the mesh's primary one: not taken down`);
+      await reEnslave(ctx, ifname, master);
+      return;
+    }
     const saved = master ? await hardIfSettings(ctx, ifname) : null;
     if (master) await ipLink(ctx, ifname, 'nomaster');
     await ipLink(ctx, ifname, 'down');
