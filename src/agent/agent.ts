@@ -350,9 +350,9 @@ export class Agent implements StatusSource {
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
     const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0 };
-    const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0, spellCalls: 0, spellsHeard: 0 };
+    const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0 };
     return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats()) +
-      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored, spellCalls: echo.spellCalls, spellsHeard: echo.spellsHeard }) +
+      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored }) +
       renderRadioWatchMetrics(this.name, this.radioWatch !== null, { ...(this.radioWatch?.stats ?? { reads: 0, wireless: 0, fades: 0 }), failing: this.stations?.problem != null });
   }
 }

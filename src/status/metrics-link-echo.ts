@@ -13,9 +13,6 @@ export interface LinkEchoCounters {
   /** Neighbours' requests answered, and datagrams ignored (malformed, or from beyond the link). */
   answered: number;
   ignored: number;
-  /** Fast-OGM spell calls sent to the mesh (a link found dead here), and heard from other agents. */
-  spellCalls: number;
-  spellsHeard: number;
 }
 
 export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEchoCounters): string {
@@ -27,7 +24,5 @@ export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEch
   m.add('x0tta6bl4_link_echo_measurements_total', 'counter', 'Delivery measurements of links suspected of fading.', c.measurements, labels);
   m.add('x0tta6bl4_link_echo_answered_total', 'counter', "Neighbours' requests answered.", c.answered, labels);
   m.add('x0tta6bl4_link_echo_ignored_total', 'counter', 'Datagrams ignored: malformed, or from beyond the link.', c.ignored, labels);
-  m.add('x0tta6bl4_link_echo_spell_calls_total', 'counter', 'Calls sent to every agent on the mesh for fast OGMs (a link found dead here).', c.spellCalls, labels);
-  m.add('x0tta6bl4_link_echo_spells_heard_total', 'counter', "Other agents' spell calls heard (at most one per 10 s).", c.spellsHeard, labels);
   return m.toString();
 }
