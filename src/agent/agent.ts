@@ -12,7 +12,7 @@ import { ACTIONS } from '../mapek/actions/index.ts';
 import type { ActionKind } from '../mapek/actions/action.ts';
 import type { CommandRunner } from '../mapek/command-runner.ts';
 import type { ScoreRoutes } from '../mapek/route-quality.ts';
-import { LinkEcho, SPELL_CALL_MIN_MS, macOfLinkLocal } from '../mesh/link-echo.ts';
+import { LinkEcho, macOfLinkLocal } from '../mesh/link-echo.ts';
 import { RxWatch } from '../mapek/rx-watch.ts';
 import { renderMetrics } from '../status/metrics.ts';
 import { startStatusServer, type StatusServer } from '../status/server.ts';
@@ -83,7 +83,6 @@ export class Agent implements StatusSource {
   /** The radio watch (healing.radio_watch) and its station reader: null when off. */
   private radioWatch: RadioWatch | null = null;
   private stations: StationReader | null = null;
-  private spellCalledAt = -Infinity;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: AgentParts) {
@@ -183,7 +182,7 @@ export class Agent implements StatusSource {
     const echo = new LinkEcho({ port: c.healing.linkEchoPort, onMeasured: (address) => {
       const peer = macOfLinkLocal(address);
       if (peer) this.rxWatch?.peerMeasuring(peer.ifname, peer.mac);
-    }, onSpellCalled: (address) => this.spellCalled(address) });
+    } });
     try {
       await echo.start();
     } catch (e) {
@@ -192,7 +191,7 @@ export class Agent implements StatusSource {
     }
     this.healthBoard.set('link-echo', 'ok', `answering and asking on UDP port ${c.healing.linkEchoPort}`);
     this.linkEcho = echo;
-    this.rxWatch = new RxWatch({ knowledge: this.knowledge, readPackets: packets, echo, pollSoon: () => this.monitor.pollSoon(), onLinkLost: () => this.callSpell(), now: this.opts.now });
+    this.rxWatch = new RxWatch({ knowledge: this.knowledge, readPackets: packets, echo, pollSoon: () => this.monitor.pollSoon(), now: this.opts.now });
     this.rxWatch.start();
   }
 
@@ -202,27 +201,8 @@ export class Agent implements StatusSource {
     if (!this.opts.config.healing.radioWatch || !open || this.opts.driver.kind !== 'batman-adv') return;
     const reader = open();
     this.stations = reader;
-    this.radioWatch = new RadioWatch({ knowledge: this.knowledge, stations: (ifname) => reader.stations(ifname), pollSoon: () => this.monitor.pollSoon(), onLinkLost: () => this.callSpell(), now: this.opts.now });
+    this.radioWatch = new RadioWatch({ knowledge: this.knowledge, stations: (ifname) => reader.stations(ifname), pollSoon: () => this.monitor.pollSoon(), now: this.opts.now });
     this.radioWatch.start();
-  }
-
-  /**
-   * A link of ours died: every agent on the mesh is asked for a fast-OGM spell (link-echo.ts), so
-   * that the far ends' OGMs, not only ours, move the routes at the fast rate. At most once per
-   * SPELL_CALL_MIN_MS from here; our own spell comes from our own finding.
-   */
-  private callSpell(): void {
-    const now = this.opts.now();
-    if (!this.linkEcho || now - this.spellCalledAt < SPELL_CALL_MIN_MS) return;
-    this.spellCalledAt = now;
-    this.linkEcho.callSpell(`ff02::1%${this.opts.config.agent.meshInterface}`);
-  }
-
-  /** Another agent found a link dead: a spell here too, through the same rules as the loop's (budget, cool-down, commit-confirm). */
-  private spellCalled(address: string): void {
-    this.healer?.force('orig-interval', {}, `a neighbour's agent (${address}) found a link dead: fast OGMs mesh-wide`).catch((e: Error) => {
-      this.opts.log.debug?.(`spell call from ${address} not followed: ${e.message}`);
-    });
   }
 
   /** Status only: /health, /metrics and the LuCI page say why the mesh is not watched. */

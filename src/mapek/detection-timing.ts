@@ -242,7 +242,5 @@ export const RADIO_FADE_LOSS = 0.4;
 export const RADIO_FADE_RISE = 0.2;
 export const RADIO_FADE_DB = 6;
 export const RADIO_FADE_FAILED = 2;
-/** A fading link with this share of its attempts failing, and frames lost after every retry, is dead, not fading. */
-export const RADIO_DEAD_LOSS = 0.9;
 /** A radio reading counts for the analysis this long. */
 export const RADIO_VALID_MS = 1000;

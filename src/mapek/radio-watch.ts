@@ -7,7 +7,7 @@
 // dying and steers traffic off that one neighbour. Wired interfaces are never read.
 import { linkKey, type Knowledge } from './knowledge.ts';
 import { judgeRadio } from './radio-fade.ts';
-import { RADIO_DEAD_LOSS, RADIO_FADE_FAILED, RADIO_RECENT_MS, RADIO_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
+import { RADIO_RECENT_MS, RADIO_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
 import type { StationStats } from '../mesh/radio-stations.ts';
 
 export interface RadioWatchOptions {
@@ -15,8 +15,6 @@ export interface RadioWatchOptions {
   /** The stations of a wireless interface; null for any other. */
   stations: (ifname: string) => Promise<StationStats[] | null>;
   pollSoon: () => void;
-  /** A link whose every recent attempt failed, frames lost after every retry: dead (the agent calls the mesh to a fast-OGM spell). */
-  onLinkLost?: (ifname: string, neighbour: string) => void;
   now?: () => number;
   everyMs?: number;
 }
@@ -83,7 +81,6 @@ export class RadioWatch {
         this.fadingSince.set(key, at);
         this.stats.fades++;
         this.opts.pollSoon();
-        if (j.loss >= RADIO_DEAD_LOSS && j.failed >= RADIO_FADE_FAILED) this.opts.onLinkLost?.(ifname, s.mac);
       }
     }
     for (const [key, since] of this.fadingSince) if (this.now() - since > 10 * RADIO_RECENT_MS) this.fadingSince.delete(key);

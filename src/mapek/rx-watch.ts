@@ -26,8 +26,6 @@ export interface RxWatchOptions {
   echo: LinkProber;
   /** Asks the monitor for a poll now (a lost echo is news). */
   pollSoon: () => void;
-  /** A link found dead by its echo (the agent calls the mesh's agents to a fast-OGM spell). */
-  onLinkLost?: (ifname: string, neighbour: string) => void;
   now?: () => number;
   everyMs?: number;
 }
@@ -191,7 +189,6 @@ export class RxWatch {
       if (answered === false && silence) {
         this.stats.lost++;
         this.opts.pollSoon();
-        this.opts.onLinkLost?.(w.ifname, w.neighbour);
       }
     } finally {
       this.probing.delete(w.key);

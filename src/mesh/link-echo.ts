@@ -4,22 +4,16 @@
 // while to learn which neighbours answer), so it costs next to no airtime, and it answers in
 // a quarter of a second what a 1 s OGM interval answers in two.
 //
-// Wire format, 16 bytes: "X0E" · type (1 request, 2 reply, 3 spell call) · 4 reserved bytes ·
-// 8-byte nonce. Anything else is ignored, and so are requests from beyond the link (not
-// link-local). Replies go to the request's source only, one per request, at most REPLIES_PER_S a
-// second: the echo can amplify nothing. A spell call goes to every agent of the mesh at once
-// (all-nodes multicast on the mesh interface, flooded by batman-adv) when this agent found a link
-// dead: each hears it at most once per SPELL_CALL_MIN_MS, answers nothing, and may speed up its
-// own OGMs within its airtime budget, so the far ends' routes move at the fast rate too.
+// Wire format, 16 bytes: "X0E" · type (1 request, 2 reply) · 4 reserved bytes · 8-byte nonce.
+// Anything else is ignored, and so are requests from beyond the link (not link-local). Replies
+// go to the request's source only, one per request, at most REPLIES_PER_S a second: the echo can
+// amplify nothing.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 
 const MAGIC = Buffer.from('X0E', 'latin1');
 const REQUEST = 1;
 const REPLY = 2;
-const SPELL = 3;
-/** Spell calls heard closer together than this are one call (a node, or a spoofer, cannot make more). */
-export const SPELL_CALL_MIN_MS = 10_000;
 const SIZE = 16;
 /** A neighbour's agent answers this many requests a second at most. */
 export const REPLIES_PER_S = 100;
@@ -85,8 +79,6 @@ export interface LinkEchoOptions {
    * asker's address (fe80::…%ifname; macOfLinkLocal reads it), at most once per burst.
    */
   onMeasured?: (address: string) => void;
-  /** A neighbour's agent found a link dead and asks the mesh for fast OGMs (its link-local address); at most once per SPELL_CALL_MIN_MS. */
-  onSpellCalled?: (address: string) => void;
   /** The port neighbours answer on (default: port, as every agent uses the same; tests run two). */
   peerPort?: number;
   /** Where requests go: the neighbour's link-local address by default (tests pass ::1). */
@@ -107,11 +99,8 @@ export class LinkEcho {
   private budget = REPLIES_PER_S;
   private budgetAt = 0;
   private readonly askers = new Map<string, { since: number; count: number }>();
-  /** When a spell call was last heard, and the nonces of our own calls (multicast loops back to us). */
-  private spellHeardAt = -Infinity;
-  private readonly ownCalls = new Set<string>();
-  /** Datagrams ignored as malformed, replies withheld by the rate limit, spell calls sent and heard. */
-  readonly stats = { ignored: 0, limited: 0, answered: 0, spellCalls: 0, spellsHeard: 0 };
+  /** Datagrams ignored as malformed, and replies withheld by the rate limit. */
+  readonly stats = { ignored: 0, limited: 0, answered: 0 };
 
   constructor(private readonly opts: LinkEchoOptions) {
     this.now = opts.now ?? Date.now;
@@ -166,14 +155,6 @@ export class LinkEcho {
       this.waiting.get(nonce)?.();
       return;
     }
-    if (m[3] === SPELL) {
-      const now = this.now();
-      if (!answersFrom(address) || this.ownCalls.has(nonce) || now - this.spellHeardAt < SPELL_CALL_MIN_MS) return;
-      this.spellHeardAt = now;
-      this.stats.spellsHeard++;
-      this.opts.onSpellCalled?.(address);
-      return;
-    }
     // Only neighbours ask, from their link-local addresses: nothing beyond the link (a WAN
     // whose firewall lets the port through) gets an answer.
     if (m[3] !== REQUEST || !answersFrom(address)) {
@@ -191,24 +172,6 @@ export class LinkEcho {
     this.stats.answered++;
     this.noteAsker(address, now);
     this.socket?.send(packet(REPLY, m.subarray(8)), port, address, () => {});
-  }
-
-  /**
-   * Calls every agent on the mesh to speed up its OGMs (see the header): `address` is
-   * ff02::1%<mesh interface> on a router. False when it could not be sent.
-   */
-  callSpell(address: string): boolean {
-    if (!this.socket) return false;
-    const nonce = randomBytes(8);
-    this.ownCalls.add(nonce.toString('hex'));
-    if (this.ownCalls.size > 8) this.ownCalls.delete(this.ownCalls.values().next().value!);
-    try {
-      this.socket.send(packet(SPELL, nonce), this.opts.peerPort ?? this.opts.port, address, () => {});
-    } catch {
-      return false; // no such interface: nothing to call
-    }
-    this.stats.spellCalls++;
-    return true;
   }
 
   /** Asks the neighbour `mac` on `ifname` whether the link carries frames (see the class comment). */
