@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/schema.ts';
 import { batctlPingProbe } from '../mapek/gateway-probe.ts';
 import type { HealerOptions } from '../mapek/healer.ts';
 import type { MonitorOptions } from '../mapek/monitor.ts';
-import { sysWireless } from '../mapek/system-host.ts';
+import { isWireless } from '../mesh/radio-stations.ts';
 
 /** What the Healer gets from the agent rather than from the config. */
 export type HealerParts = Omit<HealerOptions, 'plan' | 'execute' | 'fastOrigIntervalMs' | 'gatewayProbe' | 'journalPath' | 'wireless'> & {
@@ -33,7 +33,7 @@ export function healerOptions(config: AgentConfig, parts: HealerParts): HealerOp
     },
     execute: { verifyWindowMs: healing.verifyWindowS * 1000, holdMs: healing.holdS * 1000, quarantineMs: healing.quarantineS * 1000, fastOgmBudgetMs: healing.fastOgmBudgetS * 1000 },
     fastOrigIntervalMs: Math.round(healing.fastOrigIntervalS * 1000),
-    ...(simulated ? {} : { wireless: sysWireless }),
+    ...(simulated ? {} : { wireless: isWireless }),
     // batctl ping through the host runner; never on a simulated mesh (no batctl there).
     gatewayProbe:
       !simulated && healing.gatewayProbe

@@ -1,5 +1,5 @@
 // What the loop reads from the router itself: interface packet counters and the time since boot.
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import type { IfCounters } from './knowledge.ts';
 import type { CounterReader } from './monitor.ts';
@@ -23,12 +23,6 @@ export const sysCounters: CounterReader = async (ifname) => {
   });
   return out;
 };
-
-/** A cfg80211 (Wi-Fi) interface has /sys/class/net/<if>/phy80211. */
-export async function sysWireless(ifname: string): Promise<boolean> {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(ifname)) return false;
-  return stat(`/sys/class/net/${ifname}/phy80211`).then(() => true, () => false);
-}
 
 /** rx_packets and tx_packets only: the rx watch reads them ten times a second (rx-watch.ts). */
 export async function sysPackets(ifname: string): Promise<{ rx: number; tx: number } | null> {

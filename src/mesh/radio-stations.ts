@@ -19,6 +19,12 @@ export interface StationReader {
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
+/** A cfg80211 (Wi-Fi) interface has /sys/class/net/<if>/phy80211. */
+export async function isWireless(ifname: string): Promise<boolean> {
+  if (!IFNAME.test(ifname)) return false;
+  return stat(`/sys/class/net/${ifname}/phy80211`).then(() => true, () => false);
+}
+
 export function openStationReader(opts: { bridgePath?: string; timeoutMs?: number } = {}): StationReader {
   let bridge: BridgeTransport | null = null;
   let client: Promise<Nl80211Client> | null = null;
@@ -37,10 +43,7 @@ export function openStationReader(opts: { bridgePath?: string; timeoutMs?: numbe
       return problem;
     },
     async stations(ifname) {
-      if (closed || !IFNAME.test(ifname)) return null;
-      // /sys/class/net/<if>/phy80211 exists only for a cfg80211 (Wi-Fi) interface.
-      const wireless = await stat(`/sys/class/net/${ifname}/phy80211`).then(() => true, () => false);
-      if (!wireless) return null;
+      if (closed || !(await isWireless(ifname))) return null;
       const ifindex = Number((await readFile(`/sys/class/net/${ifname}/ifindex`, 'utf8').catch(() => '')).trim());
       if (!Number.isInteger(ifindex) || ifindex <= 0) return null;
       try {
