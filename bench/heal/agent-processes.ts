@@ -1,8 +1,7 @@
-// One agent process per node for the heal benches, as on the routers (each its own event loop),
-// started exactly as guest.ts's startAgents/startOne do: the bench's own script again under
+// One agent process per node for the heal benches (guest.ts on veth, wifi-guest.ts on radios), as
+// on the routers (each its own event loop): the bench's own script again under
 // `ip netns exec <node>` with X0_HEAL_ROLE=agent. The bench calls serveAgentRole() at its top
-// when it finds that role, and startAgents() to start and stop a set of them. (guest.ts keeps its
-// own copy; this one names its nodes instead of reading the veth mesh file.)
+// when it finds that role, and startAgents() to start and stop a set of them.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Agent } from '../../src/agent/agent.ts';

@@ -18,20 +18,16 @@
 // interfaces (ingress, batman-adv packet type 0x00) over the whole run, per node per second.
 // Writes {runs, healthy, kernel, complete} to $X0VM_OUT after every run (a run that dies half-way
 // still leaves what finished) and one line per run to stderr and the VM console (seen live).
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Agent } from '../../src/agent/agent.ts';
-import { createAgent } from '../../src/agent/create-agent.ts';
-import { createLogger } from '../../src/agent/logger.ts';
 import { defaultConfig, type AgentConfig } from '../../src/config/index.ts';
-import { openBatmanDriver } from '../../src/mesh/batman/open-batman-driver.ts';
-import type { JournalEntry } from '../../src/mapek/journal.ts';
 import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.ts';
+import { serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
+import { pingWindow } from './ping-window.ts';
 
 /** The link echo's UDP port (healing.link_echo_port): the bench counts its frames as airtime. */
 const ECHO_PORT = defaultConfig().healing.linkEchoPort;
 
-const PING_INTERVAL_S = 0.1;
 const WINDOW_MS = 40_000;
 const FADE_WINDOW_MS = 50_000;
 const FLAP_WINDOW_MS = 64_000;
@@ -102,6 +98,8 @@ function envList<T extends string>(name: string, allowed: readonly T[], fallback
 
 const mesh = JSON.parse(readFileSync(process.env.X0VM_MESH!, 'utf8')) as MeshInfoFile;
 const node = (n: number) => mesh.nodes[n - 1]!;
+/** The four nodes, for their agent processes (agent-processes.ts). */
+const benchNodes = [1, 2, 3, 4].map((i) => ({ name: node(i).name, netns: node(i).netns }));
 const iface = (a: number, b: number) => node(a).ifaces.find((i) => i.peer === node(b).name)!.ifname;
 /** The node (1-based) one of whose interfaces has this MAC, or null. */
 const nodeOfMac = (mac: string) => {
@@ -112,16 +110,7 @@ const nodeOfMac = (mac: string) => {
 if (process.env.X0_HEAL_ROLE === 'agent') {
   const spec = VARIANT_SPECS[process.env.X0_HEAL_VARIANT as Variant];
   if (!spec?.agents) throw new Error(`X0_HEAL_VARIANT=${process.env.X0_HEAL_VARIANT}: not an agent variant`);
-  const agent = await startOne(Number(process.env.X0_HEAL_NODE), spec.agents);
-  process.on('SIGTERM', () => {
-    void agent.stop().finally(() => {
-      const run: AgentRun = { name: agent.name, journal: [...agent.healer!.journal.all()], changes: agent.knowledge.routeChanges(0) };
-      writeFileSync(process.env.X0_HEAL_OUT!, JSON.stringify(run));
-      process.exit(0);
-    });
-  });
-  process.stdout.write('ready\n');
-  await new Promise(() => {});
+  await serveAgentRole(spec.agents, log);
 }
 
 for (let i = 1; i <= 4; i++) {
@@ -230,91 +219,6 @@ function routes(from: number, to: number): { best: boolean; tq: number; via: num
 /** The middle node n1's (or n4's) best route to the other end goes through, or null. */
 const via = (from: number, to: number) => routes(from, to).find((r) => r.best)?.via ?? null;
 
-/** Pings n1 → n4 for durationMs, calls fault at faultAtMs; the longest and the total unanswered time from the fault on. */
-function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise<{ lostRunS: number; lostS: number; answered: number; sent: number }> {
-  return new Promise((resolve) => {
-    const count = Math.round(durationMs / 1000 / PING_INTERVAL_S);
-    const p = spawn('ip', ['netns', 'exec', node(1).netns, 'ping', '-n', '-i', String(PING_INTERVAL_S), '-c', String(count), '-W', '1', '10.99.0.4']);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(fault, faultAtMs);
-    p.on('close', () => {
-      clearTimeout(timer);
-      const ok = new Set<number>();
-      for (const m of out.matchAll(/icmp_seq=(\d+)/g)) ok.add(Number(m[1]));
-      const faultSeq = Math.floor(faultAtMs / 1000 / PING_INTERVAL_S);
-      let run = 0;
-      let worst = 0;
-      let lost = 0;
-      for (let s = faultSeq; s <= count; s++) {
-        if (ok.has(s)) run = 0;
-        else {
-          run++;
-          lost++;
-          worst = Math.max(worst, run);
-        }
-      }
-      resolve({ lostRunS: Math.round(worst * PING_INTERVAL_S * 10) / 10, lostS: Math.round(lost * PING_INTERVAL_S * 10) / 10, answered: ok.size, sent: count });
-    });
-  });
-}
-
-async function startOne(i: number, configure: (config: AgentConfig) => void): Promise<Agent> {
-  const config = defaultConfig();
-  config.agent.nodeName = node(i).name;
-  config.healing.bootGraceS = 0;
-  config.healing.startupJitterS = 0;
-  configure(config);
-  // This process runs inside the node's namespace (startAgents): netlink, ip, nft and
-  // /sys/class/net counters are the node's own, as on a router.
-  const driver = await openBatmanDriver({ meshIfname: 'bat0', timeoutMs: 20_000 });
-  const agent = createAgent({
-    config, configSource: 'bench', driver, log: createLogger('info', (l) => log(`${node(i).name} ${l}`)), serveStatus: false,
-    journalPath: null,
-  });
-  await agent.start();
-  return agent;
-}
-
-/** What an agent process reports when it is stopped. */
-interface AgentRun {
-  name: string;
-  journal: JournalEntry[];
-  changes: { originator: string; changes: number[] }[];
-}
-
-/**
- * One process per agent, as on the routers (each its own event loop): this file again with
- * X0_HEAL_ROLE=agent and the variant. stop() sends SIGTERM; the agent stops (undoing temporary
- * changes) and writes its journal and route changes.
- */
-async function startAgents(variant: Variant): Promise<{ stop(): Promise<AgentRun[]> }> {
-  const procs = await Promise.all([1, 2, 3, 4].map(async (i) => {
-    const out = `/tmp/heal-agent-${i}.json`;
-    // `ip netns exec` also mounts the namespace's /sys (the agent's interface counters); it
-    // execs node, so the signal in stop() reaches the agent itself.
-    const p = spawn('ip', ['netns', 'exec', node(i).netns, process.execPath, ...process.execArgv, process.argv[1]!], {
-      env: { ...process.env, X0_HEAL_ROLE: 'agent', X0_HEAL_NODE: String(i), X0_HEAL_OUT: out, X0_HEAL_VARIANT: variant }, stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      let buf = '';
-      p.stdout!.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('ready')) resolve();
-      });
-      p.on('exit', (c) => reject(new Error(`agent ${i} exited ${c} before it was ready`)));
-    });
-    return { p, out, exited: new Promise((r) => p.on('exit', r)) };
-  }));
-  return {
-    async stop() {
-      for (const x of procs) x.p.kill('SIGTERM');
-      await Promise.all(procs.map((x) => x.exited));
-      return procs.map((x) => JSON.parse(readFileSync(x.out, 'utf8')) as AgentRun);
-    },
-  };
-}
-
 /**
  * Waits until the previous run's fault has worn off; returns what it saw, for the log.
  * unequal: until both ends route over n3 again (every ring refilled enough for the penalised
@@ -372,7 +276,7 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
   clearLoss();
   origInterval(spec.origIntervalMs);
   const settled = await settle(diamond);
-  const agents = spec.agents ? await startAgents(variant) : null;
+  const agents = spec.agents ? await startAgents(benchNodes, variant) : null;
   // Agents run a while on the mesh before the fault, as on a router (where they run for days):
   // long enough to know which links are clean (analyze.ts, link-late).
   if (agents) await sleep(WARMUP_MS);
@@ -383,7 +287,7 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
   const faultErrors: string[] = [];
   const before = ogmTotals();
   const windowMs = scenario === 'fade' ? FADE_WINDOW_MS : scenario === 'flapping' ? FLAP_WINDOW_MS : WINDOW_MS;
-  const res = await ping(windowMs, scenario === 'flapping' ? 4000 : 5000, () => {
+  const res = await pingWindow(['ip', 'netns', 'exec', node(1).netns], '10.99.0.4', windowMs, scenario === 'flapping' ? 4000 : 5000, () => {
     // The path n1 → n4 uses right now (on the equal diamond either middle node; n3 if none is known).
     const hop = via(1, 4) ?? 3;
     link = scenario === 'near-link' || scenario === 'fade' ? [1, hop] : [hop, 4];
@@ -502,7 +406,7 @@ for (const variant of HEALTHY_S > 0 ? healthyVariants : []) {
   origInterval(spec.origIntervalMs);
   setLoss(allDevices(), 10);
   await sleep(5000);
-  const agents = spec.agents ? await startAgents(variant) : null;
+  const agents = spec.agents ? await startAgents(benchNodes, variant) : null;
   const before = ogmTotals();
   const startedAt = Date.now();
   await sleep(HEALTHY_S * 1000);

@@ -13,7 +13,7 @@
 // faulted link's nearer end's station statistics for the other end once a second, the medium's
 // frame counts, and once the ping RTT of a radio hop with and without the medium (its cost).
 // Writes {runs, healthy, kernel, complete, radio} to $X0VM_OUT after every run.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { defaultConfig, type AgentConfig } from '../../src/config/index.ts';
 import { openBridge, type BridgeTransport } from '../../src/netlink/bridge-transport.ts';
@@ -21,10 +21,10 @@ import { Nl80211Client } from '../../src/netlink/nl80211-client.ts';
 import { HwsimMediumClient, serveHwsimMedium } from '../../test/guest/lib/hwsim-medium-process.ts';
 import type { MediumStats, PathState } from '../../test/guest/lib/hwsim-medium.ts';
 import { serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
+import { pingWindow } from './ping-window.ts';
 
 const ECHO_PORT = defaultConfig().healing.linkEchoPort;
 const FAST_ORIG_MS = defaultConfig().healing.fastOrigIntervalS * 1000;
-const PING_INTERVAL_S = 0.1;
 const FAULT_AT_MS = 5000;
 const WINDOW_MS = 40_000;
 const FADE_WINDOW_MS = 50_000;
@@ -258,35 +258,6 @@ async function stationSample(at: Radio, peer: Radio, t0: number): Promise<(numbe
   }
 }
 
-/** Pings n1 → n4 for durationMs, calls fault at faultAtMs; the longest and the total unanswered time from the fault on. */
-function ping(durationMs: number, faultAtMs: number, fault: () => void): Promise<{ lostRunS: number; lostS: number; answered: number; sent: number }> {
-  return new Promise((resolve) => {
-    const count = Math.round(durationMs / 1000 / PING_INTERVAL_S);
-    const p = spawn('nsenter', [`--net=/run/netns/${radio(1).netns}`, 'ping', '-n', '-i', String(PING_INTERVAL_S), '-c', String(count), '-W', '1', '10.99.0.4']);
-    let out = '';
-    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(fault, faultAtMs);
-    p.on('close', () => {
-      clearTimeout(timer);
-      const ok = new Set<number>();
-      for (const m of out.matchAll(/icmp_seq=(\d+)/g)) ok.add(Number(m[1]));
-      const faultSeq = Math.floor(faultAtMs / 1000 / PING_INTERVAL_S);
-      let run = 0;
-      let worst = 0;
-      let lost = 0;
-      for (let s = faultSeq; s <= count; s++) {
-        if (ok.has(s)) run = 0;
-        else {
-          run++;
-          lost++;
-          worst = Math.max(worst, run);
-        }
-      }
-      resolve({ lostRunS: Math.round(worst * PING_INTERVAL_S * 10) / 10, lostS: Math.round(lost * PING_INTERVAL_S * 10) / 10, answered: ok.size, sent: count });
-    });
-  });
-}
-
 /** Until both ends route over n3 again (every ring refilled enough for n2's path to lose), at most 60 s. */
 async function settle(): Promise<string> {
   const t0 = Date.now();
@@ -361,7 +332,7 @@ async function runOne(repeat: number, scenario: Scenario, variant: Variant): Pro
   const before = ogmTotals();
   const mediumBefore = await mediumStats();
   const windowMs = scenario === 'fade' ? FADE_WINDOW_MS : WINDOW_MS;
-  const res = await ping(windowMs, FAULT_AT_MS, () => {
+  const res = await pingWindow(['nsenter', `--net=/run/netns/${radio(1).netns}`], '10.99.0.4', windowMs, FAULT_AT_MS, () => {
     const hop = via(1, 4) ?? 3;
     link = scenario === 'far-link' ? [hop, 4] : [1, hop];
     const [a, b] = [radio(link[0]), radio(link[1])];
