@@ -9,6 +9,7 @@ import { linkKey, type Knowledge } from './knowledge.ts';
 import { judgeRadio } from './radio-fade.ts';
 import { RADIO_RECENT_MS, RADIO_WATCH_MS, SILENT_AFTER_MS } from './detection-timing.ts';
 import type { StationStats } from '../mesh/radio-stations.ts';
+import { CheckLoop } from './check-loop.ts';
 
 export interface RadioWatchOptions {
   knowledge: Knowledge;
@@ -20,7 +21,7 @@ export interface RadioWatchOptions {
 }
 
 export class RadioWatch {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop: CheckLoop;
   private readonly now: () => number;
   /** When each link was last found fading here (one early poll per episode). */
   private readonly fadingSince = new Map<string, number>();
@@ -29,22 +30,15 @@ export class RadioWatch {
 
   constructor(private readonly opts: RadioWatchOptions) {
     this.now = opts.now ?? Date.now;
+    this.loop = new CheckLoop(() => this.check(), opts.everyMs ?? RADIO_WATCH_MS);
   }
 
   start(): void {
-    if (this.timer) return;
-    const every = this.opts.everyMs ?? RADIO_WATCH_MS;
-    const tick = () => {
-      void this.check().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, every);
-      });
-    };
-    this.timer = setTimeout(tick, every);
+    this.loop.start();
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
   /** The interfaces worth reading, with their heard neighbours that are some route's next hop. */

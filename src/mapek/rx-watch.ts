@@ -8,6 +8,7 @@
 // It also measures the delivery of a nearly clean link that starts missing OGMs (suspected()):
 // a fade shows there seconds before batman-adv's TQ moves (predict-link-death.ts).
 import { linkKey, type Knowledge } from './knowledge.ts';
+import { CheckLoop } from './check-loop.ts';
 import {
   DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
   SILENT_AFTER_MS, SUSPECT_MAX_LATES, SUSPECT_MS, CLEAN_TQ, CLEAN_TQ_SAMPLES,
@@ -37,7 +38,7 @@ interface Watched {
 }
 
 export class RxWatch {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop: CheckLoop;
   private readonly now: () => number;
   /** Links with a probe in flight: one at a time per link. */
   private readonly probing = new Set<string>();
@@ -50,22 +51,15 @@ export class RxWatch {
 
   constructor(private readonly opts: RxWatchOptions) {
     this.now = opts.now ?? Date.now;
+    this.loop = new CheckLoop(() => this.check(), opts.everyMs ?? RX_WATCH_MS);
   }
 
   start(): void {
-    if (this.timer) return;
-    const every = this.opts.everyMs ?? RX_WATCH_MS;
-    const tick = () => {
-      void this.check().finally(() => {
-        if (this.timer) this.timer = setTimeout(tick, every);
-      });
-    };
-    this.timer = setTimeout(tick, every);
+    this.loop.start();
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.loop.stop();
   }
 
   /** The links worth watching: a heard neighbour alone on its interface that is some route's next hop. */
