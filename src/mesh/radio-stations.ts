@@ -18,6 +18,7 @@ export interface StationReader {
 }
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
+const WIRELESS_KEPT_MS = 30_000;
 
 /** A cfg80211 (Wi-Fi) interface has /sys/class/net/<if>/phy80211. */
 export async function isWireless(ifname: string): Promise<boolean> {
@@ -30,6 +31,19 @@ export function openStationReader(opts: { bridgePath?: string; timeoutMs?: numbe
   let client: Promise<Nl80211Client> | null = null;
   let problem: string | null = null;
   let closed = false;
+  // Asked four times a second for every interface with a next hop; whether one is wireless does
+  // not change while it exists, so the answer is kept for WIRELESS_KEPT_MS (a re-created
+  // interface is seen within that). A sysfs stat costs ~50 µs on x86, several times that on MIPS.
+  const known = new Map<string, { wireless: boolean; atMs: number }>();
+  const wireless = async (ifname: string): Promise<boolean> => {
+    const now = Date.now();
+    const k = known.get(ifname);
+    if (k && now - k.atMs < WIRELESS_KEPT_MS) return k.wireless;
+    const w = await isWireless(ifname);
+    if (known.size >= 64) known.clear();
+    known.set(ifname, { wireless: w, atMs: now });
+    return w;
+  };
   const connect = (): Promise<Nl80211Client> => {
     client ??= (async () => {
       bridge = await openBridge({ protocol: 'generic', families: [NL80211_FAMILY], ...(opts.bridgePath ? { bridgePath: opts.bridgePath } : {}) });
@@ -43,7 +57,7 @@ export function openStationReader(opts: { bridgePath?: string; timeoutMs?: numbe
       return problem;
     },
     async stations(ifname) {
-      if (closed || !(await isWireless(ifname))) return null;
+      if (closed || !(await wireless(ifname))) return null;
       const ifindex = Number((await readFile(`/sys/class/net/${ifname}/ifindex`, 'utf8').catch(() => '')).trim());
       if (!Number.isInteger(ifindex) || ifindex <= 0) return null;
       try {
