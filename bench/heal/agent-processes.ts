@@ -18,6 +18,14 @@ export interface AgentRun {
   changes: { originator: string; changes: number[] }[];
 }
 
+/**
+ * How long a healthy run's loss is on before its agents start: batman-adv's TQ rates a link over
+ * its last 64 OGMs (1 s apart), so an agent started sooner meets TQs of the lossless mesh before,
+ * and takes the new loss's chance outages for news. A router's agent starts on links rated long
+ * since (or, at boot, waits out its boot grace).
+ */
+export const LOSS_RATED_MS = 65_000;
+
 export interface BenchNode { name: string; netns: string }
 
 async function startOne(name: string, configure: (config: AgentConfig) => void, log: (m: string) => void): Promise<Agent> {

@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { defaultConfig, type AgentConfig } from '../../src/config/index.ts';
 import { linkFaultDevices, type MeshInfoFile } from '../../scripts/vm/topology.ts';
-import { serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
+import { LOSS_RATED_MS, serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
 import { pingWindow } from './ping-window.ts';
 
 /** The link echo's UDP port (healing.link_echo_port): the bench counts its frames as airtime. */
@@ -405,7 +405,7 @@ for (const variant of HEALTHY_S > 0 ? healthyVariants : []) {
   const spec = VARIANT_SPECS[variant];
   origInterval(spec.origIntervalMs);
   setLoss(allDevices(), 10);
-  await sleep(5000);
+  await sleep(spec.agents ? LOSS_RATED_MS : 5000);
   const agents = spec.agents ? await startAgents(benchNodes, variant) : null;
   const before = ogmTotals();
   const startedAt = Date.now();

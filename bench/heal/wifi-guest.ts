@@ -20,7 +20,7 @@ import { openBridge, type BridgeTransport } from '../../src/netlink/bridge-trans
 import { Nl80211Client } from '../../src/netlink/nl80211-client.ts';
 import { HwsimMediumClient, serveHwsimMedium } from '../../test/guest/lib/hwsim-medium-process.ts';
 import type { MediumStats, PathState } from '../../test/guest/lib/hwsim-medium.ts';
-import { serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
+import { LOSS_RATED_MS, serveAgentRole, startAgents, type AgentRun } from './agent-processes.ts';
 import { pingWindow } from './ping-window.ts';
 
 const ECHO_PORT = defaultConfig().healing.linkEchoPort;
@@ -416,7 +416,7 @@ for (const variant of HEALTHY_S > 0 ? healthyVariants : []) {
   const spec = VARIANT_SPECS[variant];
   origInterval(spec.origIntervalMs);
   await setLinks(HEALTHY_LINK);
-  await sleep(5000);
+  await sleep(spec.agents ? LOSS_RATED_MS : 5000);
   const agents = spec.agents ? await startAgents(radios, variant) : null;
   const before = ogmTotals();
   const mediumBefore = await mediumStats();
