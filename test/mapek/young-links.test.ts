@@ -1,9 +1,12 @@
-// Flapping on a link the agent has just met. Three outages (two OGMs missed in a row) in a
-// minute are flapping on a clean link, and chance on a lossy one; how lossy a link is was read
-// only from the misses it had before the minute in question, so in an agent's first minute
-// every link looked clean. On the kernel (bench:heal healthy run, 10 % loss on every link) a
-// healthy neighbour was quarantined 26 s after the agents started. The knowledge is fed by
-// hand on a virtual clock, one poll a second, as the monitor would.
+// Links the agent has just met. How lossy a link is was read only from the OGMs it missed while
+// the agent watched, so in an agent's first minutes a lossy link could look clean:
+// - flapping: three outages (two OGMs missed in a row) in a minute are flapping on a clean link
+//   and chance on a lossy one; on the kernel (bench:heal healthy run, 10 % loss on every link) a
+//   healthy neighbour was quarantined 26 s after the agents started;
+// - late: a clean link's first late OGM is news (a fast-OGM spell); a 10 %-loss link met 33 s
+//   before had its first (bench:heal --substrate wifi healthy run).
+// batman-adv's TQ now speaks for the link's past. The knowledge is fed by hand on a virtual
+// clock, one poll a second, as the monitor would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Analyzer } from '../../src/mapek/analyze.ts';
@@ -15,8 +18,11 @@ const OTHER = '02:00:00:00:02:01';
 const DEST = '02:00:00:00:04:02';
 const IF = 'v1-3';
 
-/** Polls from `startS` (the agent's start) to `endS`; the link to N is silent for 2 s from each outage. */
-function run(tq: number, outagesAtS: number[], startS: number, endS: number) {
+/**
+ * Polls from `startS` (the agent's start) to `endS`; the link to N is silent for 2 s from each
+ * outage, and one OGM late at each of `lateAtS`. The seconds at which each finding kind was made.
+ */
+function findingsOver(tq: number, outagesAtS: number[], startS: number, endS: number, lateAtS: number[] = []) {
   const k = new Knowledge();
   k.ogmIntervalMs = 1000;
   const interfaces = [{ ifname: IF, ifindex: 3, address: '02:00:00:00:01:03', active: true, hopPenalty: 0 },
@@ -26,20 +32,21 @@ function run(tq: number, outagesAtS: number[], startS: number, endS: number) {
     { originator: DEST, nextHop: OTHER, hardIfname: 'v1-2', hardIfindex: 2, tq: 150, lastSeenMs: 100, best: false },
   ];
   const analyzer = new Analyzer(k, null);
-  const flapping: number[] = [];
+  const found = new Map<string, number[]>();
   for (let s = startS; s <= endS; s++) {
     const now = s * 1000;
     const silentFor = outagesAtS.map((o) => s - o).find((d) => d >= 0 && d < 2);
-    const lastSeenMs = silentFor === undefined ? 200 : 2600 + silentFor * 1000;
+    const lastSeenMs = silentFor !== undefined ? 2600 + silentFor * 1000 : lateAtS.includes(s) ? 1600 : 200;
     const neighbours: Neighbour[] = [{ neighbour: N, hardIfname: IF, hardIfindex: 3, lastSeenMs }, { neighbour: OTHER, hardIfname: 'v1-2', hardIfindex: 2, lastSeenMs: 300 }];
     k.mesh = { interfaces, neighbours, originators, gateways: [], settings: null };
     k.recordLinks([{ neighbour: N, hardIfname: IF, kind: 'tq', value: tq }, { neighbour: OTHER, hardIfname: 'v1-2', kind: 'tq', value: 250 }]);
     k.recordLiveness(now, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), live: n.lastSeenMs < 2500 })));
     k.recordLateness(now, neighbours.map((n) => ({ key: linkKey(n.hardIfname, n.neighbour), late: n.lastSeenMs >= 1500 })));
-    if (analyzer.run(now).findings.some((f) => f.kind === 'neighbour-flapping')) flapping.push(s);
+    for (const f of analyzer.run(now).findings) found.set(f.kind, [...(found.get(f.kind) ?? []), s]);
   }
-  return flapping;
+  return found;
 }
+const run = (tq: number, outagesAtS: number[], startS: number, endS: number) => findingsOver(tq, outagesAtS, startS, endS).get('neighbour-flapping') ?? [];
 
 // TQ 206 is batman-adv's rating of a link losing 10 % of its frames each way (255 · 0.9²).
 test('a lossy link (TQ 206) with three chance outages in the agent\'s first minute: not flapping', () => {
@@ -57,6 +64,16 @@ test('a lossy link that flaps hard in the agent\'s first minute: still found fla
   // Down 2 s out of every 5: more outages than a 10 % link has by chance in 10⁴ minutes.
   const found = run(206, Array.from({ length: 12 }, (_, i) => 2 + i * 5), 0, 60);
   assert.ok(found.length > 0, 'flapping expected');
+});
+
+test('a lossy link (TQ 206) with its first late OGM 33 s after the agent met it: not news', () => {
+  const found = findingsOver(206, [], 0, 40, [33]);
+  assert.equal(found.get('link-late') ?? [], [], JSON.stringify([...found]));
+});
+
+test('a clean link (TQ 250) with its first late OGM 33 s after the agent met it: late', () => {
+  const found = findingsOver(250, [], 0, 40, [33]);
+  assert.equal(found.get('link-late'), [33]);
 });
 
 test.run();
