@@ -5,20 +5,19 @@ import type { Neighbour } from '../mesh/driver.ts';
 import { linkKey, type Knowledge, type LinkStatus } from './knowledge.ts';
 import { round3, type NewFinding, type Scene } from './analysis-scene.ts';
 import {
-  CLEAN_TQ, DEGRADED_DROP, DEGRADING_SAMPLES, ECHO_LOST_VALID_MS, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, MIN_LOSS_OGMS, neighbourOgmMs, OUTAGE_MEMORY_MS,
+  DEGRADED_DROP, DEGRADING_SAMPLES, ECHO_LOST_VALID_MS, FROZEN_SUSPECT_MS, RX_EXPECTED, RX_SILENT_MIN_MS, SUSPECT_INTERVALS, chanceMisses, deadAfterMs, linkLoss, neighbourOgmMs, OUTAGE_MEMORY_MS,
 } from './detection-timing.ts';
 
 /** Links with flapOutages outages or more within flapWindowMs. */
 export function flappingFindings(scene: Scene): NewFinding[] {
   const { knowledge, settings, nowMs, name } = scene;
   const found: NewFinding[] = [];
-  const status = new Map(knowledge.linkStatus().map((l) => [linkKey(l.hardIfname, l.neighbour), l]));
   for (const n of scene.mesh.neighbours) {
     const key = linkKey(n.hardIfname, n.neighbour);
     const outages = knowledge.outagesSince(key, nowMs - settings.flapWindowMs);
     if (outages.length < settings.flapOutages) continue;
     // On a lossy link two OGMs missed in a row (an "outage") come by chance now and then.
-    const needed = Math.max(settings.flapOutages, chanceOutages(scene, key, bestTq(status.get(key))));
+    const needed = Math.max(settings.flapOutages, chanceOutages(scene, key));
     if (outages.length < needed) continue;
     found.push({
       kind: 'neighbour-flapping', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
@@ -76,12 +75,9 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
   // A lossy link misses OGMs in a row by chance: the worse its TQ, the longer the silence it takes.
   const lastTq = status?.metricKind === 'tq' ? samples.at(-1) : undefined;
   // A clean link (no OGM missed in lateMemoryMs) missing two in a row is no chance: it is
-  // given up half an interval sooner. Known for less than that, its record is short (a 10 %-loss
-  // link misses no OGM for 30 s about one time in five: a Wi-Fi healthy run's spell on a "first
-  // miss in 33 s"), so batman-adv's TQ must say clean as well.
+  // given up half an interval sooner.
   const late = knowledge.latenessOf(key, nowMs - settings.lateMemoryMs);
-  const young = late !== null && nowMs - late.knownSinceMs < settings.lateMemoryMs;
-  const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= settings.lateKnownMs && !(young && lastTq !== undefined && lastTq < CLEAN_TQ);
+  const clean = late !== null && late.lates.length <= 1 && nowMs - late.knownSinceMs >= settings.lateKnownMs;
   const loss = lossOf(scene, key, lastTq, nowMs);
   const deadAfter = deadAfterMs(settings.silentAfterMs, settings.cleanSilentAfterMs, clean, lastTq, neighbourOgmMs(knowledge.ogmIntervalMs), loss);
   const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
@@ -108,13 +104,6 @@ function lossOf(scene: Scene, key: string, lastTq: number | undefined, untilMs: 
 /** Late events the knowledge keeps per link (its TRANSITION_LIMIT). */
 const LATE_RECORD = 32;
 
-/** A TQ link's best TQ in the polls kept (undefined for a throughput link). */
-function bestTq(status: LinkStatus | undefined): number | undefined {
-  if (status?.metricKind !== 'tq') return undefined;
-  const tqs = status.history.filter((v): v is number => v !== null);
-  return tqs.length > 0 ? Math.max(...tqs) : undefined;
-}
-
 /**
  * Outages a lossy link has by chance within the flap window: each is a silence of two OGMs or
  * more (loss², per interval), or as many as it had per window before this one (a healthy link
@@ -122,19 +111,17 @@ function bestTq(status: LinkStatus | undefined): number | undefined {
  * in 10⁴ windows. Both are read from before the window: a flapping link's own outages and lates
  * would raise the bar against it.
  */
-function chanceOutages(scene: Scene, key: string, bestTq: number | undefined): number {
+function chanceOutages(scene: Scene, key: string): number {
   const { knowledge, settings, nowMs } = scene;
   const ogm = neighbourOgmMs(knowledge.ogmIntervalMs);
   if (ogm <= 0) return 0;
   const before = nowMs - settings.flapWindowMs;
+  // Not the TQ: it is now's, and sinks while the link flaps. Nor, on a link known only briefly,
+  // its best TQ so far: on a mesh formed a minute ago batman-adv's 64-OGM windows are still
+  // filling (TQ 183 on a lossless veth link), which hid a real flap on the kernel
+  // (heal-quarantine.guest.ts).
+  const p = lossOf(scene, key, undefined, before);
   const known = knowledge.latenessOf(key, 0)?.knownSinceMs ?? nowMs;
-  // Not the TQ of now: it sinks while the link flaps. But a link known for too short a time
-  // before the window has no record of its own to count misses in (a just-started agent: a
-  // lossy link's three chance outages in its first minute were taken for flapping on the
-  // kernel); then batman-adv's TQ at its best in the polls kept stands in, as its 64-OGM
-  // windows reach back to before we watched.
-  const young = (before - known) / ogm < MIN_LOSS_OGMS;
-  const p = lossOf(scene, key, young ? bestTq : undefined, before);
   const spanMs = before - Math.max(known, nowMs - OUTAGE_MEMORY_MS);
   const older = knowledge.outagesSince(key, nowMs - OUTAGE_MEMORY_MS).filter((t) => t < before).length;
   const lambda = Math.max((settings.flapWindowMs / ogm) * p * p, spanMs >= settings.flapWindowMs ? (older * settings.flapWindowMs) / spanMs : 0);

@@ -1,12 +1,10 @@
-// Links the agent has just met. How lossy a link is was read only from the OGMs it missed while
-// the agent watched, so in an agent's first minutes a lossy link could look clean:
-// - flapping: three outages (two OGMs missed in a row) in a minute are flapping on a clean link
-//   and chance on a lossy one; on the kernel (bench:heal healthy run, 10 % loss on every link) a
-//   healthy neighbour was quarantined 26 s after the agents started;
-// - late: a clean link's first late OGM is news (a fast-OGM spell); a 10 %-loss link met 33 s
-//   before had its first (bench:heal --substrate wifi healthy run).
-// batman-adv's TQ now speaks for the link's past. The knowledge is fed by hand on a virtual
-// clock, one poll a second, as the monitor would.
+// Links the agent has just met: a link that flaps in the agent's first minute is found
+// flapping, and a clean link's first late OGM is news. How lossy a young link is can be read only
+// from the OGMs it missed while the agent watched: batman-adv's TQ is no measure of it then (on a
+// mesh formed a minute ago its 64-OGM windows are still filling: TQ 183 on a lossless veth link
+// in heal-quarantine.guest.ts). Taking the TQ for the loss was tried and hid that real flap, so a
+// lossy link's chance outages in an agent's first minute can still read as flapping (docs/heal.md).
+// The knowledge is fed by hand on a virtual clock, one poll a second, as the monitor would.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Analyzer } from '../../src/mapek/analyze.ts';
@@ -48,12 +46,6 @@ function findingsOver(tq: number, outagesAtS: number[], startS: number, endS: nu
 }
 const run = (tq: number, outagesAtS: number[], startS: number, endS: number) => findingsOver(tq, outagesAtS, startS, endS).get('neighbour-flapping') ?? [];
 
-// TQ 206 is batman-adv's rating of a link losing 10 % of its frames each way (255 · 0.9²).
-test('a lossy link (TQ 206) with three chance outages in the agent\'s first minute: not flapping', () => {
-  const found = run(206, [10, 25, 40], 0, 60);
-  assert.equal(found, [], `flapping at ${found.join(', ')} s`);
-});
-
 test('a clean link (TQ 250) that drops out three times in the agent\'s first minute: flapping at the third', () => {
   const found = run(250, [10, 25, 40], 0, 60);
   assert.ok(found.length > 0, 'flapping expected');
@@ -66,9 +58,10 @@ test('a lossy link that flaps hard in the agent\'s first minute: still found fla
   assert.ok(found.length > 0, 'flapping expected');
 });
 
-test('a lossy link (TQ 206) with its first late OGM 33 s after the agent met it: not news', () => {
-  const found = findingsOver(206, [], 0, 40, [33]);
-  assert.equal(found.get('link-late') ?? [], [], JSON.stringify([...found]));
+test('a link on a mesh formed a minute ago (TQ 183, windows still filling) that flaps 3 s down, 3 s up: flapping within the minute', () => {
+  // heal-quarantine.guest.ts on the kernel: with the TQ taken for the loss this was missed.
+  const found = run(183, Array.from({ length: 10 }, (_, i) => 3 + i * 6), 0, 60);
+  assert.ok(found.length > 0 && found[0]! <= 20, `found at ${found.join(', ')} s`);
 });
 
 test('a clean link (TQ 250) with its first late OGM 33 s after the agent met it: late', () => {
