@@ -31,18 +31,23 @@ export function openStationReader(opts: { bridgePath?: string; timeoutMs?: numbe
   let client: Promise<Nl80211Client> | null = null;
   let problem: string | null = null;
   let closed = false;
-  // Asked four times a second for every interface with a next hop; whether one is wireless does
-  // not change while it exists, so the answer is kept for WIRELESS_KEPT_MS (a re-created
-  // interface is seen within that). A sysfs stat costs ~50 µs on x86, several times that on MIPS.
-  const known = new Map<string, { wireless: boolean; atMs: number }>();
-  const wireless = async (ifname: string): Promise<boolean> => {
+  // Asked four times a second for every interface with a next hop: whether it is wireless, and
+  // its ifindex, do not change while it exists, so both are kept for WIRELESS_KEPT_MS (null: not
+  // Wi-Fi) instead of two sysfs reads per call; a re-created interface is seen within that, and
+  // a failed dump forgets the entry at once.
+  const known = new Map<string, { ifindex: number | null; atMs: number }>();
+  const wifiIndex = async (ifname: string): Promise<number | null> => {
     const now = Date.now();
     const k = known.get(ifname);
-    if (k && now - k.atMs < WIRELESS_KEPT_MS) return k.wireless;
-    const w = await isWireless(ifname);
+    if (k && now - k.atMs < WIRELESS_KEPT_MS) return k.ifindex;
+    let ifindex: number | null = null;
+    if (await isWireless(ifname)) {
+      const n = Number((await readFile(`/sys/class/net/${ifname}/ifindex`, 'utf8').catch(() => '')).trim());
+      ifindex = Number.isInteger(n) && n > 0 ? n : null;
+    }
     if (known.size >= 64) known.clear();
-    known.set(ifname, { wireless: w, atMs: now });
-    return w;
+    known.set(ifname, { ifindex, atMs: now });
+    return ifindex;
   };
   const connect = (): Promise<Nl80211Client> => {
     client ??= (async () => {
@@ -57,16 +62,17 @@ export function openStationReader(opts: { bridgePath?: string; timeoutMs?: numbe
       return problem;
     },
     async stations(ifname) {
-      if (closed || !(await wireless(ifname))) return null;
-      const ifindex = Number((await readFile(`/sys/class/net/${ifname}/ifindex`, 'utf8').catch(() => '')).trim());
-      if (!Number.isInteger(ifindex) || ifindex <= 0) return null;
+      if (closed) return null;
+      const ifindex = await wifiIndex(ifname);
+      if (ifindex === null) return null;
       try {
         const stations = await (await connect()).stations(ifindex);
         problem = null;
         return stations;
       } catch (e) {
         // A bridge or family that could not be opened stays so (the rejected promise is kept); a
-        // dump that failed is tried again at the next read.
+        // dump that failed is tried again at the next read, the interface looked up afresh.
+        known.delete(ifname);
         problem = `${ifname}: ${(e as Error).message}`;
         return null;
       }

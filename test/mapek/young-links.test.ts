@@ -17,10 +17,10 @@ const DEST = '02:00:00:00:04:02';
 const IF = 'v1-3';
 
 /**
- * Polls from `startS` (the agent's start) to `endS`; the link to N is silent for 2 s from each
+ * Polls from the agent's start (0) to `endS`; the link to N is silent for 2 s from each
  * outage, and one OGM late at each of `lateAtS`. The seconds at which each finding kind was made.
  */
-function findingsOver(tq: number, outagesAtS: number[], startS: number, endS: number, lateAtS: number[] = []) {
+function findingsOver(tq: number, outagesAtS: number[], endS: number, lateAtS: number[] = []) {
   const k = new Knowledge();
   k.ogmIntervalMs = 1000;
   const interfaces = [{ ifname: IF, ifindex: 3, address: '02:00:00:00:01:03', active: true, hopPenalty: 0 },
@@ -31,7 +31,7 @@ function findingsOver(tq: number, outagesAtS: number[], startS: number, endS: nu
   ];
   const analyzer = new Analyzer(k, null);
   const found = new Map<string, number[]>();
-  for (let s = startS; s <= endS; s++) {
+  for (let s = 0; s <= endS; s++) {
     const now = s * 1000;
     const silentFor = outagesAtS.map((o) => s - o).find((d) => d >= 0 && d < 2);
     const lastSeenMs = silentFor !== undefined ? 2600 + silentFor * 1000 : lateAtS.includes(s) ? 1600 : 200;
@@ -44,28 +44,28 @@ function findingsOver(tq: number, outagesAtS: number[], startS: number, endS: nu
   }
   return found;
 }
-const run = (tq: number, outagesAtS: number[], startS: number, endS: number) => findingsOver(tq, outagesAtS, startS, endS).get('neighbour-flapping') ?? [];
+const flappingAt = (tq: number, outagesAtS: number[], endS: number) => findingsOver(tq, outagesAtS, endS).get('neighbour-flapping') ?? [];
 
 test('a clean link (TQ 250) that drops out three times in the agent\'s first minute: flapping at the third', () => {
-  const found = run(250, [10, 25, 40], 0, 60);
+  const found = flappingAt(250, [10, 25, 40], 60);
   assert.ok(found.length > 0, 'flapping expected');
   assert.ok(found[0]! >= 40 && found[0]! <= 42, `found at ${found[0]} s`);
 });
 
 test('a lossy link that flaps hard in the agent\'s first minute: still found flapping', () => {
   // Down 2 s out of every 5: more outages than a 10 % link has by chance in 10⁴ minutes.
-  const found = run(206, Array.from({ length: 12 }, (_, i) => 2 + i * 5), 0, 60);
+  const found = flappingAt(206, Array.from({ length: 12 }, (_, i) => 2 + i * 5), 60);
   assert.ok(found.length > 0, 'flapping expected');
 });
 
 test('a link on a mesh formed a minute ago (TQ 183, windows still filling) that flaps 3 s down, 3 s up: flapping within the minute', () => {
   // heal-quarantine.guest.ts on the kernel: with the TQ taken for the loss this was missed.
-  const found = run(183, Array.from({ length: 10 }, (_, i) => 3 + i * 6), 0, 60);
+  const found = flappingAt(183, Array.from({ length: 10 }, (_, i) => 3 + i * 6), 60);
   assert.ok(found.length > 0 && found[0]! <= 20, `found at ${found.join(', ')} s`);
 });
 
 test('a clean link (TQ 250) with its first late OGM 33 s after the agent met it: late', () => {
-  const found = findingsOver(250, [], 0, 40, [33]);
+  const found = findingsOver(250, [], 40, [33]);
   assert.equal(found.get('link-late'), [33]);
 });
 
