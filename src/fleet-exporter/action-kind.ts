@@ -7,6 +7,8 @@ export const ACTION_KINDS = [
   'orig-interval',
   'restart-interface',
   'steer-interface',
+  'steer-neighbour',
+  'purge-neighbours',
   'gateway-reselect',
   'quarantine',
   'bonding',
@@ -15,15 +17,18 @@ export const ACTION_KINDS = [
 ] as const;
 export type ActionKind = (typeof ACTION_KINDS)[number] | 'other';
 
-const BY_DESCRIPTION: [string, ActionKind][] = [
-  ['lower orig_interval', 'orig-interval'],
-  ['restart interface ', 'restart-interface'],
-  ['steer traffic off ', 'steer-interface'],
-  ['re-elect the gateway', 'gateway-reselect'],
-  ['quarantine ', 'quarantine'],
-  ['enable bonding', 'bonding'],
-  ['restart the wireless service', 'restart-service'],
-  ['reboot the router', 'reboot'],
+// steer-neighbour's text names a MAC where steer-interface's names an interface.
+const BY_DESCRIPTION: [RegExp, ActionKind][] = [
+  [/^lower orig_interval/, 'orig-interval'],
+  [/^restart interface /, 'restart-interface'],
+  [/^steer traffic off ([0-9a-f]{2}:){5}[0-9a-f]{2} on /, 'steer-neighbour'],
+  [/^steer traffic off /, 'steer-interface'],
+  [/^purge the neighbours on /, 'purge-neighbours'],
+  [/^re-elect the gateway/, 'gateway-reselect'],
+  [/^quarantine /, 'quarantine'],
+  [/^enable bonding/, 'bonding'],
+  [/^restart the wireless service/, 'restart-service'],
+  [/^reboot the router/, 'reboot'],
 ];
 
 const KNOWN = new Set<string>(ACTION_KINDS);
@@ -31,6 +36,6 @@ const KNOWN = new Set<string>(ACTION_KINDS);
 export function actionKind(message: string): ActionKind {
   const first = /^([a-z][a-z-]{1,31}) #\d/.exec(message)?.[1];
   if (first !== undefined && KNOWN.has(first)) return first as ActionKind;
-  for (const [prefix, kind] of BY_DESCRIPTION) if (message.startsWith(prefix)) return kind;
+  for (const [start, kind] of BY_DESCRIPTION) if (start.test(message)) return kind;
   return 'other';
 }

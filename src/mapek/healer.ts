@@ -229,10 +229,13 @@ export class Healer {
       this.counts[r.verdict === 'worse' ? 'rollbacks' : r.verdict === 'no-effect' ? 'noEffect' : r.verdict === 'failed' ? 'failed' : 'helped']++;
       if (r.verdict !== 'helped' && r.entry.findingKey !== INSTABILITY_KEY) this.planner.escalate(r.entry.findingKey);
     }
-    const liveIfnames = new Set(this.options.knowledge.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
+    const k = this.options.knowledge;
+    const liveIfnames = new Set(k.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
+    // The simulator has no enslaving; the primary interface is never taken out (re-enslave.ts).
+    const reEnslavable = new Set(this.options.driver.kind === 'batman-adv' && k.primaryIfname ? k.mesh.interfaces.map((i) => i.ifname).filter((i) => i !== k.primaryIfname) : []);
     if (marks) marks.planAt = Date.now();
     this.planned = this.planner.plan(this.findings, {
-      nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, journal: this.journal,
+      nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, reEnslavable, journal: this.journal,
     });
     let cycle = null;
     if (marks) {

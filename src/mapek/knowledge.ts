@@ -130,6 +130,8 @@ export class Knowledge {
   ogmIntervalMs = 0;
   algo: RoutingAlgo | null = null;
   meshAddress: string | null = null;
+  /** The primary hard interface (its MAC is the originator address), as the last poll read it. */
+  primaryIfname: string | null = null;
   /** The router's load and memory at the last reading (null: not read, e.g. on the simulator). */
   system: SystemLoad | null = null;
   /** The last reachability probe of the selected gateway (null: probe off or not run yet). */

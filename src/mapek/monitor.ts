@@ -203,6 +203,7 @@ export class Monitor {
       const staleMs = staleAfterMs(settings.origIntervalMs);
       k.algo = mesh.algo;
       k.meshAddress = mesh.meshAddress;
+      k.primaryIfname = mesh.primaryIfname ?? null;
       k.mesh = { interfaces, neighbours, originators, gateways, settings };
       k.recordLinks(
         neighbours.map((n) => {

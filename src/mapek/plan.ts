@@ -50,6 +50,8 @@ export interface PlanContext {
   /** When this agent process started (the start-up delay counts from here). */
   startedMs: number;
   liveIfnames: ReadonlySet<string>;
+  /** Hard interfaces that may be taken out of the mesh and put back (real kernel, not the primary one); none: empty. */
+  reEnslavable?: ReadonlySet<string>;
   journal: Journal;
 }
 
@@ -111,7 +113,7 @@ export class Planner {
         step: (this.position.get(INSTABILITY_KEY) ?? 0) === 0 ? { action: 'orig-interval', target: {}, disruptive: false } : null, rung: 0 });
     }
     for (const f of findings) {
-      const ladder = ladderFor(f, ctx.liveIfnames);
+      const ladder = ladderFor(f, ctx.liveIfnames, ctx.reEnslavable ?? new Set());
       if (ladder.length === 0) continue;
       const pos = this.position.get(f.key) ?? 0;
       wanted.push({ key: f.key, finding: f, reason: f.message, step: ladder[pos] ?? null, rung: pos });

@@ -39,14 +39,17 @@ export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
   partition: 30_000,
 };
 
-export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>): Step[] {
+export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslavable: ReadonlySet<string>): Step[] {
   const s = f.subject;
   switch (f.kind) {
     case 'link-dead':
       // batman-adv keeps routing over a dead neighbour until five of each originator's OGMs have
-      // missed it; restarting an interface on which nobody else is heard drops it at once and
-      // interrupts nothing. With others live on it, rerouting is batman-adv's own job.
-      return f.evidence.liveOnInterface === 0 ? [{ action: 'restart-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+      // missed it; purging the neighbours of an interface on which nobody else is heard drops it
+      // at once and interrupts nothing. Out of the mesh and back in where that is possible (a
+      // link dead one way keeps its other way); else a restart, whose down/up purges too.
+      // With others live on it, rerouting is batman-adv's own job.
+      if (f.evidence.liveOnInterface !== 0) return [];
+      return [{ action: reEnslavable.has(s.ifname!) ? 'purge-neighbours' : 'restart-interface', target: { ifname: s.ifname }, disruptive: false }];
     case 'link-late':
       // Only the mesh-wide answer (faster OGMs, reversible, judged by commit-confirm): one late
       // OGM is too little to take an interface down for.

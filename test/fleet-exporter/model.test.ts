@@ -51,6 +51,10 @@ test('action and rollback events are read as their action kind; anything else is
   assert.is(actionKind('restart interface mesh0 (#3, rung 2): no neighbours'), 'restart-interface');
   assert.is(actionKind('orig-interval #4 made things worse (tq 10): rolled back'), 'orig-interval');
   assert.is(actionKind('quarantine 02:aa:bb:cc:dd:ee on mesh0 (nftables drop of ethertype 17157)'), 'quarantine');
+  assert.is(actionKind('steer traffic off mesh1 (#5, rung 2): degrading'), 'steer-interface');
+  assert.is(actionKind('steer traffic off 02:aa:bb:cc:dd:ee on wlan0 (nftables drops 75 % of its OGMs) (#6, rung 2): dying'), 'steer-neighbour');
+  assert.is(actionKind('purge the neighbours on mesh1 (#7, rung 3): link to n2 dead'), 'purge-neighbours');
+  assert.is(actionKind('purge-neighbours #7 made things worse (x): rolled back'), 'purge-neighbours');
   assert.is(actionKind('rm -rf #1'), 'other');
   assert.is(actionKind('\u001b[2Jhello'), 'other');
 });

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import type { Agent } from '../../src/agent/agent.ts';
 import type { JournalEntry } from '../../src/mapek/journal.ts';
 import { loadMesh } from './lib/mesh.ts';
-import { log, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
+import { countLines, downEdges, log, origIntervalOf, sleep, startHealAgent } from './lib/heal-node.ts';
 
 const mesh = loadMesh();
 const GRACE_S = 30;
@@ -21,37 +21,18 @@ const BUDGET = 10; // the planner's default action budget per 10 minutes
 const FLAP_CYCLES = 10; // 3 s down + 3 s up each: ~60 s
 const agents: Agent[] = [];
 const procs: ChildProcess[] = [];
+const stops: (() => void)[] = [];
 
-/** Counts events in the output of a long-running command in a node's namespace; `count` sees each line. */
+/** Counts lines of a long-running command in a node's namespace (killed after the test). */
 function watch(netns: string, argv: string[], count: (line: string) => boolean): () => number {
-  const p = spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
-  procs.push(p);
-  let n = 0;
-  let buf = '';
-  p.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    n += lines.filter(count).length;
-  });
-  return () => n;
-}
-
-/** A hard interface going from admin-up to admin-down (ip monitor may print a change twice). */
-function downEdges(): (line: string) => boolean {
-  const up = new Map<string, boolean>();
-  return (line) => {
-    const m = /^\d+: (v\d+-\d+)@\S+ <([^>]*)>/.exec(line);
-    if (!m) return false;
-    const isUp = m[2]!.split(',').includes('UP');
-    const was = up.get(m[1]!) ?? true;
-    up.set(m[1]!, isUp);
-    return was && !isUp;
-  };
+  const w = countLines(netns, argv, count);
+  stops.push(w.stop);
+  return w.count;
 }
 
 test.after(async () => {
   for (const p of procs) p.kill('SIGKILL');
+  for (const stop of stops) stop();
   await Promise.allSettled(agents.map((a) => a.stop())); // a second stop is a no-op
   for (const node of mesh.nodes) {
     for (const i of node.ifaces) spawn('nsenter', [`--net=/run/netns/${node.netns}`, 'tc', 'qdisc', 'del', 'dev', i.ifname, 'root'], { stdio: 'ignore' });

@@ -23,6 +23,8 @@ const ALL_STEPS: VmStep[] = [
   step('heal-restart', 'heal-restart.guest.ts', 200_000),
   step('heal-quarantine', 'heal-quarantine.guest.ts', 180_000),
   step('heal-storm', 'heal-storm.guest.ts', 200_000),
+  // A link dead one way on a non-primary interface: purged without a down/up.
+  step('heal-purge', 'heal-purge.guest.ts', 150_000),
   // The link echo between two nodes' namespaces over their hard interfaces' link-local addresses.
   step('link-echo', 'link-echo.guest.ts', 120_000),
 ];

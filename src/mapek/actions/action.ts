@@ -10,6 +10,7 @@ export type ActionKind =
   | 'steer-interface'
   | 'steer-neighbour'
   | 'quarantine'
+  | 'purge-neighbours'
   | 'restart-interface'
   | 'restart-service'
   | 'reboot';

@@ -3,6 +3,7 @@ import type { ActionKind, HealAction } from './action.ts';
 import { bonding } from './bonding.ts';
 import { gatewayReselect } from './gateway-reselect.ts';
 import { origInterval } from './orig-interval.ts';
+import { purgeNeighbours } from './purge-neighbours.ts';
 import { quarantine } from './quarantine.ts';
 import { reboot } from './reboot.ts';
 import { restartInterface } from './restart-interface.ts';
@@ -17,6 +18,7 @@ export const ACTIONS: Readonly<Record<ActionKind, HealAction>> = Object.freeze({
   'steer-interface': steerInterface,
   'steer-neighbour': steerNeighbour,
   quarantine,
+  'purge-neighbours': purgeNeighbours,
   'restart-interface': restartInterface,
   'restart-service': restartService,
   reboot,

@@ -35,6 +35,15 @@ export async function reEnslave(ctx: ActionContext, ifname: string, master: stri
   if (before) await restoreHardIf(ctx, ifname, before);
 }
 
+/** null once batman-adv has `ifname` active again, else why not (its netdev notifier re-activates it a moment after). */
+export async function activeAgain(ctx: ActionContext, ifname: string): Promise<string | null> {
+  for (let i = 0; i < 10; i++) {
+    if ((await ctx.driver.interfaces()).find((x) => x.ifname === ifname)?.active) return null;
+    await ctx.sleep(300);
+  }
+  return `${ifname} is not active again`;
+}
+
 /** The settings batman-adv keeps per hard interface (hop penalty; BATMAN_V's ELP interval and throughput override), as a journal can hold them. */
 export async function hardIfSettings(ctx: ActionContext, ifname: string): Promise<Partial<HardIfSettings> | null> {
   const i = (await ctx.driver.interfaces()).find((x) => x.ifname === ifname);

@@ -12,7 +12,7 @@
 // (its neighbours purged), and not at all when it is the primary one (wifi reload, rung 5, is
 // the radio's restart).
 import { ActionError, requireIfname, type HealAction, type RevertState } from './action.ts';
-import { hardIfSettings, ipLink, reEnslavable, reEnslave, recordedMaster, restoreHardIf } from './re-enslave.ts';
+import { activeAgain, hardIfSettings, ipLink, reEnslavable, reEnslave, recordedMaster, restoreHardIf } from './re-enslave.ts';
 
 export const DOWN_MS = 1500;
 
@@ -48,15 +48,7 @@ export const restartInterface: HealAction = {
     if (master) await ipLink(ctx, ifname, 'master', master);
     if (saved) await restoreHardIf(ctx, ifname, saved);
   },
-  async check(ctx, t) {
-    // batman-adv re-activates the hard interface from its netdev notifier: give it a moment.
-    for (let i = 0; i < 10; i++) {
-      const hardif = (await ctx.driver.interfaces()).find((x) => x.ifname === t.ifname);
-      if (hardif?.active) return null;
-      await ctx.sleep(300);
-    }
-    return `${t.ifname} is not active again`;
-  },
+  check: (ctx, t) => activeAgain(ctx, requireIfname(t)),
   async revert(ctx, t, state) {
     const ifname = requireIfname(t);
     const master = recordedMaster(state);

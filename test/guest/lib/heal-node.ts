@@ -2,7 +2,7 @@
 // the real BatmanDriver) running in the node's namespace, host commands and interface counters
 // taken in that namespace, link faults (netem) and the kernel's own view read with batctl, ip
 // and nft as the oracle.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import type { Agent } from '../../../src/agent/agent.ts';
 import { createAgent } from '../../../src/agent/create-agent.ts';
 import { createLogger } from '../../../src/agent/logger.ts';
@@ -136,4 +136,31 @@ export async function waitFor<T>(what: string, cond: () => T | Promise<T>, timeo
 
 export function sh(argv: string[]): string {
   return execFileSync(argv[0]!, argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Counts the lines of a long-running command in a node's namespace that `accept` takes (it sees each line); stop() ends it. */
+export function countLines(netns: string, argv: string[], accept: (line: string) => boolean): { count: () => number; stop: () => void } {
+  const p = spawn('nsenter', [`--net=/run/netns/${netns}`, ...argv], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let n = 0;
+  let buf = '';
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    n += lines.filter(accept).length;
+  });
+  return { count: () => n, stop: () => p.kill('SIGKILL') };
+}
+
+/** For `ip monitor link`: a hard interface (vA-B) going from admin-up to admin-down (ip monitor may print a change twice). */
+export function downEdges(): (line: string) => boolean {
+  const up = new Map<string, boolean>();
+  return (line) => {
+    const m = /^\d+: (v\d+-\d+)@\S+ <([^>]*)>/.exec(line);
+    if (!m) return false;
+    const isUp = m[2]!.split(',').includes('UP');
+    const was = up.get(m[1]!) ?? true;
+    up.set(m[1]!, isUp);
+    return was && !isUp;
+  };
 }

@@ -1,0 +1,86 @@
+// A dead link alone on its interface (src/mapek/policies.ts, actions/purge-neighbours.ts): where
+// the interface can be taken out of bat0 and put back (real kernel, not the primary one), the plan
+// purges its neighbours that way and never takes it down; elsewhere it restarts the interface as
+// before. The driver and the command runner are stand-ins recording what would run (the real
+// commands run in the VM: test/guest/heal-purge.guest.ts).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { purgeNeighbours } from '../../src/mapek/actions/purge-neighbours.ts';
+import { ActionError, type ActionContext } from '../../src/mapek/actions/action.ts';
+import type { Finding } from '../../src/mapek/findings.ts';
+import { ladderFor } from '../../src/mapek/policies.ts';
+import type { MeshDriver } from '../../src/mesh/driver.ts';
+
+const dead = (liveOnInterface: number): Finding => ({
+  kind: 'link-dead', key: 'link-dead:eth1', subject: { ifname: 'eth1', neighbour: '02:00:00:00:02:01' }, sinceMs: 0,
+  message: 'dead', evidence: { liveOnInterface },
+});
+
+test('a dead link alone on a re-enslavable interface: purge-neighbours; else restart-interface; with others live: nothing', () => {
+  assert.equal(ladderFor(dead(0), new Set(['eth0']), new Set(['eth1'])).map((s) => [s.action, s.target.ifname, s.disruptive]), [['purge-neighbours', 'eth1', false]]);
+  assert.equal(ladderFor(dead(0), new Set(['eth0']), new Set()).map((s) => [s.action, s.target.ifname, s.disruptive]), [['restart-interface', 'eth1', false]]);
+  assert.equal(ladderFor(dead(1), new Set(['eth1']), new Set(['eth1'])), []);
+});
+
+function context(kind: 'batman-adv' | 'simulator', fail = ''): { ctx: ActionContext; ran: string[] } {
+  const ran: string[] = [];
+  const hardifs = [
+    { ifname: 'eth0', ifindex: 2, address: '02:00:00:00:01:00', active: true, hopPenalty: 0 },
+    { ifname: 'eth1', ifindex: 3, address: '02:00:00:00:01:01', active: true, hopPenalty: 30 },
+    { ifname: 'eth2', ifindex: 4, address: '02:00:00:00:01:02', active: false, hopPenalty: 0 },
+  ];
+  const driver = {
+    kind,
+    mesh: async () => ({ meshIfname: 'bat0', primaryIfname: 'eth0' }),
+    interfaces: async () => hardifs,
+    setHardIf: async () => {},
+  } as unknown as MeshDriver;
+  const ctx: ActionContext = {
+    driver, baseline: {} as ActionContext['baseline'], sleep: async () => {}, fastOrigIntervalMs: 100,
+    run: async (argv) => {
+      ran.push(argv.join(' '));
+      return argv.join(' ') === fail ? { code: 2, stdout: '', stderr: 'RTNETLINK answers: Operation not permitted' } : { code: 0, stdout: '', stderr: '' };
+    },
+  };
+  return { ctx, ran };
+}
+
+async function refusal(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, ActionError);
+    return (e as Error).message;
+  }
+  return assert.unreachable('should refuse') as never;
+}
+
+test('purge: out of bat0 and back in, never down; the settings kept; revert puts it back into bat0', async () => {
+  const { ctx, ran } = context('batman-adv');
+  const state = await purgeNeighbours.prepare(ctx, { ifname: 'eth1' });
+  assert.equal(state, { master: 'bat0', hopPenalty: 30 });
+  await purgeNeighbours.apply(ctx, { ifname: 'eth1' });
+  assert.equal(ran, ['ip link set dev eth1 nomaster', 'ip link set dev eth1 master bat0']);
+  assert.is(await purgeNeighbours.check(ctx, { ifname: 'eth1' }, state), null);
+  ran.length = 0;
+  await purgeNeighbours.revert!(ctx, { ifname: 'eth1' }, state!);
+  assert.equal(ran, ['ip link set dev eth1 master bat0']);
+});
+
+test('purge refused, nothing run: the primary interface, an inactive or unknown one, a bad name, the simulator', async () => {
+  const { ctx, ran } = context('batman-adv');
+  assert.match(await refusal(purgeNeighbours.prepare(ctx, { ifname: 'eth0' })), /cannot be taken out of the mesh/);
+  assert.match(await refusal(purgeNeighbours.prepare(ctx, { ifname: 'eth2' })), /eth2 is down/);
+  assert.match(await refusal(purgeNeighbours.prepare(ctx, { ifname: 'eth9' })), /no hard interface eth9/);
+  assert.match(await refusal(purgeNeighbours.prepare(ctx, { ifname: 'eth1;reboot' })), /not an interface name/);
+  const sim = context('simulator');
+  assert.match(await refusal(purgeNeighbours.prepare(sim.ctx, { ifname: 'eth1' })), /cannot be taken out of the mesh/);
+  assert.equal([...ran, ...sim.ran], []);
+});
+
+test('a failing ip command is an ActionError with what it said', async () => {
+  const { ctx } = context('batman-adv', 'ip link set dev eth1 master bat0');
+  assert.match(await refusal(purgeNeighbours.apply(ctx, { ifname: 'eth1' })), /Operation not permitted/);
+});
+
+test.run();
