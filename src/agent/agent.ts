@@ -179,10 +179,16 @@ export class Agent implements StatusSource {
     const packets = this.opts.host.packets;
     if (!c.healing.linkEcho || !packets || this.opts.driver.kind !== 'batman-adv') return;
     // A neighbour measuring our shared link suspects a fade: this end measures it too.
-    const echo = new LinkEcho({ port: c.healing.linkEchoPort, onMeasured: (address) => {
+    const peerOf = (address: string, then: (ifname: string, mac: string) => void) => {
       const peer = macOfLinkLocal(address);
-      if (peer) this.rxWatch?.peerMeasuring(peer.ifname, peer.mac);
-    } });
+      if (peer) then(peer.ifname, peer.mac);
+    };
+    const echo = new LinkEcho({
+      port: c.healing.linkEchoPort,
+      onMeasured: (address) => peerOf(address, (i, m) => this.rxWatch?.peerMeasuring(i, m)),
+      // A neighbour that hears nothing from us: this end checks whether the way to it died.
+      onDeaf: (address) => peerOf(address, (i, m) => this.rxWatch?.peerDeaf(i, m)),
+    });
     try {
       await echo.start();
     } catch (e) {

@@ -71,6 +71,8 @@ export interface LinkEchoRecord {
   answeredAt: number | null;
   /** The last delivery measurement (20 echoes), when there was one. */
   delivery?: { at: number; ratio: number };
+  /** This unanswered ask followed the neighbour's word that it hears nothing from us: the link died one way. */
+  oneWay?: boolean;
 }
 const ECHO_RECORD_LIMIT = 256;
 
@@ -267,11 +269,11 @@ export class Knowledge {
     if (c && atMs > c.readAt) this.recordCounters(atMs, ifname, { ...c.value, rxPackets, txPackets }, c.up);
   }
 
-  /** A link echo's outcome (link-echo.ts): asked at askedAtMs, answered or not. */
-  recordEcho(key: string, askedAtMs: number, answered: boolean): void {
+  /** A link echo's outcome (link-echo.ts): asked at askedAtMs, answered or not (oneWay: see LinkEchoRecord). */
+  recordEcho(key: string, askedAtMs: number, answered: boolean, oneWay = false): void {
     const e = this.echoes.get(key);
     this.echoes.delete(key);
-    this.echoes.set(key, { askedAt: askedAtMs, answered, answeredAt: answered ? askedAtMs : e?.answeredAt ?? null, ...(e?.delivery ? { delivery: e.delivery } : {}) });
+    this.echoes.set(key, { askedAt: askedAtMs, answered, answeredAt: answered ? askedAtMs : e?.answeredAt ?? null, ...(e?.delivery ? { delivery: e.delivery } : {}), ...(oneWay ? { oneWay } : {}) });
     // Bounded like the other per-link records: the oldest-asked link goes first.
     if (this.echoes.size > ECHO_RECORD_LIMIT) this.echoes.delete(this.echoes.keys().next().value!);
   }

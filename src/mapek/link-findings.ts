@@ -62,6 +62,8 @@ interface LinkReading {
   stopped: TrafficStop | null;
   /** Asked over the link echo after its traffic stopped, it did not answer, and no OGM came since (rx-watch.ts). */
   echoLostAt: number | null;
+  /** Asked after the neighbour said it hears nothing from us, it did not answer: dead from us to it, its OGMs still arriving. */
+  oneWayAt: number | null;
   /** Its estimated OGM loss, and the silence that makes it dead given that loss. */
   loss: number;
   deadAfterMs: number;
@@ -83,8 +85,11 @@ function readLink(scene: Scene, n: Neighbour, key: string, status: LinkStatus | 
   const othersLive = scene.live.filter((x) => x.hardIfname === n.hardIfname && x.neighbour !== n.neighbour).length;
   const stopped = othersLive === 0 ? trafficStopped(knowledge, n.hardIfname, n.lastSeenMs, nowMs, rxExpected(loss)) : null;
   const echo = knowledge.echoOf(key);
-  const echoLostAt = echo && !echo.answered && echo.answeredAt !== null && nowMs - echo.askedAt < ECHO_LOST_VALID_MS && nowMs - n.lastSeenMs < echo.askedAt ? echo.askedAt : null;
-  return { key, status, samples, late, clean, othersLive, stopped, echoLostAt, loss, deadAfterMs: deadAfter, silent: n.lastSeenMs >= deadAfter || stopped !== null || echoLostAt !== null };
+  const lost = echo && !echo.answered && echo.answeredAt !== null && nowMs - echo.askedAt < ECHO_LOST_VALID_MS ? echo : null;
+  const echoLostAt = lost && !lost.oneWay && nowMs - n.lastSeenMs < lost.askedAt ? lost.askedAt : null;
+  const oneWayAt = lost?.oneWay ? lost.askedAt : null;
+  return { key, status, samples, late, clean, othersLive, stopped, echoLostAt, oneWayAt, loss, deadAfterMs: deadAfter,
+    silent: n.lastSeenMs >= deadAfter || stopped !== null || echoLostAt !== null || oneWayAt !== null };
 }
 
 /**
@@ -161,25 +166,28 @@ function trafficStopped(knowledge: Knowledge, ifname: string, lastSeenMs: number
   return rx;
 }
 
-/** A silent link is dead, unless it never lived or its interface is what went quiet. */
+/** A silent link is dead, unless it never lived or its interface is what went quiet; so is a link dead one way (still heard). */
 function deadLink(scene: Scene, n: Neighbour, link: LinkReading): NewFinding | null {
   const { knowledge, nowMs, name } = scene;
   // Only a link that was once heard can die; a neighbour batman-adv merely remembers is not news.
   if (link.samples.length === 0 && knowledge.outagesSince(link.key, 0).length === 0) return null;
+  const oneWay = link.oneWayAt !== null && !link.stopped;
   // On a hung radio every neighbour goes silent: that is the interface's finding, not theirs.
-  if ((knowledge.countersFrozenMs(n.hardIfname, nowMs)?.frozenMs ?? 0) >= FROZEN_SUSPECT_MS) return null;
+  if (!oneWay && (knowledge.countersFrozenMs(n.hardIfname, nowMs)?.frozenMs ?? 0) >= FROZEN_SUSPECT_MS) return null;
   // Nor is a neighbour dead while its interface has passed nothing since it went silent
   // (not even our own OGMs): that is the interface again, until its counters say otherwise.
-  if (knowledge.countersMovedSince(n.hardIfname, nowMs - n.lastSeenMs) === false) return null;
+  if (!oneWay && knowledge.countersMovedSince(n.hardIfname, nowMs - n.lastSeenMs) === false) return null;
   const stopped = link.stopped;
   return {
     kind: 'link-dead', subject: { ifname: n.hardIfname, neighbour: n.neighbour },
-    message: `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
+    message: oneWay ? `link to ${name(n.neighbour)} on ${n.hardIfname} dead one way: it hears nothing from us and did not answer the link echo`
+      : `link to ${name(n.neighbour)} on ${n.hardIfname} dead: silent for ${(n.lastSeenMs / 1000).toFixed(1)} s` +
       (stopped ? `, and the ${stopped.ratePerS.toFixed(0)} packets/s it received stopped ${(stopped.silentMs / 1000).toFixed(1)} s ago` : '') +
       (link.echoLostAt !== null ? `; its traffic stopped and it did not answer the link echo` : ''),
     evidence: { lastSeenMs: n.lastSeenMs, lastMetric: link.samples.at(-1) ?? null, liveOnInterface: link.othersLive, deadAfterMs: Math.round(link.deadAfterMs), loss: round3(link.loss),
       ...(stopped ? { rxSilentMs: stopped.silentMs, rxRateBefore: round3(stopped.ratePerS) } : {}),
-      ...(link.echoLostAt !== null ? { echoLostMsAgo: nowMs - link.echoLostAt } : {}) },
+      ...(link.echoLostAt !== null ? { echoLostMsAgo: nowMs - link.echoLostAt } : {}),
+      ...(oneWay ? { oneWayMsAgo: nowMs - link.oneWayAt! } : {}) },
   };
 }
 

@@ -18,6 +18,8 @@ export interface LinkProber {
   probe(ifname: string, mac: string): Promise<boolean | null>;
   /** Delivery there and back, 0..1 (link-echo.ts measure). */
   measure(ifname: string, mac: string): Promise<number | null>;
+  /** Tells the neighbour nothing from it arrives here (link-echo.ts tellDeaf). */
+  tellDeaf(ifname: string, mac: string): void;
 }
 
 export interface RxWatchOptions {
@@ -182,11 +184,35 @@ export class RxWatch {
       else if (answered || silence) this.opts.knowledge.recordEcho(w.key, at, answered);
       if (answered === false && silence) {
         this.stats.lost++;
+        // The way from it may be all that died: the neighbour learns so over the way to it.
+        this.opts.echo.tellDeaf(w.ifname, w.neighbour);
         this.opts.pollSoon();
       }
     } finally {
       this.probing.delete(w.key);
     }
+  }
+
+  /**
+   * The neighbour says it hears nothing from us (link-echo.ts onDeaf) while we still hear it: the
+   * link may be dead from us to it only, which batman-adv here learns only as its echoes of our
+   * OGMs run dry, over many seconds. Asked now; unanswered is recorded as a one-way death
+   * (link-findings.ts), answered is nothing. Its word alone decides nothing.
+   */
+  peerDeaf(ifname: string, mac: string): void {
+    const at = this.now();
+    const w = this.watched().find((x) => x.ifname === ifname && x.neighbour === mac);
+    if (!w || this.probing.has(w.key)) return;
+    this.probing.add(w.key);
+    this.stats.probes++;
+    void this.opts.echo.probe(w.ifname, w.neighbour).then((answered) => {
+      if (answered === null) this.stats.unknown++;
+      else this.opts.knowledge.recordEcho(w.key, at, answered, !answered);
+      if (answered === false) {
+        this.stats.lost++;
+        this.opts.pollSoon();
+      }
+    }).finally(() => this.probing.delete(w.key));
   }
 
   /** Forgets links no longer watched (bounded by the neighbours heard). */

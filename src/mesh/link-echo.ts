@@ -14,6 +14,10 @@ import { randomBytes } from 'node:crypto';
 const MAGIC = Buffer.from('X0E', 'latin1');
 const REQUEST = 1;
 const REPLY = 2;
+/** "I hear nothing from you": a neighbour that heard our link go silent tells us, over the way that may still work. */
+const DEAF = 3;
+/** Notices per telling: each may be lost on its own on a lossy way. */
+const DEAF_COPIES = 3;
 const SIZE = 16;
 /** A neighbour's agent answers this many requests a second at most. */
 export const REPLIES_PER_S = 100;
@@ -79,6 +83,8 @@ export interface LinkEchoOptions {
    * asker's address (fe80::…%ifname; macOfLinkLocal reads it), at most once per burst.
    */
   onMeasured?: (address: string) => void;
+  /** A neighbour says it hears nothing from us (tellDeaf): called with its address (fe80::…%ifname), at most once a second per address. */
+  onDeaf?: (address: string) => void;
   /** The port neighbours answer on (default: port, as every agent uses the same; tests run two). */
   peerPort?: number;
   /** Where requests go: the neighbour's link-local address by default (tests pass ::1). */
@@ -99,6 +105,7 @@ export class LinkEcho {
   private budget = REPLIES_PER_S;
   private budgetAt = 0;
   private readonly askers = new Map<string, { since: number; count: number }>();
+  private readonly deafFrom = new Map<string, number>();
   /** Datagrams ignored as malformed, and replies withheld by the rate limit. */
   readonly stats = { ignored: 0, limited: 0, answered: 0 };
 
@@ -138,6 +145,31 @@ export class LinkEcho {
     if (++a.count === MEASURE_BURST) this.opts.onMeasured(address);
   }
 
+  /** One callback per address and second: a neighbour's copies (or a flood) make one. Bounded like the askers. */
+  private noteDeaf(address: string): void {
+    const now = this.now();
+    const last = this.deafFrom.get(address);
+    if (!this.opts.onDeaf || (last !== undefined && now - last < 1000)) return;
+    if (this.deafFrom.size >= 64) for (const [k, at] of this.deafFrom) if (now - at >= 1000) this.deafFrom.delete(k);
+    if (this.deafFrom.size >= 64) return;
+    this.deafFrom.set(address, now);
+    this.opts.onDeaf(address);
+  }
+
+  /** The neighbour's link-local address with its scope (fe80::…%ifname); null for a bad name or MAC. */
+  private addressOf(ifname: string, mac: string): string | null {
+    if (!IFNAME.test(ifname)) return null;
+    return (this.opts.addressOf ?? ((i, m) => { const a = linkLocalOf(m); return a && `${a}%${i}`; }))(ifname, mac) || null;
+  }
+
+  /** Tells the neighbour `mac` on `ifname` that nothing from it arrives here (no answer expected). */
+  tellDeaf(ifname: string, mac: string): void {
+    const s = this.socket;
+    const ll = this.addressOf(ifname, mac);
+    if (!s || !ll) return;
+    for (let i = 0; i < DEAF_COPIES; i++) s.send(packet(DEAF, randomBytes(8)), this.opts.peerPort ?? this.opts.port, ll, () => {});
+  }
+
   stop(): void {
     this.socket?.close();
     this.socket = null;
@@ -153,6 +185,10 @@ export class LinkEcho {
     const nonce = m.subarray(8).toString('hex');
     if (m[3] === REPLY) {
       this.waiting.get(nonce)?.();
+      return;
+    }
+    if (m[3] === DEAF && answersFrom(address)) {
+      this.noteDeaf(address);
       return;
     }
     // Only neighbours ask, from their link-local addresses: nothing beyond the link (a WAN
@@ -191,9 +227,8 @@ export class LinkEcho {
 
   private async ask(ifname: string, mac: string, timing: ProbeTiming, firstAnswerEnds: boolean): Promise<{ sent: number; answered: number } | null> {
     const s = this.socket;
-    if (!s || !IFNAME.test(ifname)) return null;
-    const ll = (this.opts.addressOf ?? ((i, m) => { const a = linkLocalOf(m); return a && `${a}%${i}`; }))(ifname, mac);
-    if (!ll) return null;
+    const ll = this.addressOf(ifname, mac);
+    if (!s || !ll) return null;
     const nonces = Array.from({ length: timing.count }, () => randomBytes(8));
     let sent = 0;
     let failed = 0;

@@ -55,6 +55,7 @@ async function run(c: Case) {
       return answer;
     },
     measure: (ifname: string, mac: string) => me.measure(ifname, mac),
+    tellDeaf: (ifname: string, mac: string) => me.tellDeaf(ifname, mac),
   };
   const watch = new RxWatch({ knowledge: k, readPackets: packets, echo, pollSoon: () => polls++, now: () => now });
   const route = (dest: string): Originator => ({ originator: dest, nextHop: N, hardIfname: IF, hardIfindex: 3, tq: 250, lastSeenMs: 100, best: true });
