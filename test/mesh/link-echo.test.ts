@@ -98,6 +98,34 @@ test('requests from beyond the link (not link-local) get no answer', async () =>
   }
 });
 
+test('"I hear nothing from you": taken from a neighbour (once a second per address), ignored from beyond the link', async () => {
+  const heard: string[] = [];
+  const me = new LinkEcho({ port: base + 5, onDeaf: (a) => heard.push(a) });
+  const teller = new LinkEcho({ port: base + 6, peerPort: base + 5, addressOf: loopback });
+  const global = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv6' && !a.internal && !a.address.startsWith('fe80'))?.address;
+  const far = new LinkEcho({ port: base + 7, peerPort: base + 5, addressOf: () => global ?? '::ffff:127.0.0.1' });
+  await me.start();
+  await teller.start();
+  await far.start();
+  try {
+    teller.tellDeaf('v1-2', '02:00:00:00:02:01');
+    teller.tellDeaf('v1-2', '02:00:00:00:02:01');
+    if (global) far.tellDeaf('v1-2', '02:00:00:00:02:01');
+    teller.tellDeaf('bad name!', '02:00:00:00:02:01'); // not sent at all
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(heard, ['::1'], 'six copies from one neighbour: one call');
+    if (global) assert.is(me.stats.ignored, 3, `the three from ${global}`);
+    await new Promise((r) => setTimeout(r, 1000));
+    teller.tellDeaf('v1-2', '02:00:00:00:02:01');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(heard, ['::1', '::1'], 'a second later: heard again');
+  } finally {
+    me.stop();
+    teller.stop();
+    far.stop();
+  }
+});
+
 test('a port already taken: start() says so and leaves nothing open', async () => {
   const { me, peer } = await pair();
   try {
