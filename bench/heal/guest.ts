@@ -8,6 +8,9 @@
 //   batman-adv picks either;
 // - direction (X0_HEAL_DIRECTIONS=both,out,in; default both): the fault loses frames both ways,
 //   only those leaving the faulted link's end nearer n1 (`out`), or only those towards it (`in`);
+//   an `in` fault is put on the path the replies take (n4's route back to n1), an `out` or
+//   both-ways one on the path the requests take: on the equal diamond the two may differ, and a
+//   one-way fault off the path its direction uses would measure nothing;
 // - scenario (X0_HEAL_SCENARIOS=far-link,near-link,fade,flapping; flapping also unless
 //   X0_HEAL_FLAPS=0, as before);
 // - variant (X0_HEAL_VARIANTS; VARIANT_SPECS below): batman-adv alone (1 s OGMs), batman-adv
@@ -288,8 +291,9 @@ async function runOne(repeat: number, diamond: Diamond, scenario: Scenario, dire
   const before = ogmTotals();
   const windowMs = scenario === 'fade' ? FADE_WINDOW_MS : scenario === 'flapping' ? FLAP_WINDOW_MS : WINDOW_MS;
   const res = await pingWindow(['ip', 'netns', 'exec', node(1).netns], '10.99.0.4', windowMs, scenario === 'flapping' ? 4000 : 5000, () => {
-    // The path n1 → n4 uses right now (on the equal diamond either middle node; n3 if none is known).
-    const hop = via(1, 4) ?? 3;
+    // The middle node of the path the faulted direction carries right now: the replies' (n4 → n1)
+    // for `in`, else the requests' (on the equal diamond either middle node; n3 if none is known).
+    const hop = (direction === 'in' ? via(4, 1) : via(1, 4)) ?? 3;
     link = scenario === 'near-link' || scenario === 'fade' ? [1, hop] : [hop, 4];
     const devs = faultDevices(link, direction);
     // A tc that fails under load must not kill the whole matrix: the run says so instead.
