@@ -197,7 +197,10 @@ export class Agent implements StatusSource {
     }
     this.healthBoard.set('link-echo', 'ok', `answering and asking on UDP port ${c.healing.linkEchoPort}`);
     this.linkEcho = echo;
-    this.rxWatch = new RxWatch({ knowledge: this.knowledge, readPackets: packets, echo, pollSoon: () => this.monitor.pollSoon(), now: this.opts.now });
+    this.rxWatch = new RxWatch({
+      knowledge: this.knowledge, readPackets: packets, echo, pollSoon: () => this.monitor.pollSoon(), now: this.opts.now,
+      note: (m) => this.opts.log.info(m),
+    });
     this.rxWatch.start();
   }
 

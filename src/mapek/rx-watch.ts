@@ -32,6 +32,8 @@ export interface RxWatchOptions {
   echo: LinkProber;
   /** Asks the monitor for a poll now (a lost echo is news). */
   pollSoon: () => void;
+  /** The one-way exchanges, as they happen (rare: the agent logs them, for an operator reading logread). */
+  note?: (message: string) => void;
   now?: () => number;
   everyMs?: number;
 }
@@ -189,6 +191,7 @@ export class RxWatch {
         this.stats.lost++;
         // The way from it may be all that died: the neighbour learns so over the way to it.
         this.opts.echo.tellDeaf(w.ifname, w.neighbour);
+        this.opts.note?.(`link echo: ${w.neighbour} on ${w.ifname} silent and unanswered: told it nothing of its arrives here`);
         this.opts.pollSoon();
       }
     } finally {
@@ -205,10 +208,13 @@ export class RxWatch {
   peerDeaf(ifname: string, mac: string): void {
     const at = this.now();
     const w = this.watched().find((x) => x.ifname === ifname && x.neighbour === mac);
-    if (!w || this.probing.has(w.key)) return;
+    const said = `link echo: ${mac} on ${ifname} says nothing of ours arrives there`;
+    if (!w) return this.opts.note?.(`${said}: not a link this node routes over alone, not asked`);
+    if (this.probing.has(w.key)) return this.opts.note?.(`${said}: already being asked`);
     this.probing.add(w.key);
     this.stats.probes++;
     void this.opts.echo.probe(w.ifname, w.neighbour).then((answered) => {
+      this.opts.note?.(`${said}: asked, ${answered === null ? 'could not ask' : answered ? 'it answered (the link works both ways)' : 'no answer: dead one way'}`);
       if (answered === null) this.stats.unknown++;
       else this.opts.knowledge.recordEcho(w.key, at, answered, !answered);
       if (answered === false) {
