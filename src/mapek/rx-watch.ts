@@ -53,6 +53,8 @@ export class RxWatch {
   private readonly keptAliveAt = new Map<string, number>();
   /** Probes asked, echoes lost, measurements made (tests; the bench counts the frames on the wire). */
   readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0 };
+  /** Links whose neighbour's notice (peerDeaf) came while they were being asked. */
+  private readonly deafPending = new Set<string>();
   /** When each link came under suspicion of fading (suspected()). */
   private readonly suspects = new Map<string, number>();
 
@@ -166,10 +168,24 @@ export class RxWatch {
       const ratio = await this.opts.echo.measure(w.ifname, w.neighbour);
       if (ratio === null) return;
       this.opts.knowledge.recordDelivery(w.key, at, ratio);
+      // Not one of 20 came back: as for a lost silence probe, the neighbour is told.
+      if (ratio === 0) this.tell(w);
       if (ratio <= DELIVERY_DYING) this.opts.pollSoon();
     } finally {
-      this.probing.delete(w.key);
+      this.askEnded(w);
     }
+  }
+
+  /** Tells the neighbour that its echo exchange with us fails: nothing of its comes back here. */
+  private tell(w: Watched): void {
+    this.opts.echo.tellDeaf(w.ifname, w.neighbour);
+    this.opts.note?.(`link echo: ${w.neighbour} on ${w.ifname} unanswered: told it nothing of its arrives here`);
+  }
+
+  /** An ask is over: a neighbour's notice that came meanwhile is asked about now. */
+  private askEnded(w: Watched): void {
+    this.probing.delete(w.key);
+    if (this.deafPending.delete(w.key)) this.peerDeaf(w.ifname, w.neighbour);
   }
 
   /** A keepalive only records an answer; a silence's probe records either, and a lost one is news. */
@@ -190,12 +206,11 @@ export class RxWatch {
       if (answered === false && silence) {
         this.stats.lost++;
         // The way from it may be all that died: the neighbour learns so over the way to it.
-        this.opts.echo.tellDeaf(w.ifname, w.neighbour);
-        this.opts.note?.(`link echo: ${w.neighbour} on ${w.ifname} silent and unanswered: told it nothing of its arrives here`);
+        this.tell(w);
         this.opts.pollSoon();
       }
     } finally {
-      this.probing.delete(w.key);
+      this.askEnded(w);
     }
   }
 
@@ -210,7 +225,11 @@ export class RxWatch {
     const w = this.watched().find((x) => x.ifname === ifname && x.neighbour === mac);
     const said = `link echo: ${mac} on ${ifname} says nothing of ours arrives there`;
     if (!w) return this.opts.note?.(`${said}: not a link this node routes over alone, not asked`);
-    if (this.probing.has(w.key)) return this.opts.note?.(`${said}: already being asked`);
+    if (this.probing.has(w.key)) {
+      // Asked once the ask under way ends (a measurement's 20 echoes hold the link for a second).
+      this.deafPending.add(w.key);
+      return this.opts.note?.(`${said}: asked when the ask under way ends`);
+    }
     this.probing.add(w.key);
     this.stats.probes++;
     void this.opts.echo.probe(w.ifname, w.neighbour).then((answered) => {
@@ -221,12 +240,13 @@ export class RxWatch {
         this.stats.lost++;
         this.opts.pollSoon();
       }
-    }).finally(() => this.probing.delete(w.key));
+    }).finally(() => this.askEnded(w));
   }
 
   /** Forgets links no longer watched (bounded by the neighbours heard). */
   private prune(keys: ReadonlySet<string>): void {
     for (const key of this.keptAliveAt.keys()) if (!keys.has(key)) this.keptAliveAt.delete(key);
     for (const key of this.suspects.keys()) if (!keys.has(key)) this.suspects.delete(key);
+    for (const key of this.deafPending) if (!keys.has(key)) this.deafPending.delete(key);
   }
 }
