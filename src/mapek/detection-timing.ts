@@ -194,6 +194,14 @@ export const ECHO_SILENT_MIN_MS = 300;
 export const ECHO_RX_EXPECTED = 4;
 /** Each watched link's neighbour is asked this often whether it answers at all. */
 export const ECHO_KEEPALIVE_MS = 30_000;
+/**
+ * Until it first answers, sooner: ECHO_LEARN_TRIES times, this far apart. A neighbour's agent
+ * that is starting (at boot every agent is) misses the first ask, and its link would otherwise
+ * stay unknown, and its silences unasked, for half a minute; one that never answers (no agent)
+ * costs a few more small frames in its first half-minute only.
+ */
+export const ECHO_LEARN_MS = 5000;
+export const ECHO_LEARN_TRIES = 6;
 /** A neighbour that answered within this long is one whose silence means something. */
 export const ECHO_KNOWN_MS = 95_000;
 /** An unanswered echo counts as the link's death this long, unless an OGM came after it. */

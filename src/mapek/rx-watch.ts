@@ -13,7 +13,7 @@
 import { linkKey, type Knowledge } from './knowledge.ts';
 import { CheckLoop } from './check-loop.ts';
 import {
-  DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
+  DELIVERY_DYING, DELIVERY_HEALTHY, ECHO_KEEPALIVE_MS, ECHO_KNOWN_MS, ECHO_LEARN_MS, ECHO_LEARN_TRIES, ECHO_RX_EXPECTED, ECHO_SILENT_MIN_MS, LATE_KNOWN_MS, LATE_MEMORY_MS, MEASURE_EVERY_MS, RX_WATCH_MS,
   SILENT_AFTER_MS, SUSPECT_MAX_LATES, SUSPECT_MS, CLEAN_TQ, CLEAN_TQ_SAMPLES,
 } from './detection-timing.ts';
 
@@ -51,6 +51,8 @@ export class RxWatch {
   private readonly probing = new Set<string>();
   /** When each watched link was last asked just to learn whether its neighbour answers. */
   private readonly keptAliveAt = new Map<string, number>();
+  /** Keepalives asked of each watched link before its first answer (ECHO_LEARN_TRIES). */
+  private readonly learnTries = new Map<string, number>();
   /** Probes asked, echoes lost, measurements made (tests; the bench counts the frames on the wire). */
   readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0 };
   /** Links whose neighbour's notice (peerDeaf) came while they were being asked. */
@@ -92,8 +94,10 @@ export class RxWatch {
       if (p) k.recordPackets(at, w.ifname, p.rx, p.tx);
       if (this.probing.has(w.key)) continue;
       // Learn (and keep knowing) whether the neighbour answers at all.
-      if (at - (this.keptAliveAt.get(w.key) ?? -Infinity) >= ECHO_KEEPALIVE_MS) {
+      const tries = k.echoOf(w.key)?.answeredAt == null ? this.learnTries.get(w.key) ?? 0 : ECHO_LEARN_TRIES;
+      if (at - (this.keptAliveAt.get(w.key) ?? -Infinity) >= (tries < ECHO_LEARN_TRIES ? ECHO_LEARN_MS : ECHO_KEEPALIVE_MS)) {
         this.keptAliveAt.set(w.key, at);
+        if (tries < ECHO_LEARN_TRIES) this.learnTries.set(w.key, tries + 1);
         void this.ask(w, at, false);
         continue;
       }
@@ -246,6 +250,7 @@ export class RxWatch {
   /** Forgets links no longer watched (bounded by the neighbours heard). */
   private prune(keys: ReadonlySet<string>): void {
     for (const key of this.keptAliveAt.keys()) if (!keys.has(key)) this.keptAliveAt.delete(key);
+    for (const key of this.learnTries.keys()) if (!keys.has(key)) this.learnTries.delete(key);
     for (const key of this.suspects.keys()) if (!keys.has(key)) this.suspects.delete(key);
     for (const key of this.deafPending) if (!keys.has(key)) this.deafPending.delete(key);
   }

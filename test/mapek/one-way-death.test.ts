@@ -28,7 +28,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 }
 
 /** This end (n4): hears N clean for a minute (TQ 240, no OGM late), its echo answered 20 s ago. */
-function knowledge(): Knowledge {
+function knowledge(answeredBefore = true): Knowledge {
   const k = new Knowledge();
   k.ogmIntervalMs = 1000;
   const route = (dest: string): Originator => ({ originator: dest, nextHop: N, hardIfname: IF, hardIfindex: 3, tq: 240, lastSeenMs: 300, best: true });
@@ -42,7 +42,7 @@ function knowledge(): Knowledge {
     k.recordLiveness(t, [{ key: KEY, live: true }]);
     k.recordLateness(t, [{ key: KEY, late: false }]);
   }
-  k.recordEcho(KEY, NOW - 20_000, true);
+  if (answeredBefore) k.recordEcho(KEY, NOW - 20_000, true);
   return k;
 }
 
@@ -157,6 +157,36 @@ test('a measurement that gets nothing back tells the neighbour, as a lost probe 
     assert.match(e.notes.join('\n'), /unanswered: told it/);
   } finally {
     e.close();
+  }
+});
+
+test('a neighbour whose agent misses the first keepalive (it is starting) is asked again 5 s later, not 30 s', async () => {
+  const base = (port += 4);
+  const k = knowledge(false);
+  let now = NOW;
+  const me = new LinkEcho({ port: base, peerPort: base + 1, addressOf: () => '::1' });
+  const peer = new LinkEcho({ port: base + 1, peerPort: base, addressOf: () => '::1' });
+  await me.start();
+  const watch = new RxWatch({ knowledge: k, readPackets: async () => ({ rx: 0, tx: 0 }), echo: me, pollSoon: () => {}, now: () => now });
+  try {
+    await watch.check(); // asked: nobody answers yet
+    await until(() => false, 400);
+    assert.is(k.echoOf(KEY), null, 'unanswered keepalives are not recorded');
+    await peer.start(); // its agent is up now
+    now += 4000;
+    await watch.check();
+    assert.is(watch.stats.probes, 1, 'not again after 4 s');
+    now += 1000;
+    await watch.check();
+    await until(() => k.echoOf(KEY)?.answered === true, 1000);
+    assert.is(watch.stats.probes, 2, 'again after 5 s');
+    assert.is(k.echoOf(KEY)?.answeredAt, now, 'answered: the link is known');
+    now += 10_000;
+    await watch.check();
+    assert.is(watch.stats.probes, 2, 'known: the next keepalive is 30 s away');
+  } finally {
+    me.stop();
+    peer.stop();
   }
 });
 
