@@ -5,9 +5,9 @@
 // a poll is asked for at once: link-findings.ts then finds the link dead in about half a second,
 // where waiting for its 1 s OGMs takes two. Traffic that merely ended is answered, and nothing
 // happens. A neighbour that never answered (no agent there, no IPv6) is never judged this way.
-// An unanswered silence probe is also told to the neighbour ("I hear nothing from you"): a link
-// dead one way leaves that end hearing us, and it asks back (peerDeaf) instead of sending on
-// over the dead way until batman-adv's echo of its OGMs runs dry.
+// An unanswered silence probe (or a measurement with nothing back) is also told to the neighbour
+// ("I hear nothing from you"): a link dead one way leaves that end hearing us, and it asks back
+// (peerDeaf) instead of sending on over the dead way until batman-adv's echo of its OGMs runs dry.
 // It also measures the delivery of a nearly clean link that starts missing OGMs (suspected()):
 // a fade shows there seconds before batman-adv's TQ moves (predict-link-death.ts).
 import { linkKey, type Knowledge } from './knowledge.ts';
