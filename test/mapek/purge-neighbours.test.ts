@@ -6,10 +6,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { purgeNeighbours } from '../../src/mapek/actions/purge-neighbours.ts';
-import { ActionError, type ActionContext } from '../../src/mapek/actions/action.ts';
+import { ActionError } from '../../src/mapek/actions/action.ts';
+import { standInContext } from './action-stand-in.ts';
 import type { Finding } from '../../src/mapek/findings.ts';
 import { ladderFor } from '../../src/mapek/policies.ts';
-import type { MeshDriver } from '../../src/mesh/driver.ts';
 
 const dead = (liveOnInterface: number): Finding => ({
   kind: 'link-dead', key: 'link-dead:eth1', subject: { ifname: 'eth1', neighbour: '02:00:00:00:02:01' }, sinceMs: 0,
@@ -22,28 +22,10 @@ test('a dead link alone on a re-enslavable interface: purge-neighbours; else res
   assert.equal(ladderFor(dead(1), new Set(['eth1']), new Set(['eth1'])), []);
 });
 
-function context(kind: 'batman-adv' | 'simulator', fail = ''): { ctx: ActionContext; ran: string[] } {
-  const ran: string[] = [];
-  const hardifs = [
-    { ifname: 'eth0', ifindex: 2, address: '02:00:00:00:01:00', active: true, hopPenalty: 0 },
-    { ifname: 'eth1', ifindex: 3, address: '02:00:00:00:01:01', active: true, hopPenalty: 30 },
-    { ifname: 'eth2', ifindex: 4, address: '02:00:00:00:01:02', active: false, hopPenalty: 0 },
-  ];
-  const driver = {
-    kind,
-    mesh: async () => ({ meshIfname: 'bat0', primaryIfname: 'eth0' }),
-    interfaces: async () => hardifs,
-    setHardIf: async () => {},
-  } as unknown as MeshDriver;
-  const ctx: ActionContext = {
-    driver, baseline: {} as ActionContext['baseline'], sleep: async () => {}, fastOrigIntervalMs: 100,
-    run: async (argv) => {
-      ran.push(argv.join(' '));
-      return argv.join(' ') === fail ? { code: 2, stdout: '', stderr: 'RTNETLINK answers: Operation not permitted' } : { code: 0, stdout: '', stderr: '' };
-    },
-  };
-  return { ctx, ran };
-}
+const context = (kind: 'batman-adv' | 'simulator', fail = '') => standInContext({
+  kind, fail,
+  hardifs: [{ ifname: 'eth0', active: true, hopPenalty: 0 }, { ifname: 'eth1', active: true, hopPenalty: 30 }, { ifname: 'eth2', active: false, hopPenalty: 0 }],
+});
 
 async function refusal(p: Promise<unknown>): Promise<string> {
   try {

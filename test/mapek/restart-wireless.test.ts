@@ -7,31 +7,13 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { restartInterface } from '../../src/mapek/actions/restart-interface.ts';
-import { ActionError, type ActionContext } from '../../src/mapek/actions/action.ts';
-import type { MeshDriver } from '../../src/mesh/driver.ts';
+import { ActionError } from '../../src/mapek/actions/action.ts';
+import { standInContext } from './action-stand-in.ts';
 
-function context(wireless: boolean | null): { ctx: ActionContext; ran: string[] } {
-  const ran: string[] = [];
-  const hardifs = [
-    { ifname: 'wlan0', ifindex: 2, address: '02:00:00:00:01:00', active: true, hopPenalty: 0 },
-    { ifname: 'wlan1', ifindex: 3, address: '02:00:00:00:01:01', active: true, hopPenalty: 10 },
-  ];
-  const driver = {
-    kind: 'batman-adv',
-    mesh: async () => ({ meshIfname: 'bat0', primaryIfname: 'wlan0' }),
-    interfaces: async () => hardifs,
-    setHardIf: async () => {},
-  } as unknown as MeshDriver;
-  const ctx: ActionContext = {
-    driver, baseline: {} as ActionContext['baseline'], sleep: async () => {}, fastOrigIntervalMs: 100,
-    run: async (argv) => {
-      ran.push(argv.join(' '));
-      return { code: 0, stdout: '', stderr: '' };
-    },
-    ...(wireless === null ? {} : { wireless: async () => wireless }),
-  };
-  return { ctx, ran };
-}
+const context = (wireless: boolean | null) => standInContext({
+  hardifs: [{ ifname: 'wlan0', active: true, hopPenalty: 0 }, { ifname: 'wlan1', active: true, hopPenalty: 10 }],
+  ...(wireless === null ? {} : { wireless }),
+});
 
 test('a non-primary Wi-Fi interface: out of bat0 and back in, never down', async () => {
   const { ctx, ran } = context(true);
