@@ -338,10 +338,10 @@ export class Agent implements StatusSource {
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0 };
+    const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0, told: 0, heard: 0, oneWay: 0 };
     const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0 };
     return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats()) +
-      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored }) +
+      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored, deafTold: watch.told, deafHeard: watch.heard, oneWay: watch.oneWay }) +
       renderRadioWatchMetrics(this.name, this.radioWatch !== null, { ...(this.radioWatch?.stats ?? { reads: 0, wireless: 0, fades: 0 }), failing: this.stations?.problem != null });
   }
 }

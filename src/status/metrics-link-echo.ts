@@ -13,6 +13,11 @@ export interface LinkEchoCounters {
   /** Neighbours' requests answered, and datagrams ignored (malformed, or from beyond the link). */
   answered: number;
   ignored: number;
+  /** "Nothing of yours arrives here" notices told to neighbours, and heard from them (at most one a second each). */
+  deafTold: number;
+  deafHeard: number;
+  /** Links found dead one way: a neighbour's notice, then no answer to our probe. */
+  oneWay: number;
 }
 
 export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEchoCounters): string {
@@ -24,5 +29,8 @@ export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEch
   m.add('x0tta6bl4_link_echo_measurements_total', 'counter', 'Delivery measurements of links suspected of fading.', c.measurements, labels);
   m.add('x0tta6bl4_link_echo_answered_total', 'counter', "Neighbours' requests answered.", c.answered, labels);
   m.add('x0tta6bl4_link_echo_ignored_total', 'counter', 'Datagrams ignored: malformed, or from beyond the link.', c.ignored, labels);
+  m.add('x0tta6bl4_link_echo_deaf_told_total', 'counter', 'Neighbours told that nothing of theirs arrives here (a lost probe or measurement).', c.deafTold, labels);
+  m.add('x0tta6bl4_link_echo_deaf_heard_total', 'counter', 'Neighbours that said nothing of ours arrives there (at most one a second each).', c.deafHeard, labels);
+  m.add('x0tta6bl4_link_echo_one_way_dead_total', 'counter', 'Links found dead one way: a neighbour said so and did not answer our probe.', c.oneWay, labels);
   return m.toString();
 }
