@@ -57,7 +57,10 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
     case 'neighbour-flapping':
       return [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }];
     case 'link-degrading':
-      // Steering off an interface only helps when another one carries neighbours.
+      // Steering off an interface only helps when it carries routes (a link dead one way, purged,
+      // is heard again with its TQ sinking, after batman-adv has moved every route off it) and
+      // another one carries neighbours.
+      if (f.evidence.routesVia === 0) return [];
       return [...liveIfnames].some((i) => i !== s.ifname) ? [{ action: 'steer-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
     case 'link-dying':
       // Per neighbour, before it dies: batman-adv reroutes by itself as that neighbour's TQ sinks,

@@ -2,7 +2,8 @@
 // the interface can be taken out of bat0 and put back (real kernel, not the primary one), the plan
 // purges its neighbours that way and never takes it down; elsewhere it restarts the interface as
 // before. The driver and the command runner are stand-ins recording what would run (the real
-// commands run in the VM: test/guest/heal-purge.guest.ts).
+// commands run in the VM: test/guest/heal-purge.guest.ts). And what follows a purge on a link
+// dead one way: its TQ sinks with no route on it, which asks for no steering.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { purgeNeighbours } from '../../src/mapek/actions/purge-neighbours.ts';
@@ -20,6 +21,15 @@ test('a dead link alone on a re-enslavable interface: purge-neighbours; else res
   assert.equal(ladderFor(dead(0), new Set(['eth0']), new Set(['eth1'])).map((s) => [s.action, s.target.ifname, s.disruptive]), [['purge-neighbours', 'eth1', false]]);
   assert.equal(ladderFor(dead(0), new Set(['eth0']), new Set()).map((s) => [s.action, s.target.ifname, s.disruptive]), [['restart-interface', 'eth1', false]]);
   assert.equal(ladderFor(dead(1), new Set(['eth1']), new Set(['eth1'])), []);
+});
+
+// The echo of a purge on a link dead one way: the neighbour is heard again, its TQ sinks (our OGMs
+// do not reach it), and no route uses the link any more (seen on the kernel, bench:heal near/out).
+test('a degrading link that carries no route: no steer-interface; one that carries routes: steered', () => {
+  const degrading = (routesVia: number): Finding => ({ kind: 'link-degrading', key: 'link-degrading:eth1', subject: { ifname: 'eth1', neighbour: '02:00:00:00:02:01' }, sinceMs: 0,
+    message: 'degrading', evidence: { tqNow: 0, tqMax: 255, routesVia } });
+  assert.equal(ladderFor(degrading(0), new Set(['eth0', 'eth1']), new Set(['eth1'])), []);
+  assert.equal(ladderFor(degrading(2), new Set(['eth0', 'eth1']), new Set(['eth1'])).map((s) => s.action), ['steer-interface']);
 });
 
 const context = (kind: 'batman-adv' | 'simulator', fail = '') => standInContext({
