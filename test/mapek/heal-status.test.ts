@@ -32,6 +32,8 @@ test('/status carries findings with evidence, the plan and the journal; /metrics
     assert.match(text, /x0tta6bl4_findings\{node="n1",kind="interface-stuck"\} 1/);
     assert.match(text, /x0tta6bl4_journal_entries\{node="n1",state="verifying"\} [1-9]/);
     assert.match(text, /x0tta6bl4_route_quality\{node="n1"\} [\d.]+\n/);
+    // The link echo's series, at zero here (the simulator has no link echo).
+    for (const n of ['deaf_told', 'deaf_heard', 'one_way_dead']) assert.match(text, new RegExp(`^x0tta6bl4_link_echo_${n}_total\\{node="n1"\\} 0$`, 'm'));
     const actions = s.events().filter((e) => e.kind === 'action');
     assert.ok(actions.some((e) => /^restart interface mesh0 \(#\d+, rung 4\): link to n2\/mesh0 on mesh0 dead/.test(e.message)), JSON.stringify(actions));
     const waiting = h.plan.find((p) => p.action === 'restart-interface' && p.target.ifname === 'mesh1')!;
