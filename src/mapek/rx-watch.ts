@@ -55,7 +55,7 @@ export class RxWatch {
   private readonly learnTries = new Map<string, number>();
   /**
    * Probes asked, echoes lost, measurements made; "nothing of yours arrives" notices told and
-   * heard, and links found dead one way on one (/metrics; the bench counts the frames on the wire).
+   * heard, and links found dead one way after a notice (/metrics; the bench counts the frames on the wire).
    */
   readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0, told: 0, heard: 0, oneWay: 0 };
   /** Links whose neighbour's notice (peerDeaf) came while they were being asked. */
