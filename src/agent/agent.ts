@@ -29,7 +29,7 @@ import { nodeNames } from '../status/node-names.ts';
 import type { SpanContext } from '../tracing/api.ts';
 import type { AgentTracer } from '../tracing/tracer.ts';
 import { renderTracingMetrics } from '../status/metrics-tracing.ts';
-import { renderLinkEchoMetrics } from '../status/metrics-link-echo.ts';
+import { NO_LINK_ECHO, renderLinkEchoMetrics } from '../status/metrics-link-echo.ts';
 import { renderRadioWatchMetrics } from '../status/metrics-radio-watch.ts';
 import { RadioWatch } from '../mapek/radio-watch.ts';
 import type { StationReader } from '../mesh/radio-stations.ts';
@@ -338,10 +338,8 @@ export class Agent implements StatusSource {
 
   metrics(): string {
     const base = renderMetrics(this.status(), { ...this.monitor.stats, eventTotals: this.knowledge.eventTotals() });
-    const watch = this.rxWatch?.stats ?? { probes: 0, lost: 0, measurements: 0, told: 0, heard: 0, oneWay: 0 };
-    const echo = this.linkEcho?.stats ?? { answered: 0, ignored: 0 };
     return base + (this.healer?.metrics(this.name) ?? '') + this.fleet.metrics() + renderTracingMetrics(this.name, this.opts.tracer.enabled, this.opts.tracer.stats()) +
-      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { probes: watch.probes, lost: watch.lost, measurements: watch.measurements, answered: echo.answered, ignored: echo.ignored, deafTold: watch.told, deafHeard: watch.heard, oneWay: watch.oneWay }) +
+      renderLinkEchoMetrics(this.name, this.linkEcho !== null, { ...NO_LINK_ECHO, ...this.rxWatch?.stats, ...this.linkEcho?.stats }) +
       renderRadioWatchMetrics(this.name, this.radioWatch !== null, { ...(this.radioWatch?.stats ?? { reads: 0, wireless: 0, fades: 0 }), failing: this.stations?.problem != null });
   }
 }

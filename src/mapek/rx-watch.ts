@@ -57,7 +57,7 @@ export class RxWatch {
    * Probes asked, echoes lost, measurements made; "nothing of yours arrives" notices told and
    * heard, and links found dead one way after a notice (/metrics; the bench counts the frames on the wire).
    */
-  readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0, told: 0, heard: 0, oneWay: 0 };
+  readonly stats = { probes: 0, lost: 0, unknown: 0, measurements: 0, deafTold: 0, deafHeard: 0, oneWay: 0 };
   /** Links whose neighbour's notice (peerDeaf) came while they were being asked. */
   private readonly deafPending = new Set<string>();
   /** When each link came under suspicion of fading (suspected()). */
@@ -186,7 +186,7 @@ export class RxWatch {
   /** Tells the neighbour that its echo exchange with us fails: nothing of its comes back here. */
   private tell(w: Watched): void {
     this.opts.echo.tellDeaf(w.ifname, w.neighbour);
-    this.stats.told++;
+    this.stats.deafTold++;
     this.opts.note?.(`link echo: ${w.neighbour} on ${w.ifname} unanswered: told it nothing of its arrives here`);
   }
 
@@ -232,7 +232,7 @@ export class RxWatch {
     const at = this.now();
     const w = this.watched().find((x) => x.ifname === ifname && x.neighbour === mac);
     const said = `link echo: ${mac} on ${ifname} says nothing of ours arrives there`;
-    this.stats.heard++;
+    this.stats.deafHeard++;
     if (!w) return this.opts.note?.(`${said}: not a link this node routes over alone, not asked`);
     if (this.probing.has(w.key)) {
       // Asked once the ask under way ends (a measurement's 20 echoes hold the link for a second).

@@ -20,6 +20,9 @@ export interface LinkEchoCounters {
   oneWay: number;
 }
 
+/** Every counter at zero: what a node without the echo (or a part of it) reports. */
+export const NO_LINK_ECHO: Readonly<LinkEchoCounters> = { probes: 0, lost: 0, measurements: 0, answered: 0, ignored: 0, deafTold: 0, deafHeard: 0, oneWay: 0 };
+
 export function renderLinkEchoMetrics(node: string, running: boolean, c: LinkEchoCounters): string {
   const m = new MetricsText();
   const labels = { node };

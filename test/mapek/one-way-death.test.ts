@@ -100,7 +100,7 @@ test('the neighbour hears nothing from us and does not answer: dead one way, a p
     assert.ok(Number(found.evidence.oneWayMsAgo) >= 0);
     assert.is(e.polls, 1);
     assert.match(e.notes.join('\n'), /no answer: dead one way/);
-    assert.equal([e.watch.stats.heard, e.watch.stats.oneWay, e.watch.stats.told], [1, 1, 0], 'counted for /metrics; nothing told back');
+    assert.equal([e.watch.stats.deafHeard, e.watch.stats.oneWay, e.watch.stats.deafTold], [1, 1, 0], 'counted for /metrics; nothing told back');
   } finally {
     e.close();
   }
@@ -113,7 +113,7 @@ test('the neighbour says so but answers the echo: nothing found, no poll', async
     await until(() => e.notes.some((n) => /asked, /.test(n)));
     assert.is(e.deafCalls, 1);
     assert.is(e.watch.stats.probes, 1, 'asked once');
-    assert.equal([e.watch.stats.heard, e.watch.stats.oneWay], [1, 0]);
+    assert.equal([e.watch.stats.deafHeard, e.watch.stats.oneWay], [1, 0]);
     assert.is(e.deadLink(), null);
     assert.is(e.polls, 0);
   } finally {
@@ -156,7 +156,7 @@ test('a measurement that gets nothing back tells the neighbour, as a lost probe 
     assert.is(e.watch.stats.measurements, 1);
     assert.is(e.k.echoOf(KEY)?.delivery?.ratio, 0);
     assert.is(e.noticesHeard, 3, 'three copies');
-    assert.is(e.watch.stats.told, 1, 'one telling of three copies');
+    assert.is(e.watch.stats.deafTold, 1, 'one telling of three copies');
     assert.match(e.notes.join('\n'), /unanswered: told it/);
   } finally {
     e.close();
