@@ -39,7 +39,12 @@ export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
   partition: 30_000,
 };
 
-export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslavable: ReadonlySet<string>): Step[] {
+/**
+ * primary: the kernel's primary hard interface (null in the simulator). Its MAC is the node's
+ * originator address, and batman-adv sends none of the node's own OGMs, on any interface, while
+ * it is down (bat_iv_ogm.c, batadv_iv_ogm_emit).
+ */
+export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslavable: ReadonlySet<string>, primary: string | null = null): Step[] {
   const s = f.subject;
   switch (f.kind) {
     case 'link-dead':
@@ -49,7 +54,17 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
       // link dead one way keeps its other way); else a restart, whose down/up purges too.
       // With others live on it, rerouting is batman-adv's own job.
       if (f.evidence.liveOnInterface !== 0) return [];
-      return [{ action: reEnslavable.has(s.ifname!) ? 'purge-neighbours' : 'restart-interface', target: { ifname: s.ifname }, disruptive: false }];
+      if (reEnslavable.has(s.ifname!)) return [{ action: 'purge-neighbours', target: { ifname: s.ifname }, disruptive: false }];
+      // Not the primary while another interface is live: its down/up silences this node for 2–3 s,
+      // and every route towards it waits for its next OGM (on the kernel's equal diamond that cost
+      // more than batman-adv's own reroute). A deaf end then leaves the reroute to batman-adv,
+      // whose routes over a silent neighbour fade as other paths' OGMs arrive. An end still
+      // hearing a neighbour that hears nothing of it (dead one way) drops that neighbour's frames:
+      // else batman-adv routes over it until its echo of our OGMs runs dry, for about 16 s.
+      if (s.ifname === primary && [...liveIfnames].some((i) => i !== s.ifname)) {
+        return f.evidence.oneWayMsAgo !== undefined ? [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }] : [];
+      }
+      return [{ action: 'restart-interface', target: { ifname: s.ifname }, disruptive: false }];
     case 'link-late':
       // Only the mesh-wide answer (faster OGMs, reversible, judged by commit-confirm): one late
       // OGM is too little to take an interface down for.

@@ -23,6 +23,22 @@ test('a dead link alone on a re-enslavable interface: purge-neighbours; else res
   assert.equal(ladderFor(dead(1), new Set(['eth1']), new Set(['eth1'])), []);
 });
 
+// The primary's down silences the whole node (batman-adv sends no OGM of its own while it is down):
+// seen on the kernel's equal diamond, where every route towards a node restarting its primary
+// waited 2–3 s for its next OGM (bench:heal, kernel_purge_oneway_equal_2x).
+test('a dead link on the primary interface with another live: no restart; dead one way: quarantine of that neighbour', () => {
+  const oneWay: Finding = { ...dead(0), evidence: { liveOnInterface: 0, oneWayMsAgo: 200 } };
+  const steps = (f: Finding, live: string[]) => ladderFor(f, new Set(live), new Set(['eth0']), 'eth1').map((s) => [s.action, s.target.ifname, s.target.neighbour]);
+  assert.equal(steps(dead(0), ['eth0']), []);
+  assert.equal(steps(dead(0), ['eth0', 'eth1']), []);
+  assert.equal(steps(oneWay, ['eth0', 'eth1']), [['quarantine', 'eth1', '02:00:00:00:02:01']]);
+  // The primary alone: nobody else hears this node's OGMs anyway, and the down/up purges.
+  assert.equal(steps(dead(0), []), [['restart-interface', 'eth1', undefined]]);
+  assert.equal(steps(oneWay, ['eth1']), [['restart-interface', 'eth1', undefined]]);
+  // Another interface than the primary: purged as before.
+  assert.equal(ladderFor(oneWay, new Set(['eth0', 'eth1']), new Set(['eth1']), 'eth0').map((s) => s.action), ['purge-neighbours']);
+});
+
 // The echo of a purge on a link dead one way: the neighbour is heard again, its TQ sinks (our OGMs
 // do not reach it), and no route uses the link any more (seen on the kernel, bench:heal near/out).
 test('a degrading link that carries no route: no steer-interface; one that carries routes: steered', () => {

@@ -3,7 +3,8 @@
 // with whole agents (the real Healer over the real BatmanDriver) inside: a forced action that
 // makes things worse is rolled back; an agent SIGKILLed mid-action restarts cleanly; boot grace
 // and limits hold when every link flaps; a flapping neighbour is quarantined with nftables and
-// released; a link dead one way is purged at both ends without an interface going down. Each guest script checks the kernel (batctl, ip, nft) as the oracle. Without qemu or
+// released; a link dead one way is purged at both ends without an interface going down, and on primary
+// interfaces quarantined at the end that still hears, with no down either. Each guest script checks the kernel (batctl, ip, nft) as the oracle. Without qemu or
 // the kernel it skips loudly, except with CI=true, where that is a failure.
 import { test } from 'uvu';
 import type { VmStep } from '../../scripts/vm/job.ts';
@@ -25,6 +26,8 @@ const ALL_STEPS: VmStep[] = [
   step('heal-storm', 'heal-storm.guest.ts', 200_000),
   // A link dead one way on a non-primary interface: purged without a down/up.
   step('heal-purge', 'heal-purge.guest.ts', 150_000),
+  // A link dead one way between two primary interfaces: nothing goes down; the end that still hears quarantines.
+  step('heal-primary', 'heal-primary.guest.ts', 150_000),
   // The link echo between two nodes' namespaces over their hard interfaces' link-local addresses.
   step('link-echo', 'link-echo.guest.ts', 120_000),
 ];
