@@ -15,7 +15,7 @@ import * as assert from 'uvu/assert';
 import { serveAgentRole, startAgents } from '../../bench/heal/agent-processes.ts';
 import { quarantineChain, NFT_TABLE } from '../../src/mapek/actions/quarantine.ts';
 import { inNetns, loadMesh } from './lib/mesh.ts';
-import { countLines, downEdges, ifaceOf, log, neighbourLastSeen, nodeOf, sleep, waitFor } from './lib/heal-node.ts';
+import { countLines, downEdges, ifaceOf, liftNetem, log, neighbourLastSeen, nodeOf, pingAnswered, sleep, waitFor } from './lib/heal-node.ts';
 
 if (process.env.X0_HEAL_ROLE === 'agent') await serveAgentRole((c) => (c.healing.verifyWindowS = 8), log);
 
@@ -30,7 +30,6 @@ let pinger: ChildProcess | undefined;
 let agents: Awaited<ReturnType<typeof startAgents>> | undefined;
 
 const heardOnDeaf = () => neighbourLastSeen(n1.netns).get(`${deaf.ifname}/${deaf.peerMac}`);
-const received = (out: string) => Number(/(\d+) received/.exec(out)?.[1] ?? 0);
 const quarantined = () => {
   try {
     return inNetns(n2.netns, 'nft', 'list', 'chain', 'netdev', NFT_TABLE, chain).includes(cut.peerMac);
@@ -39,23 +38,13 @@ const quarantined = () => {
   }
 };
 
-function ping(count: number): number {
-  try {
-    return received(inNetns(n1.netns, 'ping', '-n', '-q', '-i', '0.2', '-c', String(count), '-W', '1', '10.99.0.2'));
-  } catch (e) {
-    return received(String((e as { stdout?: string }).stdout));
-  }
-}
+const ping = (count: number) => pingAnswered(n1.netns, '10.99.0.2', count);
 
 test.after(async () => {
   pinger?.kill('SIGKILL');
   for (const stop of stops) stop();
   await agents?.stop().catch(() => {});
-  try {
-    inNetns(n2.netns, 'tc', 'qdisc', 'del', 'dev', cut.ifname, 'root');
-  } catch {
-    // already lifted
-  }
+  liftNetem(n2.netns, cut.ifname);
 });
 
 test('a link dead one way between two primary interfaces: no interface taken down; the end still hearing quarantines the deaf one', async () => {

@@ -14,7 +14,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { serveAgentRole, startAgents } from '../../bench/heal/agent-processes.ts';
 import { inNetns, loadMesh } from './lib/mesh.ts';
-import { countLines, downEdges, ifaceOf, log, neighbourLastSeen, nodeOf, sleep, waitFor } from './lib/heal-node.ts';
+import { countLines, downEdges, ifaceOf, liftNetem, log, neighbourLastSeen, nodeOf, pingAnswered, sleep, waitFor } from './lib/heal-node.ts';
 
 if (process.env.X0_HEAL_ROLE === 'agent') await serveAgentRole((c) => (c.healing.verifyWindowS = 8), log);
 
@@ -29,25 +29,14 @@ let agents: Awaited<ReturnType<typeof startAgents>> | undefined;
 
 const heardOnDeaf = () => neighbourLastSeen(n3.netns).get(`${deaf.ifname}/${deaf.peerMac}`);
 const inBat0 = (netns: string, ifname: string) => /\bmaster bat0\b/.test(inNetns(netns, 'ip', 'link', 'show', 'dev', ifname));
-const received = (out: string) => Number(/(\d+) received/.exec(out)?.[1] ?? 0);
 
-function ping(count: number): number {
-  try {
-    return received(inNetns(n3.netns, 'ping', '-n', '-q', '-i', '0.2', '-c', String(count), '-W', '1', '10.99.0.4'));
-  } catch (e) {
-    return received(String((e as { stdout?: string }).stdout));
-  }
-}
+const ping = (count: number) => pingAnswered(n3.netns, '10.99.0.4', count);
 
 test.after(async () => {
   pinger?.kill('SIGKILL');
   for (const stop of stops) stop();
   await agents?.stop().catch(() => {});
-  try {
-    inNetns(n4.netns, 'tc', 'qdisc', 'del', 'dev', cut.ifname, 'root');
-  } catch {
-    // already lifted
-  }
+  liftNetem(n4.netns, cut.ifname);
 });
 
 test('a link dead one way between two non-primary interfaces: both ends purge it out of bat0 and back, no interface taken down', async () => {

@@ -94,13 +94,27 @@ export function cutLink(mesh: MeshInfoFile, a: number, b: number, on: boolean): 
     const dev = ifaceOf(mesh, x, y).ifname;
     const ns = nodeOf(mesh, x).netns;
     if (on) inNetns(ns, 'tc', 'qdisc', 'replace', 'dev', dev, 'root', 'netem', 'loss', '100%');
-    else {
-      try {
-        inNetns(ns, 'tc', 'qdisc', 'del', 'dev', dev, 'root');
-      } catch {
-        // no netem there
-      }
-    }
+    else liftNetem(ns, dev);
+  }
+}
+
+/** Removes a netem fault from an interface's egress; nothing when there is none. */
+export function liftNetem(netns: string, ifname: string): void {
+  try {
+    inNetns(netns, 'tc', 'qdisc', 'del', 'dev', ifname, 'root');
+  } catch {
+    // no netem there
+  }
+}
+
+/** Pings `address` from the node `count` times, 5 a second: how many were answered. */
+export function pingAnswered(netns: string, address: string, count: number): number {
+  const received = (out: string) => Number(/(\d+) received/.exec(out)?.[1] ?? 0);
+  try {
+    return received(inNetns(netns, 'ping', '-n', '-q', '-i', '0.2', '-c', String(count), '-W', '1', address));
+  } catch (e) {
+    // ping exits 1 when some went unanswered; its summary is still on stdout.
+    return received(String((e as { stdout?: string }).stdout));
   }
 }
 
