@@ -58,9 +58,10 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
       // Not the primary while another interface is live: its down/up silences this node for 2–3 s,
       // and every route towards it waits for its next OGM (on the kernel's equal diamond that cost
       // more than batman-adv's own reroute). A deaf end then leaves the reroute to batman-adv,
-      // whose routes over a silent neighbour fade as other paths' OGMs arrive. An end still
-      // hearing a neighbour that hears nothing of it (dead one way) drops that neighbour's frames:
-      // else batman-adv routes over it until its echo of our OGMs runs dry, for about 16 s.
+      // which drops a silent neighbour's routes about 5 s after it fell silent (kernel, 2022.3).
+      // An end still hearing a neighbour that hears nothing of it (dead one way) drops that
+      // neighbour's frames, which makes it silent: else batman-adv routes over it until its echo
+      // of our OGMs runs dry, for about 16 s.
       if (s.ifname === primary && [...liveIfnames].some((i) => i !== s.ifname)) {
         return f.evidence.oneWayMsAgo !== undefined ? [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }] : [];
       }
