@@ -231,12 +231,11 @@ export class Healer {
     }
     const k = this.options.knowledge;
     const liveIfnames = new Set(k.mesh.neighbours.filter((n) => n.lastSeenMs < SILENT_AFTER_MS).map((n) => n.hardIfname));
-    // The simulator has no enslaving; the primary interface is never taken out (re-enslave.ts).
+    // The simulator has no enslaving, hence no primary interface to the plan (policies.ts).
     const primary = this.options.driver.kind === 'batman-adv' ? k.primaryIfname : null;
-    const reEnslavable = new Set(primary ? k.mesh.interfaces.map((i) => i.ifname).filter((i) => i !== primary) : []);
     if (marks) marks.planAt = Date.now();
     this.planned = this.planner.plan(this.findings, {
-      nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, reEnslavable, primary, journal: this.journal,
+      nowMs: now, uptimeMs: this.options.uptimeMs(), startedMs: this.startedMs, liveIfnames, primary, journal: this.journal,
     });
     let cycle = null;
     if (marks) {

@@ -50,9 +50,7 @@ export interface PlanContext {
   /** When this agent process started (the start-up delay counts from here). */
   startedMs: number;
   liveIfnames: ReadonlySet<string>;
-  /** Hard interfaces that may be taken out of the mesh and put back (real kernel, not the primary one); none: empty. */
-  reEnslavable?: ReadonlySet<string>;
-  /** The kernel's primary hard interface (policies.ts ladderFor); null or absent in the simulator. */
+  /** The kernel's primary hard interface (policies.ts ladderFor: the others can be re-enslaved); null or absent in the simulator. */
   primary?: string | null;
   journal: Journal;
 }
@@ -115,7 +113,7 @@ export class Planner {
         step: (this.position.get(INSTABILITY_KEY) ?? 0) === 0 ? { action: 'orig-interval', target: {}, disruptive: false } : null, rung: 0 });
     }
     for (const f of findings) {
-      const ladder = ladderFor(f, ctx.liveIfnames, ctx.reEnslavable ?? new Set(), ctx.primary ?? null);
+      const ladder = ladderFor(f, ctx.liveIfnames, ctx.primary ?? null);
       if (ladder.length === 0) continue;
       const pos = this.position.get(f.key) ?? 0;
       wanted.push({ key: f.key, finding: f, reason: f.message, step: ladder[pos] ?? null, rung: pos });

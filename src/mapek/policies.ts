@@ -40,12 +40,14 @@ export const ACT_AFTER_MS: Readonly<Record<FindingKind, number>> = {
 };
 
 /**
- * primary: the kernel's primary hard interface (null in the simulator). Its MAC is the node's
- * originator address, and batman-adv sends none of the node's own OGMs, on any interface, while
- * it is down (bat_iv_ogm.c, batadv_iv_ogm_emit).
+ * primary: the kernel's primary hard interface; null in the simulator, which has no enslaving.
+ * Every other hard interface can be taken out of bat0 and put back (re-enslave.ts). The primary's
+ * MAC is the node's originator address, and batman-adv sends none of the node's own OGMs, on any
+ * interface, while it is down (bat_iv_ogm.c, batadv_iv_ogm_emit).
  */
-export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslavable: ReadonlySet<string>, primary: string | null = null): Step[] {
+export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, primary: string | null = null): Step[] {
   const s = f.subject;
+  const othersLive = [...liveIfnames].some((i) => i !== s.ifname);
   switch (f.kind) {
     case 'link-dead':
       // batman-adv keeps routing over a dead neighbour until five of each originator's OGMs have
@@ -54,7 +56,7 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
       // link dead one way keeps its other way); else a restart, whose down/up purges too.
       // With others live on it, rerouting is batman-adv's own job.
       if (f.evidence.liveOnInterface !== 0) return [];
-      if (reEnslavable.has(s.ifname!)) return [{ action: 'purge-neighbours', target: { ifname: s.ifname }, disruptive: false }];
+      if (primary !== null && s.ifname !== primary) return [{ action: 'purge-neighbours', target: { ifname: s.ifname }, disruptive: false }];
       // Not the primary while another interface is live: its down/up silences this node for 2–3 s,
       // and every route towards it waits for its next OGM (on the kernel's equal diamond that cost
       // more than batman-adv's own reroute). A deaf end then leaves the reroute to batman-adv,
@@ -62,7 +64,7 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
       // An end still hearing a neighbour that hears nothing of it (dead one way) drops that
       // neighbour's frames, which makes it silent: else batman-adv routes over it until its echo
       // of our OGMs runs dry, for about 16 s.
-      if (s.ifname === primary && [...liveIfnames].some((i) => i !== s.ifname)) {
+      if (s.ifname === primary && othersLive) {
         return f.evidence.oneWayMsAgo !== undefined ? [{ action: 'quarantine', target: { ifname: s.ifname, neighbour: s.neighbour }, disruptive: false }] : [];
       }
       return [{ action: 'restart-interface', target: { ifname: s.ifname }, disruptive: false }];
@@ -77,7 +79,7 @@ export function ladderFor(f: Finding, liveIfnames: ReadonlySet<string>, reEnslav
       // is heard again with its TQ sinking, after batman-adv has moved every route off it) and
       // another one carries neighbours.
       if (f.evidence.routesVia === 0) return [];
-      return [...liveIfnames].some((i) => i !== s.ifname) ? [{ action: 'steer-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
+      return othersLive ? [{ action: 'steer-interface', target: { ifname: s.ifname }, disruptive: false }] : [];
     case 'link-dying':
       // Per neighbour, before it dies: batman-adv reroutes by itself as that neighbour's TQ sinks,
       // and the others on the same interface stay (the predictor only speaks when there is a detour).

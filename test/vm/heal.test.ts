@@ -3,9 +3,10 @@
 // with whole agents (the real Healer over the real BatmanDriver) inside: a forced action that
 // makes things worse is rolled back; an agent SIGKILLed mid-action restarts cleanly; boot grace
 // and limits hold when every link flaps; a flapping neighbour is quarantined with nftables and
-// released; a link dead one way is purged at both ends without an interface going down, and on primary
-// interfaces quarantined at the end that still hears, with no down either. Each guest script checks the kernel (batctl, ip, nft) as the oracle. Without qemu or
-// the kernel it skips loudly, except with CI=true, where that is a failure.
+// released; a link dead one way is purged at both ends without an interface going down, and on
+// primary interfaces quarantined at the end that still hears, with no down either. Each guest
+// script checks the kernel (batctl, ip, nft) as the oracle. Without qemu or the kernel it skips
+// loudly, except with CI=true, where that is a failure.
 import { test } from 'uvu';
 import type { VmStep } from '../../scripts/vm/job.ts';
 import { diamond } from '../../scripts/vm/topology.ts';
